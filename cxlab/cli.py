@@ -1,0 +1,134 @@
+"""The ``cxlab`` command line.
+
+Each subcommand is a thin wrapper around a library function. Errors caused by the user
+(:class:`cxlab.errors.CxlabError`) are printed as one line on stderr with exit status 1 (2 for
+usage errors); ``--debug`` shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from cxlab import __version__
+from cxlab.errors import CxlabError
+
+__all__ = ["main"]
+
+SOURCES = ("auto", "wjx", "qualtrics", "surveymonkey", "limesurvey", "spss", "csv", "excel", "parquet")
+
+
+def _cmd_sample_data(args: argparse.Namespace) -> int:
+    from cxlab.datasets import make_sample_data
+
+    summary = make_sample_data(
+        args.out, seed=args.seed, responses=args.responses,
+        codebook=args.codebook, org=args.org,
+    )
+    print(summary)
+    return 0
+
+
+def _cmd_ingest(args: argparse.Namespace) -> int:
+    from cxlab.io import ingest
+
+    report = ingest(
+        args.paths, warehouse=args.warehouse, source=args.source, period=args.period,
+        branch=args.branch, codebook=args.codebook, sources=args.sources,
+        quarantine_dir=args.quarantine,
+    )
+    print(report.summary())
+    for rejected in report.rejected_files:
+        print(f"cxlab: rejected {rejected}", file=sys.stderr)
+    return 1 if report.rejected_files else 0
+
+
+def _cmd_reports(args: argparse.Namespace) -> int:
+    from cxlab.report import render_all
+
+    formats = tuple(f.strip() for f in args.format.split(",") if f.strip())
+    summary = render_all(
+        periods=[args.period] if args.period else None,
+        branches=[args.branch] if args.branch else None,
+        jobs=args.jobs, force=args.force, formats=formats,
+        warehouse=args.warehouse, output_dir=args.out,
+        executor=args.executor, scheduler=args.scheduler,
+    )
+    print(summary.summary())
+    return 1 if summary.failed else 0
+
+
+def _cmd_scorecard(args: argparse.Namespace) -> int:
+    from cxlab.ops import scorecard_for_period
+
+    table = scorecard_for_period(args.period, actuals=args.actuals, rules=args.rules)
+    print(table.to_string(index=False))
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="cxlab", description="cxlab: CX research and reporting workbench."
+    )
+    p.add_argument("--version", action="version", version=f"cxlab {__version__}")
+    p.add_argument("--debug", action="store_true", help="show tracebacks for errors")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    s = sub.add_parser("sample-data", help="write the sample raw exports with planted truth")
+    s.add_argument("--out", type=Path, default=Path("data/raw"), help="output folder")
+    s.add_argument("--seed", type=int, default=0, help="random seed (same seed, same bytes)")
+    s.add_argument("--responses", type=int, default=None, help="total survey responses")
+    s.add_argument("--codebook", type=Path, default=Path("params/codebook.yaml"))
+    s.add_argument("--org", type=Path, default=Path("params/org.yaml"))
+    s.set_defaults(func=_cmd_sample_data)
+
+    s = sub.add_parser("ingest", help="validate exports and load them into the warehouse")
+    s.add_argument("paths", nargs="+", type=Path, help="files or folders to ingest")
+    s.add_argument("--source", choices=SOURCES, default="auto", help="export format")
+    s.add_argument("--period", default=None, help="period for every row, e.g. 2026Q3")
+    s.add_argument("--branch", default=None, help="branch code for every row, e.g. SH01")
+    s.add_argument("--warehouse", type=Path, default=Path("data/warehouse"))
+    s.add_argument("--quarantine", type=Path, default=Path("data/quarantine"))
+    s.add_argument("--codebook", type=Path, default=Path("params/codebook.yaml"))
+    s.add_argument("--sources", type=Path, default=Path("params/sources.yaml"))
+    s.set_defaults(func=_cmd_ingest)
+
+    s = sub.add_parser("reports", help="render company and branch reports")
+    s.add_argument("--period", default=None, help="only this period (default: all)")
+    s.add_argument("--branch", default=None, help="only this branch (ALL = company report)")
+    s.add_argument("--jobs", type=int, default=None, help="parallel renders (default: cores)")
+    s.add_argument("--format", default="html,pdf", help="comma-separated: html,pdf")
+    s.add_argument("--force", action="store_true", help="re-render even if nothing changed")
+    s.add_argument("--warehouse", type=Path, default=Path("data/warehouse"))
+    s.add_argument("--out", type=Path, default=Path("reports"))
+    s.add_argument("--executor", choices=("local", "dask"), default="local")
+    s.add_argument("--scheduler", default=None, help="Dask scheduler address (with --executor dask)")
+    s.set_defaults(func=_cmd_reports)
+
+    s = sub.add_parser("scorecard", help="print the CX supervisor scorecard for a period")
+    s.add_argument("--period", required=True)
+    s.add_argument("--actuals", type=Path, default=Path("data/raw/ops/scorecard_actuals.csv"))
+    s.add_argument("--rules", type=Path, default=Path("params/scorecard.yaml"))
+    s.set_defaults(func=_cmd_scorecard)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``cxlab`` console script; returns the exit status."""
+    args = _parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except CxlabError as err:
+        if args.debug:
+            raise
+        print(f"cxlab: error: {err}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("cxlab: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""cxlab.datasets."""
