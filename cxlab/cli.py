@@ -32,8 +32,27 @@ def _cmd_sample_data(args: argparse.Namespace) -> int:
 
 
 def _cmd_ingest(args: argparse.Namespace) -> int:
+    import re
+
     from cxlab.io import ingest
 
+    # usage errors (exit 2): nothing to ingest, malformed --period, unknown --branch
+    missing = [str(p) for p in args.paths if not Path(p).exists()]
+    if missing:
+        print(f"cxlab ingest: error: no such file or folder: {', '.join(missing)}", file=sys.stderr)
+        return 2
+    if args.period is not None and not re.fullmatch(r"[0-9]{4}Q[1-4]", args.period.strip().upper()):
+        print(f"cxlab ingest: error: --period {args.period!r}: expected YYYYQn, e.g. 2026Q3",
+              file=sys.stderr)
+        return 2
+    if args.branch is not None:
+        from cxlab.config import load_org
+
+        org = load_org()
+        if args.branch.strip() not in org.name_to_code():
+            print(f"cxlab ingest: error: --branch {args.branch!r}: unknown branch "
+                  f"(known: {', '.join(org.branch_codes)})", file=sys.stderr)
+            return 2
     report = ingest(
         args.paths, warehouse=args.warehouse, source=args.source, period=args.period,
         branch=args.branch, codebook=args.codebook, sources=args.sources,
@@ -61,10 +80,29 @@ def _cmd_reports(args: argparse.Namespace) -> int:
 
 
 def _cmd_scorecard(args: argparse.Namespace) -> int:
-    from cxlab.ops import scorecard_for_period
+    import pandas as pd
 
-    table = scorecard_for_period(args.period, actuals=args.actuals, rules=args.rules)
-    print(table.to_string(index=False))
+    from cxlab.config import load_params
+    from cxlab.ops import ScorecardRules, scorecard
+
+    rules = load_params(args.rules, ScorecardRules)
+    if not Path(args.actuals).is_file():
+        raise CxlabError(f"{args.actuals}: scorecard actuals not found (run `make data` first?)")
+    actuals = pd.read_csv(args.actuals, dtype={"period": str, "measure": str})
+    missing = [c for c in ("period", "measure", "value") if c not in actuals.columns]
+    if missing:
+        raise CxlabError(f"{args.actuals}: missing column(s) {', '.join(missing)} "
+                         "(expected: period, measure, value)")
+    rows = actuals[actuals["period"] == args.period]
+    if rows.empty:
+        known = ", ".join(sorted(actuals["period"].dropna().unique()))
+        raise CxlabError(f"{args.actuals}: no rows for period {args.period!r} (periods: {known})")
+    try:
+        table = scorecard(rows[["measure", "value"]], rules=rules)
+    except ValueError as err:
+        raise CxlabError(f"{args.actuals}: period {args.period}: {err}") from None
+    print(f"客户体验主管考核量表 {args.period}")
+    print(table.to_string(index=False, float_format=lambda x: f"{x:.1f}"))
     return 0
 
 

@@ -1,1 +1,34 @@
-"""cxlab.metrics."""
+"""Customer-experience metrics: NPS, CSAT, CES, item summaries, tests, banner tables, change.
+
+Every function takes a DataFrame first and keyword-only arguments after it, and returns a tidy
+DataFrame (one row per group) or a frozen :class:`TestResult`. Nothing here reads files, prints,
+plots or rounds.
+"""
+
+from cxlab.metrics._change import change
+from cxlab.metrics._common import CAUTION_BASE, MIN_BASE, base_flag
+from cxlab.metrics._crosstab import crosstab
+from cxlab.metrics._nps import CI_METHODS, nps, nps_sample_size, nps_test
+from cxlab.metrics._results import TestResult
+from cxlab.metrics._scales import VERBAL5, ces, csat, item_summary, wilson_interval
+from cxlab.metrics._tests import two_proportion_test, welch_test
+
+__all__ = [
+    "CAUTION_BASE",
+    "CI_METHODS",
+    "MIN_BASE",
+    "VERBAL5",
+    "TestResult",
+    "base_flag",
+    "ces",
+    "change",
+    "crosstab",
+    "csat",
+    "item_summary",
+    "nps",
+    "nps_sample_size",
+    "nps_test",
+    "two_proportion_test",
+    "welch_test",
+    "wilson_interval",
+]

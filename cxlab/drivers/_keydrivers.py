@@ -1,0 +1,247 @@
+"""Key-driver analysis: OLS/WLS regression plus LMG relative importance with bootstrap CIs."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from cxlab.drivers._common import as_list, html_table, prepare, weighted_cov
+from cxlab.drivers._importance import importance_table
+from cxlab.drivers._subsets import MAX_EXACT_DRIVERS, shapley_values, subset_r2
+
+__all__ = ["KeyDriverResult", "key_drivers"]
+
+#: Seed used when ``rng`` is None, so that reports are reproducible run to run.
+DEFAULT_SEED = 0
+
+# Largest block of per-row outer products built at once when resampling covariances.
+_BLOCK_ELEMENTS = 2_000_000
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class KeyDriverResult:
+    """Regression coefficients and relative importance of each driver.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        One row per driver, in the order given: ``driver``, ``coef`` (unstandardised OLS/WLS
+        coefficient), ``se``, ``std_beta`` (standardised coefficient), ``pvalue`` (two-sided
+        t-test), ``vif`` (variance inflation factor), ``importance`` (LMG, R² units),
+        ``share`` (LMG share of R²), ``share_ci_low``, ``share_ci_high`` (bootstrap
+        percentile interval; NaN when ``bootstrap=0``) and ``rank`` (by importance).
+    r2 : float
+        R² of the regression (weighted R² for WLS).
+    adj_r2 : float
+        Adjusted R².
+    n : int
+        Number of complete observations used.
+    bootstrap : int
+        Number of bootstrap replicates behind the intervals (0 = none).
+    level : float
+        Confidence level of the intervals.
+    intercept : float
+        The regression intercept.
+    """
+
+    table: pd.DataFrame
+    r2: float
+    adj_r2: float
+    n: int
+    bootstrap: int
+    level: float
+    intercept: float
+
+    def to_frame(self) -> pd.DataFrame:
+        """Return a copy of the driver table."""
+        return self.table.copy()
+
+    def _repr_html_(self) -> str:
+        facts = {"R²": self.r2, "adj. R²": self.adj_r2, "n": self.n, "bootstrap": self.bootstrap}
+        return html_table("KeyDriverResult", facts, self.table)
+
+
+def _generator(rng: np.random.Generator | int | None) -> np.random.Generator:
+    if rng is None:
+        return np.random.default_rng(DEFAULT_SEED)
+    if isinstance(rng, np.random.Generator):
+        return rng
+    if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool):
+        return np.random.default_rng(int(rng))
+    raise TypeError(f"rng must be a numpy Generator, an int seed or None, got {type(rng).__name__}")
+
+
+def bootstrap_lmg_shares(
+    values: np.ndarray,
+    weights: np.ndarray | None,
+    *,
+    replicates: int,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """LMG shares in ``replicates`` row resamples, shape (replicates, p); NaN if degenerate.
+
+    Rows are drawn with replacement and keep their case weights; each replicate's weighted
+    covariance matrix goes through the exact all-subsets engine, many replicates at a time.
+    """
+    n, m = values.shape
+    p = m - 1
+    w = np.ones(n) if weights is None else weights / weights.mean()
+    centred = values - (w @ values) / w.sum()
+    iu = np.triu_indices(m)
+    k = len(iu[0])
+    rows = max(1, _BLOCK_ELEMENTS // k)
+    chunk = max(1, min(64, _BLOCK_ELEMENTS // n))
+    probs = np.full(n, 1.0 / n)
+    out = np.empty((replicates, p))
+    players = [[j + 1] for j in range(p)]
+    for start in range(0, replicates, chunk):
+        size = min(chunk, replicates - start)
+        counts = rng.multinomial(n, probs, size=size) * w  # effective weight of each row
+        # cross products of the chunk at once: counts (c, n) @ packed outer products (n, K)
+        cross = np.zeros((size, k))
+        for r0 in range(0, n, rows):
+            z = centred[r0 : r0 + rows]
+            cross += counts[:, r0 : r0 + rows] @ (z[:, iu[0]] * z[:, iu[1]])
+        total = counts.sum(axis=1)
+        mean = counts @ centred / total[:, None]
+        packed = cross / total[:, None] - mean[:, iu[0]] * mean[:, iu[1]]
+        cov = np.empty((size, m, m))
+        cov[:, iu[0], iu[1]] = packed
+        cov[:, iu[1], iu[0]] = packed
+        r2 = subset_r2(cov, players)  # (2**p, c)
+        lmg = shapley_values(r2, p)  # (p, c)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            shares = lmg / lmg.sum(axis=0)
+        degenerate = np.diagonal(cov, axis1=1, axis2=2)[:, 0] <= 0
+        shares[:, degenerate] = np.nan
+        out[start : start + chunk] = shares.T
+    return out
+
+
+def key_drivers(
+    data: pd.DataFrame,
+    *,
+    target: str,
+    drivers: Sequence[str],
+    weight: str | None = None,
+    bootstrap: int = 1000,
+    rng: np.random.Generator | int | None = None,
+    level: float = 0.95,
+) -> KeyDriverResult:
+    """Key-driver analysis: regression of the target on the drivers plus their LMG importance.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        One row per respondent.
+    target : str
+        Column of the outcome (e.g. overall satisfaction, likelihood to recommend).
+    drivers : sequence of str
+        Columns of the drivers (at most :data:`MAX_EXACT_DRIVERS`).
+    weight : str, optional
+        Column of case weights: the regression becomes WLS and the correlations are weighted.
+    bootstrap : int, default 1000
+        Number of bootstrap replicates for the share intervals; 0 skips them.
+    rng : numpy.random.Generator, int or None
+        Randomness of the bootstrap. An int seeds a new generator; ``None`` uses the fixed
+        seed :data:`DEFAULT_SEED`, so the same data always give the same intervals.
+    level : float, default 0.95
+        Confidence level of the percentile intervals.
+
+    Returns
+    -------
+    KeyDriverResult
+        ``table`` with ``driver, coef, se, std_beta, pvalue, vif, importance, share,
+        share_ci_low, share_ci_high, rank``; ``r2``, ``adj_r2``, ``n``, ``bootstrap``,
+        ``level`` and ``intercept``.
+
+    Notes
+    -----
+    Rows missing the target, a driver or the weight are dropped (listwise). Coefficients,
+    standard errors and p-values come from statsmodels ``OLS`` (``WLS`` with weights).
+    ``std_beta = coef * sd(x) / sd(y)`` with (weighted) standard deviations, and
+    ``vif_j = [R_xx^-1]_jj``, the diagonal of the inverse (weighted) correlation matrix of
+    the drivers. Importance is LMG (see :func:`relative_importance`); the bootstrap resamples
+    rows with replacement, carrying their weights, recomputes the exact LMG shares of each
+    replicate from its covariance matrix and reports the ``(1 - level)/2`` and
+    ``(1 + level)/2`` percentiles (Grömping 2006 recommends bootstrap intervals for LMG).
+    Cost: each replicate is one exact 2^p pass, about 1 ms for 12 drivers and 5-10 ms for 17
+    on 2 cores, so the default 1000 replicates take about 1 s and 10 s respectively; the time
+    doubles with every further driver. Use ``bootstrap=0`` for a quick look.
+
+    References
+    ----------
+    Lindeman, R. H., Merenda, P. F. & Gold, R. Z. (1980). *Introduction to Bivariate and
+    Multivariate Analysis*, p. 119ff. Scott, Foresman.
+    Grömping, U. (2006). Relative importance for linear regression in R: the package relaimpo.
+    *Journal of Statistical Software*, 17(1).
+    Efron, B. & Tibshirani, R. J. (1993). *An Introduction to the Bootstrap*, ch. 13.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(2)
+    >>> df = pd.DataFrame(rng.normal(size=(300, 3)), columns=["speed", "staff", "price"])
+    >>> df["nps"] = 0.6 * df.speed + 0.3 * df.staff + rng.normal(size=300)
+    >>> res = key_drivers(df, target="nps", drivers=["speed", "staff", "price"], bootstrap=200, rng=1)
+    >>> res.table[["driver", "share", "share_ci_low", "share_ci_high", "rank"]].round(2)
+      driver  share  share_ci_low  share_ci_high  rank
+    0  speed   0.85          0.71           0.93     1
+    1  staff   0.14          0.06           0.28     2
+    2  price   0.01          0.00           0.05     3
+    """
+    import statsmodels.api as sm
+
+    drivers = as_list(drivers, name="drivers")
+    if not drivers:
+        raise ValueError("drivers must name at least one column")
+    if len(drivers) > MAX_EXACT_DRIVERS:
+        raise ValueError(
+            f"key_drivers computes exact LMG, limited to MAX_EXACT_DRIVERS = {MAX_EXACT_DRIVERS} "
+            f"drivers, got {len(drivers)}"
+        )
+    if int(bootstrap) != bootstrap or bootstrap < 0:
+        raise ValueError(f"bootstrap must be a non-negative integer, got {bootstrap!r}")
+    if not 0 < level < 1:
+        raise ValueError(f"level must be between 0 and 1, got {level!r}")
+    generator = _generator(rng)
+    values, w, n = prepare(data, target=target, columns=drivers, weight=weight)
+    y, x = values[:, 0], values[:, 1:]
+    design = sm.add_constant(x, has_constant="add")
+    fit = sm.WLS(y, design, weights=w).fit() if w is not None else sm.OLS(y, design).fit()
+
+    cov = weighted_cov(values, w)
+    sd = np.sqrt(np.diag(cov))
+    corr_x = cov[1:, 1:] / np.outer(sd[1:], sd[1:])
+    try:
+        vif = np.diag(np.linalg.inv(corr_x))
+    except np.linalg.LinAlgError:
+        vif = np.full(len(drivers), np.inf)
+    p = len(drivers)
+    r2_all = subset_r2(cov, [[j + 1] for j in range(p)])
+    table = importance_table(drivers, shapley_values(r2_all, p))
+    coef = np.asarray(fit.params)[1:]
+    table.insert(1, "coef", coef)
+    table.insert(2, "se", np.asarray(fit.bse)[1:])
+    table.insert(3, "std_beta", coef * sd[1:] / sd[0])
+    table.insert(4, "pvalue", np.asarray(fit.pvalues)[1:])
+    table.insert(5, "vif", vif)
+    low = high = np.full(p, np.nan)
+    if bootstrap:
+        shares = bootstrap_lmg_shares(values, w, replicates=int(bootstrap), rng=generator)
+        alpha = (1.0 - level) / 2.0
+        low, high = np.nanquantile(shares, [alpha, 1.0 - alpha], axis=0)
+    table.insert(8, "share_ci_low", low)
+    table.insert(9, "share_ci_high", high)
+    return KeyDriverResult(
+        table=table,
+        r2=float(fit.rsquared),
+        adj_r2=float(fit.rsquared_adj),
+        n=n,
+        bootstrap=int(bootstrap),
+        level=float(level),
+        intercept=float(np.asarray(fit.params)[0]),
+    )

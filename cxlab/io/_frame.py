@@ -1,0 +1,158 @@
+"""From a grid of raw cells to a typed DataFrame: header cleaning, ragged rows, type inference."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+import re
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["build_frame", "clean_header", "is_number_text", "row_lines", "unique_names"]
+
+# ASCII digits only: full-width digits (４) are left as typed, as text
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+_LEADING_ZERO = re.compile(r"[+-]?0[0-9]")  # "007", "0123": identifiers, kept as text
+_HEADER_SPACE = "\ufeff\u3000\u00a0 \t\r\n"
+
+
+def clean_header(cell: object) -> str:
+    """A header cell as text without surrounding whitespace (incl. full-width space, BOM)."""
+    if cell is None or (isinstance(cell, float) and math.isnan(cell)):
+        return ""
+    if isinstance(cell, float) and cell.is_integer():
+        cell = int(cell)
+    return str(cell).strip(_HEADER_SPACE)
+
+
+def is_number_text(text: str) -> bool:
+    """Plain ASCII decimal number (``"12"``, ``"-2"``, ``"3.5"``, ``"1e3"``), surrounding spaces
+    allowed; not ``"nan"``, ``"inf"``, full-width digits or thousands separators."""
+    return bool(_NUMBER.fullmatch(text.strip()))
+
+
+def unique_names(names: Sequence[str]) -> list[str]:
+    """Empty names become ``Unnamed: <j>`` (0-based position); a repeated name gets ``.1``,
+    ``.2``… as in :func:`pandas.read_csv`."""
+    out: list[str] = []
+    seen: dict[str, int] = {}
+    taken = set(names)
+    for j, name in enumerate(names):
+        name = name or f"Unnamed: {j}"
+        if name in seen:
+            k = seen[name]
+            while f"{name}.{k}" in taken or f"{name}.{k}" in seen:
+                k += 1
+            seen[name] = k + 1
+            name = f"{name}.{k}"
+        seen.setdefault(name, 1)
+        out.append(name)
+    return out
+
+
+def row_lines(lines: Sequence[int]) -> range | tuple[int, ...]:
+    """A compact, deep-copy-cheap sequence of line numbers (a ``range`` when contiguous)."""
+    if not lines:
+        return range(0)
+    first = lines[0]
+    if lines[-1] - first == len(lines) - 1 and all(b - a == 1 for a, b in zip(lines, lines[1:], strict=False)):
+        return range(first, first + len(lines))
+    return tuple(lines)
+
+
+def _is_missing(cell: object) -> bool:
+    if cell is None:
+        return True
+    if isinstance(cell, str):
+        return not cell.strip()
+    if isinstance(cell, float):
+        return math.isnan(cell)
+    return cell is pd.NA or cell is pd.NaT
+
+
+def _as_text(cell: object) -> str:
+    if isinstance(cell, str):
+        return cell
+    if isinstance(cell, float) and cell.is_integer():
+        return str(int(cell))
+    return str(cell)
+
+
+def _convert_column(values: list) -> pd.Series | list:
+    """Infer a column type: all numbers → ``Int64`` (integral) or ``float64``; all dates →
+    ``datetime64``; otherwise text (numbers in a text column written as ``"5"``, not ``"5.0"``).
+    Numeric-looking text with a leading zero (``"007"``) stays text."""
+    present = [v for v in values if v is not None]
+    if not present:  # nothing in the column: float NaN, as pandas.read_csv does
+        return np.full(len(values), np.nan)
+    numeric: list[float] = []
+    is_num = True
+    for v in present:
+        if isinstance(v, bool):
+            is_num = False
+            break
+        if isinstance(v, (int, float, np.integer, np.floating)):
+            numeric.append(float(v))
+            continue
+        if isinstance(v, str):
+            s = v.strip()
+            if _NUMBER.fullmatch(s) and not _LEADING_ZERO.match(s):
+                numeric.append(float(s))
+                continue
+        is_num = False
+        break
+    if is_num:
+        arr = np.array([np.nan if v is None else float(v) if not isinstance(v, str) else float(v.strip())
+                        for v in values], dtype="float64")
+        finite = arr[~np.isnan(arr)]
+        if np.all(np.isfinite(finite)) and np.all(finite == np.round(finite)) and np.all(np.abs(finite) < 2**53):
+            return pd.array([None if np.isnan(x) else int(x) for x in arr], dtype="Int64")
+        return arr
+    if all(isinstance(v, (_dt.datetime, _dt.date)) for v in present):
+        return pd.to_datetime(pd.Series(values, dtype=object))
+    return pd.Series([None if v is None else _as_text(v) for v in values], dtype="str")
+
+
+def build_frame(names: Sequence[str], rows: Iterable[Sequence], lines: Sequence[int], *,
+                na_tokens: Iterable[str] = (), convert: bool = True,
+                ) -> tuple[pd.DataFrame, list[tuple[int, str]], dict[str, dict]]:
+    """Build the frame from data rows (header rows excluded).
+
+    Rows with more fields than the header keep the first ``len(names)`` fields and, unless the
+    extra fields are all empty, are reported in ``bad_lines``; shorter rows are padded with
+    missing values and reported. Empty or whitespace-only cells are missing. A cell equal to one
+    of ``na_tokens`` (after stripping) is missing too and counted in the returned
+    ``{column: {token: count}}``.
+
+    Returns ``(frame, bad_lines, token_counts)``; ``bad_lines`` is ``[(line, reason), …]``.
+    """
+    width = len(names)
+    tokens = {t for t in na_tokens}
+    columns: list[list] = [[] for _ in range(width)]
+    bad: list[tuple[int, str]] = []
+    counts: dict[str, dict] = {}
+    for row, line in zip(rows, lines, strict=True):
+        n = len(row)
+        if n > width and any(not _is_missing(c) for c in row[width:]):
+            bad.append((line, f"too many fields: expected {width}, found {n}"))
+        elif n < width:
+            bad.append((line, f"too few fields: expected {width}, found {n}"))
+        for j in range(width):
+            cell = row[j] if j < n else None
+            if _is_missing(cell):
+                cell = None
+            elif tokens and isinstance(cell, str) and cell.strip() in tokens:
+                tok = cell.strip()
+                col_counts = counts.setdefault(names[j], {})
+                col_counts[tok] = col_counts.get(tok, 0) + 1
+                cell = None
+            columns[j].append(cell)
+    data = {}
+    for name, values in zip(names, columns, strict=True):
+        data[name] = _convert_column(values) if convert else pd.Series(values, dtype=object)
+    frame = pd.DataFrame(data, index=pd.RangeIndex(len(lines)))
+    if not data:
+        frame = pd.DataFrame(index=pd.RangeIndex(len(lines)))
+    return frame, bad, counts

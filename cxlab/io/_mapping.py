@@ -1,0 +1,326 @@
+"""Mapping an export (as read by :func:`cxlab.io.read_export`) onto the canonical response frame.
+
+:func:`resolve_columns` decides, from ``params/sources.yaml`` and the codebook, which export column
+is which codebook item or metadata field, which are personal data (dropped) and which are ignored.
+:func:`map_survey` converts the values, pseudonymises the customer id and returns the canonical
+frame together with the rows' problems (to be quarantined).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import pandas as pd
+
+from cxlab.config import Codebook, Org
+from cxlab.errors import CxlabError
+from cxlab.io._pseudonym import pseudonymise
+from cxlab.io._sources import ColumnRule, SurveySource
+from cxlab.io._validate import (
+    Issues,
+    convert_item,
+    is_missing,
+    norm_text,
+    parse_datetime,
+    period_of,
+)
+
+__all__ = ["META_COLUMNS", "ColumnMap", "MappingError", "canonical_columns", "canonical_dtypes",
+           "column_labels", "map_survey", "resolve_columns"]
+
+META_COLUMNS = ["response_id", "customer_id", "period", "branch", "channel", "submitted_at",
+                "source_file"]
+
+
+class MappingError(CxlabError):
+    """A whole file cannot be mapped (e.g. a required item or the response id has no column)."""
+
+
+def canonical_columns(codebook: Codebook) -> list[str]:
+    """Metadata columns, then one column per non-PII codebook item, in codebook order."""
+    return META_COLUMNS + [i.id for i in codebook.items if i.role != "pii"]
+
+
+def canonical_dtypes(codebook: Codebook) -> dict[str, str]:
+    """pandas dtypes of the canonical frame: measures ``Int64``/``Float64``, the rest text."""
+    out = {c: "string" for c in META_COLUMNS}
+    out["submitted_at"] = "datetime64[us]"
+    for it in codebook.items:
+        if it.role == "pii":
+            continue
+        sc = codebook.scales[it.scale]
+        if sc.kind == "ordinal":
+            out[it.id] = "Int64"
+        elif sc.kind == "numeric":
+            ints = all(v is not None and float(v).is_integer() for v in (sc.min, sc.max))
+            out[it.id] = "Int64" if ints else "Float64"
+        else:
+            out[it.id] = "string"
+    return out
+
+
+def column_labels(df: pd.DataFrame, spec: SurveySource,
+                  labels: dict[str, str] | None = None) -> dict[str, str]:
+    """Question text of every column: the reader's ``labels`` attr, else the header, minus the
+    question-number prefix (``12、``), NFKC-normalised."""
+    labels = dict(labels if labels is not None else df.attrs.get("labels") or {})
+    prefix = re.compile(spec.label_prefix) if spec.label_prefix else None
+    out = {}
+    for col in df.columns:
+        lab = labels.get(col)
+        lab = str(col) if lab is None or (not isinstance(lab, str) and pd.isna(lab)) or not str(lab).strip() else str(lab)
+        if prefix is not None:
+            lab = prefix.sub("", lab, count=1)
+        out[col] = norm_text(lab)
+    return out
+
+
+def _matches(rule: ColumnRule, col: str, label: str) -> re.Match | bool:
+    if rule.column is not None:
+        return norm_text(col) == norm_text(rule.column)
+    if rule.label is not None:
+        return label == norm_text(rule.label)
+    if rule.pattern is not None:
+        return re.search(rule.pattern, str(col)) is not None
+    m = re.search(rule.label_pattern or "", label)
+    return m if m is not None else False
+
+
+@dataclass
+class ColumnMap:
+    """How each export column is used."""
+
+    items: dict[str, str] = field(default_factory=dict)        # item id -> column
+    other_text: dict[str, str] = field(default_factory=dict)   # item id -> "other" text column
+    meta: dict[str, str] = field(default_factory=dict)         # field -> column
+    submitted_at: list[str] = field(default_factory=list)
+    pii: list[str] = field(default_factory=list)
+    ignored: list[str] = field(default_factory=list)
+    unmapped: list[str] = field(default_factory=list)
+
+
+def resolve_columns(df: pd.DataFrame, spec: SurveySource, codebook: Codebook, *,
+                    file: str = "<frame>", source_name: str = "?",
+                    labels: dict[str, str] | None = None) -> ColumnMap:
+    """Assign every column of ``df`` to an item, a metadata field, PII, ignored or unmapped.
+
+    ``labels`` (column → question text) default to ``df.attrs["labels"]``.
+    """
+    labels = column_labels(df, spec, labels)
+    cols = list(df.columns)
+    cm = ColumnMap()
+    used: set[str] = set()
+    by_label = {norm_text(i.label): i.id for i in codebook.items}
+    by_id = codebook.by_id
+
+    def find(rule: ColumnRule) -> list[str]:
+        return [c for c in cols if c not in used and _matches(rule, c, labels[c])]
+
+    # 1. metadata fields
+    for name in ("response_id", "customer_id", "branch", "channel"):
+        rule = getattr(spec, name)
+        if rule is None:
+            continue
+        hits = find(rule)
+        if len(hits) > 1:
+            raise MappingError(f"{file}: {name} rule ({rule.describe()}) matches several columns "
+                               f"{hits}; make it specific in sources.yaml ({source_name})")
+        if hits:
+            cm.meta[name] = hits[0]
+            used.add(hits[0])
+    for rule in spec.submitted_at:
+        for c in find(rule):
+            cm.submitted_at.append(c)
+            used.add(c)
+
+    def assign(item_id: str, col: str, other: str | None = None) -> None:
+        it = by_id[item_id]
+        if it.role == "pii":
+            cm.pii.append(col)
+        else:
+            if item_id in cm.items:
+                raise MappingError(f"{file}: item {item_id!r} is mapped by both columns "
+                                   f"{cm.items[item_id]!r} and {col!r}")
+            cm.items[item_id] = col
+            if other is not None:
+                if other in df.columns:
+                    cm.other_text[item_id] = other
+                    used.add(other)
+        used.add(col)
+
+    # 2. personal data (before items: a PII column is never loaded, whatever maps it)
+    for rule in spec.pii:
+        for c in find(rule):
+            cm.pii.append(c)
+            used.add(c)
+    # 3. explicit item rules
+    for rule in spec.items:
+        for c in find(rule):
+            if rule.item is not None:
+                assign(rule.item, c, rule.other_text)
+            else:
+                m = _matches(rule, c, labels[c])
+                lab = norm_text(m.group("label")) if isinstance(m, re.Match) else ""
+                if lab in by_label:
+                    assign(by_label[lab], c, rule.other_text)
+    # 4. ignored
+    for rule in spec.ignore:
+        for c in find(rule):
+            cm.ignored.append(c)
+            used.add(c)
+    # 5. automatic: label equals a codebook item label, or column named by the item id
+    if spec.auto_labels:
+        for c in cols:
+            if c in used:
+                continue
+            lab = labels[c]
+            if lab in by_label:
+                assign(by_label[lab], c)
+            elif norm_text(c) in by_id:
+                assign(norm_text(c), c)
+    cm.unmapped = [c for c in cols if c not in used]
+    return cm
+
+
+def map_survey(df: pd.DataFrame, spec: SurveySource, codebook: Codebook, org: Org, *,
+               key: bytes, file: str, source_name: str = "?", period: str | None = None,
+               branch: str | None = None, file_period: str | None = None,
+               now: datetime | None = None, labels: dict[str, str] | None = None,
+               ) -> tuple[pd.DataFrame, Issues, ColumnMap]:
+    """Map and convert one export to the canonical frame.
+
+    Returns the canonical frame (every row of ``df``, same index), the row problems found
+    (:class:`Issues`, keyed by ``df``'s index; the caller quarantines those rows) and the column
+    map. Raises :class:`MappingError` when the file as a whole cannot be mapped.
+    """
+    cm = resolve_columns(df, spec, codebook, file=file, source_name=source_name, labels=labels)
+    missing = frozenset(spec.missing)
+    issues = Issues()
+    idx = df.index
+
+    if "response_id" not in cm.meta:
+        raise MappingError(f"{file}: no response id column ({spec.response_id.describe()}, "
+                           f"sources.yaml {source_name})")
+    required = [i for i in codebook.items if i.required and i.role != "pii"]
+    absent = [i for i in required if i.id not in cm.items]
+    if absent:
+        names = ", ".join(f"{i.id!r} ({i.label})" for i in absent)
+        raise MappingError(f"{file}: required item {names} has no column "
+                           f"(check sources.yaml {source_name})")
+    if branch is None and "branch" not in cm.meta:
+        raise MappingError(f"{file}: no branch column and no --branch given")
+    if period is None and file_period is None and not cm.submitted_at:
+        raise MappingError(f"{file}: no submission-time column and no --period given")
+
+    out: dict[str, pd.Series] = {}
+    # submitted_at (first non-missing of the candidate columns)
+    sub = pd.Series(pd.NaT, index=idx, dtype="datetime64[us]")
+    sub_bad = pd.Series(False, index=idx)
+    for col in cm.submitted_at:
+        ts, why = parse_datetime(df[col], missing=missing, now=now)
+        take = sub.isna() & ~sub_bad & (ts.notna() | why.notna())
+        sub = sub.where(~take, ts)
+        sub_bad |= take & why.notna()
+        issues.add_series(why.where(take), df[col], col)
+    out["submitted_at"] = sub
+
+    # period
+    if period is not None:
+        per = pd.Series(period, index=idx, dtype="string")
+    elif file_period is not None:
+        per = pd.Series(file_period, index=idx, dtype="string")
+    else:
+        per = period_of(sub)
+        col = cm.submitted_at[0] if cm.submitted_at else "period"
+        bad = per.isna()
+        for i in idx[(bad & ~sub_bad).to_numpy()]:
+            if pd.isna(sub.loc[i]):
+                issues.add(i, col, df[col].loc[i] if col in df else "", "missing submission time "
+                           "(needed for the period; or give --period)")
+    out["period"] = per
+
+    # response id
+    rcol = cm.meta["response_id"]
+    rid: list[object] = []
+    tmpl = spec.response_id.template
+    for i, v, p in zip(idx, df[rcol].tolist(), per.tolist(), strict=True):
+        if is_missing(v, frozenset()):
+            issues.add(i, rcol, v, "missing response id")
+            rid.append(pd.NA)
+            continue
+        num = v if not isinstance(v, float) or not v.is_integer() else int(v)
+        val = norm_text(num)
+        if tmpl:
+            val = tmpl.format(value=val, period="" if p is pd.NA or p is None else p)
+        rid.append(val)
+    out["response_id"] = pd.Series(rid, index=idx, dtype="string")
+    dup = out["response_id"].duplicated(keep="first") & out["response_id"].notna()
+    for i in idx[dup.to_numpy()]:
+        issues.add(i, rcol, df[rcol].loc[i], f"duplicate response id {out['response_id'].loc[i]}")
+
+    # customer id (pseudonymised)
+    if "customer_id" in cm.meta:
+        ccol = cm.meta["customer_id"]
+        raw = df[ccol].map(lambda v: pd.NA if is_missing(v, missing) else norm_text(
+            int(v) if isinstance(v, float) and v.is_integer() else v))
+        out["customer_id"] = pseudonymise(raw, key=key)
+    else:
+        out["customer_id"] = pd.Series(pd.NA, index=idx, dtype="string")
+
+    # branch
+    if branch is not None:
+        out["branch"] = pd.Series(branch, index=idx, dtype="string")
+    else:
+        bcol = cm.meta["branch"]
+        lookup = {norm_text(k): v for k, v in org.name_to_code().items()}
+        vals = []
+        for i, v in zip(idx, df[bcol].tolist(), strict=True):
+            if is_missing(v, missing):
+                issues.add(i, bcol, v, "missing branch")
+                vals.append(pd.NA)
+                continue
+            code = lookup.get(norm_text(v))
+            if code is None:
+                issues.add(i, bcol, v, f"unknown branch {norm_text(v)!r} (not in org.yaml)")
+            vals.append(code if code is not None else pd.NA)
+        out["branch"] = pd.Series(vals, index=idx, dtype="string")
+
+    # channel
+    if "channel" in cm.meta:
+        ch = df[cm.meta["channel"]]
+        out["channel"] = ch.map(lambda v: pd.NA if is_missing(v, missing) else norm_text(v)).astype("string")
+    else:
+        out["channel"] = pd.Series(pd.NA, index=idx, dtype="string")
+    out["source_file"] = pd.Series(file, index=idx, dtype="string")
+
+    # items
+    for it in codebook.items:
+        if it.role == "pii":
+            continue
+        col = cm.items.get(it.id)
+        if col is None:
+            continue
+        scale = codebook.scales[it.scale]
+        other = df[cm.other_text[it.id]] if it.id in cm.other_text else None
+        vals, why = convert_item(df[col], scale, scale_name=it.scale, missing=missing,
+                                 multi_sep=spec.multi_sep, other_text=other)
+        issues.add_series(why.map(lambda r, _id=it.id: r if r is pd.NA else f"{_id}: {r}"),
+                          df[col], col)
+        if it.required:
+            miss = vals.isna() & why.isna()
+            for i in idx[miss.to_numpy()]:
+                issues.add(i, col, df[col].loc[i], f"{it.id}: missing required value")
+        out[it.id] = vals
+
+    dtypes = canonical_dtypes(codebook)
+    frame = pd.DataFrame(index=idx)
+    for c in canonical_columns(codebook):
+        if c in out:
+            frame[c] = out[c]
+        else:
+            frame[c] = pd.Series(pd.NA, index=idx, dtype=dtypes[c]) if dtypes[c] != "datetime64[us]" \
+                else pd.Series(pd.NaT, index=idx, dtype="datetime64[us]")
+        frame[c] = frame[c].astype(dtypes[c])
+    return frame, issues, cm

@@ -1,0 +1,167 @@
+"""Period-over-period change (环比) of NPS, CSAT or CES with significance tests."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from cxlab.metrics._common import as_list, check_choice, check_columns, check_level
+from cxlab.metrics._nps import nps, nps_test
+from cxlab.metrics._scales import ces, csat
+from cxlab.metrics._tests import two_proportion_test, welch_test
+
+__all__ = ["change"]
+
+_DEFAULT_SCORE = {"nps": "ltr", "csat": "csat", "ces": "ces"}
+_VALUE = {"nps": "nps", "csat": "csat", "ces": "mean"}
+
+
+def _periods(series: pd.Series) -> list:
+    if isinstance(series.dtype, pd.CategoricalDtype) and series.cat.ordered:
+        present = set(series.dropna().unique())
+        return [c for c in series.cat.categories if c in present]
+    return sorted(series.dropna().unique())
+
+
+def change(
+    data: pd.DataFrame,
+    *,
+    metric: str,
+    period_col: str = "period",
+    by: str | Sequence[str] | None = None,
+    score: str | None = None,
+    level: float = 0.95,
+) -> pd.DataFrame:
+    """Change of a metric from each period to the next (环比), with a two-sided test per step.
+
+    Parameters
+    ----------
+    data : DataFrame
+        One row per response, with a period column.
+    metric : {"nps", "csat", "ces"}
+        The metric to compare.
+    period_col : str
+        Period column; periods are ordered by sorting (``2025Q4`` < ``2026Q1``) or by the
+        categories of an ordered categorical.
+    by : str or list of str, optional
+        Grouping column(s), e.g. ``"branch"``; each group is compared with its own previous period.
+    score : str, optional
+        Score column; default ``ltr`` for NPS, ``csat`` for CSAT, ``ces`` for CES.
+    level : float
+        Confidence level of the interval of the change.
+
+    Returns
+    -------
+    DataFrame
+        One row per group and period: ``[by...]``, ``period``, ``previous_period`` (missing for
+        the first period of a group), ``n``, ``previous_n``, ``value``, ``previous_value``,
+        ``change`` (value − previous value), ``se``, ``ci_low``, ``ci_high`` (of the change),
+        ``pvalue``, ``significant`` (``pvalue < 1 - level``) and ``base_flag`` of the period.
+        ``value`` is the NPS in points, the CSAT in % or the CES mean.
+
+    Notes
+    -----
+    Tests: NPS with :func:`nps_test` (adjusted Wald, Rocks 2016); CSAT with
+    :func:`two_proportion_test` on the top-2-box counts (pooled z, no continuity correction;
+    ``change``, ``se`` and interval in percentage points); CES with Welch's t-test on the means.
+    The two periods are treated as independent samples (different respondents).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"period": ["2026Q1"] * 100 + ["2026Q2"] * 100,
+    ...                    "ltr": [10] * 50 + [8] * 30 + [3] * 20 + [10] * 30 + [8] * 30 + [3] * 40})
+    >>> res = change(df, metric="nps")
+    >>> res[["period", "previous_period", "value", "change"]]
+       period previous_period  value  change
+    0  2026Q1             NaN   30.0     NaN
+    1  2026Q2          2026Q1  -10.0   -40.0
+    >>> bool(res["significant"].iloc[1])
+    True
+    """
+    check_choice("metric", metric, tuple(_DEFAULT_SCORE))
+    check_level(level)
+    score = score or _DEFAULT_SCORE[metric]
+    by_cols = as_list(by)
+    check_columns(data, [score, period_col, *by_cols])
+    periods = _periods(data[period_col])
+    if metric == "nps":
+        table = nps(data, score=score, by=[*by_cols, period_col], ci="adjusted_wald", level=level)
+    elif metric == "csat":
+        table = csat(data, score=score, by=[*by_cols, period_col], level=level)
+    else:
+        table = ces(data, score=score, by=[*by_cols, period_col], level=level)
+    value_col = _VALUE[metric]
+    order = {p: i for i, p in enumerate(periods)}
+    records = []
+    key_groups = table.groupby(by_cols, sort=True, dropna=False) if by_cols else [((), table)]
+    for key, grp in key_groups:
+        key = key if isinstance(key, tuple) else (key,)
+        keyd = dict(zip(by_cols, key, strict=True))
+        grp = grp.assign(_o=grp[period_col].map(order)).sort_values("_o")
+        prev = None
+        for rec in grp.to_dict("records"):
+            out = keyd | {
+                "period": rec[period_col],
+                "previous_period": np.nan,
+                "n": rec["n"],
+                "previous_n": np.nan,
+                "value": rec[value_col],
+                "previous_value": np.nan,
+                "change": np.nan,
+                "se": np.nan,
+                "ci_low": np.nan,
+                "ci_high": np.nan,
+                "pvalue": np.nan,
+                "significant": False,
+                "base_flag": rec["base_flag"],
+            }
+            if prev is not None and rec["n"] > 0 and prev["n"] > 0:
+                res = _test(metric, data, score, by_cols, keyd, period_col, prev, rec, level)
+                out |= {
+                    "previous_period": prev[period_col],
+                    "previous_n": prev["n"],
+                    "previous_value": prev[value_col],
+                    "change": rec[value_col] - prev[value_col],
+                    "se": res.se,
+                    "ci_low": res.ci_low,
+                    "ci_high": res.ci_high,
+                    "pvalue": res.pvalue,
+                    "significant": bool(res.pvalue < 1 - level),
+                }
+            elif prev is not None:
+                out |= {"previous_period": prev[period_col], "previous_n": prev["n"], "previous_value": prev[value_col]}
+            prev = rec
+            records.append(out)
+    return pd.DataFrame(records)
+
+
+def _subset(data, by_cols, keyd, period_col, period):
+    mask = data[period_col] == period
+    for k, v in keyd.items():
+        mask &= data[k].isna() if pd.isna(v) else data[k] == v
+    return data.loc[mask]
+
+
+def _test(metric, data, score, by_cols, keyd, period_col, prev, cur, level):
+    if metric == "nps":
+        a = _subset(data, by_cols, keyd, period_col, cur[period_col])
+        b = _subset(data, by_cols, keyd, period_col, prev[period_col])
+        return nps_test(a, b, score=score, level=level)
+    if metric == "csat":
+        k1, n1 = cur["csat"] / 100 * cur["n"], cur["n"]
+        k2, n2 = prev["csat"] / 100 * prev["n"], prev["n"]
+        res = two_proportion_test(round(k1), n1, round(k2), n2, level=level)
+        return type(res)(
+            diff=100 * res.diff,
+            se=100 * res.se,
+            statistic=res.statistic,
+            pvalue=res.pvalue,
+            ci_low=100 * res.ci_low,
+            ci_high=100 * res.ci_high,
+            level=level,
+            method=res.method,
+        )
+    return welch_test(cur["mean"], cur["se"], cur["n"], prev["mean"], prev["se"], prev["n"], level=level)

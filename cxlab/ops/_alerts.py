@@ -1,0 +1,336 @@
+"""Alert rules (预警) and closed-loop tracking (闭环) — seed 001, 第三步:行动改善完整闭环."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from cxlab.ops._common import as_by, hours_between, need_columns, nps_pvalue, to_codes, two_prop_pvalue
+from cxlab.ops._params import AlertRules, as_model
+from cxlab.ops._targets import compute_kpis
+
+__all__ = ["ALERT_COLUMNS", "closure_summary", "evaluate_alerts", "track_alerts"]
+
+ALERT_COLUMNS = ["rule", "label", "branch", "period", "metric", "value", "threshold", "severity",
+                 "detail", "previous", "pvalue", "customer_id", "response_id", "ticket_id"]
+_SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}
+_SOURCE_COLUMN = {"nps": "ltr", "csat": "csat"}
+CLOSED = "已关闭"
+NO_TICKET = "未建单"
+
+
+def _frame(data, name: str) -> pd.DataFrame | None:
+    if isinstance(data, Mapping):
+        return data.get(name)
+    return getattr(data, name, None)
+
+
+def _metric_label(metric: str) -> str:
+    return {"nps": "NPS", "csat": "CSAT"}.get(metric, metric)
+
+
+def _group_stats(responses: pd.DataFrame, metric: str, codebook) -> pd.DataFrame:
+    k = compute_kpis(responses, None, None, by=("period", "branch"), codebook=codebook)
+    return k[k["kpi"] == metric].reset_index(drop=True)
+
+
+def _pvalue(metric: str, cur, prev) -> float:
+    if metric == "nps":
+        return nps_pvalue((int(cur.promoters), int(cur.passives), int(cur.detractors)),
+                          (int(prev.promoters), int(prev.passives), int(prev.detractors)))
+    return two_prop_pvalue(int(cur.k), int(cur.n), int(prev.k), int(prev.n))
+
+
+def _detractor_complaint(rule, responses, tickets) -> list[dict]:
+    need_columns(responses, ["period", "branch", "ltr"], what="responses")
+    ltr = to_codes(responses["ltr"])
+    det = responses[ltr <= rule.max_score].copy()
+    det["_ltr"] = ltr[ltr <= rule.max_score]
+    if det.empty:
+        return []
+    if rule.keywords and "comment" in det.columns:
+        text = det["comment"].astype("string").fillna("")
+        hit = pd.Series(False, index=det.index)
+        for kw in rule.keywords:
+            hit |= text.str.contains(kw, regex=False)
+        det["_kw"] = [next((kw for kw in rule.keywords if kw in t), None) if h else None
+                      for t, h in zip(text, hit, strict=True)]
+    else:
+        det["_kw"] = None
+    det["_ticket"] = None
+    if (rule.ticket_types and tickets is not None and "customer_id" in det.columns
+            and {"customer_id", "period", "type", "ticket_id"} <= set(tickets.columns)):
+        comp = tickets[tickets["type"].isin(rule.ticket_types)]
+        if "created_at" in comp.columns:
+            comp = comp.sort_values("created_at", kind="stable")
+        first = comp.drop_duplicates(["customer_id", "period"])[["customer_id", "period", "ticket_id"]]
+        m = det[["customer_id", "period"]].merge(first, on=["customer_id", "period"], how="left")
+        det["_ticket"] = m["ticket_id"].to_numpy()
+    fired = det[det["_kw"].notna() | det["_ticket"].notna()]
+    rows = []
+    for _, r in fired.iterrows():
+        why = []
+        if r["_kw"] is not None and not pd.isna(r["_kw"]):
+            why.append(f"评论含“{r['_kw']}”")
+        if r["_ticket"] is not None and not pd.isna(r["_ticket"]):
+            why.append(f"同期有投诉工单 {r['_ticket']}")
+        rows.append({
+            "branch": r["branch"], "period": r["period"], "metric": "ltr", "value": float(r["_ltr"]),
+            "threshold": float(rule.max_score),
+            "detail": f"贬损者(推荐意愿 {r['_ltr']:g}),{'、'.join(why)}",
+            "customer_id": r.get("customer_id"), "response_id": r.get("response_id"),
+            "ticket_id": r["_ticket"],
+        })
+    return rows
+
+
+def _below_target(rule, stats: pd.DataFrame, targets) -> list[dict]:
+    threshold = rule.threshold
+    if threshold is None:
+        if targets is None:
+            raise ValueError(f"rule {rule.id!r} has no threshold: set one in alerts.yaml or pass targets=")
+        threshold = targets.kpi(rule.metric).target
+    s = stats[(stats["n"] >= rule.min_n) & (stats["value"] < threshold)]
+    name = _metric_label(rule.metric)
+    return [{"branch": r.branch, "period": r.period, "metric": rule.metric, "value": float(r.value),
+             "threshold": float(threshold),
+             "detail": f"{name} {r.value:.1f} 低于目标 {threshold:g}(n={int(r.n)})"}
+            for r in s.itertuples(index=False)]
+
+
+def _significant_drop(rule, stats: pd.DataFrame) -> list[dict]:
+    order = sorted(stats["period"].dropna().unique().tolist())
+    prev_of = dict(zip(order[1:], order[:-1], strict=True))
+    idx = {(r.period, r.branch): r for r in stats.itertuples(index=False)}
+    rows = []
+    name = _metric_label(rule.metric)
+    for (period, branch), cur in sorted(idx.items()):
+        prev = idx.get((prev_of.get(period), branch))
+        if prev is None or cur.n < rule.min_n or prev.n < rule.min_n:
+            continue
+        change = cur.value - prev.value
+        if not change < -rule.min_drop:
+            continue
+        p = _pvalue(rule.metric, cur, prev)
+        if p < rule.alpha:
+            rows.append({"branch": branch, "period": period, "metric": rule.metric,
+                         "value": float(cur.value), "threshold": float(prev.value),
+                         "previous": float(prev.value), "pvalue": p,
+                         "detail": f"{name} 由 {prev.value:.1f}({prev.period})降至 {cur.value:.1f},"
+                                   f"下降 {-change:.1f},p={p:.4f}"})
+    return rows
+
+
+def _bottom_rank(rule, stats: pd.DataFrame) -> list[dict]:
+    rows = []
+    name = _metric_label(rule.metric)
+    for period, sub in stats[stats["n"] >= rule.min_n].groupby("period", sort=True):
+        sub = sub.sort_values(["value", "branch"])
+        if len(sub) <= rule.k:   # ranking needs more branches than the bottom group
+            continue
+        cutoff = float(sub["value"].iloc[rule.k - 1])
+        ranks = sub["value"].rank(method="min", ascending=False)
+        for r, rank in zip(sub.itertuples(index=False), ranks, strict=True):
+            if r.value <= cutoff:
+                rows.append({"branch": r.branch, "period": period, "metric": rule.metric,
+                             "value": float(r.value), "threshold": cutoff,
+                             "detail": f"{name} {r.value:.1f},排名 {int(rank)}/{len(sub)}(末 {rule.k} 名)"})
+    return rows
+
+
+def _sla_breach(rule, tickets: pd.DataFrame) -> list[dict]:
+    need_columns(tickets, ["ticket_id", "branch", "period", "created_at", "first_response_at"],
+                 what="tickets")
+    t = tickets
+    mask = pd.Series(True, index=t.index)
+    if rule.ticket_types:
+        mask &= t["type"].isin(rule.ticket_types)
+    if rule.priorities:
+        mask &= t["priority"].isin(rule.priorities)
+    if rule.channels:
+        mask &= t["channel"].isin(rule.channels)
+    t = t[mask]
+    hours = hours_between(t["created_at"], t["first_response_at"])
+    late = t[hours > rule.limit_hours]
+    return [{"branch": r["branch"], "period": r["period"], "metric": "first_response_hours",
+             "value": float(h), "threshold": float(rule.limit_hours),
+             "detail": f"工单 {r['ticket_id']}({r.get('type', '')}/{r.get('channel', '')})"
+                       f"首次响应 {h:.1f} 小时,超过 {rule.limit_hours:g} 小时",
+             "customer_id": r.get("customer_id"), "ticket_id": r["ticket_id"]}
+            for (_, r), h in zip(late.iterrows(), hours[hours > rule.limit_hours], strict=True)]
+
+
+def evaluate_alerts(data, *, rules, targets=None, codebook=None) -> pd.DataFrame:
+    """Evaluate the alert rules of ``params/alerts.yaml`` over survey responses and tickets.
+
+    Parameters
+    ----------
+    data : mapping or namespace of DataFrames
+        ``data["responses"]`` (or ``data.responses``): canonical responses with ``period, branch,
+        ltr`` and, as rules need them, ``csat, comment, customer_id, response_id``;
+        ``data["tickets"]`` (optional): the ticket log (``ops/tickets.csv`` columns). A rule
+        whose frame is absent is skipped.
+    rules : AlertRules or mapping
+        ``params/alerts.yaml``. Kinds: ``detractor_complaint`` (one alert per detractor whose
+        comment contains a complaint keyword or who has a complaint ticket the same period),
+        ``below_target`` (NPS/CSAT of a branch-period below target, n ≥ min_n),
+        ``significant_drop`` (fall against the previous period with p < alpha: NPS by
+        ``nps_test``, CSAT by the two-proportion z-test), ``bottom_rank`` (the bottom k branches
+        of a period) and ``sla_breach`` (one alert per ticket whose first response took longer
+        than ``limit_hours``).
+    targets : Targets, optional
+        Supplies the threshold of ``below_target`` rules that leave ``threshold`` empty.
+    codebook : Codebook, optional
+        Needed only when ``csat`` holds labels instead of codes.
+
+    Returns
+    -------
+    DataFrame
+        Fired alerts, ``rule, label, branch, period, metric, value, threshold, severity,
+        detail, previous, pvalue, customer_id, response_id, ticket_id``; sorted by period,
+        severity (high first), rule, branch. ``threshold`` is the limit crossed: the target,
+        the bottom-group cut-off, the SLA hours, the detractor cut-off (6) or, for a drop, the
+        previous period's value (also in ``previous``, with the test's ``pvalue``).
+    """
+    rules = as_model(rules, AlertRules, what="alert rules")
+    responses = _frame(data, "responses")
+    tickets = _frame(data, "tickets")
+    if responses is None and tickets is None:
+        raise ValueError("data must provide 'responses' and/or 'tickets' DataFrames")
+    stats: dict[str, pd.DataFrame] = {}
+    rows: list[dict] = []
+    for rule in rules.rules:
+        if not rule.enabled:
+            continue
+        if rule.kind == "sla_breach":
+            if tickets is None:
+                continue
+            fired = _sla_breach(rule, tickets)
+        elif responses is None:
+            continue
+        elif rule.kind == "detractor_complaint":
+            fired = _detractor_complaint(rule, responses, tickets)
+        else:
+            if _SOURCE_COLUMN[rule.metric] not in responses.columns:
+                continue
+            if rule.metric not in stats:
+                stats[rule.metric] = _group_stats(responses, rule.metric, codebook)
+            s = stats[rule.metric]
+            if rule.kind == "below_target":
+                fired = _below_target(rule, s, targets)
+            elif rule.kind == "significant_drop":
+                fired = _significant_drop(rule, s)
+            else:
+                fired = _bottom_rank(rule, s)
+        for r in fired:
+            rows.append({"rule": rule.id, "label": rule.label, "severity": rule.severity} | r)
+    out = pd.DataFrame(rows, columns=ALERT_COLUMNS)
+    for col in ("value", "threshold", "previous", "pvalue"):
+        out[col] = out[col].astype(float)
+    if len(out):
+        out = (out.assign(_s=out["severity"].map(_SEVERITY_ORDER))
+               .sort_values(["period", "_s", "rule", "branch"], kind="stable")
+               .drop(columns="_s").reset_index(drop=True))
+    return out
+
+
+def track_alerts(alerts: pd.DataFrame, tickets: pd.DataFrame, *,
+                 ticket_types=("投诉",)) -> pd.DataFrame:
+    """Join fired alerts to the ticket log (closed-loop tracking).
+
+    An alert is matched to a ticket by its ``ticket_id`` when it has one (SLA breaches, detractors
+    with a complaint ticket); otherwise by ``customer_id`` and ``period`` to that customer's
+    earliest ticket of ``ticket_types`` in the period. Branch-level alerts (below target, drops,
+    bottom rank) have no ticket in a service-ticket log and are reported as ``未建单``.
+
+    Returns
+    -------
+    DataFrame
+        The alerts plus ``owner, status, opened_at, closed_at, hours_to_close, closed``:
+        ``status`` is the ticket's status (已关闭/处理中/待处理) or ``未建单``;
+        ``opened_at``/``closed_at`` are the ticket's ``created_at``/``closed_at``;
+        ``hours_to_close`` = closed_at − opened_at in hours; ``closed`` is True when the ticket
+        has a ``closed_at`` or status 已关闭.
+    """
+    need_columns(alerts, ["ticket_id"], what="alerts")
+    need_columns(tickets, ["ticket_id", "created_at", "closed_at", "owner", "status"], what="tickets")
+    log = tickets[["ticket_id", "customer_id", "period", "type", "created_at", "closed_at", "owner",
+                   "status"]].copy() if {"customer_id", "period", "type"} <= set(tickets.columns) else \
+        tickets[["ticket_id", "created_at", "closed_at", "owner", "status"]].copy()
+    a = alerts.reset_index(drop=True).copy()
+    key = a["ticket_id"].astype(object)
+    if "customer_id" in a.columns and {"customer_id", "period", "type"} <= set(log.columns):
+        cand = log[log["type"].isin(list(ticket_types))].sort_values("created_at", kind="stable")
+        first = cand.drop_duplicates(["customer_id", "period"])[["customer_id", "period", "ticket_id"]]
+        m = a[["customer_id", "period"]].merge(first.rename(columns={"ticket_id": "_t"}),
+                                               on=["customer_id", "period"], how="left")
+        key = key.where(key.notna(), m["_t"].astype(object))
+    a["_key"] = key.to_numpy()
+    info = log[["ticket_id", "owner", "status", "created_at", "closed_at"]].rename(
+        columns={"ticket_id": "_key", "created_at": "opened_at"})
+    out = a.merge(info.drop_duplicates("_key"), on="_key", how="left", sort=False)
+    out["ticket_id"] = out["_key"]
+    out = out.drop(columns="_key")
+    out["opened_at"] = pd.to_datetime(out["opened_at"], errors="coerce")
+    out["closed_at"] = pd.to_datetime(out["closed_at"], errors="coerce")
+    out["hours_to_close"] = hours_between(out["opened_at"], out["closed_at"])
+    has = out["ticket_id"].notna() & out["status"].notna()
+    out["status"] = out["status"].astype(object).where(has, NO_TICKET)
+    out["closed"] = has & (out["closed_at"].notna() | (out["status"] == CLOSED))
+    return out
+
+
+def closure_summary(tracked: pd.DataFrame, *, by="branch", now=None,
+                    overdue_hours: float = 72.0) -> pd.DataFrame:
+    """Closed-loop figures per branch (or any ``by``): open/closed, time to close, overdue.
+
+    Parameters
+    ----------
+    tracked : DataFrame
+        Output of :func:`track_alerts`.
+    by : str or sequence of str
+        Grouping (default ``branch``).
+    now : timestamp-like, optional
+        The reference time for overdue items. Default: the latest ``opened_at``/``closed_at`` in
+        ``tracked`` (deterministic; pass the report's cut-off time explicitly in production).
+    overdue_hours : float
+        An open item older than this is overdue (``service_levels.closure_hours`` in alerts.yaml).
+
+    Returns
+    -------
+    DataFrame
+        ``[by…], alerts, with_ticket, closed, open, no_ticket, closure_rate,
+        median_hours_to_close, overdue``: ``open`` counts alerts with a ticket not yet closed;
+        ``closure_rate`` = closed / alerts in % (an alert without a ticket is not closed);
+        ``overdue`` = open items with ``now − opened_at > overdue_hours``.
+    """
+    by = as_by(by)
+    need_columns(tracked, by + ["closed", "opened_at", "hours_to_close", "status"], what="tracked")
+    t = tracked.copy()
+    if now is None:
+        stamps = pd.concat([t["opened_at"], t["closed_at"]]) if "closed_at" in t else t["opened_at"]
+        now = stamps.max()
+    now = pd.Timestamp(now)
+    t["_with"] = t["status"] != NO_TICKET
+    t["_open"] = t["_with"] & ~t["closed"].astype(bool)
+    age = (now - pd.to_datetime(t["opened_at"])).dt.total_seconds() / 3600.0
+    t["_overdue"] = t["_open"] & (age > overdue_hours)
+    g = t.groupby(by, sort=True, observed=True, dropna=False) if by else t.groupby(lambda _: 0)
+    out = pd.DataFrame({
+        "alerts": g.size(),
+        "with_ticket": g["_with"].sum(),
+        "closed": g["closed"].sum(),
+        "open": g["_open"].sum(),
+        "no_ticket": g["_with"].apply(lambda s: int((~s).sum())),
+        "median_hours_to_close": g["hours_to_close"].median(),
+        "overdue": g["_overdue"].sum(),
+    })
+    out["closure_rate"] = 100.0 * out["closed"] / out["alerts"]
+    out = out.reset_index(drop=not by)
+    cols = by + ["alerts", "with_ticket", "closed", "open", "no_ticket", "closure_rate",
+                 "median_hours_to_close", "overdue"]
+    for c in ("alerts", "with_ticket", "closed", "open", "no_ticket", "overdue"):
+        out[c] = out[c].astype(int)
+    return out[cols]

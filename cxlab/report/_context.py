@@ -1,0 +1,148 @@
+"""The data a report sees, scoped to the company or to one branch.
+
+A branch report loads only its own partitions (``branch=<code>``) and the company aggregates
+table; it never holds another branch's respondent-level rows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import pandas as pd
+
+from cxlab.config import Codebook, Org, Targets, load_codebook, load_org, load_targets
+from cxlab.errors import CxlabError
+
+__all__ = ["ReportContext", "load_context"]
+
+#: Warehouse tables besides responses that reports use (missing ones load as empty frames).
+TABLES = ("tickets", "invitations", "audits", "customers", "orders", "scorecard_actuals")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReportContext:
+    """Everything a report template needs, loaded once in its first cell."""
+
+    period: str
+    branch: str | None
+    periods: list[str]                 # every period up to and including ``period``
+    responses: pd.DataFrame            # scope's responses, all periods up to ``period``
+    aggregates: pd.DataFrame           # company aggregates per period × branch (counts/means)
+    tables: dict[str, pd.DataFrame]    # scope's operational tables
+    codebook: Codebook
+    org: Org
+    targets: Targets
+    warehouse: Path
+    params_dir: Path
+    inputs: list[tuple[str, str]] = field(default_factory=list)  # (file, sha256) read
+    rendered_at: str = ""
+
+    @property
+    def is_company(self) -> bool:
+        return self.branch is None
+
+    @property
+    def previous(self) -> str | None:
+        i = self.periods.index(self.period)
+        return self.periods[i - 1] if i > 0 else None
+
+    @property
+    def scope_name(self) -> str:
+        return self.org.company.name if self.branch is None else self.org.branch(self.branch).name
+
+    @property
+    def current(self) -> pd.DataFrame:
+        """Responses of the report's period (and scope)."""
+        return self.responses[self.responses["period"] == self.period]
+
+    def table(self, name: str, *, current: bool = False) -> pd.DataFrame:
+        df = self.tables.get(name, pd.DataFrame())
+        if current and "period" in df.columns:
+            df = df[df["period"] == self.period]
+        return df
+
+    def branch_name(self, code: str) -> str:
+        try:
+            return self.org.branch(code).name
+        except KeyError:
+            return code
+
+
+def _sha(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _scoped_files(warehouse: Path, table: str, branch: str | None) -> list[Path]:
+    base = warehouse / table
+    files = sorted(p for p in base.rglob("*.parquet")) if base.exists() else []
+    if branch is None:
+        return files
+    out = []
+    for p in files:
+        tags = [s for s in p.relative_to(base).parts if s.startswith("branch=")]
+        if not tags or tags[0] == f"branch={branch}":
+            out.append(p)
+    return out
+
+
+def load_context(*, period: str, branch: str | None = None,
+                 warehouse: str | Path = "data/warehouse",
+                 params_dir: str | Path = "params") -> ReportContext:
+    """Load the scope's data for one report.
+
+    Parameters
+    ----------
+    period : reporting period, e.g. ``"2026Q3"``.
+    branch : branch code, or ``None``/``"ALL"`` for the company report.
+    warehouse, params_dir : where the warehouse and the parameter files are.
+    """
+    from cxlab.io import load_responses, load_table
+    from cxlab.report._aggregates import AGGREGATES, load_aggregates
+
+    warehouse, params_dir = Path(warehouse), Path(params_dir)
+    if branch in ("", "ALL"):
+        branch = None
+    codebook = load_codebook(params_dir / "codebook.yaml")
+    org = load_org(params_dir / "org.yaml")
+    targets = load_targets(params_dir / "targets.yaml")
+    if branch is not None:
+        org.branch(branch)  # KeyError naming known branches
+
+    aggregates = load_aggregates(warehouse)
+    all_periods = sorted(aggregates["period"].astype(str).unique())
+    if period not in all_periods:
+        raise CxlabError(f"no data for period {period!r} (available: {', '.join(all_periods)})")
+    periods = [p for p in all_periods if p <= period]
+
+    responses = load_responses(warehouse, period=periods, branch=branch)
+    inputs = [(str(p.relative_to(warehouse)), _sha(p))
+              for p in _scoped_files(warehouse, "responses", branch)
+              if any(f"period={q}" in p.parts for q in periods)]
+    tables = {}
+    for name in TABLES:
+        if not (warehouse / name).exists():
+            tables[name] = pd.DataFrame()
+            continue
+        df = load_table(warehouse, name, branch=branch) if name != "scorecard_actuals" or branch is None \
+            else pd.DataFrame()
+        if branch is not None and "branch" in df.columns:
+            df = df[df["branch"] == branch]
+        tables[name] = df.reset_index(drop=True)
+        if name != "scorecard_actuals" or branch is None:
+            inputs += [(str(p.relative_to(warehouse)), _sha(p))
+                       for p in _scoped_files(warehouse, name, branch)]
+    agg_path = warehouse / AGGREGATES
+    inputs.append((str(AGGREGATES), _sha(agg_path)))
+    return ReportContext(
+        period=period, branch=branch, periods=periods, responses=responses,
+        aggregates=aggregates, tables=tables, codebook=codebook, org=org, targets=targets,
+        warehouse=warehouse, params_dir=params_dir, inputs=sorted(set(inputs)),
+        rendered_at=datetime.now().strftime("%Y-%m-%d %H:%M:%S"),
+    )

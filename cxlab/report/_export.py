@@ -1,0 +1,89 @@
+"""Notebook → self-contained HTML (nbconvert API) → PDF (WeasyPrint), written atomically."""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+import nbformat
+
+__all__ = ["atomic_write", "html_to_pdf", "notebook_to_html", "report_css"]
+
+_TEMPLATES = resources.files("cxlab.report") / "templates"
+
+
+def report_css() -> str:
+    """The report stylesheet (screen and print), shared by reports and the index page."""
+    return (_TEMPLATES / "report.css").read_text(encoding="utf-8")
+
+
+@lru_cache(maxsize=1)
+def _exporter():
+    from nbconvert import HTMLExporter
+    from nbconvert.preprocessors import TagRemovePreprocessor
+    from traitlets.config import Config
+
+    cfg = Config()
+    cfg.TagRemovePreprocessor.remove_cell_tags = {"remove_cell", "parameters", "injected-parameters"}
+    cfg.TagRemovePreprocessor.enabled = True
+    exporter = HTMLExporter(
+        config=cfg,
+        template_name="cxlab",
+        extra_template_basedirs=[str(_TEMPLATES)],
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+    )
+    exporter.register_preprocessor(TagRemovePreprocessor(config=cfg), enabled=True)
+    return exporter
+
+
+def notebook_to_html(nb: nbformat.NotebookNode | str | Path, *, title: str, version: str = "") -> str:
+    """Render an executed notebook as one self-contained HTML page without code cells.
+
+    Figures are embedded as data URIs (they are in the notebook's outputs), the page has
+    ``lang="zh-CN"``, a CJK font stack, print CSS and no scripts.
+    """
+    if not isinstance(nb, nbformat.NotebookNode):
+        nb = nbformat.read(str(nb), as_version=4)
+    body, _ = _exporter().from_notebook_node(
+        nb, resources={"report_title": title, "cxlab_css": report_css(), "cxlab_version": version}
+    )
+    return body
+
+
+def html_to_pdf(html: str, path: str | Path, *, base_url: str | None = None) -> Path:
+    """Write ``html`` as a PDF with WeasyPrint (no browser needed), atomically."""
+    import weasyprint
+
+    # WeasyPrint/fontTools are chatty at INFO/WARNING for harmless CSS they skip.
+    for name in ("weasyprint", "fontTools"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+    data = weasyprint.HTML(string=html, base_url=base_url).write_pdf()
+    return atomic_write(path, data)
+
+
+def atomic_write(path: str | Path, data: bytes | str) -> Path:
+    """Write ``data`` to ``path`` so that a reader never sees a half-written file.
+
+    The bytes go to a temporary file in the same folder, are flushed to disk, then renamed over
+    the target (``os.replace`` is atomic on POSIX).
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(payload)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path

@@ -1,0 +1,449 @@
+"""Render parameterised report notebooks: one job per period × (company | branch).
+
+Jobs run in a process pool (or on a Dask cluster); each executes its template with papermill
+through the Python API, converts the result to HTML in-process and to PDF with WeasyPrint, and
+moves every file into place atomically. A job is skipped when the fingerprint of everything it
+depends on (template, parameters, params/, cxlab's code, its data partition) is unchanged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+import time
+import traceback
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from cxlab.errors import CxlabError
+
+__all__ = [
+    "COMPANY", "ReportJob", "RunSummary", "fingerprint", "plan_jobs", "render", "render_all",
+]
+
+#: Branch code used for the company-wide report (file name and ``BRANCH=ALL``).
+COMPANY = "ALL"
+STATE_FILE = ".cxlab-state.json"
+KERNEL_NAME = "python3"
+#: Errors raised while a kernel starts that are worth a retry (papermill issue #511: port races).
+_RETRYABLE = ("Kernel died", "kernel_info", "Address already in use", "didn't respond",
+              "Kernel didn't", "Timeout waiting", "ZMQError")
+MAX_ATTEMPTS = 3
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ReportJob:
+    """One report to render."""
+
+    period: str
+    branch: str | None  # None = company report
+    template: Path
+    output_dir: Path
+    warehouse: Path
+    params_dir: Path = Path("params")
+    formats: tuple[str, ...] = ("html", "pdf")
+
+    @property
+    def name(self) -> str:
+        return self.branch or COMPANY
+
+    @property
+    def key(self) -> str:
+        return f"{self.period}/{self.name}"
+
+    def path(self, fmt: str) -> Path:
+        return self.output_dir / self.period / f"{self.name}.{fmt}"
+
+    @property
+    def parameters(self) -> dict:
+        return {
+            "period": self.period,
+            "branch": self.branch,
+            "warehouse": str(self.warehouse),
+            "params_dir": str(self.params_dir),
+        }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunSummary:
+    """What a run did: rendered and skipped report keys, and failures with their reason."""
+
+    rendered: list[str] = field(default_factory=list)
+    skipped_unchanged: list[str] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    seconds: float = 0.0
+    index: Path | None = None
+
+    def summary(self) -> str:
+        total = len(self.rendered) + len(self.skipped_unchanged) + len(self.failed)
+        lines = []
+        if not self.rendered and not self.failed and self.skipped_unchanged:
+            lines.append(f"Nothing changed: all {total} reports are up to date "
+                         "(use --force to re-render).")
+        else:
+            lines.append(
+                f"Rendered {len(self.rendered)}, unchanged {len(self.skipped_unchanged)}, "
+                f"failed {len(self.failed)} of {total} reports in {self.seconds:.1f} s."
+            )
+        for key, why in self.failed:
+            lines.append(f"  FAILED {key}: {why}")
+        if self.index:
+            lines.append(f"Index: {self.index}")
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        from html import escape
+
+        return "<pre>" + escape(self.summary()) + "</pre>"
+
+
+# --------------------------------------------------------------------------- fingerprints
+_FILE_HASHES: dict[tuple[str, int, int], str] = {}
+
+
+def _file_hash(path: Path) -> str:
+    st = path.stat()
+    key = (str(path), st.st_size, st.st_mtime_ns)
+    if key not in _FILE_HASHES:
+        h = hashlib.sha256()
+        with path.open("rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                h.update(chunk)
+        _FILE_HASHES[key] = h.hexdigest()
+    return _FILE_HASHES[key]
+
+
+def _tree_hash(paths: Iterable[Path], root: Path) -> str:
+    h = hashlib.sha256()
+    for p in sorted(paths):
+        h.update(str(p.relative_to(root)).encode())
+        h.update(_file_hash(p).encode())
+    return h.hexdigest()
+
+
+def _code_hash() -> str:
+    """Hash of cxlab's own source and version: a code change re-renders every report."""
+    import cxlab
+
+    root = Path(cxlab.__file__).parent
+    files = [p for p in root.rglob("*") if p.is_file() and p.suffix in {".py", ".j2", ".css",
+                                                                       ".json", ".txt", ".yaml"}]
+    return cxlab.__version__ + ":" + _tree_hash(files, root)
+
+
+def data_inputs(warehouse: Path, branch: str | None) -> list[Path]:
+    """The warehouse files a report depends on.
+
+    A company report depends on everything. A branch report depends on the partitions of its own
+    branch (``branch=<code>`` anywhere in the path) and on files that are not partitioned by
+    branch (company aggregates, reference tables); never on another branch's partitions.
+    """
+    warehouse = Path(warehouse)
+    files = [p for p in warehouse.rglob("*")
+             if p.is_file() and not p.name.startswith((".", "_")) and p.suffix == ".parquet"]
+    if branch is None:
+        return files
+    out = []
+    for p in files:
+        parts = [s for s in p.relative_to(warehouse).parts if s.startswith("branch=")]
+        if not parts or parts[0] == f"branch={branch}":
+            out.append(p)
+    return out
+
+
+def fingerprint(job: ReportJob, *, code_hash: str | None = None) -> str:
+    """Content hash of everything ``job``'s output depends on."""
+    h = hashlib.sha256()
+    h.update(Path(job.template).read_bytes())
+    h.update(json.dumps(job.parameters, sort_keys=True).encode())
+    h.update(",".join(job.formats).encode())
+    h.update((code_hash or _code_hash()).encode())
+    params = sorted(Path(job.params_dir).glob("*.yaml"))
+    h.update(_tree_hash(params, Path(job.params_dir)).encode())
+    h.update(_tree_hash(data_inputs(job.warehouse, job.branch), Path(job.warehouse)).encode())
+    return h.hexdigest()
+
+
+def _load_state(output_dir: Path) -> dict[str, str]:
+    try:
+        return json.loads((output_dir / STATE_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def _save_state(output_dir: Path, state: dict[str, str]) -> None:
+    from cxlab.report._export import atomic_write
+
+    atomic_write(output_dir / STATE_FILE, json.dumps(state, sort_keys=True, indent=1))
+
+
+# --------------------------------------------------------------------------- rendering
+def _one_line(err: BaseException) -> str:
+    """A one-line description of a failure (cell errors keep their exception name and value)."""
+    ename = getattr(err, "ename", None)
+    if ename:
+        evalue = str(getattr(err, "evalue", "")).strip().splitlines()
+        cell = getattr(err, "exec_count", None)
+        where = f" in cell {cell}" if cell else ""
+        return f"{ename}{where}: {evalue[0] if evalue else ''}".strip()
+    text = str(err).strip().splitlines()
+    return f"{type(err).__name__}: {text[0] if text else ''}"
+
+
+def _retryable(err: BaseException) -> bool:
+    if getattr(err, "ename", None):  # an exception raised by the notebook's own code
+        return False
+    text = f"{type(err).__name__}: {err}"
+    return any(marker in text for marker in _RETRYABLE)
+
+
+def _execute(template: Path, parameters: dict, *, cwd: Path):
+    import papermill as pm
+
+    return pm.execute_notebook(
+        str(template), None, parameters=parameters, kernel_name=KERNEL_NAME,
+        progress_bar=False, log_output=False, request_save_on_cell_execute=False,
+        cwd=str(cwd), shutdown_kernel="immediate", start_timeout=120,
+    )
+
+
+def render(template: str | Path, *, parameters: dict, output_dir: str | Path,
+           formats: Sequence[str] = ("html", "pdf"), name: str | None = None,
+           title: str | None = None, cwd: str | Path | None = None) -> list[Path]:
+    """Execute one template with ``parameters`` and write ``<name>.html`` / ``<name>.pdf``.
+
+    Parameters
+    ----------
+    template : path of the ``.ipynb`` template (one cell tagged ``parameters``).
+    parameters : values injected by papermill.
+    output_dir : folder for the outputs.
+    formats : any of ``"html"``, ``"pdf"``, ``"ipynb"``.
+    name : output file stem (default: the template's stem).
+    title : HTML page title.
+    cwd : working directory of the kernel (default: the current one, the project root).
+
+    Returns
+    -------
+    list of Path
+        The files written. Each is moved into place atomically, so a crash leaves either the
+        previous file or the new one, never a partial file.
+    """
+    import nbformat
+
+    from cxlab import __version__
+    from cxlab.report._export import atomic_write, html_to_pdf, notebook_to_html
+
+    bad = sorted(set(formats) - {"html", "pdf", "ipynb"})
+    if bad:
+        raise CxlabError(f"unknown report format(s) {bad} (allowed: html, pdf, ipynb)")
+    template, output_dir = Path(template), Path(output_dir)
+    name = name or template.stem
+    cwd = Path(cwd) if cwd else Path.cwd()
+
+    last: BaseException | None = None
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        try:
+            nb = _execute(template, parameters, cwd=cwd)
+            break
+        except Exception as err:  # noqa: BLE001 - classified below
+            last = err
+            if not _retryable(err) or attempt == MAX_ATTEMPTS:
+                raise
+            time.sleep(0.5 * attempt)
+    else:  # pragma: no cover - loop always breaks or raises
+        raise RuntimeError(str(last))
+
+    written = []
+    html = None
+    if "html" in formats or "pdf" in formats:
+        html = notebook_to_html(nb, title=title or name, version=__version__)
+    if "ipynb" in formats:
+        written.append(atomic_write(output_dir / f"{name}.ipynb", nbformat.writes(nb)))
+    if "html" in formats:
+        written.append(atomic_write(output_dir / f"{name}.html", html))
+    if "pdf" in formats:
+        written.append(html_to_pdf(html, output_dir / f"{name}.pdf"))
+    return written
+
+
+def _title(job: ReportJob) -> str:
+    try:
+        from cxlab.config import load_org
+
+        org = load_org(Path(job.params_dir) / "org.yaml")
+        who = org.company.name if job.branch is None else org.branch(job.branch).name
+    except (CxlabError, KeyError):
+        who = job.name
+    kind = "客户体验调研报告" if job.branch is None else "分支机构客户体验调研报告"
+    return f"{who} {job.period} {kind}"
+
+
+def _run_job(job: ReportJob, cwd: str) -> tuple[str, str | None, float]:
+    """Worker entry point: render one job; return (key, error or None, seconds)."""
+    start = time.perf_counter()
+    try:
+        render(job.template, parameters=job.parameters, output_dir=job.output_dir / job.period,
+               formats=job.formats, name=job.name, title=_title(job), cwd=cwd)
+        return job.key, None, time.perf_counter() - start
+    except Exception as err:  # noqa: BLE001 - a failing report must not stop the others
+        if os.environ.get("CXLAB_DEBUG"):
+            traceback.print_exc()
+        return job.key, _one_line(err), time.perf_counter() - start
+
+
+# --------------------------------------------------------------------------- planning
+def plan_jobs(*, periods: Sequence[str], branches: Sequence[str], warehouse: Path,
+              output_dir: Path, templates_dir: Path = Path("notebooks/templates"),
+              params_dir: Path = Path("params"), formats: Sequence[str] = ("html", "pdf"),
+              include_company: bool = True) -> list[ReportJob]:
+    """One job per period × (company report + each branch report), company first."""
+    jobs = []
+    for period in periods:
+        names: list[str | None] = ([None] if include_company else []) + list(branches)
+        for branch in names:
+            tpl = "company_report.ipynb" if branch is None else "branch_report.ipynb"
+            jobs.append(ReportJob(period=period, branch=branch, template=templates_dir / tpl,
+                                  output_dir=output_dir, warehouse=warehouse,
+                                  params_dir=params_dir, formats=tuple(formats)))
+    return jobs
+
+
+def _available_periods(warehouse: Path) -> list[str]:
+    base = warehouse / "responses"
+    periods = sorted(p.name.split("=", 1)[1] for p in base.glob("period=*") if p.is_dir())
+    if not periods:
+        raise CxlabError(f"{base}: no ingested responses (run `make ingest` or `cxlab ingest` first)")
+    return periods
+
+
+def render_all(*, periods: Sequence[str] | None = None, branches: Sequence[str] | None = None,
+               jobs: int | None = None, force: bool = False,
+               formats: Sequence[str] = ("html", "pdf"),
+               warehouse: str | Path = "data/warehouse", output_dir: str | Path = "reports",
+               templates_dir: str | Path = "notebooks/templates",
+               params_dir: str | Path = "params", executor: str = "local",
+               scheduler: str | None = None, progress: bool | None = None) -> RunSummary:
+    """Render every company and branch report (or those asked for) and the index page.
+
+    Parameters
+    ----------
+    periods, branches : restrict the run (default: every period in the warehouse and every
+        branch of ``params/org.yaml``). ``branches=["ALL"]`` renders only company reports.
+    jobs : parallel renders (default: the number of cores).
+    force : re-render even when nothing changed.
+    executor : ``"local"`` (process pool) or ``"dask"`` (``scheduler`` = address of a
+        ``distributed`` scheduler).
+
+    Returns
+    -------
+    RunSummary
+        ``rendered``, ``skipped_unchanged``, ``failed`` (key and one-line reason).
+    """
+    from cxlab.config import load_org
+    from cxlab.report._aggregates import build_aggregates
+    from cxlab.report._site import write_index
+
+    start = time.perf_counter()
+    warehouse, output_dir = Path(warehouse), Path(output_dir)
+    templates_dir, params_dir = Path(templates_dir), Path(params_dir)
+    org = load_org(params_dir / "org.yaml")
+    all_periods = _available_periods(warehouse)
+    if periods:
+        unknown = sorted(set(periods) - set(all_periods))
+        if unknown:
+            raise CxlabError(f"no data for period(s) {unknown} (available: {', '.join(all_periods)})")
+    periods = list(periods or all_periods)
+    include_company = True
+    if branches:
+        wanted = [b for b in branches if b and b.upper() != COMPANY]
+        include_company = any((not b) or b.upper() == COMPANY for b in branches)
+        for b in wanted:
+            org.branch(b)  # raises KeyError naming the known branches
+    else:
+        wanted = org.branch_codes
+    build_aggregates(warehouse, params_dir=params_dir)
+    planned = plan_jobs(periods=periods, branches=wanted, warehouse=warehouse,
+                        output_dir=output_dir, templates_dir=templates_dir,
+                        params_dir=params_dir, formats=formats, include_company=include_company)
+
+    state = _load_state(output_dir)
+    code = _code_hash()
+    todo, skipped, prints = [], [], {}
+    for job in planned:
+        fp = fingerprint(job, code_hash=code)
+        prints[job.key] = fp
+        outputs_present = all(job.path(f).exists() for f in job.formats)
+        if not force and state.get(job.key) == fp and outputs_present:
+            skipped.append(job.key)
+        else:
+            todo.append(job)
+
+    rendered, failed = [], []
+    for key, error in _dispatch(todo, jobs=jobs, executor=executor, scheduler=scheduler,
+                                progress=progress):
+        if error is None:
+            rendered.append(key)
+            state[key] = prints[key]
+            _save_state(output_dir, state)
+        else:
+            failed.append((key, error))
+            state.pop(key, None)
+    if failed:
+        _save_state(output_dir, state)
+    index = write_index(output_dir, warehouse=warehouse, params_dir=params_dir)
+    order = {j.key: i for i, j in enumerate(planned)}
+    return RunSummary(rendered=sorted(rendered, key=order.get),
+                      skipped_unchanged=skipped, failed=sorted(failed, key=lambda f: order[f[0]]),
+                      seconds=time.perf_counter() - start, index=index)
+
+
+def _dispatch(todo: list[ReportJob], *, jobs: int | None, executor: str,
+              scheduler: str | None, progress: bool | None):
+    """Run jobs and yield ``(key, error)`` as they finish."""
+    if not todo:
+        return
+    from tqdm.auto import tqdm
+
+    cwd = str(Path.cwd())
+    bar = tqdm(total=len(todo), desc="reports", unit="report", file=sys.stderr,
+               disable=(not progress) if progress is not None else None)
+    try:
+        if executor == "dask":
+            yield from _dispatch_dask(todo, cwd=cwd, scheduler=scheduler, bar=bar)
+            return
+        if executor != "local":
+            raise CxlabError(f"unknown executor {executor!r} (allowed: local, dask)")
+        workers = max(1, min(jobs or os.cpu_count() or 1, len(todo)))
+        if workers == 1:
+            for job in todo:
+                key, err, _ = _run_job(job, cwd)
+                bar.update()
+                yield key, err
+            return
+        import multiprocessing as mp
+
+        with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn")) as pool:
+            futures = [pool.submit(_run_job, job, cwd) for job in todo]
+            for fut in as_completed(futures):
+                key, err, _ = fut.result()
+                bar.update()
+                yield key, err
+    finally:
+        bar.close()
+
+
+def _dispatch_dask(todo: list[ReportJob], *, cwd: str, scheduler: str | None, bar):
+    if not scheduler:
+        raise CxlabError("--executor dask needs --scheduler ADDRESS (e.g. tcp://127.0.0.1:8786)")
+    from distributed import Client, as_completed as dask_completed
+
+    with Client(scheduler) as client:
+        futures = client.map(_run_job, todo, cwd=cwd, pure=False)
+        for fut in dask_completed(futures):
+            key, err, _ = fut.result()
+            bar.update()
+            yield key, err

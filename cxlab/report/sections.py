@@ -1,0 +1,431 @@
+"""Report sections: one call per notebook cell, each returning displayable HTML.
+
+Notebook templates hold narrative and calls such as ``sections.kpi_dashboard(ctx)``; the work
+(statistics, tables, figures, flags) happens here, on top of the analytics modules. Results on
+small bases are flagged (n < 30 suppressed, n < 100 caution), never reported as facts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from html import escape
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from cxlab.report._context import ReportContext
+from cxlab.report.tables import (
+    Html,
+    bullets,
+    cards,
+    figure,
+    fmt_num,
+    fmt_p,
+    join,
+    note,
+    paragraph,
+    table,
+)
+
+__all__ = [
+    "drivers", "ipa", "kano", "kpi_dashboard", "league_table", "provenance", "setup",
+    "summary", "title", "trend",
+]
+
+MIN_BASE = 30
+CAUTION_BASE = 100
+ALPHA = 0.05
+
+
+def setup() -> None:
+    """Figure style with a CJK font; call once in the first cell."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from cxlab.plots import set_style
+
+    set_style()
+
+
+# --------------------------------------------------------------------------- helpers
+def _base_note(n: int, what: str) -> Html | None:
+    if n < MIN_BASE:
+        return note(f"{what}样本量为 {n}(少于 {MIN_BASE}),结果不予报告。")
+    if n < CAUTION_BASE:
+        return note(f"注意:{what}样本量为 {n}(少于 {CAUTION_BASE}),结果仅供参考。")
+    return None
+
+
+def _status_class(status: str) -> str | None:
+    return {"未达标": "cx-flag-missed", "达标": "cx-flag-met"}.get(status)
+
+
+def _nps_from_counts(agg: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """NPS with CIs from aggregated counts (NPS depends only on the three counts)."""
+    from cxlab.metrics import nps
+
+    rows = []
+    for _, r in agg.iterrows():
+        counts = [(10, int(r["promoters"])), (8, int(r["passives"])), (0, int(r["detractors"]))]
+        scores = np.concatenate([np.full(k, s) for s, k in counts]) if r["n"] else np.array([])
+        if len(scores) == 0:
+            continue
+        frame = pd.DataFrame({"ltr": scores})
+        for col in by:
+            frame[col] = r[col]
+        rows.append(frame)
+    return nps(pd.concat(rows, ignore_index=True), score="ltr", by=by)
+
+
+def _company_counts(ctx: ReportContext) -> pd.DataFrame:
+    agg = ctx.aggregates
+    agg = agg[agg["period"].isin(ctx.periods)]
+    return agg.groupby("period", as_index=False)[["n", "promoters", "passives", "detractors",
+                                                    "csat_n", "csat_top2"]].sum()
+
+
+def _labels(ctx: ReportContext) -> dict[str, str]:
+    return ctx.codebook.labels()
+
+
+def _scope_label(ctx: ReportContext) -> str:
+    return "全公司" if ctx.is_company else ctx.scope_name
+
+
+# --------------------------------------------------------------------------- sections
+def title(ctx: ReportContext) -> Html:
+    """Report heading with scope, period and base."""
+    kind = "客户体验调研报告" if ctx.is_company else "分支机构客户体验调研报告"
+    n = len(ctx.current)
+    region = "" if ctx.is_company else f"({ctx.org.region_of(ctx.branch).name})"
+    sub = (f"报告期:{ctx.period} · 有效样本 {n:,} 份 · 对比期:{ctx.previous or '无'}"
+           f" · 数据范围:{_scope_label(ctx)}{region}")
+    return Html(f"<h1>{escape(ctx.scope_name)} {escape(ctx.period)} {kind}</h1>") + note(sub)
+
+
+def _headline(ctx: ReportContext) -> dict:
+    """Current and previous NPS/CSAT for the scope, with the tests between them."""
+    from cxlab.metrics import csat, nps, nps_test, two_proportion_test
+
+    cur = ctx.current
+    prev = ctx.responses[ctx.responses["period"] == ctx.previous] if ctx.previous else None
+    out: dict = {"n": int(cur["ltr"].notna().sum())}
+    if out["n"] == 0:
+        return out
+    out["nps"] = nps(cur, score="ltr").iloc[0]
+    out["csat"] = csat(cur, score="csat", scale=5, top_box=2).iloc[0] if cur["csat"].notna().any() else None
+    if prev is not None and prev["ltr"].notna().sum() >= MIN_BASE and out["n"] >= MIN_BASE:
+        out["nps_prev"] = nps(prev, score="ltr").iloc[0]
+        out["nps_test"] = nps_test(cur, prev, score="ltr")
+        pc = csat(prev, score="csat", scale=5, top_box=2).iloc[0]
+        out["csat_prev"] = pc
+        if out["csat"] is not None:
+            c = out["csat"]
+            k1, k2 = round(c["csat"] * c["n"] / 100), round(pc["csat"] * pc["n"] / 100)
+            out["csat_test"] = two_proportion_test(k1, int(c["n"]), k2, int(pc["n"]))
+    return out
+
+
+def _change_text(diff: float, p: float, unit: str) -> str:
+    direction = "上升" if diff > 0 else "下降" if diff < 0 else "持平"
+    sig = "差异显著" if p < ALPHA else "差异不显著"
+    return f"较上期{direction} {abs(diff):.1f}{unit}(p = {fmt_p(p)},{sig})"
+
+
+def summary(ctx: ReportContext) -> Html:
+    """Key findings in a few sentences (the manager's one-minute read)."""
+    h = _headline(ctx)
+    if h["n"] < MIN_BASE:
+        return _base_note(h["n"], "本期") or Html("")
+    nps_t, csat_t = ctx.targets.kpi("nps"), ctx.targets.kpi("csat")
+    items = []
+    nv = h["nps"]["nps"]
+    line = f"本期净推荐值(NPS)为 {nv:.1f}(95% 置信区间 {h['nps']['ci_low']:.1f}~{h['nps']['ci_high']:.1f}),"
+    line += "达到" if nps_t.met(nv) else "未达到"
+    line += f"目标值 {nps_t.target:g}"
+    if "nps_test" in h:
+        t = h["nps_test"]
+        line += "," + _change_text(t.diff, t.pvalue, " 分")
+    items.append(line + "。")
+    if h.get("csat") is not None:
+        cv = h["csat"]["csat"]
+        line = f"客户满意度(CSAT,满意及非常满意占比)为 {cv:.1f}%,"
+        line += ("达到" if csat_t.met(cv) else "未达到") + f"目标值 {csat_t.target:g}%"
+        if "csat_test" in h:
+            t = h["csat_test"]
+            line += "," + _change_text(100 * t.diff, t.pvalue, " 个百分点")
+        items.append(line + "。")
+    if ctx.is_company:
+        lt = _league(ctx)
+        bad = lt[lt["needs_action"]]
+        if len(bad):
+            names = "、".join(bad["branch_name"])
+            items.append(f"需整改的分支机构:{names}(未达目标或显著下滑)。")
+    base = _base_note(h["n"], "本期")
+    return join(base, bullets(items))
+
+
+def kpi_dashboard(ctx: ReportContext) -> Html:
+    """KPI cards and a table of survey KPIs against targets, with 环比 and significance."""
+    h = _headline(ctx)
+    if h["n"] < MIN_BASE:
+        return _base_note(h["n"], "本期") or Html("")
+    nps_t, csat_t = ctx.targets.kpi("nps"), ctx.targets.kpi("csat")
+    rows = []
+    nv = h["nps"]
+    rows.append({
+        "kpi": nps_t.label, "value": nv["nps"], "target": f"{nps_t.op} {nps_t.target:g}",
+        "status": "达标" if nps_t.met(nv["nps"]) else "未达标",
+        "previous": h["nps_prev"]["nps"] if "nps_prev" in h else None,
+        "change": h["nps_test"].diff if "nps_test" in h else None,
+        "pvalue": h["nps_test"].pvalue if "nps_test" in h else None, "n": nv["n"],
+    })
+    if h.get("csat") is not None:
+        cv = h["csat"]
+        rows.append({
+            "kpi": csat_t.label, "value": cv["csat"], "target": f"{csat_t.op} {csat_t.target:g}%",
+            "status": "达标" if csat_t.met(cv["csat"]) else "未达标",
+            "previous": h["csat_prev"]["csat"] if "csat_prev" in h else None,
+            "change": 100 * h["csat_test"].diff if "csat_test" in h else None,
+            "pvalue": h["csat_test"].pvalue if "csat_test" in h else None, "n": cv["n"],
+        })
+    ces = ctx.current["ces"].dropna()
+    kpis = pd.DataFrame(rows)
+    card = cards([
+        ("NPS", fmt_num(nv["nps"]), "cx-bad" if not nps_t.met(nv["nps"]) else "cx-good"),
+        ("CSAT", fmt_num(h["csat"]["csat"]) + "%" if h.get("csat") is not None else "—",
+         None if h.get("csat") is None else
+         ("cx-bad" if not csat_t.met(h["csat"]["csat"]) else "cx-good")),
+        ("CES 容易占比", f"{100 * (ces >= 5).mean():.1f}%" if len(ces) else "—", None),
+        ("有效样本", f"{h['n']:,}", None),
+    ])
+    tbl = table(kpis, columns={"kpi": "指标", "value": "本期", "target": "目标", "status": "状态",
+                               "previous": "上期", "change": "环比变化", "pvalue": "p 值", "n": "样本量"},
+                formats={"pvalue": "p", "n": "int"}, classes={"status": _status_class})
+    return join(_base_note(h["n"], "本期"), card, tbl,
+                note("环比检验:NPS 用两独立样本检验(三项分布方差),CSAT 用两比例 z 检验;p < 0.05 视为显著。"))
+
+
+def trend(ctx: ReportContext) -> Html:
+    """NPS by period with 95 % CIs and the target line, plus the period table."""
+    from cxlab.metrics import nps
+    from cxlab.plots import trend as trend_plot
+
+    df = ctx.responses
+    res = nps(df, score="ltr", by="period")
+    res = res[res["n"] >= MIN_BASE]
+    if res.empty:
+        return note("各期样本量均不足,趋势不予报告。")
+    fig, ax = plt.subplots(figsize=(7, 3.4))
+    trend_plot(res, x="period", ax=ax, target=ctx.targets.kpi("nps").target)
+    ax.set_title(f"{_scope_label(ctx)} NPS 趋势(95% 置信区间)")
+    tbl = table(res, columns={"period": "期间", "n": "样本量", "pct_promoters": "推荐者%",
+                              "pct_passives": "中立者%", "pct_detractors": "贬损者%",
+                              "nps": "NPS", "ci_low": "下限", "ci_high": "上限"},
+                formats={"n": "int"})
+    return join(figure(fig, alt="NPS 趋势"), tbl)
+
+
+def _league(ctx: ReportContext) -> pd.DataFrame:
+    agg = ctx.aggregates
+    cur = agg[agg["period"] == ctx.period]
+    res = _nps_from_counts(cur, ["branch"])
+    res = res.merge(cur[["branch", "csat_n", "csat_top2"]], on="branch", how="left")
+    res["csat"] = 100 * res["csat_top2"] / res["csat_n"].where(res["csat_n"] > 0)
+    res["branch_name"] = res["branch"].map(ctx.branch_name)
+    res["region"] = res["branch"].map(lambda b: ctx.org.region_of(b).name)
+    prev = agg[agg["period"] == ctx.previous] if ctx.previous else agg.iloc[0:0]
+    if len(prev):
+        from cxlab.metrics import nps_test
+
+        pr = _nps_from_counts(prev, ["branch"]).set_index("branch")
+        res["nps_prev"] = res["branch"].map(pr["nps"])
+        pvals = []
+        for _, r in res.iterrows():
+            if r["branch"] in pr.index and r["n"] >= MIN_BASE and pr.loc[r["branch"], "n"] >= MIN_BASE:
+                a, b = (_scores_from(r), _scores_from(pr.loc[r["branch"]]))
+                pvals.append(nps_test(a, b, score="ltr").pvalue)
+            else:
+                pvals.append(np.nan)
+        res["pvalue"] = pvals
+    else:
+        res["nps_prev"], res["pvalue"] = np.nan, np.nan
+    res["change"] = res["nps"] - res["nps_prev"]
+    nps_t, csat_t = ctx.targets.kpi("nps"), ctx.targets.kpi("csat")
+    ok = res["n"] >= MIN_BASE
+    drop = (res["change"] < 0) & (res["pvalue"] < ALPHA)
+    miss = ~res["nps"].map(nps_t.met) | ~res["csat"].map(csat_t.met)
+    res["needs_action"] = ok & (miss | drop)
+    res["flag"] = np.select([~ok, drop & ok, miss & ok], ["样本不足", "显著下滑 · 需整改", "未达标 · 需整改"],
+                            default="达标")
+    res.loc[~ok, ["nps", "ci_low", "ci_high", "csat", "nps_prev", "change", "pvalue"]] = np.nan
+    return res.sort_values("nps", ascending=False, na_position="last").reset_index(drop=True)
+
+
+def _scores_from(r) -> pd.DataFrame:
+    counts = [(10, int(r["promoters"])), (8, int(r["passives"])), (0, int(r["detractors"]))]
+    return pd.DataFrame({"ltr": np.concatenate([np.full(k, s) for s, k in counts])})
+
+
+def league_table(ctx: ReportContext) -> Html:
+    """Branch league table from company aggregates, flagging branches that need rectification."""
+    from cxlab.plots import nps_bars
+
+    lt = _league(ctx)
+    shown = lt.copy()
+    if not ctx.is_company:
+        shown["branch_name"] = np.where(shown["branch"] == ctx.branch,
+                                        "▶ " + shown["branch_name"], shown["branch_name"])
+    fig, ax = plt.subplots(figsize=(7.5, 3.6))
+    plot_df = lt[lt["n"] >= MIN_BASE].copy()
+    plot_df["机构"] = plot_df["branch_name"]
+    nps_bars(plot_df[["机构", "n", "nps", "ci_low", "ci_high", "base_flag"]], ax=ax,
+             target=ctx.targets.kpi("nps").target)
+    ax.set_title(f"{ctx.period} 各分支机构 NPS(95% 置信区间)")
+    tbl = table(shown, columns={"branch_name": "分支机构", "region": "区域", "n": "样本量",
+                                "nps": "NPS", "ci_low": "下限", "ci_high": "上限",
+                                "csat": "CSAT%", "change": "环比", "pvalue": "p 值", "flag": "状态"},
+                formats={"n": "int", "pvalue": "p"},
+                classes={"flag": lambda v: "cx-flag-missed" if "需整改" in str(v) else
+                         ("cx-flag-met" if v == "达标" else "cx-muted")})
+    return join(figure(fig, alt="分支机构 NPS"), tbl,
+                note("排名基于各机构汇总计数;样本量少于 30 的机构不参与排名。"
+                     "“需整改”:NPS 或 CSAT 未达目标,或 NPS 较上期显著下降(p < 0.05)。"))
+
+
+def branch_comparison(ctx: ReportContext) -> Html:
+    """The branch against the company (aggregates) on NPS, CSAT and each attribute item."""
+    agg = ctx.aggregates[ctx.aggregates["period"] == ctx.period]
+    own = agg[agg["branch"] == ctx.branch]
+    if own.empty or int(own["n"].iloc[0]) < MIN_BASE:
+        return _base_note(int(own["n"].iloc[0]) if len(own) else 0, "本机构") or Html("")
+    labels = _labels(ctx)
+    rows = []
+    for item in ctx.codebook.attribute_items:
+        col_m, col_n = f"{item}__mean", f"{item}__n"
+        if col_m not in agg.columns:
+            continue
+        comp = (agg[col_m] * agg[col_n]).sum() / agg[col_n].sum()
+        mine = float(own[col_m].iloc[0])
+        rows.append({"item": labels[item], "branch": mine, "company": comp, "gap": mine - comp})
+    df = pd.DataFrame(rows).sort_values("gap")
+    return join(
+        table(df, columns={"item": "评价项目", "branch": "本机构均值", "company": "全公司均值",
+                           "gap": "差距"}, formats={"branch": 2, "company": 2, "gap": 2},
+              classes={"gap": lambda v: "cx-bad" if v < -0.1 else ("cx-good" if v > 0.1 else None)}),
+        note("均值为五级评价(好=5 … 差=1);全公司均值来自各机构汇总数据。差距为负表示低于全公司水平。"))
+
+
+def drivers(ctx: ReportContext) -> Html:
+    """Key drivers of NPS: OLS with exact LMG relative importance and bootstrap CIs."""
+    from cxlab.drivers import key_drivers
+    from cxlab.plots import importance_bars
+
+    items = ctx.codebook.attribute_items
+    df = ctx.current[["ltr", *items]].dropna()
+    base = _base_note(len(df), "驱动因素分析")
+    if len(df) < MIN_BASE:
+        return base
+    res = key_drivers(df.astype(float), target="ltr", drivers=items, bootstrap=200, rng=0)
+    labels = _labels(ctx)
+    fig, ax = plt.subplots(figsize=(7, 5))
+    importance_bars(res, ax=ax, labels=labels)
+    ax.set_title("推荐意愿(NPS)的关键驱动因素:相对重要性")
+    t = res.table.sort_values("rank").copy()
+    t["label"] = t["driver"].map(labels)
+    t["share_pct"] = 100 * t["share"]
+    t["ci"] = [f"{100 * a:.1f}~{100 * b:.1f}" for a, b in zip(t["share_ci_low"], t["share_ci_high"])]
+    top = t.head(3)["label"].tolist()
+    return join(
+        base,
+        paragraph(f"对推荐意愿影响最大的三个因素依次为:{'、'.join(top)}。"
+                  f"模型 R² = {res.r2:.2f}(n = {res.n:,})。"),
+        figure(fig, alt="关键驱动因素"),
+        table(t.head(10), columns={"rank": "排序", "label": "因素", "share_pct": "相对重要性%",
+                                   "ci": "95% 区间", "std_beta": "标准化系数", "pvalue": "p 值",
+                                   "vif": "VIF"},
+              formats={"rank": "int", "std_beta": 3, "pvalue": "p", "vif": 2}),
+        note("相对重要性采用 LMG(Shapley 值)精确分解 R²;区间为 200 次自助抽样的百分位区间。"),
+    )
+
+
+def ipa(ctx: ReportContext) -> Html:
+    """Importance–performance map with 主要问题/次要问题 (seed 000 结果汇总表)."""
+    from cxlab.ipa import analyze
+    from cxlab.plots import ipa_map
+
+    items = ctx.codebook.attribute_items
+    df = ctx.current[["ltr", *items]].dropna().astype(float)
+    if len(df) < MIN_BASE:
+        return _base_note(len(df), "IPA 分析")
+    res = analyze(df, items=items, overall="ltr", importance="correlation", crosshair="mean")
+    labels = _labels(ctx)
+    fig, ax = plt.subplots(figsize=(7, 5.2))
+    ipa_map(res, ax=ax, labels=labels)
+    ax.set_title("重要性–表现分析(IPA)")
+    t = res.sort_values("priority").copy()
+    t["label"] = t["item"].map(labels)
+    main = t[t["quadrant"] == "concentrate_here"]["label"].tolist()
+    quad = {"concentrate_here": "重点改进区", "keep_up": "继续保持区",
+            "low_priority": "低优先区", "possible_overkill": "过度投入区"}
+    t["quadrant_cn"] = t["quadrant"].map(quad)
+    text = (f"主要问题(重要性高、表现低):{'、'.join(main)}。" if main
+            else "本期没有落在重点改进区的项目。")
+    return join(
+        _base_note(len(df), "IPA 分析"), paragraph(text), figure(fig, alt="IPA"),
+        table(t, columns={"priority": "优先级", "label": "项目", "performance": "表现(均值)",
+                          "importance": "重要性(相关)", "quadrant_cn": "象限", "problem": "问题分类"},
+              formats={"priority": "int", "performance": 2, "importance": 3},
+              classes={"problem": lambda v: "cx-flag-missed" if v == "主要问题" else None}),
+        note("表现为五级评价均值;重要性为与推荐意愿的相关系数;十字线取均值。"),
+    )
+
+
+def kano(ctx: ReportContext) -> Html:
+    """Kano categories of the candidate features (Berger et al. 1993), Better/Worse."""
+    from cxlab.kano import evaluate, from_wide
+    from cxlab.plots import kano_scatter
+
+    pairs = [p.model_dump() for p in ctx.codebook.kano]
+    cols = [c for p in pairs for c in (p["functional"], p["dysfunctional"])]
+    df = ctx.current[cols]
+    n = int(df.notna().all(axis=1).sum())
+    if n < MIN_BASE:
+        return _base_note(n, "Kano 分析")
+    res = evaluate(from_wide(df, pairs=pairs))
+    fig, ax = plt.subplots(figsize=(6, 5))
+    kano_scatter(res, ax=ax)
+    ax.set_title("Kano 分析:Better–Worse 系数")
+    names = {"A": "魅力属性", "O": "一维属性", "M": "必备属性", "I": "无差异属性",
+             "R": "反向属性", "Q": "可疑结果"}
+    t = res.copy()
+    t["category_cn"] = t["category"].map(names)
+    t["sig"] = np.where(t["fong_significant"], "显著", "不显著")
+    return join(
+        _base_note(n, "Kano 分析"), figure(fig, alt="Kano"),
+        table(t, columns={"feature": "功能", "n": "样本量", "a": "A", "o": "O", "m": "M", "i": "I",
+                          "r": "R", "q": "Q", "category_cn": "类别", "better": "Better",
+                          "worse": "Worse", "sig": "Fong 检验"},
+              formats={"n": "int", "a": "int", "o": "int", "m": "int", "i": "int", "r": "int",
+                       "q": "int", "better": 2, "worse": 2}),
+        note("分类依据 Berger 等(1993)评价表,频数相同时按 M > O > A > I 取;"
+             "Fong(1996)检验判断最高两类的差异是否显著。"),
+    )
+
+
+def provenance(ctx: ReportContext) -> Html:
+    """Data files and hashes, parameters, cxlab version and rendering time."""
+    from cxlab import __version__
+
+    params = []
+    for p in sorted(ctx.params_dir.glob("*.yaml")):
+        params.append((str(p), hashlib.sha256(p.read_bytes()).hexdigest()))
+    rows = pd.DataFrame(
+        [{"kind": "数据", "file": f, "sha": s[:16]} for f, s in ctx.inputs]
+        + [{"kind": "参数", "file": f, "sha": s[:16]} for f, s in params]
+    )
+    facts = (f"cxlab 版本 {__version__} · 报告期 {ctx.period} · 范围 {_scope_label(ctx)} · "
+             f"仓库 {ctx.warehouse} · 生成时间 {ctx.rendered_at}")
+    return Html('<div class="cx-provenance">') + paragraph(facts) + table(
+        rows, columns={"kind": "类型", "file": "文件", "sha": "SHA-256(前 16 位)"}) + Html("</div>")

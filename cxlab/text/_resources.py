@@ -1,0 +1,87 @@
+"""Package data of cxlab.text: jieba user dictionary, stop words and sentiment lexicons.
+
+The files live in ``cxlab/text/data/`` (shipped as package data) and are read once per process
+through :mod:`importlib.resources`; they are part of the code, not user parameters.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import unicodedata
+from functools import lru_cache
+from importlib import resources
+
+__all__ = ["data_lines", "lexicon", "normalize", "tokenizer", "pos_tokenizer", "word_set"]
+
+_LOCK = threading.Lock()
+
+
+def data_lines(name: str) -> list[str]:
+    """Non-empty, non-comment lines of ``cxlab/text/data/<name>``."""
+    text = resources.files("cxlab.text").joinpath("data", name).read_text(encoding="utf-8")
+    return [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
+
+
+@lru_cache(maxsize=None)
+def word_set(name: str) -> frozenset[str]:
+    """The first field of every line of a word-list file, lower-cased."""
+    return frozenset(ln.split("\t")[0].strip().lower() for ln in data_lines(name))
+
+
+@lru_cache(maxsize=None)
+def lexicon(name: str) -> dict[str, float]:
+    """A ``word<TAB>weight`` file as a dict (lower-cased keys)."""
+    out: dict[str, float] = {}
+    for ln in data_lines(name):
+        word, _, weight = ln.partition("\t")
+        out[word.strip().lower()] = float(weight)
+    return out
+
+
+# Full-width ASCII (U+FF01..U+FF5E) and the ideographic space map one-to-one onto ASCII, so the
+# translated text has exactly the same length as the original (spans stay aligned).
+_FULLWIDTH = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)}
+_FULLWIDTH[0x3000] = 0x20
+
+
+def normalize(text: str) -> str:
+    """Length-preserving normalisation: full-width ASCII to ASCII, lower case, NFC."""
+    out = unicodedata.normalize("NFC", text).translate(_FULLWIDTH).lower()
+    return out if len(out) == len(text) else text.translate(_FULLWIDTH).lower()
+
+
+@lru_cache(maxsize=1)
+def tokenizer():
+    """A private :class:`jieba.Tokenizer` with the CX user dictionary (initialised once, ~1 s).
+
+    A private instance leaves jieba's global default tokenizer untouched. Lexicon words are
+    added so that sentiment words stay whole tokens.
+    """
+    import logging
+
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    with _LOCK:
+        tok = jieba.Tokenizer()
+        tok.initialize()
+        for ln in data_lines("user_dict.txt"):
+            parts = ln.split()
+            word = parts[0]
+            freq = int(parts[1]) if len(parts) > 1 else None
+            tag = parts[2] if len(parts) > 2 else None
+            tok.add_word(word, freq, tag)
+        for name in ("sentiment.txt",):
+            for word in lexicon(name):
+                if re.fullmatch(r"[\u4e00-\u9fff]{2,}", word) and word not in tok.FREQ:
+                    tok.add_word(word, 800)
+    return tok
+
+
+@lru_cache(maxsize=1)
+def pos_tokenizer():
+    """A :class:`jieba.posseg.POSTokenizer` sharing :func:`tokenizer`'s dictionary."""
+    import jieba.posseg as pseg
+
+    return pseg.POSTokenizer(tokenizer())
