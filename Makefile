@@ -22,7 +22,8 @@ help:
 	@echo ""
 	@echo "  Quickstart: 'make reports' (renders the sample reports), 'make test' (runs the tests)."
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml scripts/system-deps.sh
+	@bash scripts/system-deps.sh
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e ".[dev]"

@@ -26,7 +26,8 @@ from bench._common import Check, interleaved, median
 
 NAME = "aggregate"
 PERIODS = ("2025Q4", "2026Q1", "2026Q2", "2026Q3")
-BRANCHES = ("SH01", "BJ01", "GZ01", "SZ01", "HZ01", "NJ01", "CD01", "WH01", "XA01", "XM01")
+#: the branch codes of params/org.yaml
+BRANCHES = ("SH01", "HZ01", "NJ01", "SU01", "GZ01", "SZ01", "XM01", "BJ01", "TJ01", "JN01")
 VERBAL = [f"item_{k:02d}" for k in range(1, 18)]
 
 SQL = """
@@ -40,18 +41,18 @@ ORDER BY period, branch
 """
 
 
-def write_warehouse(root: Path, rows: int, seed: int = 0) -> Path:
+def write_warehouse(root: Path, rows: int, seed: int = 0, branches=BRANCHES) -> Path:
     """Write ``rows`` synthetic responses spread over 4 periods × 10 branches (uneven sizes)."""
     rng = np.random.default_rng(seed)
-    weights = np.linspace(2.0, 0.2, len(BRANCHES))
+    weights = np.linspace(2.0, 0.2, len(branches))
     weights /= weights.sum()
     counter = 0
     for pi, period in enumerate(PERIODS):
         per_branch = rng.multinomial(rows // len(PERIODS) + (pi < rows % len(PERIODS)), weights)
-        for branch, n in zip(BRANCHES, per_branch, strict=True):
+        for bi, (branch, n) in enumerate(zip(branches, per_branch, strict=True)):
             ids = np.arange(counter, counter + n)
             counter += n
-            mu = 7.0 + 0.15 * pi - 0.1 * BRANCHES.index(branch)
+            mu = 7.0 + 0.15 * pi - 0.1 * bi
             ltr = np.clip(np.round(rng.normal(mu, 2.2, n)), 0, 10).astype("int64")
             cols: dict[str, pa.Array] = {
                 "response_id": pa.array(ids).cast(pa.string()),

@@ -102,7 +102,8 @@ def _cmd_scorecard(args: argparse.Namespace) -> int:
     except ValueError as err:
         raise CxlabError(f"{args.actuals}: period {args.period}: {err}") from None
     print(f"客户体验主管考核量表 {args.period}")
-    print(table.to_string(index=False, float_format=lambda x: f"{x:.1f}"))
+    shown = table.assign(weight=table["weight"] * 100).rename(columns={"weight": "weight_%"})
+    print(shown.to_string(index=False, float_format=lambda x: f"{x:.1f}"))
     return 0
 
 

@@ -19,6 +19,19 @@ REFERENCE_DATA = SHARED / "reference-data"
 REAL_EXPORTS = SHARED / "real-exports"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _test_pseudonym_key(tmp_path_factory):
+    """Tests never create or read the user's real pseudonymisation key."""
+    key = tmp_path_factory.mktemp("key") / "pseudonym.key"
+    old = os.environ.get("CXLAB_PSEUDONYM_KEY_FILE")
+    os.environ["CXLAB_PSEUDONYM_KEY_FILE"] = str(key)
+    yield key
+    if old is None:
+        os.environ.pop("CXLAB_PSEUDONYM_KEY_FILE", None)
+    else:
+        os.environ["CXLAB_PSEUDONYM_KEY_FILE"] = old
+
+
 @pytest.fixture(autouse=True)
 def _project_cwd_and_close_figures(monkeypatch):
     """Run every test from the project root (params/ paths are relative) and close figures."""

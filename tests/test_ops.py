@@ -14,9 +14,24 @@ from hypothesis import strategies as st
 from cxlab.config import load_codebook, load_params, load_targets, params_from_dict
 from cxlab.errors import ParamsError
 from cxlab.ops import (
-    AlertRules, ScorecardRules, ab_sample_size, ab_test, audit_summary, channel_preference,
-    closure_summary, compute_kpis, evaluate_alerts, feedback_summary, journey_scores, kpi_status,
-    price_gap, response_rates, score_kpi, scorecard, sla_summary, track_alerts,
+    AlertRules,
+    ScorecardRules,
+    ab_sample_size,
+    ab_test,
+    audit_summary,
+    channel_preference,
+    closure_summary,
+    compute_kpis,
+    evaluate_alerts,
+    feedback_summary,
+    journey_scores,
+    kpi_status,
+    price_gap,
+    response_rates,
+    score_kpi,
+    scorecard,
+    sla_summary,
+    track_alerts,
     weakest_touchpoints,
 )
 
@@ -714,7 +729,7 @@ def test_sample_scorecard_cli(sample_raw, capsys, score_rules):
 
     path = sample_raw / "ops" / "scorecard_actuals.csv"
     actuals = pd.read_csv(path, dtype={"period": str})
-    for period, rows in actuals.groupby("period"):
+    for _period, rows in actuals.groupby("period"):
         t = scorecard(rows, rules=score_rules)
         assert 0 <= t["score"].iloc[-1] <= 100
         assert (t["score"].iloc[:-1] <= t["max_score"].iloc[:-1]).all()

@@ -88,5 +88,7 @@ def test_cli_version_and_usage_error():
 def test_ci_script_runs_make_test_and_refuses_empty_runs():
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert "make test" in ci
-    assert "apt-get update" in ci and "apt-get install -y" in ci
+    deps = (ROOT / "scripts" / "system-deps.sh").read_text(encoding="utf-8")
+    assert "system-deps.sh" in ci
+    assert "apt-get update" in deps and "apt-get install -y" in deps
     assert "passed" in ci  # a run whose pytest passed nothing fails

@@ -155,10 +155,12 @@ def test_crash_after_commit_point_is_rolled_forward(tmp_path, monkeypatch):
         _ingest(tmp_path, f)
     assert (tmp_path / "wh" / "_journal.json").exists()
     monkeypatch.setattr(whmod, "_apply", real_apply)
-    recover(tmp_path / "wh")
+    df = load_responses(tmp_path / "wh")   # the next reader (or writer) finishes the commit
     assert not (tmp_path / "wh" / "_journal.json").exists()
-    df = load_responses(tmp_path / "wh")
     assert df["ltr"].tolist() == [10, 10, 10]
+    assert not list((tmp_path / "wh").glob(".staging-*"))
+    recover(tmp_path / "wh")               # idempotent
+    assert load_responses(tmp_path / "wh").equals(df)
 
 
 def test_commit_of_frames_directly(tmp_path):

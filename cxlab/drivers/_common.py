@@ -36,8 +36,7 @@ class CorrelationMatrix:
         return self.matrix.copy()
 
     def _repr_html_(self) -> str:
-        caption = f"CorrelationMatrix (n = {self.n})"
-        return self.matrix.to_html(caption=caption)
+        return html_table("CorrelationMatrix", {"n": self.n}, self.matrix.reset_index())
 
 
 def from_correlation(corr: pd.DataFrame, *, n: int | None = None) -> CorrelationMatrix:
@@ -227,7 +226,8 @@ def html_table(title: str, facts: Mapping[str, object], frame: pd.DataFrame) -> 
     """HTML for a result: a caption with its scalar facts, then its main table."""
     facts_text = ", ".join(f"{html.escape(k)} = {html.escape(_fmt(v))}" for k, v in facts.items())
     caption = f"{html.escape(title)}: {facts_text}" if facts_text else html.escape(title)
-    return frame.to_html(index=False, caption=caption, float_format=lambda x: f"{x:.4f}")
+    body = frame.to_html(index=False, float_format=lambda x: f"{x:.4f}")
+    return f"<div class='cxlab-drivers'><p><b>{caption}</b></p>{body}</div>"
 
 
 def _fmt(value: object) -> str:

@@ -203,7 +203,9 @@ def shapley_values(r2: np.ndarray, p: int) -> np.ndarray:
     ``w(s) = s! (p - s - 1)! / p!``.
     """
     if r2.ndim == 2 and p <= _BITS_MATMUL_MAX:
-        return _shapley_matrix(p) @ r2  # batches: one matrix product
+        # batches: one contraction; einsum's own loop, because a multi-threaded BLAS call
+        # stalls badly when the machine's cores are already busy
+        return np.einsum("ps,sb->pb", _shapley_matrix(p), r2)
     pc = popcount(p)
     w = np.concatenate([[0.0], _shapley_weights(p), [0.0]])  # w[s + 1] = w(s)
     shape = (-1,) + (1,) * (r2.ndim - 1)

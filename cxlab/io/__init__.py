@@ -1,31 +1,32 @@
 """cxlab.io: the only code that touches files — readers, mapping, validation, warehouse.
 
-Raw exports → :func:`ingest` (map to the codebook, validate, quarantine bad rows, pseudonymise,
-write the parquet warehouse) → :func:`load_responses` / :func:`load_table` / :func:`query`.
+Raw exports → :func:`read_export` → :func:`ingest` (map to the codebook with
+``params/sources.yaml``, validate, quarantine bad rows, pseudonymise customer ids, drop personal
+data, write the parquet warehouse atomically) → :func:`load_responses` / :func:`load_table` /
+:func:`query` / :func:`connect` (DuckDB).
 """
 
+from cxlab.io._errors import ExportError
 from cxlab.io._ingest import FileResult, IngestReport, ingest
-from cxlab.io._mapping import MappingError, canonical_columns, resolve_columns
+from cxlab.io._mapping import MappingError, canonical_columns, canonical_dtypes, resolve_columns
+from cxlab.io._multiselect import split_multiselect
 from cxlab.io._pseudonym import load_pseudonym_key, pseudonymise
+from cxlab.io._readers import read_export
 from cxlab.io._sources import Sources, load_sources
 from cxlab.io._warehouse import (
+    TABLES,
     connect,
     load_ingest_log,
     load_metadata,
     load_responses,
     load_table,
     query,
+    recover,
 )
 
-try:  # the readers land separately
-    from cxlab.io._errors import ExportError
-    from cxlab.io._readers import read_export, split_multiselect
-except ImportError:  # pragma: no cover
-    pass
-
 __all__ = [
-    "ExportError", "FileResult", "IngestReport", "MappingError", "Sources", "canonical_columns",
-    "connect", "ingest", "load_ingest_log", "load_metadata", "load_pseudonym_key", "load_responses",
-    "load_sources", "load_table", "pseudonymise", "query", "read_export", "resolve_columns",
-    "split_multiselect",
+    "TABLES", "ExportError", "FileResult", "IngestReport", "MappingError", "Sources",
+    "canonical_columns", "canonical_dtypes", "connect", "ingest", "load_ingest_log",
+    "load_metadata", "load_pseudonym_key", "load_responses", "load_sources", "load_table",
+    "pseudonymise", "query", "read_export", "recover", "resolve_columns", "split_multiselect",
 ]

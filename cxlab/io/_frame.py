@@ -10,6 +10,8 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
+from cxlab.io._text import BLANK_RE, WHITESPACE, WS_CLASS, ArrowRows
+
 __all__ = ["build_frame", "clean_header", "is_number_text", "row_lines", "unique_names"]
 
 # ASCII digits only: full-width digits (４) are left as typed, as text
@@ -127,7 +129,12 @@ def build_frame(names: Sequence[str], rows: Iterable[Sequence], lines: Sequence[
     ``{column: {token: count}}``.
 
     Returns ``(frame, bad_lines, token_counts)``; ``bad_lines`` is ``[(line, reason), …]``.
+
+    Rows read by the fast path (:class:`cxlab.io._text.ArrowRows`) are converted a whole column
+    at a time with the same rules.
     """
+    if isinstance(rows, ArrowRows) and rows.width == len(names) and len(rows) == len(lines):
+        return _build_frame_arrow(names, rows, lines, na_tokens=na_tokens, convert=convert)
     width = len(names)
     tokens = {t for t in na_tokens}
     columns: list[list] = [[] for _ in range(width)]
@@ -156,3 +163,73 @@ def build_frame(names: Sequence[str], rows: Iterable[Sequence], lines: Sequence[
     if not data:
         frame = pd.DataFrame(index=pd.RangeIndex(len(lines)))
     return frame, bad, counts
+
+
+# --------------------------------------------------------------------------- fast path
+# the rules of _is_missing / is_number_text / _LEADING_ZERO / _convert_column, as RE2 patterns
+# over whole Arrow columns (WS_CLASS is exactly what str.strip() removes)
+_NUMBER_RE = f"^{WS_CLASS}*[+-]?(?:[0-9]+\\.?[0-9]*|\\.[0-9]+)(?:[eE][+-]?[0-9]+)?{WS_CLASS}*$"
+_LEADING_ZERO_RE = f"^{WS_CLASS}*[+-]?0[0-9]"
+
+
+def _arrow_column(col, missing, n: int) -> pd.Series | np.ndarray | pd.api.extensions.ExtensionArray:
+    """``_convert_column`` for one Arrow string column with a missing mask."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    n_missing = pc.sum(missing).as_py() or 0
+    if n_missing == n:
+        return np.full(n, np.nan)
+    present = pc.invert(missing)
+    numeric = pc.and_(pc.match_substring_regex(col, _NUMBER_RE),
+                      pc.invert(pc.match_substring_regex(col, _LEADING_ZERO_RE)))
+    if pc.all(pc.or_(numeric, missing)).as_py():
+        try:
+            values = pc.cast(pc.if_else(present, pc.utf8_trim(col, characters=WHITESPACE),
+                                        pa.scalar(None, pa.string())), pa.float64())
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):  # e.g. overflow: the slow rules
+            return _convert_column([None if m else v for v, m in
+                                    zip(col.to_pylist(), missing.to_pylist(), strict=True)])
+        arr = values.to_numpy(zero_copy_only=False).astype("float64", copy=False)
+        mask = np.isnan(arr)
+        finite = arr[~mask]
+        if (np.all(np.isfinite(finite)) and np.all(finite == np.round(finite))
+                and np.all(np.abs(finite) < 2**53)):
+            ints = np.where(mask, 0, arr).astype("int64")
+            return pd.arrays.IntegerArray(ints, mask)
+        return arr
+    text = pc.if_else(present, col, pa.scalar(None, pa.string())) if n_missing else col
+    return pd.Series(text.to_pandas(), dtype="str")
+
+
+def _build_frame_arrow(names: Sequence[str], rows: ArrowRows, lines: Sequence[int], *,
+                       na_tokens: Iterable[str], convert: bool,
+                       ) -> tuple[pd.DataFrame, list[tuple[int, str]], dict[str, dict]]:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    tokens = sorted({t for t in na_tokens})
+    token_set = pa.array(tokens, type=pa.string()) if tokens else None
+    n = len(rows)
+    counts: dict[str, dict] = {}
+    data = {}
+    for name, col in zip(names, rows.columns(), strict=True):
+        missing = pc.match_substring_regex(col, BLANK_RE)
+        if token_set is not None:
+            stripped = pc.utf8_trim(col, characters=WHITESPACE)
+            hit = pc.and_(pc.is_in(stripped, value_set=token_set), pc.invert(missing))
+            if pc.any(hit).as_py():
+                vc = pc.value_counts(pc.filter(stripped, hit))
+                counts[name] = {v.as_py(): c.as_py() for v, c in
+                                zip(vc.field("values"), vc.field("counts"), strict=True)}
+                missing = pc.or_(missing, hit)
+        if convert:
+            data[name] = _arrow_column(col, missing, n)
+        else:
+            data[name] = pd.Series([None if m else v for v, m in
+                                    zip(col.to_pylist(), missing.to_pylist(), strict=True)],
+                                   dtype=object)
+    frame = pd.DataFrame(data, index=pd.RangeIndex(len(lines)))
+    if not data:
+        frame = pd.DataFrame(index=pd.RangeIndex(len(lines)))
+    return frame, [], counts

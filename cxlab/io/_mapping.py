@@ -180,6 +180,25 @@ def resolve_columns(df: pd.DataFrame, spec: SurveySource, codebook: Codebook, *,
                 assign(by_label[lab], c)
             elif norm_text(c) in by_id:
                 assign(norm_text(c), c)
+    # a repeated header (the reader renames the second "ltr" to "ltr.1"): ambiguous for a mapped
+    # column, personal data again for a PII column
+    loaded = {*cm.items.values(), *cm.meta.values(), *cm.submitted_at}
+    for c in cols:
+        m = re.fullmatch(r"(.+)\.([0-9]+)", str(c))
+        if c in used or m is None or m.group(1) not in df.columns:
+            continue
+        base = m.group(1)
+        if base in loaded:
+            what = next((k for k, v in cm.items.items() if v == base), None) or next(
+                (k for k, v in cm.meta.items() if v == base), "submitted_at")
+            raise MappingError(f"{file}: column {base!r} appears twice (as {base!r} and {c!r}); "
+                               f"which one holds {what!r} is ambiguous")
+        if base in cm.pii:
+            cm.pii.append(c)
+            used.add(c)
+        elif base in cm.ignored:
+            cm.ignored.append(c)
+            used.add(c)
     cm.unmapped = [c for c in cols if c not in used]
     return cm
 

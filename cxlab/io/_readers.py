@@ -14,7 +14,7 @@ from cxlab.io._multiselect import split_multiselect
 from cxlab.io._qualtrics import is_qualtrics, parse_qualtrics
 from cxlab.io._spss import read_spss
 from cxlab.io._surveymonkey import is_surveymonkey, parse_surveymonkey
-from cxlab.io._text import Grid, decode_bytes, parse_delimited
+from cxlab.io._text import Grid, decode_bytes, fast_delimited, parse_delimited
 from cxlab.io._wjx import is_wjx, parse_wjx
 
 # split_multiselect is re-exported here for callers that import it from the readers module
@@ -90,6 +90,13 @@ def _excel_grid(path: Path, container: str) -> Grid:
 
 
 def _text_grid(path: Path, data: bytes) -> Grid:
+    # well-formed UTF-8 text: pyarrow.csv, whole columns at a time; anything doubtful (other
+    # encodings, ragged rows, blank lines, quoted line breaks) takes the careful path below
+    fast = None if os.environ.get("CXLAB_CAREFUL_CSV") else fast_delimited(data)
+    if fast is not None:
+        grid, encoding = fast
+        grid.meta["encoding"] = encoding
+        return grid
     try:
         text, encoding = decode_bytes(data)
         grid = parse_delimited(text)

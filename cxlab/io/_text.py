@@ -11,9 +11,10 @@ import codecs
 import csv
 import io
 import re
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
-__all__ = ["Grid", "decode_bytes", "parse_delimited"]
+__all__ = ["ArrowRows", "Grid", "decode_bytes", "fast_delimited", "parse_delimited"]
 
 # Encodings charset-normalizer may name for Simplified-Chinese text: all decoded as GB18030,
 # the superset of GB2312 and GBK that Chinese office software writes ("另存为 CSV").
@@ -130,3 +131,134 @@ def parse_delimited(text: str, *, delimiter: str | None = None) -> Grid:
         raise ValueError(f"malformed delimited text near line {prev_end + 1} ({exc})") from exc
     return Grid(rows=rows, lines=lines, container="csv",
                 meta={"delimiter": delim}, empty_rows=empty)
+
+
+# --------------------------------------------------------------------------- fast path
+#: the characters Python's ``str.strip()`` removes (``str.isspace``), for RE2 / Arrow kernels
+WHITESPACE = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004"
+              "\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
+#: RE2 class of the same characters
+WS_CLASS = ("[\\t\\n\\x0b\\x0c\\r\\x1c-\\x1f \\x{85}\\x{a0}\\x{1680}\\x{2000}-\\x{200a}"
+            "\\x{2028}\\x{2029}\\x{202f}\\x{205f}\\x{3000}]")
+#: a cell that ``str.strip()`` leaves empty
+BLANK_RE = f"^{WS_CLASS}*$"
+
+
+class ArrowRows(Sequence):
+    """The records of a delimited file parsed by ``pyarrow.csv``, seen as a sequence of rows
+    (each a ``list`` of ``str``, ``""`` for an empty cell) so that code written for
+    :attr:`Grid.rows` keeps working; :func:`cxlab.io._frame.build_frame` recognises it and
+    converts whole columns at once instead of cell by cell. Every row has the same width."""
+
+    __slots__ = ("_cols", "_start", "_stop")
+
+    def __init__(self, columns: list, start: int = 0, stop: int | None = None) -> None:
+        self._cols = columns  # one pyarrow StringArray per column, same length
+        n = len(columns[0]) if columns else 0
+        self._start = start
+        self._stop = n if stop is None else stop
+
+    @property
+    def width(self) -> int:
+        return len(self._cols)
+
+    def columns(self) -> list:
+        """The columns (``pyarrow.StringArray``) of the rows in this view."""
+        return [c.slice(self._start, len(self)) for c in self._cols]
+
+    def __len__(self) -> int:
+        return max(0, self._stop - self._start)
+
+    def __getitem__(self, key):
+        if isinstance(key, slice):
+            start, stop, step = key.indices(len(self))
+            if step != 1:
+                return [self[i] for i in range(start, stop, step)]
+            return ArrowRows(self._cols, self._start + start, self._start + max(start, stop))
+        n = len(self)
+        i = key + n if key < 0 else key
+        if not 0 <= i < n:
+            raise IndexError("row index out of range")
+        return [c[self._start + i].as_py() for c in self._cols]
+
+    def __iter__(self) -> Iterator[list]:
+        step = 8192
+        for lo in range(self._start, self._stop, step):
+            hi = min(lo + step, self._stop)
+            cols = [c.slice(lo, hi - lo).to_pylist() for c in self._cols]
+            yield from (list(r) for r in zip(*cols, strict=True))
+
+
+def fast_delimited(data: bytes) -> tuple[Grid, str] | None:
+    """Parse well-formed UTF-8 delimited text with ``pyarrow.csv`` (multi-threaded, no Python
+    per cell); return ``(grid, encoding)`` or ``None`` when the careful path must decide.
+
+    Taken only when the result is certainly what :func:`parse_delimited` gives: UTF-8 (with or
+    without BOM) that pyarrow validates, not binary, the header on line 1, every record with
+    the header's width (a ragged row makes pyarrow fail → ``None``, and the careful path reports
+    it in ``bad_lines``), and exactly one record per physical line — no blank lines, no quoted
+    line breaks (records == lines), so the file line of record ``i`` is ``i + 1`` — and no
+    record whose every field is blank.
+    """
+    try:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+        import pyarrow.csv as pcsv
+    except ImportError:  # pragma: no cover - pyarrow is a dependency
+        return None
+    if data.startswith(codecs.BOM_UTF8):
+        offset, encoding = len(codecs.BOM_UTF8), "utf-8-sig"
+    elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return None
+    else:
+        offset, encoding = 0, "utf-8"
+    head = data[offset:offset + 65536]
+    if not head or head[:1] in (b"\r", b"\n") or head[:4096].count(0) > 0:
+        return None
+    try:
+        head_text = head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(head) - 4:  # a real error, not a character cut at the sample's end
+            return None
+        head_text = head[:exc.start].decode("utf-8")
+    if _looks_binary(head_text):
+        return None
+    delim = sniff_delimiter(head_text)
+    first = next(csv.reader(io.StringIO(head_text, newline=""), delimiter=delim), [])
+    if not first or not any(cell.strip() for cell in first):
+        return None
+    width = len(first)
+    body = pa.py_buffer(data)[offset:]
+    try:
+        table = pcsv.read_csv(
+            pa.BufferReader(body),
+            read_options=pcsv.ReadOptions(autogenerate_column_names=True,
+                                          block_size=1 << 24),
+            parse_options=pcsv.ParseOptions(delimiter=delim, quote_char='"', double_quote=True,
+                                            escape_char=False, newlines_in_values=True,
+                                            ignore_empty_lines=True),
+            convert_options=pcsv.ConvertOptions(
+                column_types={f"f{j}": pa.string() for j in range(width)},
+                strings_can_be_null=False, quoted_strings_can_be_null=False, null_values=[]),
+        )
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError, ValueError):
+        return None  # ragged rows, invalid UTF-8, …: the careful path reports them
+    if table.num_columns != width or table.num_rows == 0:
+        return None
+    n_lines = data.count(b"\n", offset) + (0 if data.endswith(b"\n") else 1)
+    if table.num_rows != n_lines:  # blank lines or quoted line breaks: lines need the careful path
+        return None
+    cols = [c.combine_chunks() if c.num_chunks != 1 else c.chunk(0) for c in table.columns]
+    if len(cols[0]) > 1:
+        blank = None
+        for col in cols:
+            b = pc.match_substring_regex(col.slice(1), BLANK_RE)
+            blank = b if blank is None else pc.and_(blank, b)
+            if not pc.any(blank).as_py():
+                break
+        else:
+            return None  # a record with every field blank: counted in empty_rows by the careful path
+    rows = ArrowRows(cols)
+    grid = Grid(rows=rows, lines=range(1, len(rows) + 1), container="csv",
+                meta={"delimiter": delim}, empty_rows=0)
+    return grid, encoding

@@ -20,7 +20,8 @@ Atomicity: new parts are written to ``<warehouse>/.staging-<id>/`` (same filesys
 then a journal listing the renames and deletions is written and ``os.replace``-d into place (the
 commit point); then the renames are applied. A failure before the commit point leaves the
 previous state untouched (the staging folder is removed); a crash after it is rolled forward by
-the next write (:func:`recover`).
+the next write or read (:func:`recover`). Writers take an exclusive ``flock`` on
+``<warehouse>/.lock``, so concurrent ingests serialise their commits.
 """
 
 from __future__ import annotations
@@ -146,15 +147,38 @@ def _hive_dir(keys: dict[str, object]) -> str:
 # ---------------------------------------------------------------------------------------------
 # commit protocol
 
+@contextlib.contextmanager
+def _locked(root: Path):
+    """An exclusive lock on ``<warehouse>/.lock`` while the warehouse is changed (one writer)."""
+    root.mkdir(parents=True, exist_ok=True)
+    fd = os.open(root / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            import fcntl
+
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        except ImportError:  # pragma: no cover - not POSIX: no inter-process lock
+            pass
+        yield
+    finally:
+        os.close(fd)   # closing the descriptor releases the lock
+
+
 def recover(warehouse: str | Path) -> None:
     """Finish a commit interrupted after its commit point, and drop abandoned staging folders."""
     root = Path(warehouse)
+    if not root.is_dir():
+        return
+    with _locked(root):
+        _recover(root)
+
+
+def _recover(root: Path) -> None:
     journal = root / JOURNAL
     if journal.is_file():
         _apply(root, _read_json(journal, {}))  # type: ignore[arg-type]
-    if root.is_dir():
-        for p in root.glob(".staging-*"):
-            shutil.rmtree(p, ignore_errors=True)
+    for p in root.glob(".staging-*"):
+        shutil.rmtree(p, ignore_errors=True)
 
 
 def _apply(root: Path, journal: dict) -> None:
@@ -208,7 +232,12 @@ def commit(warehouse: str | Path, writes: Sequence[TableWrite], *,
     """
     root = Path(warehouse)
     root.mkdir(parents=True, exist_ok=True)
-    recover(root)
+    with _locked(root):
+        return _commit(root, writes, metadata)
+
+
+def _commit(root: Path, writes: Sequence[TableWrite], metadata: dict[str, dict] | None) -> list[str]:
+    _recover(root)
     manifest = _read_json(root / MANIFEST, {"version": 1, "tables": {}})
     old_meta = _read_json(root / METADATA, {})
     new_meta = dict(old_meta)  # type: ignore[arg-type]
@@ -270,7 +299,7 @@ def append_ingest_log(warehouse: str | Path, entries: Iterable[dict]) -> None:
     root = Path(warehouse)
     root.mkdir(parents=True, exist_ok=True)
     lines = "".join(json.dumps(e, ensure_ascii=False, default=str) + "\n" for e in entries)
-    with open(root / INGEST_LOG, "a", encoding="utf-8") as fh:
+    with _locked(root), open(root / INGEST_LOG, "a", encoding="utf-8") as fh:
         fh.write(lines)
         fh.flush()
         os.fsync(fh.fileno())
@@ -335,6 +364,9 @@ def _read_table(warehouse: str | Path, name: str, *, period=None, branch=None,
     root = Path(warehouse)
     if not root.is_dir():
         raise CxlabError(f"{root}: warehouse not found (run `cxlab ingest` first)")
+    if (root / JOURNAL).is_file():   # a commit was interrupted after its commit point
+        with contextlib.suppress(OSError):
+            recover(root)
     filters = {"period": _as_list(period), "branch": _as_list(branch)}
     meta = (load_metadata(root).get(name) or {}).get("columns", {})
     files = _partition_files(root / name, filters)
@@ -434,7 +466,7 @@ def connect(warehouse: str | Path = "data/warehouse", *, database: str = ":memor
             continue
         glob = (root / name).as_posix().replace("'", "''") + "/**/*.parquet"
         con.execute(f'CREATE OR REPLACE VIEW "{name}" AS SELECT * FROM read_parquet(\'{glob}\', '
-                    "hive_partitioning = true, union_by_name = true)")
+                    "hive_partitioning = true, hive_types_autocast = false, union_by_name = true)")
     return con
 
 

@@ -24,10 +24,19 @@ reads files, prints, plots or rounds.
 from cxlab.ops._ab import ABResult, ab_sample_size, ab_test
 from cxlab.ops._alerts import ALERT_COLUMNS, closure_summary, evaluate_alerts, track_alerts
 from cxlab.ops._journey import (
-    PriceGapResult, channel_preference, journey_scores, price_gap, weakest_touchpoints,
+    PriceGapResult,
+    channel_preference,
+    journey_scores,
+    price_gap,
+    weakest_touchpoints,
 )
 from cxlab.ops._params import (
-    AlertRule, AlertRules, AuditLimits, ScorecardKpi, ScorecardRules, ServiceLevels,
+    AlertRule,
+    AlertRules,
+    AuditLimits,
+    ScorecardKpi,
+    ScorecardRules,
+    ServiceLevels,
 )
 from cxlab.ops._scorecard import score_kpi, scorecard
 from cxlab.ops._service import audit_summary, feedback_summary, response_rates, sla_summary

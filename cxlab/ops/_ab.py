@@ -49,7 +49,7 @@ class ABResult:
 def _success_mask(x: pd.Series, success) -> pd.Series:
     if success is None:
         vals = set(pd.unique(x.dropna()))
-        if not vals <= {0, 1, True, False}:
+        if not vals <= {0, 1}:
             raise ValueError(
                 f"a proportion metric must be 0/1 or boolean, got values such as {sorted(vals, key=str)[:5]}; "
                 "pass success= (values or a function) to say what counts as a success"

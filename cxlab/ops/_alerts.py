@@ -4,10 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-import numpy as np
 import pandas as pd
 
-from cxlab.ops._common import as_by, hours_between, need_columns, nps_pvalue, to_codes, two_prop_pvalue
+from cxlab.ops._common import (
+    as_by,
+    hours_between,
+    need_columns,
+    nps_pvalue,
+    to_codes,
+    two_prop_pvalue,
+)
 from cxlab.ops._params import AlertRules, as_model
 from cxlab.ops._targets import compute_kpis
 

@@ -8,7 +8,13 @@ import numpy as np
 import pandas as pd
 
 from cxlab.ops._common import (
-    as_by, hours_between, need_columns, nps_pvalue, scale_for, to_codes, two_prop_pvalue,
+    as_by,
+    hours_between,
+    need_columns,
+    nps_pvalue,
+    scale_for,
+    to_codes,
+    two_prop_pvalue,
 )
 
 __all__ = ["compute_kpis", "kpi_status"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import matplotlib
 from matplotlib import font_manager
 
-__all__ = ["CJK_FAMILIES", "cjk_font", "set_style"]
+__all__ = ["CJK_FAMILIES", "cjk_font", "installed_families", "set_style"]
 
 #: Families tried in order; the first one fontconfig/matplotlib can see wins.
 CJK_FAMILIES = ("Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "WenQuanYi Zen Hei")
@@ -31,6 +31,18 @@ def _register_system_cjk() -> None:
                 font_manager.fontManager.addfont(path)
             except (OSError, RuntimeError, ValueError):
                 continue
+
+
+def installed_families() -> set[str]:
+    """Font family names fontconfig knows (empty if fc-list is unavailable)."""
+    import subprocess
+
+    try:
+        out = subprocess.run(["fc-list", ":", "family"], capture_output=True, text=True,
+                             timeout=10, check=False).stdout
+    except (OSError, subprocess.SubprocessError):
+        return set()
+    return {name.strip() for line in out.splitlines() for name in line.split(",") if name.strip()}
 
 
 def cjk_font() -> str | None:

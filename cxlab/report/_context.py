@@ -38,6 +38,7 @@ class ReportContext:
     warehouse: Path
     params_dir: Path
     inputs: list[tuple[str, str]] = field(default_factory=list)  # (file, sha256) read
+    sources: pd.DataFrame = field(default_factory=pd.DataFrame)    # raw files behind the scope
     rendered_at: str = ""
 
     @property
@@ -80,16 +81,29 @@ def _sha(path: Path) -> str:
 
 
 def _scoped_files(warehouse: Path, table: str, branch: str | None) -> list[Path]:
+    from cxlab.report._runner import data_inputs
+
     base = warehouse / table
-    files = sorted(p for p in base.rglob("*.parquet")) if base.exists() else []
-    if branch is None:
-        return files
-    out = []
-    for p in files:
-        tags = [s for s in p.relative_to(base).parts if s.startswith("branch=")]
-        if not tags or tags[0] == f"branch={branch}":
-            out.append(p)
-    return out
+    return sorted(data_inputs(base, branch)) if base.exists() else []
+
+
+def _sources(warehouse: Path, frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """Raw files whose rows this scope uses, with their hash from the ingest log."""
+    from cxlab.io import load_ingest_log
+
+    used: dict[str, int] = {}
+    for df in frames:
+        if "source_file" in df.columns:
+            for name, k in df["source_file"].value_counts().items():
+                used[str(name)] = used.get(str(name), 0) + int(k)
+    log = load_ingest_log(warehouse)
+    if log.empty:
+        return pd.DataFrame(columns=["file", "table", "rows", "sha256"])
+    log = log.drop_duplicates("file", keep="last").set_index("file")
+    rows = [{"file": f, "table": log.loc[f, "table"] if f in log.index else "",
+             "rows": k, "sha256": log.loc[f, "sha256"] if f in log.index else ""}
+            for f, k in sorted(used.items())]
+    return pd.DataFrame(rows)
 
 
 def load_context(*, period: str, branch: str | None = None,
@@ -130,19 +144,26 @@ def load_context(*, period: str, branch: str | None = None,
         if not (warehouse / name).exists():
             tables[name] = pd.DataFrame()
             continue
-        df = load_table(warehouse, name, branch=branch) if name != "scorecard_actuals" or branch is None \
-            else pd.DataFrame()
-        if branch is not None and "branch" in df.columns:
-            df = df[df["branch"] == branch]
+        if branch is None:
+            df = load_table(warehouse, name)
+        elif name == "scorecard_actuals":  # the supervisor scorecard is company-level
+            df = pd.DataFrame()
+        elif name == "orders":  # orders carry no branch: keep those of the branch's customers
+            own = set(tables["customers"].get("customer_id", pd.Series(dtype=str)))
+            df = load_table(warehouse, name)
+            df = df[df["customer_id"].isin(own)]
+        else:
+            df = load_table(warehouse, name, branch=branch)
         tables[name] = df.reset_index(drop=True)
         if name != "scorecard_actuals" or branch is None:
             inputs += [(str(p.relative_to(warehouse)), _sha(p))
                        for p in _scoped_files(warehouse, name, branch)]
     agg_path = warehouse / AGGREGATES
     inputs.append((str(AGGREGATES), _sha(agg_path)))
+    sources = _sources(warehouse, [responses, *tables.values()])
     return ReportContext(
         period=period, branch=branch, periods=periods, responses=responses,
         aggregates=aggregates, tables=tables, codebook=codebook, org=org, targets=targets,
-        warehouse=warehouse, params_dir=params_dir, inputs=sorted(set(inputs)),
+        warehouse=warehouse, params_dir=params_dir, inputs=sorted(set(inputs)), sources=sources,
         rendered_at=datetime.now().strftime("%Y-%m-%d %H:%M:%S"),
     )

@@ -143,8 +143,8 @@ def data_inputs(warehouse: Path, branch: str | None) -> list[Path]:
     branch (company aggregates, reference tables); never on another branch's partitions.
     """
     warehouse = Path(warehouse)
-    files = [p for p in warehouse.rglob("*")
-             if p.is_file() and not p.name.startswith((".", "_")) and p.suffix == ".parquet"]
+    files = [p for p in warehouse.rglob("*.parquet")
+             if p.is_file() and not p.name.startswith((".", "_"))]
     if branch is None:
         return files
     out = []
@@ -208,6 +208,8 @@ def _execute(template: Path, parameters: dict, *, cwd: Path):
         str(template), None, parameters=parameters, kernel_name=KERNEL_NAME,
         progress_bar=False, log_output=False, request_save_on_cell_execute=False,
         cwd=str(cwd), shutdown_kernel="immediate", start_timeout=120,
+        # ipykernel warns on every start that local TCP is unencrypted; reports need quiet logs.
+        extra_arguments=["--IPKernelApp.log_level=ERROR"],
     )
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import threading
 import unicodedata
-from functools import lru_cache
+from functools import cache, lru_cache
 from importlib import resources
 
 __all__ = ["data_lines", "lexicon", "normalize", "tokenizer", "pos_tokenizer", "word_set"]
@@ -23,13 +23,13 @@ def data_lines(name: str) -> list[str]:
     return [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
 
 
-@lru_cache(maxsize=None)
+@cache
 def word_set(name: str) -> frozenset[str]:
     """The first field of every line of a word-list file, lower-cased."""
     return frozenset(ln.split("\t")[0].strip().lower() for ln in data_lines(name))
 
 
-@lru_cache(maxsize=None)
+@cache
 def lexicon(name: str) -> dict[str, float]:
     """A ``word<TAB>weight`` file as a dict (lower-cased keys)."""
     out: dict[str, float] = {}

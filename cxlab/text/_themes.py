@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from cxlab.text._frame import id_frame, id_name, text_column
+from cxlab.text._frame import id_frame, text_column
 from cxlab.text._redact import redact
 from cxlab.text._sentiment import LABELS, analyse, label_of
 from cxlab.text._taxonomy import Taxonomy, resolve_taxonomy

@@ -1,0 +1,255 @@
+"""Report pipeline: export, escaping, fingerprints, branch isolation, failures, incremental runs,
+and the real templates rendered on the sample warehouse."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+
+from cxlab.report import RunSummary, atomic_write, notebook_to_html, render, render_all
+from cxlab.report._runner import ReportJob, data_inputs, fingerprint
+
+ROOT = Path(__file__).resolve().parents[1]
+TEMPLATES = ROOT / "notebooks" / "templates"
+
+
+def _notebook(*cells, params="x = 1") -> nbformat.NotebookNode:
+    p = new_code_cell(params)
+    p.metadata["tags"] = ["parameters"]
+    nb = new_notebook(cells=[p, *cells])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    return nb
+
+
+# --------------------------------------------------------------------------- export
+def test_html_is_self_contained_chinese_and_without_code():
+    nb = _notebook(
+        new_markdown_cell("# 报告标题"),
+        new_code_cell("secret_code_line = 42", outputs=[new_output("stream", text="输出\n")]),
+    )
+    html = notebook_to_html(nb, title="测试报告")
+    assert '<html lang="zh-CN">' in html
+    assert "Noto Sans CJK SC" in html
+    assert "<script" not in html.lower()          # no scripts, no CDN
+    assert "cdnjs" not in html and "http" not in html.split("<body>")[1].split("</main>")[0]
+    assert "secret_code_line" not in html         # code cells are hidden
+    assert "报告标题" in html and "输出" in html
+
+
+def test_respondent_text_is_escaped():
+    from cxlab.report.tables import paragraph, table
+    import pandas as pd
+
+    evil = '<script>alert("x")</script>=HYPERLINK("http://x")'
+    html = table(pd.DataFrame({"comment": [evil]})).html + paragraph(evil).html
+    assert "<script>" not in html
+    assert "&lt;script&gt;" in html
+
+
+def test_atomic_write_leaves_previous_file_on_failure(tmp_path, monkeypatch):
+    target = tmp_path / "r.html"
+    atomic_write(target, "old")
+
+    def boom(*a, **k):
+        raise OSError("disk full")
+
+    monkeypatch.setattr("cxlab.report._export.os.replace", boom)
+    with pytest.raises(OSError):
+        atomic_write(target, "new")
+    assert target.read_text() == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["r.html"]  # no temp file left behind
+
+
+def test_render_writes_html_and_pdf_with_embedded_cjk_font(tmp_path):
+    tpl = tmp_path / "t.ipynb"
+    nbformat.write(_notebook(new_markdown_cell("# 客户体验报告"), new_code_cell('print("满意度", x)')), tpl)
+    out = render(tpl, parameters={"x": 7}, output_dir=tmp_path / "out", name="r")
+    assert sorted(p.name for p in out) == ["r.html", "r.pdf"]
+    html = (tmp_path / "out" / "r.html").read_text(encoding="utf-8")
+    assert "满意度 7" in html
+    pdf = tmp_path / "out" / "r.pdf"
+    assert pdf.read_bytes().startswith(b"%PDF")
+    fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True).stdout
+    cjk = [line for line in fonts.splitlines() if re.search(r"CJK|WenQuanYi|Hei", line)]
+    assert cjk and all(" yes " in line for line in cjk), fonts  # embedded
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    assert "客户体验报告" in text and "满意度 7" in text
+
+
+def test_failing_notebook_reports_exception_in_one_line(tmp_path):
+    tpl = tmp_path / "bad.ipynb"
+    nbformat.write(_notebook(new_code_cell('raise ValueError("数据缺失")')), tpl)
+    with pytest.raises(Exception) as info:
+        render(tpl, parameters={}, output_dir=tmp_path / "out", formats=("html",))
+    from cxlab.report._runner import _one_line
+
+    assert _one_line(info.value).startswith("ValueError")
+    assert not (tmp_path / "out" / "bad.html").exists()
+
+
+# --------------------------------------------------------------------------- fingerprints
+def _fake_warehouse(root: Path) -> Path:
+    for period in ("2026Q2", "2026Q3"):
+        for branch in ("SH01", "HZ01"):
+            d = root / "responses" / f"period={period}" / f"branch={branch}"
+            d.mkdir(parents=True)
+            (d / "part-0.parquet").write_bytes(f"{period}{branch}".encode())
+    (root / "aggregates").mkdir()
+    (root / "aggregates" / "branch_kpis.parquet").write_bytes(b"agg")
+    (root / "_ingest_log.jsonl").write_text("{}")
+    return root
+
+
+def test_branch_inputs_exclude_other_branches(tmp_path):
+    wh = _fake_warehouse(tmp_path / "wh")
+    files = {str(p.relative_to(wh)) for p in data_inputs(wh, "SH01")}
+    assert all("branch=HZ01" not in f for f in files)
+    assert any("branch=SH01" in f for f in files)
+    assert "aggregates/branch_kpis.parquet" in files
+    assert len(data_inputs(wh, None)) == 5  # company: all four partitions + aggregates
+
+
+def test_fingerprint_tracks_own_partition_template_and_params(tmp_path):
+    wh = _fake_warehouse(tmp_path / "wh")
+    params = tmp_path / "params"
+    shutil.copytree(ROOT / "params", params)
+    tpl = tmp_path / "t.ipynb"
+    tpl.write_text("{}")
+    job = ReportJob(period="2026Q3", branch="SH01", template=tpl, output_dir=tmp_path / "r",
+                    warehouse=wh, params_dir=params)
+    base = fingerprint(job, code_hash="c")
+    assert fingerprint(job, code_hash="c") == base
+    # another branch's data changes: this branch's report is unaffected
+    (wh / "responses/period=2026Q3/branch=HZ01/part-0.parquet").write_bytes(b"changed")
+    assert fingerprint(job, code_hash="c") == base
+    # the ingest log is bookkeeping, not data
+    (wh / "_ingest_log.jsonl").write_text('{"again": 1}')
+    assert fingerprint(job, code_hash="c") == base
+    # its own partition, the template, params or code change it
+    (wh / "responses/period=2026Q3/branch=SH01/part-0.parquet").write_bytes(b"changed")
+    changed_data = fingerprint(job, code_hash="c")
+    assert changed_data != base
+    tpl.write_text('{"v": 2}')
+    assert fingerprint(job, code_hash="c") != changed_data
+    assert fingerprint(job, code_hash="other") != fingerprint(job, code_hash="c")
+    before = fingerprint(job, code_hash="c")
+    (params / "targets.yaml").write_text((params / "targets.yaml").read_text() + "\n# edit\n")
+    assert fingerprint(job, code_hash="c") != before
+
+
+def test_run_summary_text():
+    s = RunSummary(rendered=["2026Q3/ALL"], failed=[("2026Q3/SH01", "ValueError: boom")], seconds=2)
+    text = s.summary()
+    assert "Rendered 1" in text and "failed 1" in text and "FAILED 2026Q3/SH01: ValueError: boom" in text
+    assert "Nothing changed" in RunSummary(skipped_unchanged=["a", "b"]).summary()
+
+
+# --------------------------------------------------------------------------- runs on sample data
+@pytest.fixture(scope="module")
+def tiny_templates(tmp_path_factory) -> Path:
+    d = tmp_path_factory.mktemp("templates")
+    params = "period = '2026Q3'\nbranch = None\nwarehouse = 'data/warehouse'\nparams_dir = 'params'"
+    ok = _notebook(new_code_cell('print("公司报告", period, branch)'), params=params)
+    nbformat.write(ok, d / "company_report.ipynb")
+    bad = _notebook(
+        new_code_cell('if branch == "HZ01":\n    raise RuntimeError("模拟失败")\nprint("分支报告", branch)'),
+        params=params)
+    nbformat.write(bad, d / "branch_report.ipynb")
+    return d
+
+
+def test_failure_is_isolated_and_incremental_rerun_skips(sample_warehouse, tiny_templates, tmp_path):
+    out = tmp_path / "reports"
+    kw = dict(periods=["2026Q3"], branches=["ALL", "SH01", "HZ01"], warehouse=sample_warehouse,
+              output_dir=out, templates_dir=tiny_templates, formats=("html",), jobs=2,
+              progress=False)
+    first = render_all(**kw)
+    assert sorted(first.rendered) == ["2026Q3/ALL", "2026Q3/SH01"]
+    assert [k for k, _ in first.failed] == ["2026Q3/HZ01"]
+    assert "RuntimeError" in first.failed[0][1] and "模拟失败" in first.failed[0][1]
+    assert "分支报告 SH01" in (out / "2026Q3" / "SH01.html").read_text(encoding="utf-8")
+    assert not (out / "2026Q3" / "HZ01.html").exists()
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert "2026Q3/SH01.html" in index and "2026Q3/HZ01.html" not in index
+
+    second = render_all(**kw)  # nothing changed: the good ones are skipped, the failed retried
+    assert sorted(second.skipped_unchanged) == ["2026Q3/ALL", "2026Q3/SH01"]
+    assert second.rendered == [] and [k for k, _ in second.failed] == ["2026Q3/HZ01"]
+
+    forced = render_all(**{**kw, "branches": ["SH01"], "force": True})
+    assert forced.rendered == ["2026Q3/SH01"]
+
+
+def test_unknown_period_and_branch_are_clear_errors(sample_warehouse, tmp_path):
+    from cxlab.errors import CxlabError
+
+    with pytest.raises(CxlabError, match="no data for period"):
+        render_all(periods=["1999Q1"], warehouse=sample_warehouse, output_dir=tmp_path)
+    with pytest.raises(KeyError, match="unknown branch 'XX99'"):
+        render_all(periods=["2026Q3"], branches=["XX99"], warehouse=sample_warehouse,
+                   output_dir=tmp_path)
+
+
+# --------------------------------------------------------------------------- the real templates
+@pytest.mark.parametrize("name", ["company_report.ipynb", "branch_report.ipynb"])
+def test_templates_have_one_parameters_cell_and_no_logic(name):
+    nb = nbformat.read(TEMPLATES / name, as_version=4)
+    tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+    assert len(tagged) == 1 and nb.cells.index(tagged[0]) == 0
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            src = cell.source
+            assert not re.search(r"^\s*(def|class)\s", src, re.M), src
+            assert ".groupby(" not in src and ".merge(" not in src and "lambda" not in src, src
+            assert not cell.outputs and cell.execution_count is None
+
+
+@pytest.fixture(scope="module")
+def rendered_sample(sample_warehouse, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("reports")
+    summary = render_all(periods=["2026Q3"], branches=["ALL", "GZ01", "XM01"],
+                         warehouse=sample_warehouse, output_dir=out, progress=False)
+    assert not summary.failed, summary.summary()
+    return out
+
+
+def test_company_report_content(rendered_sample, sample_truth):
+    html = (rendered_sample / "2026Q3" / "ALL.html").read_text(encoding="utf-8")
+    assert '<html lang="zh-CN">' in html and "<script" not in html.lower()
+    for heading in ["核心指标与目标达成", "分支机构排名", "关键驱动因素", "主要问题", "Kano", "数据来源"]:
+        assert heading in html, heading
+    assert html.count("data:image/png;base64,") >= 5      # figures embedded
+    assert "sections." not in html and "load_context" not in html  # no code
+    # the planted drop is flagged for rectification in the league table
+    drop = sample_truth["nps_drop"]["branch"]
+    name = {"GZ01": "广州分公司"}.get(drop, drop)
+    row = re.search(rf"<tr><td>{name}</td>.*?</tr>", html)
+    assert row and "需整改" in row.group(0)
+
+
+def test_small_branch_is_suppressed(rendered_sample):
+    html = (rendered_sample / "2026Q3" / "XM01.html").read_text(encoding="utf-8")
+    assert "不予报告" in html  # n < 30 is never reported as a fact
+
+
+def test_pdf_has_pages_and_cjk_font(rendered_sample):
+    pdf = rendered_sample / "2026Q3" / "GZ01.pdf"
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+    pages = int(re.search(r"Pages:\s+(\d+)", info).group(1))
+    assert pages >= 3
+    fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True).stdout
+    assert re.search(r"(CJK|WenQuanYi|Hei).*yes", fonts), fonts
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    assert "广州分公司" in text and "净推荐值" in text
+
+
+def test_state_file_records_rendered_reports(rendered_sample):
+    state = json.loads((rendered_sample / ".cxlab-state.json").read_text())
+    assert set(state) == {"2026Q3/ALL", "2026Q3/GZ01", "2026Q3/XM01"}
