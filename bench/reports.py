@@ -46,8 +46,20 @@ def prepare(tmp: Path, *, responses: int | None = None) -> tuple[Path, str, list
     rep = ingest([raw], warehouse=wh, quarantine_dir=tmp / "quarantine", pseudonym_key_file=key)
     if rep.rejected_files:
         raise RuntimeError(f"sample ingest rejected files: {rep.rejected_files}")
+    # the company aggregates the templates read (render_all rebuilds them in its timed run;
+    # the naive loop needs them built once, untimed)
+    from cxlab.report import build_aggregates
+
+    build_aggregates(wh, params_dir=ROOT / "params")
     periods = sorted(p.name.split("=", 1)[1] for p in (wh / "responses").glob("period=*"))
     return wh, periods[-1], load_org(ROOT / "params" / "org.yaml").branch_codes
+
+
+def _run(cmd: list[str]) -> None:
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True)
+    if proc.returncode != 0:
+        tail = " | ".join(proc.stderr.strip().splitlines()[-4:])
+        raise RuntimeError(f"{Path(cmd[0]).name} {' '.join(cmd[1:3])}… exit {proc.returncode}: {tail}")
 
 
 def naive_loop(wh: Path, period: str, branches: list[str], out: Path,
@@ -57,13 +69,11 @@ def naive_loop(wh: Path, period: str, branches: list[str], out: Path,
     for branch in [None, *branches]:
         tpl = templates / ("company_report.ipynb" if branch is None else "branch_report.ipynb")
         nb = out / f"{branch or 'ALL'}.ipynb"
-        subprocess.run([*_cli("papermill"), str(tpl), str(nb), "-k", "python3",
-                        "-p", "period", period, "-p", "branch", branch if branch else "None",
-                        "-p", "warehouse", str(wh), "-p", "params_dir", "params",
-                        "--cwd", str(ROOT), "--no-progress-bar"],
-                       cwd=ROOT, check=True, capture_output=True)
-        subprocess.run([*_cli("jupyter"), "nbconvert", "--to", "html", "--no-input", str(nb)],
-                       cwd=ROOT, check=True, capture_output=True)
+        _run([*_cli("papermill"), str(tpl), str(nb), "-k", "python3",
+              "-p", "period", period, "-p", "branch", branch if branch else "None",
+              "-p", "warehouse", str(wh), "-p", "params_dir", "params",
+              "--cwd", str(ROOT), "--no-progress-bar"])
+        _run([*_cli("jupyter"), "nbconvert", "--to", "html", "--no-input", str(nb)])
 
 
 def fast_run(wh: Path, period: str, out: Path, *, force: bool = True, branches=None,

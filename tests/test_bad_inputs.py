@@ -63,6 +63,20 @@ KNOWN_BUGS = {
 }
 
 
+# Output paths that cannot be used (a file where a folder is needed): each confirmed to end in a
+# traceback (FileExistsError from Path.mkdir) instead of one line.
+UNUSABLE = {
+    "warehouse_is_a_file": "--warehouse names a regular file: FileExistsError traceback from "
+                           "_warehouse.commit (root.mkdir)",
+    "quarantine_is_a_file": "--quarantine names a regular file: the good row is committed to the "
+                            "warehouse, then write_quarantine raises FileExistsError (traceback); "
+                            "the 2 bad rows are recorded nowhere (no quarantine file, no ingest "
+                            "log entry): rows lost",
+    "key_under_a_file": "CXLAB_PSEUDONYM_KEY_FILE below a regular file: FileExistsError "
+                        "traceback from load_pseudonym_key (mkdir)",
+}
+
+
 # ----------------------------------------------------------------------------------------------
 # the driver (runs in its own process)
 
@@ -73,12 +87,11 @@ def _drive(cases_file: str, out_file: str) -> None:
 
     import pandas  # noqa: F401  - warm imports only: no thread pools are started before fork
     import pyarrow.parquet  # noqa: F401
+    import yaml
 
     import cxlab.cli
     import cxlab.config  # noqa: F401
     import cxlab.io  # noqa: F401
-
-    import yaml
 
     if getattr(yaml, "__with_libyaml__", False):  # same parser semantics, ~10x faster
         yaml.safe_load = lambda stream: yaml.load(stream, Loader=yaml.CSafeLoader)
@@ -100,6 +113,7 @@ def _drive(cases_file: str, out_file: str) -> None:
                     os.dup2(out, 1)
                     os.dup2(err, 2)
                     signal.alarm(120)
+                    os.environ.update(case.get("env", {}))
                     rc = cxlab.cli.main(case["argv"])
                 except SystemExit as exc:  # argparse usage errors
                     rc = exc.code if isinstance(exc.code, int) else 1
@@ -190,6 +204,21 @@ def corpus_runs(tmp_path_factory, baseline, key_file, huge_runs) -> dict:
         argv = ["ingest", str(BAD / name), "--warehouse", str(d / "warehouse"),
                 "--quarantine", str(d / "quarantine"), *exp.get("args", DEFAULT_ARGS)]
         cases.append({"name": name, "dir": str(d), "argv": argv})
+    for name in UNUSABLE:  # output paths that cannot be used
+        d = work / name
+        d.mkdir()
+        shutil.copytree(baseline["warehouse"], d / "warehouse")
+        (d / "a_file").write_text("not a folder\n", encoding="utf-8")
+        wh, q, env = d / "warehouse", d / "quarantine", {}
+        if name == "warehouse_is_a_file":
+            wh = d / "a_file"
+        elif name == "quarantine_is_a_file":
+            q = d / "a_file"
+        else:
+            env = {"CXLAB_PSEUDONYM_KEY_FILE": str(d / "a_file" / "key")}
+        argv = ["ingest", str(BAD / "ltr_out_of_range.csv"), "--warehouse", str(wh),
+                "--quarantine", str(q), *DEFAULT_ARGS]
+        cases.append({"name": name, "dir": str(d), "argv": argv, "env": env})
     (work / "cases.json").write_text(json.dumps(cases, ensure_ascii=False), encoding="utf-8")
     proc = subprocess.run([str(PY), __file__, "--drive", str(work / "cases.json"),
                            str(work / "results.json")], cwd=ROOT, env=_env(key_file),
@@ -349,6 +378,20 @@ def test_corpus_file(name, corpus_runs, baseline):
             if rec.column:  # a cell problem: the export's own column and its raw value
                 assert rec.column in columns, rec
                 assert rec.value == _raw_cell(BAD / name, int(rec.row), rec.column)[:200], rec
+
+
+@pytest.mark.parametrize("name", [pytest.param(n, id=n, marks=pytest.mark.xfail(
+    strict=True, reason=why)) for n, why in UNUSABLE.items()])
+def test_unusable_output_path_gives_one_line(name, corpus_runs, baseline):
+    """An environment problem is a user error too: one line, and nothing half-done."""
+    run = corpus_runs[name]
+    assert "Traceback" not in run["stderr"], run["stderr"][-2000:]
+    assert run["rc"] in (1, 2)
+    lines = _lines(run["stderr"])
+    assert len(lines) == 1 and lines[0].startswith(("cxlab: error:", "cxlab ingest: error:"))
+    # nothing committed without its quarantine record and log entry
+    wh = run["dir"] / "warehouse"
+    assert _hashes(wh) == baseline["hashes"]
 
 
 def test_driver_matches_the_real_command(corpus_runs, baseline, key_file, tmp_path):

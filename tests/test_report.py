@@ -44,8 +44,9 @@ def test_html_is_self_contained_chinese_and_without_code():
 
 
 def test_respondent_text_is_escaped():
-    from cxlab.report.tables import paragraph, table
     import pandas as pd
+
+    from cxlab.report.tables import paragraph, table
 
     evil = '<script>alert("x")</script>=HYPERLINK("http://x")'
     html = table(pd.DataFrame({"comment": [evil]})).html + paragraph(evil).html

@@ -33,7 +33,40 @@ from cxlab.config._models import (
 __all__ = [
     "Branch", "Codebook", "Item", "KanoPair", "Kpi", "Org", "Region", "Scale", "Strict",
     "Targets", "load_codebook", "load_org", "load_params", "load_targets", "params_from_dict",
+    "project_root", "use_project_root",
 ]
+
+
+def project_root(start: str | Path | None = None) -> Path:
+    """The nearest folder at or above ``start`` (default: the working directory) that holds
+    ``params/codebook.yaml``: the project root that relative paths such as ``data/warehouse``
+    refer to.
+
+    Raises
+    ------
+    ParamsError
+        When no such folder exists above ``start``.
+    """
+    from cxlab.errors import ParamsError
+
+    here = Path(start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / "params" / "codebook.yaml").is_file():
+            return folder
+    raise ParamsError(f"{here}: no params/codebook.yaml here or above; start from a cxlab project")
+
+
+def use_project_root(start: str | Path | None = None) -> Path:
+    """Change the working directory to :func:`project_root` and return it.
+
+    JupyterLab starts a notebook's kernel in the notebook's own folder; notebooks call this
+    first so that ``data/…`` and ``params/…`` resolve as they do for make and the CLI.
+    """
+    import os
+
+    root = project_root(start)
+    os.chdir(root)
+    return root
 
 
 def load_codebook(path: str | Path = "params/codebook.yaml") -> Codebook:

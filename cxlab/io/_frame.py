@@ -172,8 +172,11 @@ _NUMBER_RE = f"^{WS_CLASS}*[+-]?(?:[0-9]+\\.?[0-9]*|\\.[0-9]+)(?:[eE][+-]?[0-9]+
 _LEADING_ZERO_RE = f"^{WS_CLASS}*[+-]?0[0-9]"
 
 
-def _arrow_column(col, missing, n: int) -> pd.Series | np.ndarray | pd.api.extensions.ExtensionArray:
-    """``_convert_column`` for one Arrow string column with a missing mask."""
+def _arrow_column(col, missing, n: int, *, numeric=None, trimmed=None):
+    """``_convert_column`` for one Arrow string column (array or chunked) with a missing mask.
+
+    ``numeric`` (optional) is the per-cell "plain number" mask and ``trimmed`` the stripped
+    text, when the caller has them (e.g. computed on the distinct values only)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -181,16 +184,30 @@ def _arrow_column(col, missing, n: int) -> pd.Series | np.ndarray | pd.api.exten
     if n_missing == n:
         return np.full(n, np.nan)
     present = pc.invert(missing)
-    numeric = pc.and_(pc.match_substring_regex(col, _NUMBER_RE),
-                      pc.invert(pc.match_substring_regex(col, _LEADING_ZERO_RE)))
-    if pc.all(pc.or_(numeric, missing)).as_py():
+    if numeric is None:
+        # cheap rejection first: a text column usually shows it in its first cells
+        head = min(n, 2048)
+        h_num = pc.and_(pc.match_substring_regex(col.slice(0, head), _NUMBER_RE),
+                        pc.invert(pc.match_substring_regex(col.slice(0, head), _LEADING_ZERO_RE)))
+        if not pc.all(pc.or_(h_num, missing.slice(0, head))).as_py():
+            numeric = None
+            is_num = False
+        else:
+            numeric = pc.and_(pc.match_substring_regex(col, _NUMBER_RE),
+                              pc.invert(pc.match_substring_regex(col, _LEADING_ZERO_RE)))
+            is_num = pc.all(pc.or_(numeric, missing)).as_py()
+    else:
+        is_num = pc.all(pc.or_(numeric, missing)).as_py()
+    if is_num:
         try:
-            values = pc.cast(pc.if_else(present, pc.utf8_trim(col, characters=WHITESPACE),
-                                        pa.scalar(None, pa.string())), pa.float64())
+            if trimmed is None:
+                trimmed = pc.utf8_trim(col, characters=WHITESPACE)
+            values = pc.cast(pc.if_else(present, trimmed, pa.scalar(None, pa.string())),
+                             pa.float64())
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):  # e.g. overflow: the slow rules
             return _convert_column([None if m else v for v, m in
                                     zip(col.to_pylist(), missing.to_pylist(), strict=True)])
-        arr = values.to_numpy(zero_copy_only=False).astype("float64", copy=False)
+        arr = np.asarray(values.to_numpy(zero_copy_only=False), dtype="float64")
         mask = np.isnan(arr)
         finite = arr[~mask]
         if (np.all(np.isfinite(finite)) and np.all(finite == np.round(finite))
@@ -214,18 +231,43 @@ def _build_frame_arrow(names: Sequence[str], rows: ArrowRows, lines: Sequence[in
     counts: dict[str, dict] = {}
     data = {}
     for name, col in zip(names, rows.columns(), strict=True):
-        missing = pc.match_substring_regex(col, BLANK_RE)
-        if token_set is not None:
-            stripped = pc.utf8_trim(col, characters=WHITESPACE)
-            hit = pc.and_(pc.is_in(stripped, value_set=token_set), pc.invert(missing))
-            if pc.any(hit).as_py():
-                vc = pc.value_counts(pc.filter(stripped, hit))
-                counts[name] = {v.as_py(): c.as_py() for v, c in
-                                zip(vc.field("values"), vc.field("counts"), strict=True)}
-                missing = pc.or_(missing, hit)
-        if convert:
-            data[name] = _arrow_column(col, missing, n)
+        uniq = pc.unique(col) if n > 64 else None
+        if uniq is not None and len(uniq) <= max(256, n // 8):
+            # few distinct answers (survey items): the rules run on the distinct values only,
+            # then are spread back to the cells through their positions
+            pos = pc.index_in(col, value_set=uniq)
+            u_missing = pc.match_substring_regex(uniq, BLANK_RE)
+            u_trim = pc.utf8_trim(uniq, characters=WHITESPACE)
+            if token_set is not None:
+                u_hit = pc.and_(pc.is_in(u_trim, value_set=token_set), pc.invert(u_missing))
+                if pc.any(u_hit).as_py():
+                    freq = np.bincount(np.asarray(pos.to_numpy(zero_copy_only=False)),
+                                       minlength=len(uniq))
+                    col_counts: dict[str, int] = {}
+                    for k in np.flatnonzero(u_hit.to_numpy(zero_copy_only=False)):
+                        tok = u_trim[int(k)].as_py()
+                        col_counts[tok] = col_counts.get(tok, 0) + int(freq[k])
+                    counts[name] = col_counts
+                    u_missing = pc.or_(u_missing, u_hit)
+            u_num = pc.and_(pc.match_substring_regex(uniq, _NUMBER_RE),
+                            pc.invert(pc.match_substring_regex(uniq, _LEADING_ZERO_RE)))
+            missing = pc.take(u_missing, pos)
+            if convert:
+                data[name] = _arrow_column(col, missing, n, numeric=pc.take(u_num, pos),
+                                           trimmed=pc.take(u_trim, pos))
         else:
+            missing = pc.match_substring_regex(col, BLANK_RE)
+            if token_set is not None:
+                stripped = pc.utf8_trim(col, characters=WHITESPACE)
+                hit = pc.and_(pc.is_in(stripped, value_set=token_set), pc.invert(missing))
+                if pc.any(hit).as_py():
+                    vc = pc.value_counts(pc.filter(stripped, hit))
+                    counts[name] = {v.as_py(): c.as_py() for v, c in
+                                    zip(vc.field("values"), vc.field("counts"), strict=True)}
+                    missing = pc.or_(missing, hit)
+            if convert:
+                data[name] = _arrow_column(col, missing, n)
+        if not convert:
             data[name] = pd.Series([None if m else v for v, m in
                                     zip(col.to_pylist(), missing.to_pylist(), strict=True)],
                                    dtype=object)

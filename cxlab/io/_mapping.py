@@ -309,7 +309,9 @@ def map_survey(df: pd.DataFrame, spec: SurveySource, codebook: Codebook, org: Or
     # channel
     if "channel" in cm.meta:
         ch = df[cm.meta["channel"]]
-        out["channel"] = ch.map(lambda v: pd.NA if is_missing(v, missing) else norm_text(v)).astype("string")
+        recode = {norm_text(k): v for k, v in spec.channel.values.items()}
+        out["channel"] = ch.map(lambda v: pd.NA if is_missing(v, missing)
+                                else recode.get(norm_text(v), norm_text(v))).astype("string")
     else:
         out["channel"] = pd.Series(pd.NA, index=idx, dtype="string")
     out["source_file"] = pd.Series(file, index=idx, dtype="string")

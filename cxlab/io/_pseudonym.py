@@ -16,6 +16,7 @@ import secrets
 import unicodedata
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from cxlab.errors import CxlabError
@@ -92,5 +93,10 @@ def pseudonymise(values: pd.Series, *, key: bytes) -> pd.Series:
             out = cache[s] = PREFIX + digest[:HEX_CHARS]
         return out
 
+    if values.dtype != object:  # typed column: hash each distinct id once, spread by position
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+        hashed = pd.array([one(v) for v in uniques.tolist()] + [pd.NA], dtype="string")
+        codes = np.where(codes < 0, len(uniques), codes)
+        return pd.Series(hashed.take(codes), index=values.index, dtype="string", name=values.name)
     return pd.Series([one(v) for v in values], index=values.index, dtype="string",
                      name=values.name)

@@ -55,9 +55,11 @@ class ColumnRule(Strict):
 
 
 class FieldRule(ColumnRule):
-    """A metadata field (response id, customer id, …); ``template`` formats the value."""
+    """A metadata field (response id, customer id, …); ``template`` formats the value and
+    ``values`` recodes raw values to the canonical vocabulary (others pass through unchanged)."""
 
     template: str | None = None
+    values: dict[str, str] = Field(default_factory=dict)
 
     @field_validator("template")
     @classmethod

@@ -153,7 +153,7 @@ class ArrowRows(Sequence):
     __slots__ = ("_cols", "_start", "_stop")
 
     def __init__(self, columns: list, start: int = 0, stop: int | None = None) -> None:
-        self._cols = columns  # one pyarrow StringArray per column, same length
+        self._cols = columns  # one pyarrow StringArray (or ChunkedArray) per column, same length
         n = len(columns[0]) if columns else 0
         self._start = start
         self._stop = n if stop is None else stop
@@ -163,7 +163,7 @@ class ArrowRows(Sequence):
         return len(self._cols)
 
     def columns(self) -> list:
-        """The columns (``pyarrow.StringArray``) of the rows in this view."""
+        """The columns (``pyarrow`` string arrays, possibly chunked) of the rows in this view."""
         return [c.slice(self._start, len(self)) for c in self._cols]
 
     def __len__(self) -> int:
@@ -248,7 +248,7 @@ def fast_delimited(data: bytes) -> tuple[Grid, str] | None:
     n_lines = data.count(b"\n", offset) + (0 if data.endswith(b"\n") else 1)
     if table.num_rows != n_lines:  # blank lines or quoted line breaks: lines need the careful path
         return None
-    cols = [c.combine_chunks() if c.num_chunks != 1 else c.chunk(0) for c in table.columns]
+    cols = [c.chunk(0) if c.num_chunks == 1 else c for c in table.columns]  # no copy
     if len(cols[0]) > 1:
         blank = None
         for col in cols:

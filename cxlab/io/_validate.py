@@ -116,6 +116,28 @@ def cached_map(values: list, fn) -> tuple[list, list]:
     return out, why
 
 
+def _map_distinct(raw: pd.Series, fn, dtype: str) -> tuple[pd.Series, pd.Series] | None:
+    """``cached_map`` for a typed (non-object) column without a Python step per cell: ``fn``
+    runs once per distinct value (plus once for a missing value), and the results are spread
+    back to the cells by position (``pd.factorize`` codes). ``None`` when the column is of
+    ``object`` dtype (mixed Python types, where ``1 == 1.0 == True`` would merge values that
+    ``cached_map`` keeps apart): the caller then uses ``cached_map``."""
+    if raw.dtype == object:
+        return None
+    codes, uniques = pd.factorize(raw, use_na_sentinel=True)
+    values = list(uniques.tolist()) if hasattr(uniques, "tolist") else list(uniques)
+    results = [fn(v) for v in values]
+    na_pos = codes < 0
+    if na_pos.any():
+        results.append(fn(raw.iloc[int(np.flatnonzero(na_pos)[0])]))
+        codes = np.where(na_pos, len(values), codes)
+    out = pd.array([r[0] for r in results], dtype=dtype)
+    why = np.empty(len(results), dtype=object)
+    why[:] = [r[1] for r in results]
+    return (pd.Series(out.take(codes), index=raw.index, dtype=dtype),
+            pd.Series(why[codes], index=raw.index, dtype="object"))
+
+
 def _allowed_codes(scale: Scale) -> str:
     codes = sorted(scale.codes or {})
     labels = "/".join(scale.codes[c] for c in sorted(codes, reverse=True)) if scale.codes else ""
@@ -132,7 +154,7 @@ def convert_item(raw: pd.Series, scale: Scale, *, scale_name: str, missing: froz
     "other" as ``其他〖text〗``, text and category give strings.
     """
     n = len(raw)
-    vals = raw.tolist()
+    vals = raw.tolist() if raw.dtype == object or scale.kind == "multi" else _LazyList(raw)
     kind = scale.kind
     na = (pd.NA, pd.NA)
 
@@ -155,8 +177,11 @@ def convert_item(raw: pd.Series, scale: Scale, *, scale_name: str, missing: froz
                                f"(allowed: {_allowed_codes(scale)})")
             return code, pd.NA
 
-        out, reasons = cached_map(vals, one)
         dtype = "Int64"
+        fast = _map_distinct(raw, one, dtype)
+        if fast is not None:
+            return fast
+        out, reasons = cached_map(vals, one)
     elif kind == "numeric":
         lo, hi = scale.min, scale.max
         integral = lo is not None and hi is not None and float(lo).is_integer() and float(hi).is_integer()
@@ -174,8 +199,11 @@ def convert_item(raw: pd.Series, scale: Scale, *, scale_name: str, missing: froz
                                f"{_fmt(lo)}–{_fmt(hi)})")
             return (int(num) if integral else num), pd.NA
 
-        out, reasons = cached_map(vals, one)
         dtype = "Int64" if integral else "Float64"
+        fast = _map_distinct(raw, one, dtype)
+        if fast is not None:
+            return fast
+        out, reasons = cached_map(vals, one)
     elif kind == "multi":
         options = list(scale.options or [])
         opt_norm = {norm_text(o): o for o in options}
@@ -209,10 +237,26 @@ def convert_item(raw: pd.Series, scale: Scale, *, scale_name: str, missing: froz
                 return na
             return (v.strip() if isinstance(v, str) else _fmt(v).strip()), pd.NA
 
-        out, reasons = cached_map(vals, one)
         dtype = "string"
+        fast = _map_distinct(raw, one, dtype)
+        if fast is not None:
+            return fast
+        out, reasons = cached_map(vals, one)
     return (pd.Series(out, index=raw.index, dtype=dtype),
             pd.Series(reasons, index=raw.index, dtype="object"))
+
+
+class _LazyList:
+    """``raw.tolist()`` computed only if a caller iterates (the distinct-value path does not)."""
+
+    def __init__(self, raw: pd.Series) -> None:
+        self._raw = raw
+
+    def __iter__(self):
+        return iter(self._raw.tolist())
+
+    def __len__(self) -> int:
+        return len(self._raw)
 
 
 def _multi_token(tok: str, options: list[str], opt_norm: dict[str, str]) -> str | None:

@@ -441,7 +441,8 @@ def _dispatch(todo: list[ReportJob], *, jobs: int | None, executor: str,
 def _dispatch_dask(todo: list[ReportJob], *, cwd: str, scheduler: str | None, bar):
     if not scheduler:
         raise CxlabError("--executor dask needs --scheduler ADDRESS (e.g. tcp://127.0.0.1:8786)")
-    from distributed import Client, as_completed as dask_completed
+    from distributed import Client
+    from distributed import as_completed as dask_completed
 
     with Client(scheduler) as client:
         futures = client.map(_run_job, todo, cwd=cwd, pure=False)

@@ -18,10 +18,12 @@ import pandas as pd
 
 from cxlab.report._context import ReportContext
 from cxlab.report.sections import ALPHA, CAUTION_BASE, MIN_BASE, _base_note
+from cxlab.report.sections import _scope_label as scope_label
 from cxlab.report.tables import (
     Html,
     cards,
     figure,
+    fmt_p,
     join,
     note,
     paragraph,
@@ -78,10 +80,6 @@ def period_end(period: str) -> pd.Timestamp:
         return pd.Period(period, freq="Q").end_time.floor("s")
     except (ValueError, TypeError):
         return pd.Timestamp.max
-
-
-def scope_label(ctx: ReportContext) -> str:
-    return "全公司" if ctx.is_company else ctx.scope_name
 
 
 def branch_names(ctx: ReportContext, codes) -> list[str]:
@@ -147,6 +145,11 @@ def p_text(p) -> str:
     return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
 
 
+def pcell(v) -> str:
+    """A p-value table cell (``fmt_p`` already escapes ``<0.001``)."""
+    return fmt_p(v)
+
+
 OP_CN = {">=": "≥", "<=": "≤", ">": ">", "<": "<", "==": "="}
 
 
@@ -210,6 +213,9 @@ def operations_kpis(ctx: ReportContext) -> Html:
     judged = len(met) + len(missed)
     text = f"{scope_label(ctx)}本期 {judged} 项有数据的运营指标中 {len(met)} 项达标"
     text += (f";未达标:{'、'.join(missed)}。" if missed else ",全部达标。")
+    small = df[df["_status"] == "suppressed"]["kpi"].tolist()
+    if small:
+        text += f"{'、'.join(small)}样本量不足 {MIN_BASE},不予报告。"
     if "_sig" in df.columns:
         sig = df[df["_sig"].fillna(False).astype(bool)]
         if len(sig):
@@ -230,7 +236,7 @@ def operations_kpis(ctx: ReportContext) -> Html:
     tbl = table(df, columns={"kpi": "指标", "value": "本期", "target": "目标", "status": "状态",
                              "previous": "上期", "change": "环比变化", "pvalue": "p 值",
                              "n": "基数"},
-                formats={"pvalue": "p", "n": "int"}, classes={"status": status_class})
+                formats={"pvalue": pcell, "n": "int"}, classes={"status": status_class})
     return join(
         paragraph(text),
         cards([card("csat", "CSAT"), card("nps", "NPS"), card("solution_satisfaction", "解决方案满意度"),
@@ -325,8 +331,9 @@ def alerts(ctx: ReportContext) -> Html:
     stamps = [pd.to_datetime(tickets[c], errors="coerce").max()
               for c in ("created_at", "first_response_at", "resolved_at", "closed_at")
               if c in tickets.columns]
-    stamps = [s for s in stamps if not pd.isna(s)]
-    now = max(stamps) if stamps else period_end(ctx.period)
+    # overdue is judged at the end of the period, or later if the log already holds later events
+    stamps = [s for s in stamps if not pd.isna(s)] + [period_end(ctx.period)]
+    now = max(stamps)
     limit = rules.service_levels.closure_hours
     tracked["age_hours"] = (now - pd.to_datetime(tracked["opened_at"])).dt.total_seconds() / 3600.0
     summary = closure_summary(tracked, by="branch", now=now, overdue_hours=limit)
@@ -376,7 +383,7 @@ def alerts(ctx: ReportContext) -> Html:
         blocks.append(table(kpi_level, columns={
             "label_cn": "预警规则", "branch_name": "分支机构", "metric_cn": "指标", "value": "本期值",
             "threshold": "阈值/上期值", "pvalue": "p 值", "severity_cn": "级别", "detail": "说明"},
-            formats={"value": 1, "threshold": 1, "pvalue": "p"},
+            formats={"value": 1, "threshold": 1, "pvalue": pcell},
             classes={"severity_cn": lambda v: "cx-flag-missed" if v == "高" else None}))
     if len(cases):
         max_rows = 20
@@ -392,6 +399,8 @@ def alerts(ctx: ReportContext) -> Html:
     fig, ax = plt.subplots(figsize=(max(4.5, 0.7 * len(summary) + 2), 3.4))
     plot_df = summary.assign(branch=summary["branch_name"])
     closure_bars(plot_df, by="branch", ax=ax)
+    if len(summary) > 3:
+        plt.setp(ax.get_xticklabels(), rotation=30, ha="right")
     blocks.append(figure(fig, alt="预警闭环处理情况"))
     blocks.append(table(summary_shown, columns={
         "branch_name": "分支机构", "alerts": "预警数", "with_ticket": "已建单", "closed": "已关闭",
@@ -416,7 +425,7 @@ def alerts(ctx: ReportContext) -> Html:
 
 
 def _alerts_note(rules, now=None) -> Html:
-    cut = f"统计截至 {pd.Timestamp(now):%Y-%m-%d %H:%M}(工单日志最新记录)。" if now is not None else ""
+    cut = f"统计截至 {pd.Timestamp(now):%Y-%m-%d %H:%M}(期末或工单日志最新记录)。" if now is not None else ""
     return note("预警规则见 params/alerts.yaml:机构层面规则(NPS/CSAT 未达标、环比显著下降、排名末位)"
                 "按全公司各机构汇总计数评估,样本量少于 30 的机构不参与;个案规则对贬损者投诉和超时工单逐条预警。"
                 "闭环跟踪按工单号或同期投诉工单关联;机构层面预警不对应服务工单,记为“未建单”,不计入已关闭。"
@@ -794,7 +803,7 @@ def ab_tests(ctx: ReportContext) -> Html:
         table(tab, columns={"scope": "期间", "n_c": f"话术 {c} 样本", "p_c": f"话术 {c} 满意度%",
                             "n_t": f"话术 {tr} 样本", "p_t": f"话术 {tr} 满意度%",
                             "diff": "差异(百分点)", "ci": "95% 置信区间", "pvalue": "p 值", "flag": "结论"},
-              formats={"n_c": "int", "n_t": "int", "p_c": 1, "p_t": 1, "diff": 1, "pvalue": "p"},
+              formats={"n_c": "int", "n_t": "int", "p_c": 1, "p_t": 1, "diff": 1, "pvalue": pcell},
               classes={"flag": lambda v: "cx-flag-met" if v == "显著" else ("cx-muted" if v == "样本不足" else None)}),
         h3("所需样本量"),
         table(ss, columns={"mde": "最小可检测差异", "n": "每组所需样本", "have": "当前每组样本(较少组)",

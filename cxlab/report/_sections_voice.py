@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from cxlab.report._context import ReportContext
-from cxlab.report._sections_ops import h3, no_data, p_text, period_end, scope_label
+from cxlab.report._sections_ops import h3, no_data, p_text, pcell, period_end, scope_label
 from cxlab.report.sections import ALPHA, CAUTION_BASE, MIN_BASE, _base_note
 from cxlab.report.tables import Html, figure, join, note, paragraph, table
 
@@ -117,6 +117,21 @@ def voice(ctx: ReportContext) -> Html:
 
 
 # --------------------------------------------------------------------------- segments
+TIER_ORDER = ("低", "中", "高")
+
+
+def _ordered(res: pd.DataFrame, key: str) -> pd.DataFrame:
+    """Rows in report order: tiers low → high, within the customer type for value segments."""
+    def rank(v: str):
+        parts = str(v).split("·")
+        tier = parts[-1]
+        return (parts[0] if len(parts) > 1 else "", TIER_ORDER.index(tier) if tier in TIER_ORDER else -1, str(v))
+
+    if key not in ("value_tier", "value_segment"):
+        return res
+    return res.iloc[sorted(range(len(res)), key=lambda i: rank(res[key].iloc[i]))].reset_index(drop=True)
+
+
 def _seg_table(res: pd.DataFrame, key: str, metric: str) -> pd.DataFrame:
     out = res.copy()
     out["base_cn"] = out["base"].map(BASE_CN)
@@ -136,7 +151,7 @@ def _seg_html(res: pd.DataFrame, key: str, metric: str, caption: str) -> Html:
     return table(t, columns={"segment": "客户分群", "n": "样本量", metric: name, "ci": "95% 置信区间",
                              "diff_vs_rest": "与其余客户差异", "p_holm": "p 值(Holm 校正)",
                              "sig": "显著性", "base_cn": "提示"},
-                 formats={"n": "int", "p_holm": "p", "diff_vs_rest": 1},
+                 formats={"n": "int", "p_holm": pcell, "diff_vs_rest": 1},
                  classes={"sig": lambda v: "cx-flag-met" if v == "显著" else None,
                           "base_cn": lambda v: "cx-muted" if v else None},
                  caption=caption)
@@ -178,7 +193,7 @@ def segments(ctx: ReportContext) -> Html:
         if key not in d.columns or d[key].dropna().nunique() < 2:
             continue
         sub = d[d[key].notna()].assign(**{key: lambda x, k=key: x[k].astype(str)})
-        res = segment_scores(sub, by=key, score="ltr", metric="nps")
+        res = _ordered(segment_scores(sub, by=key, score="ltr", metric="nps"), key)
         seg_tables.append(_seg_html(res, key, "nps", caption + " · NPS"))
         if key == "value_segment" or plot_res is None:
             plot_res = res
@@ -193,7 +208,7 @@ def segments(ctx: ReportContext) -> Html:
                 findings.append("价值分层间 NPS 差异显著:" + "、".join(
                     f"{r[key]}价值客户 {r['nps']:.1f}" for _, r in ok.iterrows()))
         if key == "customer_type" and "csat" in sub.columns:
-            cs = segment_scores(sub, by=key, score="csat", metric="csat")
+            cs = _ordered(segment_scores(sub, by=key, score="csat", metric="csat"), key)
             seg_tables.append(_seg_html(cs, key, "csat", caption + " · CSAT"))
     if plot_res is not None:
         fig, ax = plt.subplots(figsize=(max(5, 0.9 * len(plot_res) + 2), 3.6))
@@ -247,7 +262,7 @@ def segments(ctx: ReportContext) -> Html:
             if key in cust.columns:
                 rt = retention(cust[cust[key].notna()].assign(**{key: lambda x, k=key: x[k].astype(str)}), by=key)
                 rt["dimension"], rt["segment"] = name, rt[key]
-                ret_rows.append(rt)
+                ret_rows.append(_ordered(rt, key))
         total = retention(cust)
         total["dimension"], total["segment"] = "合计", scope_label(ctx)
         ret = pd.concat([*ret_rows, total], ignore_index=True)
@@ -323,7 +338,7 @@ def _nps_link_block(ctx: ReportContext, customers: pd.DataFrame, nps_link, fuse)
               formats={"n": "int", "churned": "int", "churn_rate": 1, "mean_spend": 0, "median_spend": 0}),
         table(tests, columns={"outcome_cn": "结果", "comp_cn": "比较", "test_cn": "检验", "statistic": "统计量",
                               "pvalue": "p 值"},
-              formats={"statistic": 2, "pvalue": "p"}, caption="显著性检验"),
+              formats={"statistic": 2, "pvalue": pcell}, caption="显著性检验"),
         note("每位客户取截至本期的最近一次调研;消费为调研后 365 天内的订单金额(不足一年的近期调研,"
              "消费观察期较短);消费分布偏态,以 Mann–Whitney U 检验为准。"),
     )

@@ -29,8 +29,9 @@ from cxlab.report.tables import (
 )
 
 __all__ = [
-    "drivers", "ipa", "kano", "kpi_dashboard", "league_table", "provenance", "setup",
-    "summary", "title", "trend",
+    "ab_tests", "alerts", "audits", "branch_comparison", "drivers", "ipa", "journey", "kano",
+    "kpi_dashboard", "league_table", "operations_kpis", "price_channel", "provenance",
+    "scorecard", "segments", "service_levels", "setup", "summary", "title", "trend", "voice",
 ]
 
 MIN_BASE = 30
@@ -338,7 +339,7 @@ def drivers(ctx: ReportContext) -> Html:
     t = res.table.sort_values("rank").copy()
     t["label"] = t["driver"].map(labels)
     t["share_pct"] = 100 * t["share"]
-    t["ci"] = [f"{100 * a:.1f}~{100 * b:.1f}" for a, b in zip(t["share_ci_low"], t["share_ci_high"])]
+    t["ci"] = [f"{100 * a:.1f}~{100 * b:.1f}" for a, b in zip(t["share_ci_low"], t["share_ci_high"], strict=True)]
     top = t.head(3)["label"].tolist()
     return join(
         base,
@@ -436,3 +437,17 @@ def provenance(ctx: ReportContext) -> Html:
         table(params, columns={"file": "参数文件", "sha": "SHA-256(前 16 位)"}),
         Html("</div>"),
     )
+
+
+# Sections built on cxlab.ops, cxlab.text and cxlab.segments (they use the helpers above).
+from cxlab.report._sections_ops import (  # noqa: E402
+    ab_tests,
+    alerts,
+    audits,
+    journey,
+    operations_kpis,
+    price_channel,
+    scorecard,
+    service_levels,
+)
+from cxlab.report._sections_voice import segments, voice  # noqa: E402

@@ -54,7 +54,7 @@ def fmt_pct(value: object, decimals: int = 1) -> str:
 def fmt_p(value: object) -> str:
     if value is None or pd.isna(value):
         return "—"
-    return "<0.001" if value < 0.001 else f"{value:.3f}"
+    return "&lt;0.001" if value < 0.001 else f"{value:.3f}"
 
 
 def table(data: pd.DataFrame, *, columns: Mapping[str, str] | None = None,

@@ -1,0 +1,301 @@
+"""Property-based tests (hypothesis) of the loaders and ingest, plus a few light statistics
+invariants (the module owners keep the deeper ones).
+
+- ``read_export`` on random bytes and on random CSV text (CJK, quotes, delimiters, embedded
+  newlines) either returns a frame whose ``row_lines`` locate every row, or raises
+  ``ExportError`` — never anything else.
+- ``ingest`` on random mixes of good and bad rows: ``rows_read == accepted + quarantined``, the
+  quarantined rows are exactly the bad ones, at their original file lines.
+- ``split_multiselect`` round-trips joined answers; NPS, Kano and LMG keep their invariants.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from cxlab.errors import CxlabError
+
+ROOT = Path(__file__).resolve().parents[1]
+SETTINGS = settings(max_examples=50, deadline=None,
+                    suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                           HealthCheck.too_slow])
+FEW = settings(max_examples=20, deadline=None,
+               suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                      HealthCheck.too_slow])
+
+MAGIC = [b"", b"PK\x03\x04", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", b"$FL2", b"PAR1",
+         b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff", b"\x89PNG\r\n\x1a\n"]
+
+
+@pytest.fixture(scope="module")
+def scratch(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("props")
+
+
+def _check_frame(df: pd.DataFrame) -> None:
+    lines = list(df.attrs["row_lines"])
+    assert len(lines) == len(df)
+    assert all(b > a for a, b in zip(lines, lines[1:], strict=False)), lines
+    for line, reason in df.attrs["bad_lines"]:
+        assert line in lines and reason
+    assert df.attrs["source"] in {"wjx_text", "wjx_code", "qualtrics", "surveymonkey",
+                                  "limesurvey", "spss", "csv", "excel", "parquet"}
+
+
+# ----------------------------------------------------------------------------------------------
+# loaders on random input
+
+@SETTINGS
+@given(magic=st.sampled_from(MAGIC), body=st.binary(max_size=3000),
+       suffix=st.sampled_from([".csv", ".xlsx", ".xls", ".sav", ".parquet", ".txt"]))
+def test_read_export_on_random_bytes_raises_only_export_error(scratch, magic, body, suffix):
+    from cxlab.io import ExportError, read_export
+
+    path = scratch / f"random{suffix}"
+    path.write_bytes(magic + body)
+    try:
+        df = read_export(path)
+    except ExportError as err:
+        msg = str(err)
+        assert "\n" not in msg and msg.startswith(str(path)), msg
+        return
+    _check_frame(df)
+
+
+_CELL_CHARS = st.sampled_from(list("abcXYZ019 ,\"'\n") + ["\r\n", "客", "户", "体", "验", "好", "┋",
+                                                          "〖", "〗", "=", "９", "\u3000", "😀"])
+_cell = st.lists(_CELL_CHARS, max_size=8).map("".join)
+_name = st.lists(st.sampled_from(list("abcXYZ_09") + ["满", "意", "度", "、"]),
+                 min_size=1, max_size=6).map("".join)
+
+
+@SETTINGS
+@given(header=st.lists(_name, min_size=1, max_size=6),
+       rows=st.lists(st.lists(_cell, min_size=0, max_size=8), max_size=12),
+       encoding=st.sampled_from(["utf-8", "utf-8-sig", "utf-16", "gb18030"]),
+       bom_lines=st.integers(min_value=0, max_value=2))
+def test_read_export_on_random_csv_text(scratch, header, rows, encoding, bom_lines):
+    """Well-quoted CSV (csv.writer): every non-blank record becomes a row at the line where it
+    starts; ragged records are flagged, never dropped."""
+    from cxlab.io import ExportError, read_export
+
+    buf = io.StringIO()
+    buf.write("\n" * bom_lines)  # blank lines before the header
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(header)
+    starts = []
+    for row in rows:
+        starts.append(buf.getvalue().count("\n") + 1)
+        w.writerow(row)
+    text = buf.getvalue()
+    try:
+        data = text.encode(encoding)
+    except UnicodeEncodeError:
+        assume(False)
+    path = scratch / "random_text.csv"
+    path.write_bytes(data)
+    try:
+        df = read_export(path, source="csv")
+    except ExportError as err:
+        # the only acceptable refusal of well-formed text: it does not look like text
+        assert "\n" not in str(err)
+        assume(False)
+        return
+    _check_frame(df)
+    kept = [(s, r) for s, r in zip(starts, rows, strict=True)
+            if any(c.strip() for c in r)]
+    assert list(df.attrs["row_lines"]) == [s for s, _ in kept]
+    width = len(header)
+    flagged = {line for line, _ in df.attrs["bad_lines"]}
+    for s, r in kept:
+        ragged = len(r) < width or (len(r) > width and any(c.strip() for c in r[width:]))
+        assert (s in flagged) == ragged, (s, r, width)
+
+
+# ----------------------------------------------------------------------------------------------
+# ingest on random mixes of good and bad rows
+
+HEADER = ["response_id", "ltr", "look_shape", "comment"]
+KINDS = ["good", "good_multiline", "ltr_out_of_range", "ltr_text", "bad_label", "too_many",
+         "too_few", "missing_ltr", "duplicate"]
+
+
+@pytest.fixture(scope="module")
+def params():
+    from cxlab.config import load_codebook, load_org
+    from cxlab.io import load_sources
+
+    cb = load_codebook(ROOT / "params/codebook.yaml")
+    return {"codebook": cb, "org": load_org(ROOT / "params/org.yaml"),
+            "sources": load_sources(ROOT / "params/sources.yaml", codebook=cb)}
+
+
+@FEW
+@given(kinds=st.lists(st.sampled_from(KINDS), min_size=1, max_size=25),
+       ltrs=st.lists(st.integers(min_value=0, max_value=10), min_size=25, max_size=25),
+       crlf=st.booleans())
+def test_ingest_accounts_for_every_row(scratch, params, kinds, ltrs, crlf):
+    from cxlab.io import ingest, load_responses
+
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\r\n" if crlf else "\n")
+    w.writerow(HEADER)
+    expected_bad: list[int] = []
+    ids: list[str] = []
+    n_good = 0
+    for i, kind in enumerate(kinds):
+        line = buf.getvalue().count("\n") + 1
+        rid = f"R{i:03d}"
+        row = [rid, str(ltrs[i]), "良好", "评论"]
+        if kind == "duplicate":
+            if not ids:
+                kind = "good"
+            else:
+                row[0] = ids[(i * 7) % len(ids)]
+        bad = kind not in ("good", "good_multiline")
+        if kind == "good_multiline":
+            row[3] = "第一行\n第二行,带逗号\"引号\""
+        elif kind == "ltr_out_of_range":
+            row[1] = str(11 + ltrs[i])
+        elif kind == "ltr_text":
+            row[1] = "十"
+        elif kind == "bad_label":
+            row[2] = "很好"
+        elif kind == "too_many":
+            row += ["多余", "x"]
+        elif kind == "too_few":
+            row = row[:2]
+        elif kind == "missing_ltr":
+            row[1] = ""
+        w.writerow(row)
+        ids.append(row[0])
+        if bad:
+            expected_bad.append(line)
+        else:
+            n_good += 1
+    d = Path(tempfile.mkdtemp(dir=scratch))
+    try:
+        (d / "mix.csv").write_text(buf.getvalue(), encoding="utf-8")
+        report = ingest([d / "mix.csv"], warehouse=d / "w", quarantine_dir=d / "q",
+                        period="2026Q3", branch="SH01", pseudonym_key_file=scratch / "key",
+                        **params)
+        assert not report.rejected_files
+        assert report.rows_read == report.accepted + report.quarantined == len(kinds)
+        assert report.accepted == n_good
+        assert sorted(report.quarantine["row"].astype(int)) == expected_bad
+        assert report.quarantine["reason"].str.len().gt(0).all()
+        if n_good:
+            assert len(load_responses(d / "w")) == n_good
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+# ----------------------------------------------------------------------------------------------
+# split_multiselect
+
+_option = st.text(alphabet=st.sampled_from(list("官方网站实体店电商平台ABCxyz 1()")), min_size=1,
+                  max_size=6).map(str.strip).filter(bool)
+
+
+@SETTINGS
+@given(options=st.lists(_option, min_size=1, max_size=6, unique=True),
+       picks=st.lists(st.one_of(st.none(), st.lists(st.integers(0, 5), max_size=6)),
+                      min_size=1, max_size=15),
+       other_text=st.lists(st.one_of(st.none(), st.text(
+           alphabet=st.sampled_from(list("钓鱼 abc┋,;|")), min_size=1, max_size=8)),
+           min_size=15, max_size=15))
+def test_split_multiselect_round_trips(options, picks, other_text):
+    from cxlab.io import split_multiselect
+
+    options = [o for o in options if o != "其他"]
+    assume(options)
+    answers, chosen = [], []
+    for i, pick in enumerate(picks):
+        if pick is None:
+            answers.append(None)
+            chosen.append(None)
+            continue
+        sel = list(dict.fromkeys(options[k % len(options)] for k in pick))
+        tokens = list(sel)
+        free = other_text[i].strip() if other_text[i] else None
+        if free:
+            tokens.append(f"其他〖{free}〗")
+        answers.append("┋".join(tokens))
+        chosen.append((set(sel) | ({"其他"} if free else set()), free))
+    out = split_multiselect(pd.Series(answers, dtype="object"), sep="┋",
+                            options=options + ["其他"])
+    assert list(out.columns[:len(options) + 1]) == options + ["其他"]
+    for i, want in enumerate(chosen):
+        row = out.iloc[i]
+        if want is None:
+            assert all(pd.isna(row[o]) for o in options + ["其他"])
+            continue
+        sel, free = want
+        got = {o for o in options + ["其他"] if row[o] is True or row[o] == True}  # noqa: E712
+        assert got == sel
+        if free:
+            assert out["其他__text"].iloc[i] == free
+
+
+# ----------------------------------------------------------------------------------------------
+# statistics invariants (light: the module owners have their own)
+
+@SETTINGS
+@given(scores=st.lists(st.integers(0, 10), min_size=1, max_size=200), seed=st.integers(0, 2**31))
+def test_nps_bounds_counts_and_row_order(scores, seed):
+    from cxlab.metrics import nps
+
+    df = pd.DataFrame({"ltr": scores})
+    r = nps(df).iloc[0]
+    assert -100 <= r["nps"] <= 100
+    assert r["promoters"] + r["passives"] + r["detractors"] == r["n"] == len(scores)
+    assert r["nps"] == pytest.approx(100 * (sum(s >= 9 for s in scores)
+                                            - sum(s <= 6 for s in scores)) / len(scores),
+                                     abs=1e-9)
+    shuffled = df.sample(frac=1, random_state=np.random.RandomState(seed % 2**32))
+    pd.testing.assert_frame_equal(nps(shuffled), nps(df))
+
+
+@SETTINGS
+@given(pairs=st.lists(st.tuples(st.sampled_from(["a", "b"]), st.integers(1, 5),
+                                st.integers(1, 5)), min_size=1, max_size=80))
+def test_kano_counts_sum_to_n(pairs):
+    from cxlab.kano import evaluate
+
+    df = pd.DataFrame(pairs, columns=["feature", "functional", "dysfunctional"])
+    res = evaluate(df)
+    for row in res.itertuples(index=False):
+        assert row.a + row.o + row.m + row.i + row.r + row.q == row.n
+        assert row.n == (df["feature"] == row.feature).sum()
+    assert res["n"].sum() == len(df)
+
+
+@settings(max_examples=15, deadline=None)
+@given(seed=st.integers(0, 2**31), p=st.integers(2, 4))
+def test_lmg_sums_to_r2(seed, p):
+    from cxlab.drivers import relative_importance
+
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(80, p))
+    y = X @ rng.uniform(0, 1, size=p) + rng.normal(size=80)
+    df = pd.DataFrame(X, columns=[f"d{j}" for j in range(p)]).assign(y=y)
+    res = relative_importance(df, target="y", drivers=[f"d{j}" for j in range(p)], method="lmg")
+    assert res.table["importance"].sum() == pytest.approx(res.r2, rel=1e-9, abs=1e-12)
+    assert res.table["share"].sum() == pytest.approx(1.0, rel=1e-9)
+
+
+def test_cxlab_error_is_the_only_user_error_type():
+    """ExportError is a CxlabError is a ValueError: what the CLI catches to print one line."""
+    from cxlab.io import ExportError
+
+    assert issubclass(ExportError, CxlabError) and issubclass(CxlabError, ValueError)
