@@ -30,7 +30,7 @@ def run(quick: bool = False) -> list[Check]:
     from bench.reports import fast_run
 
     branches = ["ALL", *(BRANCHES[:1] if quick else BRANCHES)]
-    repeats = 1 if quick else 3
+    repeats = 1 if quick else 2
     with tempfile.TemporaryDirectory(prefix="cxlab-bench-dask-") as tmp:
         tmp = Path(tmp)
         wh = write_tiny_warehouse(tmp / "warehouse")

@@ -128,18 +128,28 @@ def profile_one(wh: Path, period: str, branch: str | None, tmp: Path,
     return out
 
 
-def run(quick: bool = False, *, profile: bool = False) -> list[Check]:
+def run(quick: bool = False, *, profile: bool = False, repeats: int = 2) -> list[Check]:
     missing = [n for n in ("company_report.ipynb", "branch_report.ipynb")
                if not (TEMPLATES / n).exists()]
     if missing:
         return [Check(bench=NAME, name="report fan-out", target="≥ 4× (full), < 5 % (no-change)",
                       skipped=f"templates not found: {', '.join(str(TEMPLATES / m) for m in missing)}")]
-    repeats = 1 if quick else 2
+    repeats = 1 if quick else repeats
+    formats = ("html", "pdf")
+    notes: list[str] = []
     with tempfile.TemporaryDirectory(prefix="cxlab-bench-reports-") as tmp:
         tmp = Path(tmp)
-        wh, period, branches = prepare(tmp, responses=400 if quick else None)
-        if quick:
-            branches = branches[:1]
+        if quick:  # smoke: the machinery on a tiny template and warehouse (seconds, not minutes)
+            from bench._tiny import write_templates, write_tiny_warehouse
+
+            wh, period = write_tiny_warehouse(tmp / "warehouse"), "2026Q3"
+            tpl_dir, branches = write_templates(tmp / "templates"), ["SH01"]
+            from cxlab.report import build_aggregates
+
+            build_aggregates(wh, params_dir=ROOT / "params")
+        else:
+            wh, period, branches = prepare(tmp)  # sample data, seed 0, default size
+            tpl_dir = TEMPLATES
         sel = ["ALL", *branches]
         naive_t, fast_t, incr_t = [], [], []
         for r in range(repeats):
@@ -147,24 +157,38 @@ def run(quick: bool = False, *, profile: bool = False) -> list[Check]:
                 out = tmp / f"{side}-{r}"
                 t0 = time.perf_counter()
                 if side == "naive":
-                    naive_loop(wh, period, branches, out)
+                    naive_loop(wh, period, branches, out, templates=tpl_dir)
                     naive_t.append(time.perf_counter() - t0)
                 else:
-                    s = fast_run(wh, period, out, force=True, branches=sel)
+                    s = fast_run(wh, period, out, force=True, branches=sel, templates=tpl_dir,
+                                 formats=formats)
                     fast_t.append(time.perf_counter() - t0)
                     n_reports = len(s.rendered)
                     t0 = time.perf_counter()
-                    s2 = fast_run(wh, period, out, force=False, branches=sel)
+                    s2 = fast_run(wh, period, out, force=False, branches=sel, templates=tpl_dir,
+                                  formats=formats)
                     incr_t.append(time.perf_counter() - t0)
                     if s2.rendered:
-                        raise RuntimeError(f"no-change re-run re-rendered {s2.rendered}")
+                        # cxlab's own code is part of every fingerprint: an edit to cxlab/ during
+                        # the full run (other people work in this checkout) re-renders everything
+                        # once; measure the no-change run again, now that nothing changes
+                        notes.append(f"code under cxlab/ changed during the full run; the first "
+                                     f"re-run re-rendered {len(s2.rendered)} reports in "
+                                     f"{incr_t[-1]:.1f} s; re-measured")
+                        t0 = time.perf_counter()
+                        s3 = fast_run(wh, period, out, force=False, branches=sel,
+                                      templates=tpl_dir, formats=formats)
+                        incr_t[-1] = time.perf_counter() - t0
+                        if s3.rendered:
+                            raise RuntimeError(f"no-change re-run re-rendered {s3.rendered}")
                 shutil.rmtree(out, ignore_errors=True)
         prof = None
         b, f, i = median(naive_t), median(fast_t), median(incr_t)
         if profile or (not quick and b / f < 4):
-            prof = {"company": profile_one(wh, period, None, tmp),
-                    "branch": profile_one(wh, period, branches[0], tmp)}
-    extra = {"reports": f"{n_reports} (company + {len(branches)} branches), period {period}"}
+            prof = {"company": profile_one(wh, period, None, tmp, templates=tpl_dir),
+                    "branch": profile_one(wh, period, branches[0], tmp, templates=tpl_dir)}
+    extra = {"reports": f"{n_reports} (company + {len(branches)} branches), period {period}"
+                        + (" — tiny template (quick)" if quick else "")}
     if prof:
         for who, parts in prof.items():
             extra[f"profile, one {who} report"] = "\n" + "\n".join(
@@ -179,5 +203,5 @@ def run(quick: bool = False, *, profile: bool = False) -> list[Check]:
               baseline_label="render_all(force=True) full run", baseline_s=f,
               fast_label="render_all() with nothing changed", fast_s=i, ratio=i / f,
               met=i / f < 0.05, runs={"baseline": fast_t, "fast": incr_t},
-              extra={"fraction": f"{100 * i / f:.1f} %"}),
+              extra={"fraction": f"{100 * i / f:.1f} %", **({"note": "; ".join(notes)} if notes else {})}),
     ]

@@ -164,6 +164,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print(f"cxlab: error: {err}", file=sys.stderr)
         return 1
+    except OSError as err:  # a path the user gave cannot be used (exists as a file, no permission…)
+        if args.debug:
+            raise
+        where = f"{err.filename}: " if err.filename else ""
+        print(f"cxlab: error: {where}{err.strerror or err}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("cxlab: interrupted", file=sys.stderr)
         return 130

@@ -107,6 +107,16 @@ def test_bad_values_and_duplicates_are_quarantined_with_file_lines(tmp_path):
     assert len(log) == 8 and set(log["run_id"]) == {rep.run_id}
 
 
+def test_quarantine_file_neutralises_spreadsheet_formulas(tmp_path):
+    rows = [wjx_row(1), wjx_row(2, ltr='=HYPERLINK("http://x","点我")'), wjx_row(3, ltr="@SUM(A1)")]
+    rep = run(tmp_path, [write_csv(tmp_path / "wjx_2026Q3.csv", rows)])
+    assert rep.quarantined == 2
+    assert rep.quarantine["value"].tolist() == ['=HYPERLINK("http://x","点我")', "@SUM(A1)"]  # raw in memory
+    for path in (rep.quarantine_file, tmp_path / "q" / "quarantine_log.csv"):
+        saved = pd.read_csv(path, encoding="utf-8-sig")
+        assert saved["value"].tolist() == ['\'=HYPERLINK("http://x","点我")', "'@SUM(A1)"]
+
+
 def test_ragged_rows_are_quarantined_not_lost(tmp_path):
     f = tmp_path / "wjx_2026Q3.csv"
     write_csv(f, [wjx_row(1), wjx_row(2), wjx_row(3)])

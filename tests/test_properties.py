@@ -122,6 +122,27 @@ def test_read_export_on_random_csv_text(scratch, header, rows, encoding, bom_lin
         assert (s in flagged) == ragged, (s, r, width)
 
 
+@SETTINGS
+@given(lines=st.lists(st.lists(st.one_of(_cell, st.sampled_from(['"', '""', '"a,b', "a\"b", ";", "\t",
+                                                                "\x00", "\x1a"])),
+                               max_size=8), min_size=1, max_size=12),
+       sep=st.sampled_from([",", ";", "\t", "|"]), nl=st.sampled_from(["\n", "\r\n", "\r"]),
+       source=st.sampled_from(["auto", "csv", "wjx", "qualtrics", "surveymonkey", "limesurvey"]))
+def test_read_export_on_raw_random_text_never_crashes(scratch, lines, sep, nl, source):
+    """Unescaped text (stray quotes, NUL, mixed delimiters and line ends): a frame whose rows are
+    located, or ExportError — no other exception, whatever layout is forced."""
+    from cxlab.io import ExportError, read_export
+
+    path = scratch / "raw_text.csv"
+    path.write_bytes(nl.join(sep.join(cells) for cells in lines).encode("utf-8"))
+    try:
+        df = read_export(path, source=source)
+    except ExportError as err:
+        assert "\n" not in str(err)
+        return
+    _check_frame(df)
+
+
 # ----------------------------------------------------------------------------------------------
 # ingest on random mixes of good and bad rows
 

@@ -11,6 +11,7 @@ from cxlab.io._ingest import FileResult, IngestReport, ingest
 from cxlab.io._mapping import MappingError, canonical_columns, canonical_dtypes, resolve_columns
 from cxlab.io._multiselect import split_multiselect
 from cxlab.io._pseudonym import load_pseudonym_key, pseudonymise
+from cxlab.io._quarantine import neutralise_formulas
 from cxlab.io._readers import read_export
 from cxlab.io._sources import Sources, load_sources
 from cxlab.io._warehouse import (
@@ -25,7 +26,7 @@ from cxlab.io._warehouse import (
 )
 
 __all__ = [
-    "TABLES", "ExportError", "FileResult", "IngestReport", "MappingError", "Sources",
+    "TABLES", "ExportError", "FileResult", "IngestReport", "MappingError", "neutralise_formulas", "Sources",
     "canonical_columns", "canonical_dtypes", "connect", "ingest", "load_ingest_log",
     "load_metadata", "load_pseudonym_key", "load_responses", "load_sources", "load_table",
     "pseudonymise", "query", "read_export", "recover", "resolve_columns", "split_multiselect",

@@ -231,6 +231,17 @@ def ingest(paths: str | Path | Sequence[str | Path], *, warehouse: str | Path = 
     files = _walk(paths, src)
     wh = Path(warehouse)
     qdir = Path(quarantine_dir) if quarantine_dir is not None else wh.parent / "quarantine"
+    # Check the output folders before anything is committed: good rows must never be written
+    # while their quarantined neighbours have nowhere to go.
+    for what, folder in (("warehouse", wh), ("quarantine folder", qdir)):
+        if folder.exists() and not folder.is_dir():
+            raise CxlabError(f"{folder}: {what} must be a folder, but a file is there")
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            raise CxlabError(f"{folder}: cannot create the {what} ({err.strerror})") from None
+        if not os.access(folder, os.W_OK):
+            raise CxlabError(f"{folder}: the {what} is not writable")
     key = load_pseudonym_key(pseudonym_key_file)
     run_id = datetime.now().strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
     started = _now_iso()

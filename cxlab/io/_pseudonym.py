@@ -42,11 +42,16 @@ def load_pseudonym_key(path: str | Path | None = None, *, create: bool = True) -
     if not path.exists():
         if not create:
             raise CxlabError(f"{path}: pseudonymisation key not found")
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         try:
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except FileExistsError:  # created concurrently: use that one
-            pass
+            if not path.is_file():
+                raise CxlabError(f"{path}: cannot create the pseudonymisation key "
+                                 f"({path.parent} is not a folder)") from None
+        except OSError as err:
+            raise CxlabError(f"{path}: cannot create the pseudonymisation key ({err.strerror}); "
+                             "set CXLAB_PSEUDONYM_KEY_FILE to a writable place") from None
         else:
             with os.fdopen(fd, "w", encoding="ascii") as fh:
                 fh.write(secrets.token_hex(32) + "\n")

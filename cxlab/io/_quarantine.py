@@ -6,7 +6,8 @@ anything) and appends the same rows, with ``run_id`` and ``time``, to
 is the 1-based row (spreadsheet) or line (text file) in the ORIGINAL file, so the header lines
 count; ``column`` is the export's own column name. One record per quarantined row: when a row
 has several problems, ``column``/``value`` show the first and ``reason`` lists all of them.
-Files are UTF-8 with BOM so that Excel shows the Chinese text.
+Files are UTF-8 with BOM so that Excel shows the Chinese text, and every text cell that a
+spreadsheet would run as a formula is neutralised (:func:`neutralise_formulas`).
 """
 
 from __future__ import annotations
@@ -18,10 +19,34 @@ import pandas as pd
 
 from cxlab.io._validate import Issues
 
-__all__ = ["QUARANTINE_COLUMNS", "quarantine_records", "write_quarantine"]
+__all__ = ["QUARANTINE_COLUMNS", "neutralise_formulas", "quarantine_records", "write_quarantine"]
 
 QUARANTINE_COLUMNS = ["file", "row", "column", "value", "reason"]
 _MAX_VALUE = 200
+#: First characters that make Excel/LibreOffice/WPS evaluate a cell (OWASP "CSV injection").
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
+
+
+def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
+    """Copy of ``frame`` whose text cells cannot run as spreadsheet formulas.
+
+    A cell that starts with ``= + - @``, a tab or a carriage return (or their full-width forms)
+    gets a leading apostrophe, which spreadsheets show as text and do not evaluate. Use it on
+    every table written for humans to open in Excel (quarantine files, exports).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> safe = neutralise_formulas(pd.DataFrame({"v": ['=HYPERLINK("http://x")', "好", 5]}))
+    >>> print(safe["v"][0], safe["v"][1], safe["v"][2])
+    '=HYPERLINK("http://x") 好 5
+    """
+    out = frame.copy()
+    for col in out.columns:
+        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
+            out[col] = out[col].map(
+                lambda v: "'" + v if isinstance(v, str) and v.startswith(_FORMULA_START) else v)
+    return out
 
 
 def quarantine_records(issues: Issues, *, file: str, rows: dict[object, int | None]) -> pd.DataFrame:
@@ -50,6 +75,7 @@ def write_quarantine(quarantine_dir: str | Path, records: pd.DataFrame, *, run_i
     qdir.mkdir(parents=True, exist_ok=True)
     run_file = qdir / f"quarantine-{run_id}.csv"
     tmp = run_file.with_name("." + run_file.name + ".tmp")
+    records = neutralise_formulas(records)
     records.to_csv(tmp, index=False, encoding="utf-8-sig")
     os.replace(tmp, run_file)
     log = qdir / "quarantine_log.csv"

@@ -74,6 +74,8 @@ def table(data: pd.DataFrame, *, columns: Mapping[str, str] | None = None,
     classes = dict(classes or {})
     df = data.head(max_rows) if max_rows else data
     head = "".join(f"<th>{escape(h)}</th>" for h in columns.values())
+    numeric = {c for c in columns if c in df.columns and pd.api.types.is_numeric_dtype(df[c])
+               and not pd.api.types.is_bool_dtype(df[c])}
     rows = []
     for _, r in df.iterrows():
         cells = []
@@ -95,7 +97,8 @@ def table(data: pd.DataFrame, *, columns: Mapping[str, str] | None = None,
             else:
                 text = "—" if v is None or (not isinstance(v, str) and pd.isna(v)) else escape(str(v))
             cls = classes.get(col)
-            klass = cls(v) if callable(cls) else None
+            klass = " ".join(k for k in (cls(v) if callable(cls) else None,
+                                         "num" if col in numeric else None) if k)
             cells.append(f'<td class="{klass}">{text}</td>' if klass else f"<td>{text}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
     cap = f"<caption>{escape(caption)}</caption>" if caption else ""
