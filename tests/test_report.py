@@ -193,7 +193,7 @@ def test_unknown_period_and_branch_are_clear_errors(sample_warehouse, tmp_path):
 
     with pytest.raises(CxlabError, match="no data for period"):
         render_all(periods=["1999Q1"], warehouse=sample_warehouse, output_dir=tmp_path)
-    with pytest.raises(KeyError, match="unknown branch 'XX99'"):
+    with pytest.raises(CxlabError, match="unknown branch 'XX99'"):
         render_all(periods=["2026Q3"], branches=["XX99"], warehouse=sample_warehouse,
                    output_dir=tmp_path)
 

@@ -16,6 +16,7 @@ import time
 import traceback
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -363,15 +364,30 @@ def render_all(*, periods: Sequence[str] | None = None, branches: Sequence[str] 
     if branches:
         wanted = [b for b in branches if b and b.upper() != COMPANY]
         include_company = any((not b) or b.upper() == COMPANY for b in branches)
-        for b in wanted:
-            org.branch(b)  # raises KeyError naming the known branches
+        unknown = [b for b in wanted if b not in org.branch_codes]
+        if unknown:
+            raise CxlabError(f"unknown branch {unknown[0]!r} "
+                             f"(known: {COMPANY}, {', '.join(org.branch_codes)})")
     else:
         wanted = org.branch_codes
-    build_aggregates(warehouse, params_dir=params_dir)
-    planned = plan_jobs(periods=periods, branches=wanted, warehouse=warehouse,
-                        output_dir=output_dir, templates_dir=templates_dir,
-                        params_dir=params_dir, formats=formats, include_company=include_company)
+    with _exclusive(output_dir):
+        _remove_stale_temp_files(output_dir)
+        build_aggregates(warehouse, params_dir=params_dir)
+        planned = plan_jobs(periods=periods, branches=wanted, warehouse=warehouse,
+                            output_dir=output_dir, templates_dir=templates_dir,
+                            params_dir=params_dir, formats=formats,
+                            include_company=include_company)
+        rendered, skipped, failed = _run(planned, output_dir=output_dir, jobs=jobs, force=force,
+                                         executor=executor, scheduler=scheduler,
+                                         progress=progress)
+        index = write_index(output_dir, warehouse=warehouse, params_dir=params_dir)
+    return RunSummary(rendered=rendered, skipped_unchanged=skipped, failed=failed,
+                      seconds=time.perf_counter() - start, index=index)
 
+
+def _run(planned: list[ReportJob], *, output_dir: Path, jobs, force, executor, scheduler,
+         progress) -> tuple[list[str], list[str], list[tuple[str, str]]]:
+    """Render the planned jobs whose fingerprint changed (all with ``force``); keep the state."""
     state = _load_state(output_dir)
     code = _code_hash()
     todo, skipped, prints = [], [], {}
@@ -396,11 +412,34 @@ def render_all(*, periods: Sequence[str] | None = None, branches: Sequence[str] 
             state.pop(key, None)
     if failed:
         _save_state(output_dir, state)
-    index = write_index(output_dir, warehouse=warehouse, params_dir=params_dir)
     order = {j.key: i for i, j in enumerate(planned)}
-    return RunSummary(rendered=sorted(rendered, key=order.get),
-                      skipped_unchanged=skipped, failed=sorted(failed, key=lambda f: order[f[0]]),
-                      seconds=time.perf_counter() - start, index=index)
+    return (sorted(rendered, key=order.get), skipped,
+            sorted(failed, key=lambda f: order[f[0]]))
+
+
+@contextmanager
+def _exclusive(output_dir: Path):
+    """One ``cxlab reports`` at a time per output folder (a second one fails with one line)."""
+    import fcntl
+
+    output_dir.mkdir(parents=True, exist_ok=True)
+    with open(output_dir / ".cxlab-reports.lock", "w") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise CxlabError(f"{output_dir}: another `cxlab reports` is rendering here; "
+                             "wait for it to finish") from None
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _remove_stale_temp_files(output_dir: Path) -> None:
+    """Delete temp files a killed render left behind (``atomic_write`` names them ``.<name>.*.tmp``)."""
+    if output_dir.is_dir():
+        for tmp in output_dir.rglob(".*.tmp"):
+            tmp.unlink(missing_ok=True)
 
 
 def _dispatch(todo: list[ReportJob], *, jobs: int | None, executor: str,
