@@ -92,3 +92,23 @@ def test_ci_script_runs_make_test_and_refuses_empty_runs():
     assert "system-deps.sh" in ci
     assert "apt-get update" in deps and "apt-get install -y" in deps
     assert "passed" in ci  # a run whose pytest passed nothing fails
+
+
+def test_every_imported_package_is_a_declared_dependency():
+    """A fresh clone installs only what pyproject declares: an undeclared import breaks it."""
+    from importlib.metadata import packages_distributions
+
+    dists = packages_distributions()
+    declared = set(_pyproject_requirements())
+    runtime = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    runtime = {_parse(s)[0] for s in runtime["project"]["dependencies"]}
+    pattern = re.compile(r"^\s*(?:import|from)\s+([A-Za-z_]\w*)", re.M)
+    for folder, allowed in (("cxlab", runtime), ("bench", runtime), ("tests", declared)):
+        modules = set()
+        for path in (ROOT / folder).rglob("*.py"):
+            modules |= set(pattern.findall(path.read_text(encoding="utf-8")))
+        third_party = {m for m in modules if m not in sys.stdlib_module_names
+                       and m not in {"cxlab", "bench", "conftest", "make_corpus", "make_fixtures"}}
+        for module in sorted(third_party):
+            names = {d.lower().replace("_", "-") for d in dists.get(module, [])}
+            assert names & allowed, f"{folder}/ imports {module!r} but pyproject does not declare it"
