@@ -344,3 +344,20 @@ def test_sections_do_not_crash_on_empty_tables(contexts):
                                  tables={k: pd.DataFrame() for k in ctx.tables})
     for name, fn in SECTIONS.items():
         assert fn(branch).html, name
+
+
+@pytest.mark.parametrize("branch", [None, "GZ01"])
+def test_every_section_renders_for_the_first_period(warehouse, branch):
+    """The first period has no previous one: 环比, trends and alerts must cope (this once broke
+    every 2025Q4 report in `make reports`)."""
+    from cxlab.plots import set_style
+    from cxlab.report import load_context, sections
+
+    set_style()
+    first = sorted(pd.read_parquet(warehouse / "aggregates" / "branch_kpis.parquet")["period"])[0]
+    ctx = load_context(period=first, branch=branch, warehouse=warehouse, params_dir=PARAMS)
+    assert ctx.previous is None
+    for name in sections.__all__:
+        if name != "setup":
+            html = getattr(sections, name)(ctx).html
+            assert html.strip(), name

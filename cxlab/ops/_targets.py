@@ -276,8 +276,10 @@ def kpi_status(values: pd.DataFrame | Mapping[str, float], *, targets, period_co
     if period_col in v.columns:
         order = sorted(v[period_col].dropna().unique().tolist())
         prev_of = dict(zip(order[1:], order[:-1], strict=True))
-        v["_prev_period"] = v[period_col].map(prev_of)
-        p = v[others + ["kpi", period_col] + prev_cols].rename(
+        # object dtype even when no row has a previous period (a single period maps to all-NaN,
+        # which pandas would type float and then refuse to merge with the text periods)
+        v["_prev_period"] = v[period_col].map(prev_of).astype(object)
+        p = v[others + ["kpi", period_col] + prev_cols].astype({period_col: object}).rename(
             columns={period_col: "_prev_period"} | {c: f"_p_{c}" for c in prev_cols})
         v = v.merge(p, on=others + ["kpi", "_prev_period"], how="left", sort=False)
     else:
