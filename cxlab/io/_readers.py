@@ -98,12 +98,22 @@ def _text_grid(path: Path, data: bytes) -> Grid:
         grid.meta["encoding"] = encoding
         return grid
     try:
-        text, encoding = decode_bytes(data)
+        text, encoding, *odd = decode_bytes(data)
         grid = parse_delimited(text)
     except ValueError as exc:
         raise ExportError(f"{path}: not a readable export ({_one_line(exc)})") from None
     grid.meta["encoding"] = encoding
+    if odd and odd[0]:  # lines in another encoding than the file's: quarantined by the ingest
+        grid.meta["encoding_lines"] = odd[0]
     return grid
+
+
+def _with_encoding_lines(bad: list, odd: list[int]) -> list:
+    """Add the records starting on a line in another encoding to ``bad_lines``."""
+    from cxlab.io._text import MIXED_ENCODING
+
+    seen = {line for line, _ in bad}
+    return sorted([*bad, *((line, MIXED_ENCODING) for line in odd if line not in seen)])
 
 
 def detect_source(grid: Grid) -> str:
@@ -296,7 +306,7 @@ def read_export(path: str | os.PathLike, *, source: str = "auto") -> pd.DataFram
         "header_rows": attrs["header_rows"],
         "first_data_line": lines[0] if len(lines) else None,
         "row_lines": lines,
-        "bad_lines": attrs.pop("bad_lines"),
+        "bad_lines": _with_encoding_lines(attrs.pop("bad_lines"), meta.pop("encoding_lines", [])),
         "dropped": attrs.pop("dropped", []),
         "empty_lines": empty_lines,
         "skip_codes": attrs.pop("skip_codes", {}),

@@ -40,8 +40,9 @@ class Grid:
     empty_rows: int = 0
 
 
-def decode_bytes(data: bytes) -> tuple[str, str]:
-    """Decode an export's bytes; return ``(text, encoding)``.
+def decode_bytes(data: bytes) -> tuple[str, str] | tuple[str, str, list[int]]:
+    """Decode an export's bytes; return ``(text, encoding)``, or ``(text, "gb18030", lines)``
+    for a GB18030 file with a few UTF-8 lines (their 1-based numbers, to quarantine).
 
     Order: a byte-order mark (UTF-8, UTF-16 LE/BE) decides; else BOM-less UTF-16 is recognised
     by its zero bytes; else strict UTF-8; only when UTF-8 fails, charset-normalizer guesses
@@ -66,6 +67,9 @@ def decode_bytes(data: bytes) -> tuple[str, str]:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         pass
+    mixed = _gb18030_with_utf8_lines(data)
+    if mixed is not None:
+        return mixed
     from charset_normalizer import from_bytes
 
     best = from_bytes(data).best()
@@ -79,6 +83,37 @@ def decode_bytes(data: bytes) -> tuple[str, str]:
     except (UnicodeDecodeError, LookupError) as exc:
         raise ValueError(f"cannot decode as {enc}") from exc
     return text, enc
+
+
+#: Reason given for a line in another encoding than the rest of a GB18030 file.
+MIXED_ENCODING = "line is UTF-8 while the rest of the file is GB18030 (mixed encodings)"
+
+
+def _gb18030_with_utf8_lines(data: bytes) -> tuple[str, str, list[int]] | None:
+    """Chinese office CSV: GB18030 (GBK), possibly with a few lines pasted in as UTF-8.
+
+    Returns ``(text, "gb18030", utf8_lines)`` when every line decodes strictly as GB18030 or,
+    for at most a tenth of the lines, as UTF-8 (those lines are decoded correctly and listed,
+    1-based, so the reader can quarantine them); ``None`` when the file is not like that, and
+    charset detection takes over.
+    """
+    lines = data.split(b"\n")
+    out, odd = [], []
+    for number, raw in enumerate(lines, start=1):
+        try:
+            out.append(raw.decode("gb18030"))
+            continue
+        except UnicodeDecodeError:
+            pass
+        try:
+            out.append(raw.decode("utf-8"))
+        except UnicodeDecodeError:
+            return None
+        odd.append(number)
+    has_chinese = any(any("\u4e00" <= ch <= "\u9fff" for ch in line) for line in out)
+    if not has_chinese or len(odd) > max(1, len(lines) // 10):
+        return None
+    return "\n".join(out), "gb18030", odd
 
 
 def _looks_binary(text: str) -> bool:
@@ -112,7 +147,9 @@ def parse_delimited(text: str, *, delimiter: str | None = None) -> Grid:
     if _looks_binary(text):
         raise ValueError("binary content, not a text export")
     delim = delimiter or sniff_delimiter(text)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim, strict=False)
+    # strict: an unclosed quote or text after a closing quote is an error naming the record's
+    # line, instead of silently swallowing the following records into one field
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim, strict=True)
     rows: list[list[str]] = []
     lines: list[int] = []
     empty = 0
@@ -127,8 +164,12 @@ def parse_delimited(text: str, *, delimiter: str | None = None) -> Grid:
                 continue
             rows.append(rec)
             lines.append(start)
-    except csv.Error as exc:  # e.g. NUL byte, field larger than the limit
-        raise ValueError(f"malformed delimited text near line {prev_end + 1} ({exc})") from exc
+    except csv.Error as exc:  # unbalanced quotes, NUL byte, field larger than the limit
+        why = {"unexpected end of data": "a quoted field is never closed",
+               "',' expected after '\"'": "text follows the closing quote of a field"
+               }.get(str(exc), str(exc))
+        raise ValueError(f"malformed delimited text in the record starting at line "
+                         f"{prev_end + 1} ({why})") from exc
     return Grid(rows=rows, lines=lines, container="csv",
                 meta={"delimiter": delim}, empty_rows=empty)
 
@@ -228,6 +269,12 @@ def fast_delimited(data: bytes) -> tuple[Grid, str] | None:
     if not first or not any(cell.strip() for cell in first):
         return None
     width = len(first)
+    # the careful path rejects text after a closing quote ("x"y) and pyarrow would accept it:
+    # any quote not opening a field and followed by anything but a delimiter, quote or line
+    # end (also escaped "" inside a field, harmless) leaves the decision to the careful path
+    d = re.escape(delim.encode())
+    if b'"' in data and re.search(rb'(?<![' + d + rb'\r\n])"[^"' + d + rb'\r\n]', data):
+        return None
     body = pa.py_buffer(data)[offset:]
     try:
         table = pcsv.read_csv(

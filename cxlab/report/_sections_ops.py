@@ -26,6 +26,7 @@ from cxlab.report.tables import (
     fmt_p,
     join,
     note,
+    p_text,
     paragraph,
     table,
 )
@@ -138,13 +139,6 @@ def _unit_of(ctx: ReportContext, kpi: str) -> str:
         return "%"
 
 
-def p_text(p) -> str:
-    """``p < 0.001`` or ``p = 0.012`` for narrative sentences."""
-    if p is None or pd.isna(p):
-        return "p 值不可用"
-    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
-
-
 def pcell(v) -> str:
     """A p-value table cell (``fmt_p`` already escapes ``<0.001``)."""
     return fmt_p(v)
@@ -239,7 +233,8 @@ def operations_kpis(ctx: ReportContext) -> Html:
                 formats={"pvalue": pcell, "n": "int"}, classes={"status": status_class})
     return join(
         paragraph(text),
-        cards([card("csat", "CSAT"), card("nps", "NPS"), card("solution_satisfaction", "解决方案满意度"),
+        # NPS and CSAT have their cards in sections.kpi_dashboard, just above
+        cards([card("solution_satisfaction", "解决方案满意度"),
                card("complaint_response_hours", "投诉响应(中位数)"), card("annual_churn", "年度流失率")]),
         tbl,
         note("指标与目标值取自 params/targets.yaml(客户体验品牌规程)。时长类指标取中位数,"

@@ -21,9 +21,9 @@ from cxlab.report.tables import (
     cards,
     figure,
     fmt_num,
-    fmt_p,
     join,
     note,
+    p_text,
     paragraph,
     table,
 )
@@ -133,7 +133,7 @@ def _headline(ctx: ReportContext) -> dict:
 def _change_text(diff: float, p: float, unit: str) -> str:
     direction = "上升" if diff > 0 else "下降" if diff < 0 else "持平"
     sig = "差异显著" if p < ALPHA else "差异不显著"
-    return f"较上期{direction} {abs(diff):.1f}{unit}(p = {fmt_p(p)},{sig})"
+    return f"较上期{direction} {abs(diff):.1f}{unit}({p_text(p)},{sig})"
 
 
 def summary(ctx: ReportContext) -> Html:
@@ -170,44 +170,25 @@ def summary(ctx: ReportContext) -> Html:
 
 
 def kpi_dashboard(ctx: ReportContext) -> Html:
-    """KPI cards and a table of survey KPIs against targets, with 环比 and significance."""
+    """Headline cards: NPS and CSAT against their targets, CES and the base.
+
+    The full KPI table with targets, 环比 and significance follows in
+    :func:`operations_kpis`.
+    """
     h = _headline(ctx)
     if h["n"] < MIN_BASE:
         return _base_note(h["n"], "本期") or Html("")
     nps_t, csat_t = ctx.targets.kpi("nps"), ctx.targets.kpi("csat")
-    rows = []
-    nv = h["nps"]
-    rows.append({
-        "kpi": nps_t.label, "value": nv["nps"], "target": f"{nps_t.op} {nps_t.target:g}",
-        "status": "达标" if nps_t.met(nv["nps"]) else "未达标",
-        "previous": h["nps_prev"]["nps"] if "nps_prev" in h else None,
-        "change": h["nps_test"].diff if "nps_test" in h else None,
-        "pvalue": h["nps_test"].pvalue if "nps_test" in h else None, "n": nv["n"],
-    })
-    if h.get("csat") is not None:
-        cv = h["csat"]
-        rows.append({
-            "kpi": csat_t.label, "value": cv["csat"], "target": f"{csat_t.op} {csat_t.target:g}%",
-            "status": "达标" if csat_t.met(cv["csat"]) else "未达标",
-            "previous": h["csat_prev"]["csat"] if "csat_prev" in h else None,
-            "change": 100 * h["csat_test"].diff if "csat_test" in h else None,
-            "pvalue": h["csat_test"].pvalue if "csat_test" in h else None, "n": cv["n"],
-        })
+    nv, cv = h["nps"]["nps"], (h["csat"]["csat"] if h.get("csat") is not None else None)
     ces = ctx.current["ces"].dropna()
-    kpis = pd.DataFrame(rows)
-    card = cards([
-        ("NPS", fmt_num(nv["nps"]), "cx-bad" if not nps_t.met(nv["nps"]) else "cx-good"),
-        ("CSAT", fmt_num(h["csat"]["csat"]) + "%" if h.get("csat") is not None else "—",
-         None if h.get("csat") is None else
-         ("cx-bad" if not csat_t.met(h["csat"]["csat"]) else "cx-good")),
-        ("CES 容易占比", f"{100 * (ces >= 5).mean():.1f}%" if len(ces) else "—", None),
+    return join(_base_note(h["n"], "本期"), cards([
+        (f"NPS(目标 {nps_t.op} {nps_t.target:g})", fmt_num(nv),
+         "cx-good" if nps_t.met(nv) else "cx-bad"),
+        (f"CSAT(目标 {csat_t.op} {csat_t.target:g}%)", "—" if cv is None else fmt_num(cv) + "%",
+         None if cv is None else ("cx-good" if csat_t.met(cv) else "cx-bad")),
+        ("CES 容易占比(5–7 分)", f"{100 * (ces >= 5).mean():.1f}%" if len(ces) else "—", None),
         ("有效样本", f"{h['n']:,}", None),
-    ])
-    tbl = table(kpis, columns={"kpi": "指标", "value": "本期", "target": "目标", "status": "状态",
-                               "previous": "上期", "change": "环比变化", "pvalue": "p 值", "n": "样本量"},
-                formats={"pvalue": "p", "n": "int"}, classes={"status": _status_class})
-    return join(_base_note(h["n"], "本期"), card, tbl,
-                note("环比检验:NPS 用两独立样本检验(三项分布方差),CSAT 用两比例 z 检验;p < 0.05 视为显著。"))
+    ]))
 
 
 def trend(ctx: ReportContext) -> Html:

@@ -13,7 +13,8 @@ from html import escape
 
 import pandas as pd
 
-__all__ = ["Html", "cards", "figure", "fmt_num", "fmt_pct", "note", "paragraph", "table"]
+__all__ = ["Html", "cards", "figure", "fmt_num", "fmt_p", "fmt_pct", "note", "p_text", "paragraph",
+           "table"]
 
 
 class Html:
@@ -55,6 +56,13 @@ def fmt_p(value: object) -> str:
     if value is None or pd.isna(value):
         return "—"
     return "&lt;0.001" if value < 0.001 else f"{value:.3f}"
+
+
+def p_text(p: object) -> str:
+    """A p-value for narrative sentences, plain text (escaped later): ``p < 0.001``, ``p = 0.012``."""
+    if p is None or pd.isna(p):
+        return "p 值不可用"
+    return "p < 0.001" if p < 0.001 else f"p = {p:.3f}"
 
 
 def table(data: pd.DataFrame, *, columns: Mapping[str, str] | None = None,

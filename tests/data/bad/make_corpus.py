@@ -348,8 +348,8 @@ def corpus() -> dict[str, tuple[bytes, dict]]:
                  + ",".join(_row("R003", look_shape="良好")).encode("utf-8") + b"\n"
                  + ",".join(_row("R004", look_shape="差")).encode("gb18030") + b"\n")
     add("gbk_with_utf8_line.csv", gbk_mixed, "quarantine",
-        "GBK file with one UTF-8 line: its Chinese decodes to mojibake and must not load "
-        "as an answer", accepted=3, rows=[4], reason="unknown answer")
+        "GBK file with one UTF-8 line: that line is quarantined as mixed encodings, the "
+        "others load as GB18030", accepted=3, rows=[4], reason="mixed encodings")
     add("wjx_invalid_labels.xlsx",
         _xlsx([WJX_HEADER] + [_wjx_row(1), _wjx_row(2, shape="很好"), _wjx_row(3, attitude="满意"),
                               _wjx_row(4)]),
