@@ -89,3 +89,17 @@ def test_trend_marks_suppressed_points_hollow():
     assert np.isnan(line.get_ydata()[1])  # suppressed point is not on the line
     hollow = [c for c in ax.collections if c.get_label() == "_suppressed"]
     assert len(hollow) == 1
+
+
+def test_nps_bars_with_no_groups_left_draws_nothing():
+    """Every group suppressed (e.g. a small sample): an empty frame, not a crash."""
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    from cxlab.metrics import nps
+    from cxlab.plots import nps_bars
+
+    res = nps(pd.DataFrame({"ltr": [9, 10, 3], "branch": ["A", "A", "B"]}), score="ltr", by="branch")
+    fig, ax = plt.subplots()
+    nps_bars(res.iloc[0:0], ax=ax)
+    assert len(ax.patches) == 0

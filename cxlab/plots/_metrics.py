@@ -28,6 +28,8 @@ def _group_labels(result: pd.DataFrame, exclude=()) -> tuple[list[str], list[str
     keys = [c for c in result.columns if c not in _STAT_COLUMNS and c not in exclude]
     if not keys:
         return keys, ["全部"] * len(result)
+    if result.empty:  # DataFrame.agg on no rows returns a frame, not a Series
+        return keys, []
     labels = result[keys].astype(str).agg(" / ".join, axis=1).tolist()
     return keys, labels
 
@@ -65,7 +67,7 @@ def nps_bars(result: pd.DataFrame, *, ax: Axes | None = None, target: float | No
     flags = result["base_flag"].tolist() if "base_flag" in result else ["ok"] * len(result)
     x = np.arange(len(result))
     values = result["nps"].to_numpy(dtype=float)
-    suppressed = np.array([f == "suppress" for f in flags])
+    suppressed = np.array([f == "suppress" for f in flags], dtype=bool)
     palette = plt.rcParams["axes.prop_cycle"].by_key().get("color", ["C0"])
     colors = [_SUPPRESSED_COLOR if s else palette[0] for s in suppressed]
     bars = ax.bar(x, np.nan_to_num(values), color=colors, edgecolor="white", zorder=2)

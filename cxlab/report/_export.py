@@ -8,8 +8,10 @@ import tempfile
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import nbformat
+if TYPE_CHECKING:  # nbformat imports jsonschema's format checkers (~2 s): not in report kernels
+    import nbformat
 
 __all__ = ["atomic_write", "html_to_pdf", "notebook_to_html", "report_css"]
 
@@ -42,12 +44,15 @@ def _exporter():
     return exporter
 
 
-def notebook_to_html(nb: nbformat.NotebookNode | str | Path, *, title: str, version: str = "") -> str:
+def notebook_to_html(nb: nbformat.NotebookNode | str | Path, *, title: str,
+                     version: str = "") -> str:
     """Render an executed notebook as one self-contained HTML page without code cells.
 
     Figures are embedded as data URIs (they are in the notebook's outputs), the page has
     ``lang="zh-CN"``, a CJK font stack, print CSS and no scripts.
     """
+    import nbformat
+
     if not isinstance(nb, nbformat.NotebookNode):
         nb = nbformat.read(str(nb), as_version=4)
     body, _ = _exporter().from_notebook_node(

@@ -261,8 +261,10 @@ def league_table(ctx: ReportContext) -> Html:
     if not ctx.is_company:
         shown["branch_name"] = np.where(shown["branch"] == ctx.branch,
                                         "▶ " + shown["branch_name"], shown["branch_name"])
-    fig, ax = plt.subplots(figsize=(7.5, 3.6))
     plot_df = lt[lt["n"] >= MIN_BASE].copy()
+    if plot_df.empty:
+        return note(f"本期没有样本量达到 {MIN_BASE} 的分支机构,不做排名。")
+    fig, ax = plt.subplots(figsize=(7.5, 3.6))
     plot_df["机构"] = plot_df["branch_name"]
     nps_bars(plot_df[["机构", "n", "nps", "ci_low", "ci_high", "base_flag"]], ax=ax,
              target=ctx.targets.kpi("nps").target)
