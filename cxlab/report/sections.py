@@ -39,6 +39,7 @@ CAUTION_BASE = 100
 ALPHA = 0.05
 #: Bootstrap replicates behind the driver-share intervals in reports (~20 ms each, 17 drivers).
 DRIVER_BOOTSTRAP = 100
+_OP = {">=": "≥", "<=": "≤", ">": ">", "<": "<"}
 
 
 def setup() -> None:
@@ -147,17 +148,16 @@ def summary(ctx: ReportContext) -> Html:
     line = f"本期净推荐值(NPS)为 {nv:.1f}(95% 置信区间 {h['nps']['ci_low']:.1f}~{h['nps']['ci_high']:.1f}),"
     line += "达到" if nps_t.met(nv) else "未达到"
     line += f"目标值 {nps_t.target:g}"
-    if "nps_test" in h:
-        t = h["nps_test"]
-        line += "," + _change_text(t.diff, t.pvalue, " 分")
+    if "nps_test" in h:  # observed change; the p-value from the (adjusted-Wald) test
+        line += "," + _change_text(nv - h["nps_prev"]["nps"], h["nps_test"].pvalue, " 分")
     items.append(line + "。")
     if h.get("csat") is not None:
         cv = h["csat"]["csat"]
         line = f"客户满意度(CSAT,满意及非常满意占比)为 {cv:.1f}%,"
         line += ("达到" if csat_t.met(cv) else "未达到") + f"目标值 {csat_t.target:g}%"
         if "csat_test" in h:
-            t = h["csat_test"]
-            line += "," + _change_text(100 * t.diff, t.pvalue, " 个百分点")
+            line += "," + _change_text(cv - h["csat_prev"]["csat"], h["csat_test"].pvalue,
+                                       " 个百分点")
         items.append(line + "。")
     if ctx.is_company:
         lt = _league(ctx)
@@ -182,9 +182,9 @@ def kpi_dashboard(ctx: ReportContext) -> Html:
     nv, cv = h["nps"]["nps"], (h["csat"]["csat"] if h.get("csat") is not None else None)
     ces = ctx.current["ces"].dropna()
     return join(_base_note(h["n"], "本期"), cards([
-        (f"NPS(目标 {nps_t.op} {nps_t.target:g})", fmt_num(nv),
+        (f"NPS(目标 {_OP[nps_t.op]} {nps_t.target:g})", fmt_num(nv),
          "cx-good" if nps_t.met(nv) else "cx-bad"),
-        (f"CSAT(目标 {csat_t.op} {csat_t.target:g}%)", "—" if cv is None else fmt_num(cv) + "%",
+        (f"CSAT(目标 {_OP[csat_t.op]} {csat_t.target:g}%)", "—" if cv is None else fmt_num(cv) + "%",
          None if cv is None else ("cx-good" if csat_t.met(cv) else "cx-bad")),
         ("CES 容易占比(5–7 分)", f"{100 * (ces >= 5).mean():.1f}%" if len(ces) else "—", None),
         ("有效样本", f"{h['n']:,}", None),
