@@ -94,3 +94,20 @@ def sample_warehouse(sample_raw, tmp_path_factory) -> Path:
     finally:
         os.chdir(cwd)
     return base / "warehouse"
+
+
+@pytest.fixture(scope="session")
+def rendered_reports(sample_warehouse, tmp_path_factory) -> Path:
+    """Every report of the last sample period (company + all branches), HTML and PDF, once."""
+    from cxlab.report import render_all
+
+    out = tmp_path_factory.mktemp("reports")
+    cwd = os.getcwd()
+    os.chdir(ROOT)
+    try:
+        summary = render_all(periods=["2026Q3"], warehouse=sample_warehouse, output_dir=out,
+                             progress=False)
+    finally:
+        os.chdir(cwd)
+    assert not summary.failed, summary.summary()
+    return out

@@ -93,3 +93,21 @@ def test_invalid_yaml_names_line(tmp_path):
 def test_missing_file(tmp_path):
     with pytest.raises(ParamsError, match="parameter file not found"):
         load_codebook(tmp_path / "nope.yaml")
+
+
+def test_project_root_is_found_from_a_notebook_folder(tmp_path, monkeypatch):
+    import os
+
+    from cxlab.config import project_root, use_project_root
+
+    root = tmp_path / "proj"
+    (root / "params").mkdir(parents=True)
+    (root / "params" / "codebook.yaml").write_text("version: 1\n", encoding="utf-8")
+    nb_dir = root / "notebooks" / "exploratory"
+    nb_dir.mkdir(parents=True)
+    assert project_root(nb_dir) == root.resolve()
+    monkeypatch.chdir(nb_dir)
+    assert use_project_root() == root.resolve()
+    assert os.getcwd() == str(root.resolve())
+    with pytest.raises(ParamsError, match="no params/codebook.yaml here or above"):
+        project_root(tmp_path)

@@ -18,7 +18,7 @@ from cxlab.errors import CxlabError
 from cxlab.io._mapping import MappingError, canonical_dtypes, map_survey
 from cxlab.io._pseudonym import load_pseudonym_key
 from cxlab.io._quarantine import QUARANTINE_COLUMNS, quarantine_records, write_quarantine
-from cxlab.io._rows import bad_lines, original_rows
+from cxlab.io._rows import bad_lines, original_line_array
 from cxlab.io._sources import Sources, load_sources
 from cxlab.io._tables import map_table, table_dtypes
 from cxlab.io._validate import PERIOD_RE, Issues
@@ -312,28 +312,35 @@ def ingest(paths: str | Path | Sequence[str | Path], *, warehouse: str | Path = 
                 fmt_label = fmt
                 # duplicates of responses loaded from other files (earlier runs or this run)
                 rid_col = cm.meta["response_id"]
-                for i, rid in zip(frame.index, frame["response_id"].tolist(), strict=True):
-                    if rid is pd.NA or rid is None:
-                        continue
-                    other = taken.get(rid)
-                    if other is not None and other != source_file:
-                        issues.add(i, rid_col, df[rid_col].loc[i],
-                                   f"duplicate response id {rid} (already loaded from {other})")
+                if taken:  # only the rows whose id is already taken, in row order
+                    rids = frame["response_id"]
+                    hit = (rids.isin(list(taken)) & rids.notna()).to_numpy()
+                    for i, rid in zip(frame.index[hit], rids[hit].tolist(), strict=True):
+                        other = taken.get(rid)
+                        if other is not None and other != source_file:
+                            issues.add(i, rid_col, df[rid_col].loc[i],
+                                       f"duplicate response id {rid} (already loaded from {other})")
         except CxlabError as err:
             reject(_one_line(err, path), sha=sha, fmt=fmt)
             continue
 
-        rows = dict(zip(df.index, original_rows(attrs, len(df)), strict=True))
-        line_to_idx = {v: k for k, v in rows.items()}
+        lines = original_line_array(attrs, len(df))
+        flagged = bad_lines(attrs)
         extra = Issues()
-        for line, reason in bad_lines(attrs):
-            if line is not None and line in line_to_idx:
-                issues.add(line_to_idx[line], "", "", reason)
-            else:  # a line the reader could not turn into a row: read, and quarantined
-                key_ = ("line", line, len(extra))
-                extra.add(key_, "", "", reason)
-                rows[key_] = line
+        extra_rows: dict[object, int | None] = {}
+        if flagged:
+            line_to_idx = {v: k for k, v in dict(zip(df.index, lines.tolist(),
+                                                     strict=True)).items()}
+            for line, reason in flagged:
+                if line is not None and line in line_to_idx:
+                    issues.add(line_to_idx[line], "", "", reason)
+                else:  # a line the reader could not turn into a row: read, and quarantined
+                    key_ = ("line", line, len(extra))
+                    extra.add(key_, "", "", reason)
+                    extra_rows[key_] = line
         bad = issues.bad_index()
+        rows = _rows_of(df.index, lines, bad)
+        rows.update(extra_rows)
         good = frame.loc[~frame.index.isin(list(bad))]
         q = quarantine_records(_merge(issues, extra), file=source_file, rows=rows)
         rows_read = len(df) + len({r[0] for r in extra.rows})
@@ -341,8 +348,7 @@ def ingest(paths: str | Path | Sequence[str | Path], *, warehouse: str | Path = 
             raise RuntimeError(f"{disp}: rows read {rows_read} != accepted {len(good)} + "
                                f"quarantined {len(q)}")
         if not table:
-            for rid in good["response_id"].tolist():
-                taken[rid] = source_file
+            taken.update(dict.fromkeys(good["response_id"].tolist(), source_file))
         writes.append(TableWrite(table=table or "responses", source_file=source_file, sha256=sha,
                                  frame=good.reset_index(drop=True),
                                  partition_by=tuple(src.tables[table].partition_by) if table
@@ -375,6 +381,18 @@ def ingest(paths: str | Path | Sequence[str | Path], *, warehouse: str | Path = 
     if report.rows_read != report.accepted + report.quarantined:  # pragma: no cover
         raise RuntimeError("rows_read != accepted + quarantined")
     return report
+
+
+def _rows_of(index: pd.Index, lines, wanted: set) -> dict[object, int]:
+    """``dict(zip(index, lines))`` restricted to the labels in ``wanted`` (the quarantined rows);
+    with a repeated label the last row wins, as in the full dict."""
+    if not wanted:
+        return {}
+    if index.is_unique:
+        keys = [k for k in wanted if k in index]
+        pos = index.get_indexer(keys)
+        return dict(zip(keys, lines[pos].tolist(), strict=True))
+    return {k: v for k, v in zip(index, lines.tolist(), strict=True) if k in wanted}
 
 
 def _merge(a: Issues, b: Issues) -> Issues:

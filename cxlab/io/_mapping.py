@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
+import numpy as np
 import pandas as pd
 
 from cxlab.config import Codebook, Org
@@ -21,8 +22,10 @@ from cxlab.io._sources import ColumnRule, SurveySource
 from cxlab.io._validate import (
     Issues,
     convert_item,
-    is_missing,
+    distinct_values,
+    is_missing_many,
     norm_text,
+    norm_text_many,
     parse_datetime,
     period_of,
 )
@@ -260,21 +263,32 @@ def map_survey(df: pd.DataFrame, spec: SurveySource, codebook: Codebook, org: Or
                            "(needed for the period; or give --period)")
     out["period"] = per
 
-    # response id
+    # response id (each distinct raw id normalised once)
     rcol = cm.meta["response_id"]
-    rid: list[object] = []
     tmpl = spec.response_id.template
-    for i, v, p in zip(idx, df[rcol].tolist(), per.tolist(), strict=True):
-        if is_missing(v, frozenset()):
-            issues.add(i, rcol, v, "missing response id")
-            rid.append(pd.NA)
-            continue
-        num = v if not isinstance(v, float) or not v.is_integer() else int(v)
-        val = norm_text(num)
-        if tmpl:
-            val = tmpl.format(value=val, period="" if p is pd.NA or p is None else p)
-        rid.append(val)
-    out["response_id"] = pd.Series(rid, index=idx, dtype="string")
+    rraw = df[rcol]
+    rcodes, rvals = distinct_values(rraw)
+    rmiss = is_missing_many(rvals, frozenset())
+    rnum = [v if not isinstance(v, float) or not v.is_integer() else int(v) for v in rvals]
+    rtext = np.empty(len(rvals), dtype=object)
+    rtext[:] = norm_text_many(rnum)
+    rtext[rmiss] = pd.NA
+    miss_rows = rmiss[rcodes]
+    for pos in np.flatnonzero(miss_rows):
+        issues.add(idx[pos], rcol, rvals[rcodes[pos]], "missing response id")
+    if tmpl:
+        pcodes, pvals = distinct_values(per)
+        pair = rcodes * (len(pvals) + 1) + pcodes
+        ucodes, upairs = pd.factorize(pair)
+        ptext = ["" if p is pd.NA or p is None else p for p in pvals]
+        vals = np.empty(len(upairs), dtype=object)
+        vals[:] = [pd.NA if rmiss[r] else tmpl.format(value=rtext[r], period=ptext[q])
+                   for r, q in zip((upairs // (len(pvals) + 1)).tolist(),
+                                   (upairs % (len(pvals) + 1)).tolist(), strict=True)]
+        rid_arr = vals[ucodes]
+    else:
+        rid_arr = rtext[rcodes]
+    out["response_id"] = pd.Series(rid_arr, index=idx, dtype="string")
     dup = out["response_id"].duplicated(keep="first") & out["response_id"].notna()
     for i in idx[dup.to_numpy()]:
         issues.add(i, rcol, df[rcol].loc[i], f"duplicate response id {out['response_id'].loc[i]}")
@@ -282,8 +296,13 @@ def map_survey(df: pd.DataFrame, spec: SurveySource, codebook: Codebook, org: Or
     # customer id (pseudonymised)
     if "customer_id" in cm.meta:
         ccol = cm.meta["customer_id"]
-        raw = df[ccol].map(lambda v: pd.NA if is_missing(v, missing) else norm_text(
-            int(v) if isinstance(v, float) and v.is_integer() else v))
+        ccodes, cvals = distinct_values(df[ccol])
+        cmiss = is_missing_many(cvals, missing)
+        cnum = [int(v) if isinstance(v, float) and v.is_integer() else v for v in cvals]
+        ctext = np.empty(len(cvals), dtype=object)
+        ctext[:] = norm_text_many(cnum)
+        ctext[cmiss] = pd.NA
+        raw = pd.Series(ctext[ccodes], index=idx, dtype="string")
         out["customer_id"] = pseudonymise(raw, key=key)
     else:
         out["customer_id"] = pd.Series(pd.NA, index=idx, dtype="string")
@@ -294,24 +313,31 @@ def map_survey(df: pd.DataFrame, spec: SurveySource, codebook: Codebook, org: Or
     else:
         bcol = cm.meta["branch"]
         lookup = {norm_text(k): v for k, v in org.name_to_code().items()}
-        vals = []
-        for i, v in zip(idx, df[bcol].tolist(), strict=True):
-            if is_missing(v, missing):
-                issues.add(i, bcol, v, "missing branch")
-                vals.append(pd.NA)
-                continue
-            code = lookup.get(norm_text(v))
-            if code is None:
-                issues.add(i, bcol, v, f"unknown branch {norm_text(v)!r} (not in org.yaml)")
-            vals.append(code if code is not None else pd.NA)
-        out["branch"] = pd.Series(vals, index=idx, dtype="string")
+        bcodes, bvals = distinct_values(df[bcol])
+        bmiss = is_missing_many(bvals, missing)
+        bnorm = norm_text_many(bvals)
+        bout = np.empty(len(bvals), dtype=object)
+        bwhy = np.empty(len(bvals), dtype=object)
+        for k, (m, t) in enumerate(zip(bmiss.tolist(), bnorm, strict=True)):
+            code = None if m else lookup.get(t)
+            bout[k] = pd.NA if code is None else code
+            bwhy[k] = ("missing branch" if m else
+                       None if code is not None else f"unknown branch {t!r} (not in org.yaml)")
+        row_why = bwhy[bcodes]
+        for pos in np.flatnonzero(pd.notna(row_why)):
+            issues.add(idx[pos], bcol, bvals[bcodes[pos]], row_why[pos])
+        out["branch"] = pd.Series(bout[bcodes], index=idx, dtype="string")
 
     # channel
     if "channel" in cm.meta:
         ch = df[cm.meta["channel"]]
         recode = {norm_text(k): v for k, v in spec.channel.values.items()}
-        out["channel"] = ch.map(lambda v: pd.NA if is_missing(v, missing)
-                                else recode.get(norm_text(v), norm_text(v))).astype("string")
+        hcodes, hvals = distinct_values(ch)
+        hmiss = is_missing_many(hvals, missing)
+        hout = np.empty(len(hvals), dtype=object)
+        hout[:] = [pd.NA if m else recode.get(t, t)
+                   for m, t in zip(hmiss.tolist(), norm_text_many(hvals), strict=True)]
+        out["channel"] = pd.Series(hout[hcodes], index=idx, dtype="object").astype("string")
     else:
         out["channel"] = pd.Series(pd.NA, index=idx, dtype="string")
     out["source_file"] = pd.Series(file, index=idx, dtype="string")
@@ -327,8 +353,8 @@ def map_survey(df: pd.DataFrame, spec: SurveySource, codebook: Codebook, org: Or
         other = df[cm.other_text[it.id]] if it.id in cm.other_text else None
         vals, why = convert_item(df[col], scale, scale_name=it.scale, missing=missing,
                                  multi_sep=spec.multi_sep, other_text=other)
-        issues.add_series(why.map(lambda r, _id=it.id: r if r is pd.NA else f"{_id}: {r}"),
-                          df[col], col)
+        # reasons are <NA> or text (convert_item): prefix the few texts only
+        issues.add_series(why, df[col], col, prefix=f"{it.id}: ")
         if it.required:
             miss = vals.isna() & why.isna()
             for i in idx[miss.to_numpy()]:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
-__all__ = ["bad_lines", "original_rows"]
+__all__ = ["bad_lines", "original_line_array", "original_rows"]
 
 # attrs names used by the readers for "1-based line of each kept row in the original file"
 _LINE_ATTRS = ("kept_lines", "row_lines", "lines", "source_lines", "rows")
@@ -30,6 +31,32 @@ def original_rows(attrs: dict | pd.DataFrame, n: int | None = None) -> list[int]
     header = attrs.get("header_rows", 1)
     header = 1 if header is None else int(header)
     return [i + 1 + header for i in range(n)]
+
+
+def original_line_array(attrs: dict | pd.DataFrame, n: int | None = None) -> np.ndarray:
+    """:func:`original_rows` as an ``int64`` array (without a Python step per row when the
+    reader's line numbers are already an integer array)."""
+    if isinstance(attrs, pd.DataFrame):
+        n, attrs = len(attrs), attrs.attrs
+    if n is None:
+        raise TypeError("original_line_array(attrs, n): n is required with an attrs dict")
+    for name in _LINE_ATTRS:
+        lines = attrs.get(name)
+        if lines is not None and not isinstance(lines, str | bytes | dict):
+            if isinstance(lines, range):
+                arr = np.arange(lines.start, lines.stop, lines.step, dtype=np.int64)
+            elif isinstance(lines, list | tuple | np.ndarray | pd.Series | pd.Index):
+                try:
+                    arr = np.asarray(lines)
+                except (TypeError, ValueError):
+                    break
+            else:
+                break
+            if arr.ndim != 1 or arr.dtype.kind not in "iu":
+                break
+            if len(arr) == n:
+                return arr.astype(np.int64)
+    return np.asarray(original_rows(attrs, n), dtype=np.int64)
 
 
 def bad_lines(attrs: dict | pd.DataFrame) -> list[tuple[int | None, str]]:

@@ -19,8 +19,8 @@ import pandas as pd
 
 from cxlab.config import Scale
 
-__all__ = ["Issues", "cached_map", "convert_item", "is_missing", "norm_text", "parse_datetime", "parse_number",
-           "period_of", "PERIOD_RE"]
+__all__ = ["Issues", "cached_map", "convert_item", "distinct_values", "is_missing", "is_missing_many",
+           "norm_text", "norm_text_many", "parse_datetime", "parse_number", "period_of", "PERIOD_RE"]
 
 PERIOD_RE = re.compile(r"^(?P<year>[0-9]{4})Q(?P<q>[1-4])$")
 _WS = re.compile(r"\s+")
@@ -29,6 +29,121 @@ _WS = re.compile(r"\s+")
 def norm_text(value: object) -> str:
     """NFKC-normalise (full-width → half-width), strip and collapse whitespace."""
     return _WS.sub(" ", unicodedata.normalize("NFKC", str(value))).strip()
+
+
+# ASCII characters that ``str.strip()`` removes and ``\s`` matches (``str.isspace``); ASCII text
+# is left unchanged by ``norm_text`` and ``strip`` unless it starts or ends with one of them,
+# holds one other than the space, or two in a row
+_ASCII_WS = "[\\t\\n\\x0b\\x0c\\r\\x1c-\\x1f ]"
+_NOT_PLAIN = f"^{_ASCII_WS}|{_ASCII_WS}$|[\\t\\n\\x0b\\x0c\\r\\x1c-\\x1f]|{_ASCII_WS}{_ASCII_WS}"
+
+
+def _plain(values: list, missing: frozenset[str] | None = None
+           ) -> tuple[np.ndarray, np.ndarray | None]:
+    """``(plain, plain_missing)``: ``plain[k]`` is True where ``values[k]`` is a ``str`` that
+    ``norm_text`` and ``str.strip`` leave unchanged (ASCII, which NFKC leaves alone, with single
+    inner spaces as its only whitespace); with ``missing``, ``plain_missing[k]`` is True where
+    such a value is empty or one of ``missing`` (``is_missing`` of plain text)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    out = np.zeros(len(values), dtype=bool)
+    miss = np.zeros(len(values), dtype=bool) if missing is not None else None
+    pos = [k for k, v in enumerate(values) if type(v) is str]
+    if not pos:
+        return out, miss
+    arr = pa.array([values[k] for k in pos], type=pa.large_string())
+    ok = pc.and_(pc.string_is_ascii(arr), pc.invert(pc.match_substring_regex(arr, _NOT_PLAIN)))
+    where = np.asarray(pos, dtype=np.int64)
+    ok_np = ok.to_numpy(zero_copy_only=False)
+    out[where] = ok_np
+    if missing is not None:
+        tokens = pa.array(sorted({"", *(m for m in missing if type(m) is str)}),
+                          type=pa.large_string())
+        miss[where] = ok_np & pc.is_in(arr, value_set=tokens).to_numpy(zero_copy_only=False)
+    return out, miss
+
+
+def _plain_mask(values: list) -> np.ndarray:
+    return _plain(values)[0]
+
+
+def norm_text_many(values: list) -> list[str]:
+    """``[norm_text(v) for v in values]``, skipping the work for plain ASCII text and ``int``
+    (whose text is plain ASCII)."""
+    plain = _plain_mask(values)
+    return [v if p else str(v) if type(v) is int else norm_text(v)
+            for v, p in zip(values, plain.tolist(), strict=True)]
+
+
+def is_missing_many(values: list, missing: frozenset[str]) -> np.ndarray:
+    """``[is_missing(v, missing) for v in values]`` as a bool array (plain ASCII text is missing
+    only when empty or one of ``missing``, an ``int`` only when its text is one of ``missing``)."""
+    plain, out = _plain(values, missing)
+    for k in np.flatnonzero(~plain).tolist():
+        v = values[k]
+        out[k] = (str(v) in missing) if type(v) is int else is_missing(v, missing)
+    return out
+
+
+def _is_text(raw: pd.Series) -> bool:
+    """A column of ``str`` (and missing values) only: pandas' string dtypes, or ``object``
+    holding nothing else."""
+    dt = raw.dtype
+    return isinstance(dt, pd.StringDtype) or (
+        pd.api.types.is_object_dtype(dt)
+        and pd.api.types.infer_dtype(raw, skipna=True) in ("string", "empty"))
+
+
+def distinct_values(raw: pd.Series) -> tuple[np.ndarray, list]:
+    """``(codes, values)`` with ``raw.tolist()[i]`` interchangeable with ``values[codes[i]]`` for
+    any function of a value's type and value (the representative is the first occurrence).
+
+    String and integer columns are factorised without a Python step per cell; other columns
+    (mixed ``object``, floats, datetimes) use a dict keyed by ``(type, value)``, as
+    :func:`cached_map` does.
+    """
+    n = len(raw)
+    dt = raw.dtype
+    obj = pd.api.types.is_object_dtype(dt)
+    fast = (not obj and not isinstance(dt, pd.StringDtype) and dt.kind in "iub") or _is_text(raw)
+    if fast:
+        codes, uniques = pd.factorize(raw, use_na_sentinel=True)
+        values = list(uniques.tolist()) if hasattr(uniques, "tolist") else list(uniques)
+        codes = np.asarray(codes, dtype=np.int64)
+        na_pos = np.flatnonzero(codes < 0)
+        if len(na_pos):
+            if obj:  # None / NaN / NA ...: one representative per type
+                by_type: dict[type, int] = {}
+                na_vals = raw.to_numpy()[na_pos]
+                na_codes = np.empty(len(na_pos), dtype=np.int64)
+                for k, v in enumerate(na_vals):
+                    c = by_type.get(type(v))
+                    if c is None:
+                        c = by_type[type(v)] = len(values)
+                        values.append(v)
+                    na_codes[k] = c
+                codes[na_pos] = na_codes
+            else:
+                values.append(raw.iloc[int(na_pos[0])])
+                codes[na_pos] = len(values) - 1
+        return codes, values
+    cache: dict = {}
+    values = []
+    codes = np.empty(n, dtype=np.int64)
+    for k, v in enumerate(raw.tolist()):
+        try:
+            key = (type(v), v)
+            c = cache.get(key)
+        except TypeError:  # unhashable
+            key, c = None, None
+        if c is None:
+            c = len(values)
+            values.append(v)
+            if key is not None:
+                cache[key] = c
+        codes[k] = c
+    return codes, values
 
 
 def is_missing(value: object, missing: frozenset[str]) -> bool:
@@ -77,10 +192,22 @@ class Issues:
         v = "" if value is None or (not isinstance(value, str) and _isna(value)) else _fmt(value)
         self.rows.append((index, column, v, reason))
 
-    def add_series(self, reasons: pd.Series, raw: pd.Series, column: str) -> None:
-        bad = reasons.notna()
-        for idx in reasons.index[bad.to_numpy()]:
-            self.add(idx, column, raw.loc[idx], str(reasons.loc[idx]))
+    def add_series(self, reasons: pd.Series, raw: pd.Series, column: str, *,
+                   prefix: str = "") -> None:
+        """One issue per non-missing reason, in row order (``prefix`` + reason)."""
+        bad = reasons.notna().to_numpy()
+        if not bad.any():
+            return
+        if raw.index.equals(reasons.index) and reasons.index.is_unique:
+            pos = np.flatnonzero(bad)
+            labels = reasons.index[pos]
+            rvals = raw.iloc[pos].tolist()
+            whys = reasons.iloc[pos].tolist()
+            for i, v, r in zip(labels, rvals, whys, strict=True):
+                self.add(i, column, v, prefix + str(r))
+            return
+        for idx in reasons.index[bad]:
+            self.add(idx, column, raw.loc[idx], prefix + str(reasons.loc[idx]))
 
     def bad_index(self) -> set:
         return {r[0] for r in self.rows}
@@ -154,7 +281,7 @@ def convert_item(raw: pd.Series, scale: Scale, *, scale_name: str, missing: froz
     "other" as ``其他〖text〗``, text and category give strings.
     """
     n = len(raw)
-    vals = raw.tolist() if raw.dtype == object or scale.kind == "multi" else _LazyList(raw)
+    vals = raw.tolist() if raw.dtype == object else _LazyList(raw)
     kind = scale.kind
     na = (pd.NA, pd.NA)
 
@@ -207,7 +334,6 @@ def convert_item(raw: pd.Series, scale: Scale, *, scale_name: str, missing: froz
     elif kind == "multi":
         options = list(scale.options or [])
         opt_norm = {norm_text(o): o for o in options}
-        others = other_text.tolist() if other_text is not None else [None] * n
 
         def one(pair: tuple[object, object]) -> tuple[object, object]:
             v, extra = pair
@@ -229,8 +355,28 @@ def convert_item(raw: pd.Series, scale: Scale, *, scale_name: str, missing: froz
                 chosen.append(label)
             return ("┋".join(chosen) if chosen else pd.NA), pd.NA
 
-        out, reasons = cached_map(list(zip(vals, others, strict=True)), one)
         dtype = "string"
+        if _is_text(raw) and (other_text is None or _is_text(other_text)):
+            # text only (no 1 == 1.0 == True merging in cached_map's keys): each distinct
+            # (answer, other text) pair once, spread back by position
+            rcodes, rvals = distinct_values(raw)
+            if other_text is not None:
+                ocodes, ovals = distinct_values(other_text)
+            else:
+                ocodes, ovals = np.zeros(n, dtype=np.int64), [None]
+            pcodes, pairs = pd.factorize(rcodes * len(ovals) + ocodes)
+            pairs = np.asarray(pairs, dtype=np.int64)
+            hits = [one((rvals[r], ovals[o])) for r, o in zip(
+                (pairs // len(ovals)).tolist(), (pairs % len(ovals)).tolist(), strict=True)]
+            uo = np.empty(len(hits), dtype=object)
+            uw = np.empty(len(hits), dtype=object)
+            uo[:] = [h[0] for h in hits]
+            uw[:] = [h[1] for h in hits]
+            return (pd.Series(uo[pcodes], index=raw.index, dtype=dtype),
+                    pd.Series(uw[pcodes], index=raw.index, dtype="object"))
+        vals = raw.tolist()
+        others = other_text.tolist() if other_text is not None else [None] * n
+        out, reasons = cached_map(list(zip(vals, others, strict=True)), one)
     else:  # text, category
         def one(v: object) -> tuple[object, object]:
             if is_missing(v, missing):
@@ -277,30 +423,39 @@ def _multi_token(tok: str, options: list[str], opt_norm: dict[str, str]) -> str 
 
 def parse_datetime(raw: pd.Series, *, missing: frozenset[str], now: datetime | None = None,
                    allow_future: bool = False) -> tuple[pd.Series, pd.Series]:
-    """Parse submission times; unparseable or future times (after today) are reasons."""
+    """Parse submission times; unparseable or future times (after today) are reasons.
+
+    Each distinct value is parsed and judged once; the results are spread back by position."""
     now = now or datetime.now()
     end_of_today = pd.Timestamp(now.date()) + pd.Timedelta(days=1)
-    vals = raw.tolist()
-    present = [not is_missing(v, missing) for v in vals]
-    texts = pd.Series([v if isinstance(v, datetime | np.datetime64 | pd.Timestamp) else
-                       (norm_text(v) if p else None) for v, p in zip(vals, present, strict=True)],
-                      index=raw.index, dtype="object")
+    codes, vals = distinct_values(raw)
+    present = ~is_missing_many(vals, missing)
+    plain = _plain_mask(vals)
+    texts_l = [v if isinstance(v, datetime | np.datetime64 | pd.Timestamp) else
+               ((v if pl else norm_text(v)) if p else None)
+               for v, p, pl in zip(vals, present.tolist(), plain.tolist(), strict=True)]
+    texts = pd.Series(texts_l, dtype="object")
     ts = pd.to_datetime(texts, errors="coerce", format="mixed")
     if getattr(ts.dt, "tz", None) is not None:
         ts = ts.dt.tz_convert(None)
     ts = ts.astype("datetime64[us]")
-    reasons: list[object] = [pd.NA] * len(vals)
-    for i, (p, t) in enumerate(zip(present, ts.tolist(), strict=True)):
-        if not p:
-            continue
-        if t is pd.NaT or pd.isna(t):
-            reasons[i] = f"unparseable date {texts.iloc[i]!r} (expected e.g. 2026-07-03 14:05:09)"
-        elif t >= end_of_today and not allow_future:
-            reasons[i] = f"date {t:%Y-%m-%d %H:%M:%S} is in the future"
-        elif t.year < 1990:
-            reasons[i] = f"impossible date {t:%Y-%m-%d}"
-    bad = pd.Series(reasons, index=raw.index, dtype="object")
-    return ts.mask(bad.notna()), bad
+    reasons = np.full(len(vals), pd.NA, dtype=object)
+    nat = ts.isna().to_numpy()
+    for k in np.flatnonzero(present & nat):
+        reasons[k] = f"unparseable date {texts_l[k]!r} (expected e.g. 2026-07-03 14:05:09)"
+    ok = present & ~nat
+    if ok.any():
+        future = np.zeros(len(vals), dtype=bool)
+        if not allow_future:
+            future = ok & (ts >= end_of_today).fillna(False).to_numpy(dtype=bool)
+        old = ok & ~future & (ts.dt.year < 1990).fillna(False).to_numpy(dtype=bool)
+        for k in np.flatnonzero(future):
+            reasons[k] = f"date {ts.iloc[k]:%Y-%m-%d %H:%M:%S} is in the future"
+        for k in np.flatnonzero(old):
+            reasons[k] = f"impossible date {ts.iloc[k]:%Y-%m-%d}"
+    full = pd.Series(ts.to_numpy()[codes], index=raw.index, dtype="datetime64[us]")
+    bad = pd.Series(reasons[codes], index=raw.index, dtype="object")
+    return full.mask(bad.notna()), bad
 
 
 def period_of(ts: pd.Series) -> pd.Series:
