@@ -466,3 +466,23 @@ def test_split_multiselect_recovers_chosen_sets(answers):
     # count of True per option = how many answers chose it
     for option in out.columns:
         assert int(out[option].sum()) == sum(1 for a in answers if a and option in a)
+
+
+def test_fully_quoted_csv_takes_the_fast_path_and_matches_the_careful_one(tmp_path, monkeypatch):
+    """pyarrow and Excel quote every header cell; the stray-quote check once sent such files
+    (first byte a quote) down the slow line-by-line path."""
+    import csv
+
+    from cxlab.io._text import fast_delimited
+
+    path = tmp_path / "quoted.csv"
+    frame = pd.DataFrame({"response_id": ["R1", "R2", "R3"], "ltr": ["9", "", "3"],
+                          "comment": ["很好, 满意", "a,b", "007"]})
+    frame.to_csv(path, index=False, quoting=csv.QUOTE_ALL)
+    assert path.read_bytes().startswith(b'"response_id"')
+    assert fast_delimited(path.read_bytes()) is not None
+    fast = read_export(path)
+    monkeypatch.setenv("CXLAB_CAREFUL_CSV", "1")
+    careful = read_export(path)
+    pd.testing.assert_frame_equal(fast, careful, check_exact=True)
+    assert {k: str(v) for k, v in fast.attrs.items()} == {k: str(v) for k, v in careful.attrs.items()}

@@ -273,7 +273,11 @@ def fast_delimited(data: bytes) -> tuple[Grid, str] | None:
     # any quote not opening a field and followed by anything but a delimiter, quote or line
     # end (also escaped "" inside a field, harmless) leaves the decision to the careful path
     d = re.escape(delim.encode())
-    if b'"' in data and re.search(rb'(?<![' + d + rb'\r\n])"[^"' + d + rb'\r\n]', data):
+    stray = re.compile(rb'(?<![' + d + rb'\r\n])"[^"' + d + rb'\r\n]')
+    # a quote at the very start opens the first header cell (pyarrow and Excel quote headers);
+    # the lookbehind would let it pass there, so the search starts after it
+    start = offset + 1 if data[offset:offset + 1] == b'"' else offset
+    if b'"' in data and stray.search(data, start):
         return None
     body = pa.py_buffer(data)[offset:]
     try:
