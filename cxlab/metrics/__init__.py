@@ -8,7 +8,7 @@ plots or rounds.
 from cxlab.metrics._change import change
 from cxlab.metrics._common import CAUTION_BASE, MIN_BASE, base_flag
 from cxlab.metrics._crosstab import crosstab
-from cxlab.metrics._nps import CI_METHODS, nps, nps_sample_size, nps_test
+from cxlab.metrics._nps import CI_METHODS, nps, nps_sample_size, nps_test, scores_from_counts
 from cxlab.metrics._results import TestResult
 from cxlab.metrics._scales import VERBAL5, ces, csat, item_summary, wilson_interval
 from cxlab.metrics._tests import two_proportion_test, welch_test
@@ -28,6 +28,7 @@ __all__ = [
     "nps",
     "nps_sample_size",
     "nps_test",
+    "scores_from_counts",
     "two_proportion_test",
     "welch_test",
     "wilson_interval",

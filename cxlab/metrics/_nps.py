@@ -23,7 +23,7 @@ from cxlab.metrics._common import (
 )
 from cxlab.metrics._results import TestResult
 
-__all__ = ["CI_METHODS", "nps", "nps_sample_size", "nps_test"]
+__all__ = ["CI_METHODS", "nps", "nps_sample_size", "nps_test", "scores_from_counts"]
 
 #: Interval methods accepted by :func:`nps` (``ci=``).
 CI_METHODS = ("wald", "adjusted_wald", "trinomial", "bootstrap", "bayes")
@@ -428,3 +428,20 @@ def nps_sample_size(
     if method == "adjusted_wald":
         n -= _PSEUDO_N
     return max(1, math.ceil(n - 1e-9))
+
+
+def scores_from_counts(promoters: int, passives: int, detractors: int, *,
+                       score: str = "ltr") -> pd.DataFrame:
+    """A frame of 0-10 scores (10, 8, 0) with the given promoter/passive/detractor counts.
+
+    NPS, its intervals (all but ``bootstrap``/``bayes`` draws) and :func:`nps_test` depend only on
+    the three counts, so aggregated counts (e.g. a company table per branch) can be analysed
+    exactly without respondent-level rows.
+
+    Examples
+    --------
+    >>> nps(scores_from_counts(5, 3, 2))[["n", "nps"]].to_dict("records")
+    [{'n': 10, 'nps': 30.0}]
+    """
+    values = [10.0] * int(promoters) + [8.0] * int(passives) + [0.0] * int(detractors)
+    return pd.DataFrame({score: np.asarray(values, dtype=float)})

@@ -60,24 +60,14 @@ def two_prop_pvalue(k1, n1, k2, n2) -> float:
     return float(two_proportion_test(k1, n1, k2, n2).pvalue)
 
 
-def nps_frame(promoters: int, passives: int, detractors: int, *, score: str = "ltr") -> pd.DataFrame:
-    """A frame of 0-10 scores with the given category counts (10 / 8 / 0).
-
-    NPS tests depend only on the three category counts, so this reproduces a sample exactly
-    for the purposes of ``cxlab.metrics.nps_test``.
-    """
-    vals = [10] * int(promoters) + [8] * int(passives) + [0] * int(detractors)
-    return pd.DataFrame({score: np.asarray(vals, dtype=float)})
-
-
 def nps_pvalue(a: tuple[int, int, int], b: tuple[int, int, int]) -> float:
     """Two-sided p-value of ``cxlab.metrics.nps_test`` (its default method) for NPS(a) vs NPS(b),
     from (promoters, passives, detractors) counts."""
     if sum(a) == 0 or sum(b) == 0:
         return float("nan")
-    from cxlab.metrics import nps_test
+    from cxlab.metrics import nps_test, scores_from_counts
 
-    return float(nps_test(nps_frame(*a), nps_frame(*b), score="ltr").pvalue)
+    return float(nps_test(scores_from_counts(*a), scores_from_counts(*b), score="ltr").pvalue)
 
 
 def to_codes(series: pd.Series, scale=None) -> pd.Series:

@@ -66,20 +66,12 @@ def _status_class(status: str) -> str | None:
 
 
 def _nps_from_counts(agg: pd.DataFrame, by: list[str]) -> pd.DataFrame:
-    """NPS with CIs from aggregated counts (NPS depends only on the three counts)."""
-    from cxlab.metrics import nps
+    """NPS with CIs per row of aggregated counts (NPS depends only on the three counts)."""
+    from cxlab.metrics import nps, scores_from_counts
 
-    rows = []
-    for _, r in agg.iterrows():
-        counts = [(10, int(r["promoters"])), (8, int(r["passives"])), (0, int(r["detractors"]))]
-        scores = np.concatenate([np.full(k, s) for s, k in counts]) if r["n"] else np.array([])
-        if len(scores) == 0:
-            continue
-        frame = pd.DataFrame({"ltr": scores})
-        for col in by:
-            frame[col] = r[col]
-        rows.append(frame)
-    return nps(pd.concat(rows, ignore_index=True), score="ltr", by=by)
+    frames = [scores_from_counts(r["promoters"], r["passives"], r["detractors"]).assign(
+              **{c: r[c] for c in by}) for _, r in agg.iterrows() if r["n"]]
+    return nps(pd.concat(frames, ignore_index=True), score="ltr", by=by)
 
 
 def _company_counts(ctx: ReportContext) -> pd.DataFrame:
@@ -221,14 +213,16 @@ def _league(ctx: ReportContext) -> pd.DataFrame:
     res["region"] = res["branch"].map(lambda b: ctx.org.region_of(b).name)
     prev = agg[agg["period"] == ctx.previous] if ctx.previous else agg.iloc[0:0]
     if len(prev):
-        from cxlab.metrics import nps_test
+        from cxlab.metrics import nps_test, scores_from_counts
 
         pr = _nps_from_counts(prev, ["branch"]).set_index("branch")
         res["nps_prev"] = res["branch"].map(pr["nps"])
         pvals = []
         for _, r in res.iterrows():
             if r["branch"] in pr.index and r["n"] >= MIN_BASE and pr.loc[r["branch"], "n"] >= MIN_BASE:
-                a, b = (_scores_from(r), _scores_from(pr.loc[r["branch"]]))
+                p = pr.loc[r["branch"]]
+                a = scores_from_counts(r["promoters"], r["passives"], r["detractors"])
+                b = scores_from_counts(p["promoters"], p["passives"], p["detractors"])
                 pvals.append(nps_test(a, b, score="ltr").pvalue)
             else:
                 pvals.append(np.nan)
@@ -245,11 +239,6 @@ def _league(ctx: ReportContext) -> pd.DataFrame:
                             default="达标")
     res.loc[~ok, ["nps", "ci_low", "ci_high", "csat", "nps_prev", "change", "pvalue"]] = np.nan
     return res.sort_values("nps", ascending=False, na_position="last").reset_index(drop=True)
-
-
-def _scores_from(r) -> pd.DataFrame:
-    counts = [(10, int(r["promoters"])), (8, int(r["passives"])), (0, int(r["detractors"]))]
-    return pd.DataFrame({"ltr": np.concatenate([np.full(k, s) for s, k in counts])})
 
 
 def league_table(ctx: ReportContext) -> Html:
