@@ -132,6 +132,36 @@ def test_adjusted_wald_follows_measuringu_recipe():
     assert res["nps"] == pytest.approx(100 * (pro - det) / 20, rel=1e-12)
 
 
+def test_nps_test_adjusted_wald_follows_measuringu_and_rocks_recipe():
+    # Lewis & Sauro, MeasuringU (2021-02-16), "Evaluating NPS Significance Tests with Real-World
+    # Data" (https://measuringu.com/nps-three-significance-tests/), printed recipe: for each set of
+    # NPS data add 3 to n, 3/4 to the detractors and 3/4 to the promoters, then compute the
+    # standard error. Rocks' R package NPS (brendan-r/NPS, nps_test_, test = "adjusted.wald",
+    # two-sample branch): both samples get pseudo_observations = c(0.75, 1.50, 0.75); the difference
+    # is taken between the adjusted scores; se = sqrt(var_x / n_x + var_y / n_y) on adjusted counts.
+    # Recipe only: no printed numbers from either source were reachable (see reference file).
+    counts_a, counts_b = (60, 25, 15), (40, 30, 30)  # promoters, passives, detractors
+    a, b = ltr_frame(*counts_a), ltr_frame(*counts_b)
+    res = nps_test(a, b, level=0.9)
+
+    def adjusted(pro, pas, det):
+        n = pro + pas + det + 3
+        p, d = (pro + 0.75) / n, (det + 0.75) / n
+        return p - d, (p + d - (p - d) ** 2) / n
+
+    (ea, va), (eb, vb) = adjusted(*counts_a), adjusted(*counts_b)
+    se = np.sqrt(va + vb)
+    assert res.diff == pytest.approx(100 * (ea - eb), rel=1e-12)
+    assert res.se == pytest.approx(100 * se, rel=1e-12)
+    assert res.statistic == pytest.approx((ea - eb) / se, rel=1e-12)
+    assert res.pvalue == pytest.approx(2 * stats.norm.sf(abs(ea - eb) / se), rel=1e-10)
+    half = stats.norm.ppf(0.95) * se
+    assert res.ci_low == pytest.approx(100 * (ea - eb - half), rel=1e-12)
+    assert res.ci_high == pytest.approx(100 * (ea - eb + half), rel=1e-12)
+    # the adjustment matters: the plain Wald test on the same data differs
+    assert nps_test(a, b, method="wald").se != pytest.approx(res.se, rel=1e-6)
+
+
 # ---------------------------------------------------------------------------------------------
 # Canonical implementations (scipy, statsmodels)
 # ---------------------------------------------------------------------------------------------
