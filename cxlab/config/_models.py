@@ -16,6 +16,10 @@ Role = Literal["measure", "dimension", "pii", "id", "weight", "text"]
 
 
 class Scale(Strict):
+    """A response scale. ``shown`` (ordinal) and ``options`` (category, multi) give the choices in
+    the order the questionnaire shows them: an export that answers by option position (问卷星
+    按选项序号, LimeSurvey ``A1``…) is decoded with this order (see :meth:`shown_order`)."""
+
     kind: ScaleKind
     label: str
     min: float | None = None
@@ -23,6 +27,7 @@ class Scale(Strict):
     codes: dict[int, str] | None = None
     aliases: dict[str, int] = Field(default_factory=dict)
     options: list[str] | None = None
+    shown: list[int] | None = None
 
     @model_validator(mode="after")
     def _check(self) -> Scale:
@@ -32,11 +37,42 @@ class Scale(Strict):
             raise ValueError("an ordinal scale needs codes")
         if self.kind == "multi" and not self.options:
             raise ValueError("a multi scale needs options")
+        if self.options is not None and self.kind not in ("multi", "category"):
+            raise ValueError(f"options are for multi and category scales, not {self.kind}")
         if self.codes:
             bad = sorted(set(self.aliases.values()) - set(self.codes))
             if bad:
                 raise ValueError(f"aliases point to codes {bad} that the scale does not have")
+        if self.shown is not None:
+            if self.kind != "ordinal":
+                raise ValueError(f"shown is for ordinal scales, not {self.kind}")
+            if sorted(self.shown) != sorted(self.codes or {}):
+                raise ValueError(f"shown {self.shown} must list every code "
+                                 f"{sorted(self.codes or {})} once")
         return self
+
+    def shown_order(self) -> list[int | str] | None:
+        """The answers in the order the questionnaire shows them (position 1 first).
+
+        Ordinal: ``shown`` (default: ``codes`` in the order listed); integral numeric: ``min``
+        … ``max``; category and multi: ``options``; ``None`` for text scales and fractional
+        numeric scales, which are never answered by position.
+
+        >>> Scale(kind="ordinal", label="x", codes={5: "好", 1: "差"}).shown_order()
+        [5, 1]
+        >>> Scale(kind="numeric", label="x", min=0, max=3).shown_order()
+        [0, 1, 2, 3]
+        """
+        if self.kind == "ordinal":
+            return list(self.shown) if self.shown is not None else list(self.codes or {})
+        if self.kind == "numeric":
+            lo, hi = self.min, self.max
+            if lo is None or hi is None or not (float(lo).is_integer() and float(hi).is_integer()):
+                return None
+            return list(range(int(lo), int(hi) + 1))
+        if self.options:
+            return list(self.options)
+        return None
 
     @property
     def lo(self) -> float | None:

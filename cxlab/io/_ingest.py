@@ -304,7 +304,7 @@ def ingest(paths: str | Path | Sequence[str | Path], *, warehouse: str | Path = 
                 frame, issues, cm = map_survey(df, sspec, cb, og, key=key, file=source_file,
                                                source_name=sname, period=period, branch=branch,
                                                file_period=fp, now=now,
-                                               labels=attrs.get("labels"))
+                                               labels=attrs.get("labels"), reader=fmt)
                 notes = ()
                 if cm.unmapped:
                     notes = (f"columns not loaded (no rule in sources.yaml {sname}): "

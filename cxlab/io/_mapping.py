@@ -17,6 +17,7 @@ import pandas as pd
 
 from cxlab.config import Codebook, Org
 from cxlab.errors import CxlabError
+from cxlab.io._layout import LayoutError, decode_positions, join_spread, merge_issues
 from cxlab.io._pseudonym import pseudonymise
 from cxlab.io._sources import ColumnRule, SurveySource
 from cxlab.io._validate import (
@@ -86,7 +87,8 @@ def _matches(rule: ColumnRule, col: str, label: str) -> re.Match | bool:
     if rule.label is not None:
         return label == norm_text(rule.label)
     if rule.pattern is not None:
-        return re.search(rule.pattern, str(col)) is not None
+        m = re.search(rule.pattern, str(col))
+        return m if m is not None else False
     m = re.search(rule.label_pattern or "", label)
     return m if m is not None else False
 
@@ -106,10 +108,12 @@ class ColumnMap:
 
 def resolve_columns(df: pd.DataFrame, spec: SurveySource, codebook: Codebook, *,
                     file: str = "<frame>", source_name: str = "?",
-                    labels: dict[str, str] | None = None) -> ColumnMap:
+                    labels: dict[str, str] | None = None,
+                    preset: dict[str, str] | None = None) -> ColumnMap:
     """Assign every column of ``df`` to an item, a metadata field, PII, ignored or unmapped.
 
-    ``labels`` (column → question text) default to ``df.attrs["labels"]``.
+    ``labels`` (column → question text) default to ``df.attrs["labels"]``; ``preset`` (item id →
+    column) are columns already known to hold an item (a joined multi-select, ``join_spread``).
     """
     labels = column_labels(df, spec, labels)
     cols = list(df.columns)
@@ -158,7 +162,10 @@ def resolve_columns(df: pd.DataFrame, spec: SurveySource, codebook: Codebook, *,
         for c in find(rule):
             cm.pii.append(c)
             used.add(c)
-    # 3. explicit item rules
+    # 3. columns already known (joined multi-selects), then explicit item rules
+    for item_id, col in (preset or {}).items():
+        if col not in used:
+            assign(item_id, col)
     for rule in spec.items:
         for c in find(rule):
             if rule.item is not None:
@@ -210,15 +217,27 @@ def map_survey(df: pd.DataFrame, spec: SurveySource, codebook: Codebook, org: Or
                key: bytes, file: str, source_name: str = "?", period: str | None = None,
                branch: str | None = None, file_period: str | None = None,
                now: datetime | None = None, labels: dict[str, str] | None = None,
-               ) -> tuple[pd.DataFrame, Issues, ColumnMap]:
+               reader: str | None = None) -> tuple[pd.DataFrame, Issues, ColumnMap]:
     """Map and convert one export to the canonical frame.
+
+    ``reader`` is the export's format (``df.attrs["source"]`` by default): it decides whether
+    single-choice answers are option positions (``positions`` in sources.yaml, e.g. wjx_code).
+    Multi-selects spread over one column per option (``spread``) are joined first.
 
     Returns the canonical frame (every row of ``df``, same index), the row problems found
     (:class:`Issues`, keyed by ``df``'s index; the caller quarantines those rows) and the column
     map. Raises :class:`MappingError` when the file as a whole cannot be mapped.
     """
-    cm = resolve_columns(df, spec, codebook, file=file, source_name=source_name, labels=labels)
     missing = frozenset(spec.missing)
+    reader = reader if reader is not None else df.attrs.get("source")
+    labels = dict(labels if labels is not None else df.attrs.get("labels") or {})
+    try:
+        df, labels, joined, layout_issues = join_spread(df, spec, codebook, labels=labels,
+                                                         file=file, missing=missing)
+    except LayoutError as err:
+        raise MappingError(str(err)) from None
+    cm = resolve_columns(df, spec, codebook, file=file, source_name=source_name, labels=labels,
+                         preset=joined)
     issues = Issues()
     idx = df.index
 
@@ -235,6 +254,13 @@ def map_survey(df: pd.DataFrame, spec: SurveySource, codebook: Codebook, org: Or
         raise MappingError(f"{file}: no branch column and no --branch given")
     if period is None and file_period is None and not cm.submitted_at:
         raise MappingError(f"{file}: no submission-time column and no --period given")
+    try:
+        df, pos_issues = decode_positions(df, cm.items, None if branch is not None else
+                                          cm.meta.get("branch"), spec, codebook, org,
+                                          reader=reader, missing=missing)
+    except LayoutError as err:
+        raise MappingError(str(err)) from None
+    layout_issues.rows.extend(pos_issues.rows)
 
     out: dict[str, pd.Series] = {}
     # submitted_at (first non-missing of the candidate columns)
@@ -370,4 +396,4 @@ def map_survey(df: pd.DataFrame, spec: SurveySource, codebook: Codebook, org: Or
             frame[c] = pd.Series(pd.NA, index=idx, dtype=dtypes[c]) if dtypes[c] != "datetime64[us]" \
                 else pd.Series(pd.NaT, index=idx, dtype="datetime64[us]")
         frame[c] = frame[c].astype(dtypes[c])
-    return frame, issues, cm
+    return frame, merge_issues(layout_issues, issues), cm

@@ -12,8 +12,8 @@ from pydantic import Field, field_validator, model_validator
 from cxlab.config import Codebook, Strict, load_params
 from cxlab.errors import ParamsError
 
-__all__ = ["ColumnRule", "FieldRule", "ItemRule", "SurveySource", "Sources", "TableColumn",
-           "TableSpec", "load_sources"]
+__all__ = ["ColumnRule", "FieldRule", "ItemRule", "PositionRule", "SpreadRule", "SurveySource",
+           "Sources", "TableColumn", "TableSpec", "load_sources"]
 
 
 def _check_regex(value: str | None) -> str | None:
@@ -74,7 +74,9 @@ class FieldRule(ColumnRule):
 
 
 class ItemRule(ColumnRule):
-    """Maps a column to a codebook item (``item``), or by the captured label when ``item`` is absent."""
+    """Maps a column to a codebook item (``item``), or by the captured label when ``item`` is
+    absent (a ``label_pattern`` on the question text or a ``pattern`` on the column name, e.g.
+    the matrix row of SurveyMonkey's ``"<question> - <row>"``)."""
 
     item: str | None = None
     other_text: str | None = None   # column holding the "other, please specify" text
@@ -82,11 +84,81 @@ class ItemRule(ColumnRule):
     @model_validator(mode="after")
     def _needs_item_or_label_group(self) -> ItemRule:
         if self.item is None:
-            if self.label_pattern is None or "(?P<label>" not in self.label_pattern:
+            rx = self.label_pattern or self.pattern
+            if rx is None or "(?P<label>" not in rx:
                 raise ValueError(
-                    "a rule without `item` must be a label_pattern with a (?P<label>…) group"
+                    "a rule without `item` must be a label_pattern or pattern with a "
+                    "(?P<label>…) group"
                 )
         return self
+
+
+def _check_group_regex(value: str | None, groups: tuple[str, ...]) -> str | None:
+    _check_regex(value)
+    if value is not None:
+        missing = [g for g in groups if f"(?P<{g}>" not in value]
+        if missing:
+            raise ValueError(f"regular expression {value!r} needs the named group(s) "
+                             f"{', '.join(f'(?P<{g}>…)' for g in missing)}")
+    return value
+
+
+class PositionRule(Strict):
+    """Answers written as the chosen option's position in the question (1 = the first option
+    shown): 问卷星 "按选项序号" exports, LimeSurvey's default answer codes ``A1, A2, …``.
+
+    A cell matching ``pattern`` is decoded to the answer at that position of the item's option
+    order: ``items[<item>]`` if given, else the codebook order (:meth:`Scale.shown_order`); the
+    branch question uses ``branch`` (names or codes), else the branch order of ``org.yaml``.
+    Other cells are converted as usual. A position outside the options is a row problem.
+    """
+
+    readers: list[str] | None = None        # reader formats answering by position; None = all
+    pattern: str = r"^(?P<pos>[0-9]+)$"      # how a position is written; (?P<pos>…) is 1-based
+    branch: list[str] | None = None
+    items: dict[str, list[str | int]] = Field(default_factory=dict)
+
+    @field_validator("pattern")
+    @classmethod
+    def _pos_group(cls, v: str) -> str:
+        return _check_group_regex(v, ("pos",))  # type: ignore[return-value]
+
+    def applies_to(self, reader: str | None) -> bool:
+        return self.readers is None or reader in self.readers
+
+
+class SpreadRule(Strict):
+    """A multi-select exported as one column per option (问卷星 code export ``第N题(选项)`` 0/1
+    columns, SurveyMonkey choice columns, LimeSurvey ``Q8[SQ001]`` = Y): the columns of one
+    question are joined into the one ┋ text column that the rest of cxlab expects.
+
+    ``pattern`` names the columns, with groups ``question`` (same value = same question) and
+    ``option`` (the option's text, or its code when ``option_code`` is given). ``item`` is the
+    codebook multi item; without it a question is joined only when every option names an option
+    of exactly one multi item's scale. A cell in ``selected`` chooses the option, one in
+    ``unselected`` (or empty) does not; with ``selected: []`` any non-empty cell chooses it.
+    On the "other" option (the scale's last option, or the column whose option matches
+    ``other``) any other non-empty cell is the respondent's free text: ``其他〖text〗``.
+    """
+
+    pattern: str
+    item: str | None = None
+    option_code: str | None = None          # e.g. '^SQ(?P<pos>[0-9]+)$': SQ001 = 1st option
+    other: str | None = None                # e.g. '^other$' (LimeSurvey Q8[other])
+    selected: list[str] = Field(default_factory=lambda: ["1", "Y"])
+    unselected: list[str] = Field(default_factory=lambda: ["0", "N"])
+
+    @field_validator("pattern")
+    @classmethod
+    def _groups(cls, v: str) -> str:
+        return _check_group_regex(v, ("question", "option"))  # type: ignore[return-value]
+
+    @field_validator("option_code")
+    @classmethod
+    def _code_group(cls, v: str | None) -> str | None:
+        return _check_group_regex(v, ("pos",))
+
+    _v_other = field_validator("other")(_check_regex)
 
 
 class SurveySource(Strict):
@@ -103,6 +175,8 @@ class SurveySource(Strict):
     ignore: list[ColumnRule] = Field(default_factory=list)
     auto_labels: bool = True
     items: list[ItemRule] = Field(default_factory=list)
+    positions: PositionRule | None = None
+    spread: list[SpreadRule] = Field(default_factory=list)
 
     _v_prefix = field_validator("label_prefix")(_check_regex)
 
@@ -187,7 +261,8 @@ class Sources(Strict):
         return any(fnmatch.fnmatch(filename, pat) for pat in self.ignore_files)
 
     def check_items(self, codebook: Codebook, *, source: str = "sources.yaml") -> None:
-        """Every ``item`` named by a rule must exist in the codebook."""
+        """Every ``item`` named by a rule must exist in the codebook (a ``spread`` item must be a
+        multi-select, a ``positions.items`` entry a scale answered by position)."""
         for name, spec in self.surveys.items():
             for i, rule in enumerate(spec.items):
                 if rule.item is not None and rule.item not in codebook.by_id:
@@ -195,6 +270,21 @@ class Sources(Strict):
                         f"{source}: surveys.{name}.items.{i}.item: unknown codebook item "
                         f"{rule.item!r}"
                     )
+            for i, sp in enumerate(spec.spread):
+                if sp.item is None:
+                    continue
+                where = f"{source}: surveys.{name}.spread.{i}.item"
+                if sp.item not in codebook.by_id:
+                    raise ParamsError(f"{where}: unknown codebook item {sp.item!r}")
+                if codebook.scale_of(sp.item).kind != "multi":
+                    raise ParamsError(f"{where}: {sp.item!r} is not a multi-select item")
+            for item_id in (spec.positions.items if spec.positions else {}):
+                where = f"{source}: surveys.{name}.positions.items.{item_id}"
+                if item_id not in codebook.by_id:
+                    raise ParamsError(f"{where}: unknown codebook item {item_id!r}")
+                if codebook.scale_of(item_id).kind not in ("ordinal", "numeric", "category"):
+                    raise ParamsError(f"{where}: {item_id!r} is not a single-choice item "
+                                      "(ordinal, numeric or category scale)")
 
 
 def load_sources(path: str | Path = "params/sources.yaml", *,

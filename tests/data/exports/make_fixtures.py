@@ -323,9 +323,34 @@ def wjx_code_csv() -> None:
     _write_text("wjx_code.csv", [header, *data], encoding="utf-8", bom=codecs.BOM_UTF8)
 
 
+# --- our questionnaire in four layouts, the same responses -----------------------------------
+def ours_exports() -> None:
+    """The sample data's 问卷星 text export of 2026Q3 (seed 0, 400 responses; the planted
+    duplicate row left out) as ``ours_wjx_text.xlsx``, and the same responses as a 问卷星 code
+    export, a SurveyMonkey CSV and a LimeSurvey CSV (``cxlab.datasets.write_platform_exports``;
+    layouts in that module's docstring and docs/sample-data.md)."""
+    import tempfile
+
+    import pandas as pd
+
+    from cxlab.datasets import make_sample_data, write_platform_exports
+    from cxlab.datasets._make import _write_xlsx
+
+    root = HERE.parents[2]
+    params = {"codebook": root / "params" / "codebook.yaml", "org": root / "params" / "org.yaml"}
+    with tempfile.TemporaryDirectory() as tmp:
+        make_sample_data(tmp, seed=0, responses=400, **params)
+        text = pd.read_excel(Path(tmp) / "survey" / "wjx_2026Q3.xlsx", dtype=object,
+                             engine="openpyxl")
+    text = text.drop_duplicates("序号", keep="first").reset_index(drop=True)
+    text = text.astype(object).where(text.notna(), "")
+    _write_xlsx(HERE / "ours_wjx_text.xlsx", text)
+    write_platform_exports(text, HERE, stem="ours", **params)
+
+
 WRITERS = [qualtrics_numeric, qualtrics_choice_tsv, surveymonkey_csv, surveymonkey_xlsx,
            limesurvey_csv, spss_sav, office_gbk_csv, utf8_bom_csv, parquet_file, wjx_text_xlsx,
-           wjx_code_csv]
+           wjx_code_csv, ours_exports]
 
 
 def main() -> None:
