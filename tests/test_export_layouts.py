@@ -26,7 +26,8 @@ from cxlab.io._sources import Sources
 
 EXPORTS = Path(__file__).resolve().parent / "data" / "exports"
 TEXT, CODE = EXPORTS / "ours_wjx_text.xlsx", EXPORTS / "ours_wjx_code.xlsx"
-SM, LS = EXPORTS / "ours_surveymonkey.csv", EXPORTS / "ours_limesurvey.csv"
+SM, SMX = EXPORTS / "ours_surveymonkey.csv", EXPORTS / "ours_surveymonkey.xlsx"
+LS = EXPORTS / "ours_limesurvey.csv"
 N = 62                                   # responses in each ours_* fixture
 CB = load_codebook()
 ORG = load_org()
@@ -47,7 +48,8 @@ def _load(tmp_path: Path, path: Path, name: str) -> pd.DataFrame:
 def loaded(tmp_path_factory) -> dict[str, pd.DataFrame]:
     base = tmp_path_factory.mktemp("layouts")
     return {name: _load(base, path, name)
-            for name, path in [("text", TEXT), ("code", CODE), ("sm", SM), ("ls", LS)]}
+            for name, path in [("text", TEXT), ("code", CODE), ("sm", SM), ("smx", SMX),
+                               ("ls", LS)]}
 
 
 # ---- the acceptance tests: same responses, same warehouse values --------------------------------
@@ -66,7 +68,7 @@ def test_wjx_code_export_loads_exactly_like_the_text_export(loaded):
     assert_frame_equal(code.drop(columns="source_file"), expected)
 
 
-@pytest.mark.parametrize("name", ["sm", "ls"])
+@pytest.mark.parametrize("name", ["sm", "smx", "ls"])
 def test_surveymonkey_and_limesurvey_exports_load_like_the_wjx_text_export(loaded, name):
     # Same answers, customer pseudonyms, branches, periods and submission times; response ids
     # are the platform's own, and neither export has a survey-channel column.
@@ -268,6 +270,7 @@ def test_spread_item_that_does_not_fit_rejects_the_file(tmp_path):
     ("    spread:\n      - {pattern: '^Q8_(.*)$'}\n", r"spread\.0\.pattern.*\(\?P<question>"),
     ("    positions: {items: {no_such: [1, 2]}}\n", r"positions\.items\.no_such: unknown codebook item"),
     ("    positions: {items: {comment: [a]}}\n", r"'comment' is not a single-choice item"),
+    ("    positions: {items: {look_shape: [好, 很好]}}\n", r"'很好' is not an answer of scale verbal5"),
     ("    spread:\n      - {pattern: '^(?P<question>Q8)_(?P<option>.*)$', item: ltr}\n",
      r"spread\.0\.item: 'ltr' is not a multi-select item"),
 ])

@@ -343,7 +343,8 @@ def write_platform_exports(text: pd.DataFrame, out: str | Path, *, stem: str = "
                            codebook: Codebook | str | Path = "params/codebook.yaml",
                            org: Org | str | Path = "params/org.yaml") -> list[Path]:
     """Write :func:`platform_exports` as files in ``out``: ``<stem>_wjx_code.xlsx`` (问卷星
-    layout, numeric cells), ``<stem>_surveymonkey.csv`` (UTF-8, CRLF) and
+    layout, numeric cells), ``<stem>_surveymonkey.csv`` (UTF-8, CRLF) and the same as
+    ``<stem>_surveymonkey.xlsx`` (two header rows, blank cells for empty answers), and
     ``<stem>_limesurvey.csv`` (UTF-8 with BOM, ``;``, all quoted, CRLF). Returns the paths."""
     from cxlab.datasets._make import _write_xlsx
 
@@ -351,10 +352,12 @@ def write_platform_exports(text: pd.DataFrame, out: str | Path, *, stem: str = "
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     paths = [out / f"{stem}_wjx_code.xlsx", out / f"{stem}_surveymonkey.csv",
-             out / f"{stem}_limesurvey.csv"]
+             out / f"{stem}_surveymonkey.xlsx", out / f"{stem}_limesurvey.csv"]
     _write_xlsx(paths[0], ex["wjx_code"])
-    paths[1].write_bytes(_csv(ex["surveymonkey"], sep=",", quote_all=False,
-                              newline="\r\n").encode("utf-8"))
-    paths[2].write_bytes(codecs.BOM_UTF8 + _csv(ex["limesurvey"], sep=";", quote_all=True,
+    sm = ex["surveymonkey"]
+    paths[1].write_bytes(_csv(sm, sep=",", quote_all=False, newline="\r\n").encode("utf-8"))
+    _write_xlsx(paths[2], pd.DataFrame(sm[1:], columns=sm[0]), title="SurveyMonkey export",
+                author="SurveyMonkey")
+    paths[3].write_bytes(codecs.BOM_UTF8 + _csv(ex["limesurvey"], sep=";", quote_all=True,
                                                 newline="\r\n").encode("utf-8"))
     return paths

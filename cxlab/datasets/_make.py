@@ -539,13 +539,14 @@ def _nps_pvalue(a: np.ndarray, b: np.ndarray) -> float:
     return math.erfc(abs(z) / math.sqrt(2))
 
 
-def _write_xlsx(path: Path, frame: pd.DataFrame) -> None:
+def _write_xlsx(path: Path, frame: pd.DataFrame, *, title: str = "问卷星数据导出",
+                author: str = "问卷星") -> None:
     import xlsxwriter
 
     opts = {"strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False}
     opts["in_memory"] = True
     wb = xlsxwriter.Workbook(str(path), opts)
-    wb.set_properties({"title": "问卷星数据导出", "author": "问卷星", "created": FIXED_TIME})
+    wb.set_properties({"title": title, "author": author, "created": FIXED_TIME})
     ws = wb.add_worksheet("Sheet1")
     ws.write_row(0, 0, list(frame.columns))
     for r, row in enumerate(frame.itertuples(index=False, name=None), start=1):

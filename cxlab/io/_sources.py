@@ -278,13 +278,22 @@ class Sources(Strict):
                     raise ParamsError(f"{where}: unknown codebook item {sp.item!r}")
                 if codebook.scale_of(sp.item).kind != "multi":
                     raise ParamsError(f"{where}: {sp.item!r} is not a multi-select item")
-            for item_id in (spec.positions.items if spec.positions else {}):
+            for item_id, answers in (spec.positions.items if spec.positions else {}).items():
                 where = f"{source}: surveys.{name}.positions.items.{item_id}"
                 if item_id not in codebook.by_id:
                     raise ParamsError(f"{where}: unknown codebook item {item_id!r}")
-                if codebook.scale_of(item_id).kind not in ("ordinal", "numeric", "category"):
+                scale = codebook.scale_of(item_id)
+                if scale.kind not in ("ordinal", "numeric", "category"):
                     raise ParamsError(f"{where}: {item_id!r} is not a single-choice item "
                                       "(ordinal, numeric or category scale)")
+                if scale.kind == "ordinal":
+                    known = {str(k).strip().lower() for k in scale.label_to_code()}
+                    bad = [a for a in answers if str(a).strip().lower() not in known]
+                    if bad:
+                        raise ParamsError(f"{where}: {bad[0]!r} is not an answer of scale "
+                                          f"{codebook.item(item_id).scale} (allowed: "
+                                          f"{', '.join(map(str, scale.codes or {}))} or their "
+                                          "labels)")
 
 
 def load_sources(path: str | Path = "params/sources.yaml", *,
