@@ -203,7 +203,8 @@ def test_positions_outside_the_options_are_quarantined_naming_file_row_column_va
     assert list(q.index) == [2, 3, 4, 5, 6]                      # CSV line = data row + 1
     assert set(q["file"]) == {"code_bad.csv"}
     assert q.loc[2, "column"] == "9、产品形状和大小" and q.loc[2, "value"] == "6"
-    assert "answer position 6 is outside the 5 options of look_shape" in q.loc[2, "reason"]
+    assert q.loc[2, "reason"] == ("9、产品形状和大小: answer position 6 is outside the 5 options of "
+                                  "look_shape (产品形状和大小) (1 = 好 … 5 = 差)")
     assert q.loc[3, "column"] == ltr and q.loc[3, "value"] == "12"
     assert "position 12 is outside the 11 options" in q.loc[3, "reason"]
     assert "missing required" not in q.loc[3, "reason"]          # one reason, not two

@@ -245,8 +245,10 @@ def _position_order(item_id: str, spec: SurveySource, codebook: Codebook) -> lis
 
 
 def _decode(raw: pd.Series, order: list, pattern: re.Pattern, missing: frozenset[str],
-            what: str, column: str, issues: Issues) -> pd.Series:
-    """Position cells → answers; other cells unchanged; bad positions → ``<NA>`` + an issue."""
+            what: str, column: str, issues: Issues, shown: list | None = None) -> pd.Series:
+    """Position cells → answers; other cells unchanged; bad positions → ``<NA>`` + an issue
+    (``shown``: the answers as the questionnaire words them, for the message)."""
+    shown = shown or order
     codes, values = distinct_values(raw)
     miss = is_missing_many(values, missing)
     new = np.empty(len(values), dtype=object)
@@ -265,7 +267,7 @@ def _decode(raw: pd.Series, order: list, pattern: re.Pattern, missing: frozenset
         else:
             new[k] = None
             why[k] = (f"answer position {pos} is outside the {len(order)} options of {what} "
-                      f"(1 = {order[0]} … {len(order)} = {order[-1]})")
+                      f"(1 = {shown[0]} … {len(order)} = {shown[-1]})")
     for k, reason in why.items():
         for p in np.flatnonzero(codes == k).tolist():
             issues.add(raw.index[p], column, values[k], reason)
@@ -300,7 +302,9 @@ def decode_positions(df: pd.DataFrame, items: dict[str, str], branch_column: str
         if not order:
             continue
         what = f"{item_id} ({codebook.item(item_id).label})"
-        out[col] = _decode(df[col], order, pattern, missing, what, col, issues)
+        codes = codebook.scale_of(item_id).codes or {}
+        out[col] = _decode(df[col], order, pattern, missing, what, col, issues,
+                           [codes.get(v, v) for v in order])
     if branch_column is not None:
         order = list(rule.branch) if rule.branch else [b.code for b in org.branches]
         out[branch_column] = _decode(df[branch_column], order, pattern, missing, "the branch question",
