@@ -320,3 +320,58 @@ def test_cxlab_error_is_the_only_user_error_type():
     from cxlab.io import ExportError
 
     assert issubclass(ExportError, CxlabError) and issubclass(CxlabError, ValueError)
+
+
+@SETTINGS
+@given(text=st.binary(max_size=60).map(
+           lambda b: bytes(b'"a,;\r\n\t x'[c % 9] for c in b)),
+       delim=st.sampled_from([",", ";", "\t"]), start=st.integers(0, 3))
+def test_stray_quote_scan_agrees_with_the_lookbehind_regex(text, delim, start):
+    """The vectorised stray-quote scan of the CSV fast path decides exactly as the regular
+    expression it replaced (``(?<![delim\\r\\n])"[^"delim\\r\\n]`` searched from ``start``),
+    including quotes at the first and last byte and context before ``start``."""
+    import re
+
+    from cxlab.io._text import has_stray_quote
+
+    d = re.escape(delim.encode())
+    pattern = re.compile(rb'(?<![' + d + rb'\r\n])"[^"' + d + rb'\r\n]')
+    start = min(start, len(text))
+    assert has_stray_quote(text, delim, start) == bool(pattern.search(text, start))
+
+
+_TIMES = ["2026-07-03 14:05:09", "2026-02-30 10:00:00", "2026-13-01 00:00:00", "1985-05-05 05:05:05",
+          "2099-01-01 00:00:00", " 2026-07-03 14:05:09", "2026-7-3 14:05:09", "2026/07/03 14:05:09",
+          "2026-07-03T14:05:09", "２０２６-07-03 14:05:09", "2026-07-03 24:00:00", "(跳过)", "",
+          "not a date", "2026-07-03", "2024-02-29 23:59:59", "2026-11-23 23:59:59"]
+
+
+@SETTINGS
+@given(cells=st.lists(st.one_of(st.sampled_from(_TIMES), st.none()), min_size=1, max_size=40),
+       allow_future=st.booleans())
+def test_datetime_fast_path_agrees_with_the_general_parser(cells, allow_future):
+    """Arrow's one-pass parse of ``YYYY-MM-DD HH:MM:SS`` cells gives exactly the times and
+    reasons of the per-distinct-value pandas parser (``format="mixed"``) it short-cuts."""
+    from datetime import datetime
+
+    from cxlab.io._validate import _parse_datetime_distinct, parse_datetime
+
+    raw = pd.Series(cells, dtype="str")
+    kw = {"missing": frozenset({"", "(跳过)"}), "now": datetime(2026, 11, 23, 12),
+          "allow_future": allow_future}
+    got_ts, got_why = parse_datetime(raw, **kw)
+    exp_ts, exp_why = _parse_datetime_distinct(raw, **kw)
+    pd.testing.assert_series_equal(got_ts, exp_ts)
+    pd.testing.assert_series_equal(got_why, exp_why)
+
+
+def test_datetime_fast_path_takes_only_exact_iso_cells():
+    """The fast path must actually run for canonical cells (else the agreement test above
+    compares the general parser with itself) and leave every variant to the general parser."""
+    from cxlab.io._validate import _iso_fast
+
+    taken = dict(zip(_TIMES, _iso_fast(pd.Series(_TIMES, dtype="str"), frozenset({"(跳过)"}))[1],
+                     strict=True))
+    assert {t for t, ok in taken.items() if ok} == {
+        "2026-07-03 14:05:09", "1985-05-05 05:05:05", "2099-01-01 00:00:00",
+        "2024-02-29 23:59:59", "2026-11-23 23:59:59"}

@@ -56,6 +56,8 @@ def unique_names(names: Sequence[str]) -> list[str]:
 
 def row_lines(lines: Sequence[int]) -> range | tuple[int, ...]:
     """A compact, deep-copy-cheap sequence of line numbers (a ``range`` when contiguous)."""
+    if isinstance(lines, range) and lines.step == 1:
+        return lines
     if not lines:
         return range(0)
     first = lines[0]
@@ -172,11 +174,8 @@ _NUMBER_RE = f"^{WS_CLASS}*[+-]?(?:[0-9]+\\.?[0-9]*|\\.[0-9]+)(?:[eE][+-]?[0-9]+
 _LEADING_ZERO_RE = f"^{WS_CLASS}*[+-]?0[0-9]"
 
 
-def _arrow_column(col, missing, n: int, *, numeric=None, trimmed=None):
-    """``_convert_column`` for one Arrow string column (array or chunked) with a missing mask.
-
-    ``numeric`` (optional) is the per-cell "plain number" mask and ``trimmed`` the stripped
-    text, when the caller has them (e.g. computed on the distinct values only)."""
+def _arrow_column(col, missing, n: int):
+    """``_convert_column`` for one Arrow string column (array or chunked) with a missing mask."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -184,94 +183,143 @@ def _arrow_column(col, missing, n: int, *, numeric=None, trimmed=None):
     if n_missing == n:
         return np.full(n, np.nan)
     present = pc.invert(missing)
-    if numeric is None:
-        # cheap rejection first: a text column usually shows it in its first cells
-        head = min(n, 2048)
-        h_num = pc.and_(pc.match_substring_regex(col.slice(0, head), _NUMBER_RE),
-                        pc.invert(pc.match_substring_regex(col.slice(0, head), _LEADING_ZERO_RE)))
-        if not pc.all(pc.or_(h_num, missing.slice(0, head))).as_py():
-            numeric = None
-            is_num = False
-        else:
-            numeric = pc.and_(pc.match_substring_regex(col, _NUMBER_RE),
-                              pc.invert(pc.match_substring_regex(col, _LEADING_ZERO_RE)))
-            is_num = pc.all(pc.or_(numeric, missing)).as_py()
-    else:
+    # cheap rejection first: a text column usually shows it in its first cells
+    head = min(n, 2048)
+    h_num = pc.and_(pc.match_substring_regex(col.slice(0, head), _NUMBER_RE),
+                    pc.invert(pc.match_substring_regex(col.slice(0, head), _LEADING_ZERO_RE)))
+    is_num = pc.all(pc.or_(h_num, missing.slice(0, head))).as_py()
+    if is_num:
+        numeric = pc.and_(pc.match_substring_regex(col, _NUMBER_RE),
+                          pc.invert(pc.match_substring_regex(col, _LEADING_ZERO_RE)))
         is_num = pc.all(pc.or_(numeric, missing)).as_py()
     if is_num:
         try:
-            if trimmed is None:
-                trimmed = pc.utf8_trim(col, characters=WHITESPACE)
+            trimmed = pc.utf8_trim(col, characters=WHITESPACE)
             values = pc.cast(pc.if_else(present, trimmed, pa.scalar(None, pa.string())),
                              pa.float64())
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):  # e.g. overflow: the slow rules
             return _convert_column([None if m else v for v, m in
                                     zip(col.to_pylist(), missing.to_pylist(), strict=True)])
-        arr = np.asarray(values.to_numpy(zero_copy_only=False), dtype="float64")
-        mask = np.isnan(arr)
-        finite = arr[~mask]
-        if (np.all(np.isfinite(finite)) and np.all(finite == np.round(finite))
-                and np.all(np.abs(finite) < 2**53)):
-            ints = np.where(mask, 0, arr).astype("int64")
-            return pd.arrays.IntegerArray(ints, mask)
-        return arr
-    text = pc.if_else(present, col, pa.scalar(None, pa.string())) if n_missing else col
+        return _numbers(np.asarray(values.to_numpy(zero_copy_only=False), dtype="float64"))
+    return _texts(col, missing, n_missing)
+
+
+def _numbers(arr: np.ndarray) -> pd.arrays.IntegerArray | np.ndarray:
+    """A float column (NaN = missing) as ``Int64`` when every value is integral, else as is."""
+    mask = np.isnan(arr)
+    finite = arr[~mask]
+    if (np.all(np.isfinite(finite)) and np.all(finite == np.round(finite))
+            and np.all(np.abs(finite) < 2**53)):
+        ints = np.where(mask, 0, arr).astype("int64")
+        return pd.arrays.IntegerArray(ints, mask)
+    return arr
+
+
+def _texts(col, missing, n_missing: int) -> pd.Series:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    text = pc.if_else(missing, pa.scalar(None, pa.string()), col) if n_missing else col
     return pd.Series(text.to_pandas(), dtype="str")
+
+
+def _distinct_column(col, pos, u_missing, u_num, u_trim, n: int):
+    """``_arrow_column`` for a column with few distinct values: whether it is numeric and the
+    numbers are decided on the distinct values, then spread to the cells by position (numpy
+    gathers, no per-cell Arrow string work). ``pos[i]`` is cell ``i``'s index among the
+    distinct values, whose masks ``u_*`` are given."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if pc.all(u_missing).as_py():
+        return np.full(n, np.nan)
+    where = np.asarray(pos.to_numpy(zero_copy_only=False), dtype=np.intp)
+    if pc.all(pc.or_(u_num, u_missing)).as_py():
+        try:
+            u_values = pc.cast(pc.if_else(u_missing, pa.scalar(None, pa.string()), u_trim),
+                               pa.float64())
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):  # e.g. overflow: the slow rules
+            u_values = None
+        if u_values is not None:
+            values = np.asarray(u_values.to_numpy(zero_copy_only=False), dtype="float64")
+            return _numbers(values[where])
+        return _arrow_column(col, pc.take(u_missing, pos), n)
+    missing = np.asarray(u_missing.to_numpy(zero_copy_only=False), dtype=bool)[where]
+    return _texts(col, pa.array(missing), int(missing.sum()))
 
 
 def _build_frame_arrow(names: Sequence[str], rows: ArrowRows, lines: Sequence[int], *,
                        na_tokens: Iterable[str], convert: bool,
                        ) -> tuple[pd.DataFrame, list[tuple[int, str]], dict[str, dict]]:
     import pyarrow as pa
-    import pyarrow.compute as pc
 
     tokens = sorted({t for t in na_tokens})
     token_set = pa.array(tokens, type=pa.string()) if tokens else None
     n = len(rows)
-    counts: dict[str, dict] = {}
-    data = {}
-    for name, col in zip(names, rows.columns(), strict=True):
-        uniq = pc.unique(col) if n > 64 else None
-        if uniq is not None and len(uniq) <= max(256, n // 8):
-            # few distinct answers (survey items): the rules run on the distinct values only,
-            # then are spread back to the cells through their positions
-            pos = pc.index_in(col, value_set=uniq)
-            u_missing = pc.match_substring_regex(uniq, BLANK_RE)
-            u_trim = pc.utf8_trim(uniq, characters=WHITESPACE)
-            if token_set is not None:
-                u_hit = pc.and_(pc.is_in(u_trim, value_set=token_set), pc.invert(u_missing))
-                if pc.any(u_hit).as_py():
-                    freq = np.bincount(np.asarray(pos.to_numpy(zero_copy_only=False)),
-                                       minlength=len(uniq))
-                    col_counts: dict[str, int] = {}
-                    for k in np.flatnonzero(u_hit.to_numpy(zero_copy_only=False)):
-                        tok = u_trim[int(k)].as_py()
-                        col_counts[tok] = col_counts.get(tok, 0) + int(freq[k])
-                    counts[name] = col_counts
-                    u_missing = pc.or_(u_missing, u_hit)
-            u_num = pc.and_(pc.match_substring_regex(uniq, _NUMBER_RE),
-                            pc.invert(pc.match_substring_regex(uniq, _LEADING_ZERO_RE)))
-            missing = pc.take(u_missing, pos)
-            if convert:
-                data[name] = _arrow_column(col, missing, n, numeric=pc.take(u_num, pos),
-                                           trimmed=pc.take(u_trim, pos))
-        else:
-            missing = pc.match_substring_regex(col, BLANK_RE)
-            if token_set is not None:
-                stripped = pc.utf8_trim(col, characters=WHITESPACE)
-                hit = pc.and_(pc.is_in(stripped, value_set=token_set), pc.invert(missing))
-                if pc.any(hit).as_py():
-                    vc = pc.value_counts(pc.filter(stripped, hit))
-                    counts[name] = {v.as_py(): c.as_py() for v, c in
-                                    zip(vc.field("values"), vc.field("counts"), strict=True)}
-                    missing = pc.or_(missing, hit)
-            if convert:
-                data[name] = _arrow_column(col, missing, n)
-        if not convert:
-            data[name] = pd.Series([None if m else v for v, m in
-                                    zip(col.to_pylist(), missing.to_pylist(), strict=True)],
-                                   dtype=object)
+    columns = rows.columns()
+    # the column work is Arrow/numpy kernels that release the GIL: big files use every core
+    results = in_threads(lambda col: _fast_column(col, n, token_set, convert), columns,
+                         threads=n * len(columns) >= 2_000_000)
+    counts = {name: c for name, (_, c) in zip(names, results, strict=True) if c}
+    data = {name: value for name, (value, _) in zip(names, results, strict=True)}
     frame = pd.DataFrame(data, index=pd.RangeIndex(len(lines)))
     if not data:
         frame = pd.DataFrame(index=pd.RangeIndex(len(lines)))
     return frame, [], counts
+
+
+def in_threads(fn, items: Sequence, *, threads: bool = True) -> list:
+    """``[fn(x) for x in items]``, in a pool of one thread per core when ``threads`` (for work
+    that releases the GIL, e.g. Arrow compute kernels); results in the order of ``items``."""
+    import os
+    from concurrent.futures import ThreadPoolExecutor
+
+    workers = min(len(items), os.cpu_count() or 1)
+    if not threads or workers < 2:
+        return [fn(x) for x in items]
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(fn, items))
+
+
+def _fast_column(col, n: int, token_set, convert: bool) -> tuple[object, dict | None]:
+    """One column of the fast path: ``(values, {token: count} or None)``."""
+    import pyarrow.compute as pc
+
+    counts = None
+    uniq = pc.unique(col) if n > 64 else None
+    if uniq is not None and len(uniq) <= max(256, n // 8):
+        # few distinct answers (survey items): the rules run on the distinct values only,
+        # then are spread back to the cells through their positions
+        pos = pc.index_in(col, value_set=uniq)
+        u_missing = pc.match_substring_regex(uniq, BLANK_RE)
+        u_trim = pc.utf8_trim(uniq, characters=WHITESPACE)
+        if token_set is not None:
+            u_hit = pc.and_(pc.is_in(u_trim, value_set=token_set), pc.invert(u_missing))
+            if pc.any(u_hit).as_py():
+                freq = np.bincount(np.asarray(pos.to_numpy(zero_copy_only=False)),
+                                   minlength=len(uniq))
+                counts = {}
+                for k in np.flatnonzero(u_hit.to_numpy(zero_copy_only=False)):
+                    tok = u_trim[int(k)].as_py()
+                    counts[tok] = counts.get(tok, 0) + int(freq[k])
+                u_missing = pc.or_(u_missing, u_hit)
+        if convert:
+            u_num = pc.and_(pc.match_substring_regex(uniq, _NUMBER_RE),
+                            pc.invert(pc.match_substring_regex(uniq, _LEADING_ZERO_RE)))
+            return _distinct_column(col, pos, u_missing, u_num, u_trim, n), counts
+        missing = pc.take(u_missing, pos)
+    else:
+        missing = pc.match_substring_regex(col, BLANK_RE)
+        if token_set is not None:
+            stripped = pc.utf8_trim(col, characters=WHITESPACE)
+            hit = pc.and_(pc.is_in(stripped, value_set=token_set), pc.invert(missing))
+            if pc.any(hit).as_py():
+                vc = pc.value_counts(pc.filter(stripped, hit))
+                counts = {v.as_py(): c.as_py() for v, c in
+                          zip(vc.field("values"), vc.field("counts"), strict=True)}
+                missing = pc.or_(missing, hit)
+        if convert:
+            return _arrow_column(col, missing, n), counts
+    return pd.Series([None if m else v for v, m in
+                      zip(col.to_pylist(), missing.to_pylist(), strict=True)],
+                     dtype=object), counts

@@ -137,7 +137,7 @@ def _parse_generic(grid: Grid, source: str) -> tuple[pd.DataFrame, dict]:
     names = unique_names([clean_header(c) for c in grid.rows[0]]) if grid.rows else []
     frame, bad, _ = build_frame(names, grid.rows[1:], grid.lines[1:])
     return frame, {"source": source, "header_rows": 1, "labels": {}, "bad_lines": bad,
-                   "kept_lines": list(grid.lines[1:])}
+                   "kept_lines": grid.lines[1:]}
 
 
 def _check_layout(path: Path, grid: Grid, platform: str) -> None:
@@ -271,7 +271,7 @@ def read_export(path: str | os.PathLike, *, source: str = "auto") -> pd.DataFram
         frame = frame.reset_index(drop=True)
         attrs = {"source": "parquet", "header_rows": 0,
                  "labels": dict(stored) if isinstance(stored, dict) else {},
-                 "bad_lines": [], "kept_lines": list(range(1, len(frame) + 1))}
+                 "bad_lines": [], "kept_lines": range(1, len(frame) + 1)}
         frame.attrs = {}
     else:
         if container == "csv":
