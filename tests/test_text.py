@@ -20,8 +20,10 @@ from cxlab.errors import ParamsError
 from cxlab.text import (
     LABELS,
     THEME_IDS,
+    CommentAnalysis,
     Taxonomy,
     TopicResult,
+    analyse_comments,
     classification_report,
     frequent_issues,
     load_taxonomy,
@@ -320,6 +322,74 @@ def test_quotes_are_redacted_and_clipped():
         quotes(df, sentiment="bad")
     with pytest.raises(ValueError, match="theme"):
         quotes(df, theme="nope")
+
+
+# ---- one analysis, several views ---------------------------------------------------------------
+
+def test_comment_analysis_views_agree_with_single_comment_results(labelled):
+    df = labelled[["response_id", "comment"]].head(120)
+    again = df.head(10).assign(response_id=lambda x: x["response_id"] + "-again")
+    df = pd.concat([df, again], ignore_index=True)  # repeated texts: analysed once
+    df["branch"] = np.where(np.arange(len(df)) % 3 == 0, "A", "B")
+    a = analyse_comments(df)
+    assert isinstance(a, CommentAnalysis) and len(a.rows) == len(df)
+    s = a.sentiment()
+    assert list(s["sentiment"]) == [sentiment_of(c)[0] for c in df["comment"]]
+    np.testing.assert_allclose(s["score"], [sentiment_of(c)[1] for c in df["comment"]],
+                               rtol=0, atol=1e-12)
+    # each row's themes do not depend on the rest of the frame
+    t = a.tag_themes()
+    for i in (0, 5, 119, 125):
+        own = tag_themes(df.iloc[[i]])
+        mine = t[t["response_id"] == df["response_id"].iloc[i]]
+        assert own["theme"].tolist() == mine["theme"].tolist()
+        assert own["sentiment"].tolist() == mine["sentiment"].tolist()
+    assert a.to_frame()["themes"].ne("").sum() == t["response_id"].nunique()
+    # theme_summary = counts of the tagged themes per group (a manual groupby)
+    ts = a.theme_summary(by="branch").set_index(["branch", "theme", "sentiment"])["n"]
+    manual = (t.merge(df[["response_id", "branch"]], on="response_id")
+              .groupby(["branch", "theme", "sentiment"]).size())
+    assert ts.sum() == len(t)
+    assert ts[ts > 0].to_dict() == manual.to_dict()
+    # frequent issues per group = frequent issues of each group alone
+    per = a.frequent_issues(by="branch", top=3, examples=1)
+    for b in ("A", "B"):
+        alone = frequent_issues(df[df["branch"] == b], by="branch", top=3, examples=1)
+        pd.testing.assert_frame_equal(per[per["branch"] == b].reset_index(drop=True), alone)
+
+
+def test_theme_summary_counts_a_missing_group_key():
+    df = pd.DataFrame({"branch": ["A", None, None], "comment": ["价格太贵了", "价格太贵", "物流很快"]})
+    s = theme_summary(df, by="branch")
+    miss = s[s["branch"].isna() & (s["theme"] == "price") & (s["sentiment"] == "负面")]
+    assert miss["n"].tolist() == [1] and miss["n_comments"].tolist() == [2]
+
+
+def _match_without_screen(theme, clause):
+    """Theme.match as written before the keyword screen (the reference)."""
+    if any(u in clause for u in theme.unless):
+        return [], []
+    for phrase in sorted(theme.exclude, key=len, reverse=True):
+        clause = clause.replace(phrase, "\u3000" * len(phrase))
+    found = [k for k in theme.keywords if k in clause]
+    for p in theme.patterns:
+        m = re.search(p, clause)
+        if m:
+            found.append(m.group(0))
+    return found, [k for k in theme.weak if k in clause]
+
+
+def test_theme_screen_changes_no_match(labelled):
+    from cxlab.text._tokenize import clauses
+
+    tax = load_taxonomy()
+    texts = list(labelled["comment"]) + ["包装破损严重", "开关反应速度很快", "处理速度很慢"]
+    cls = [c for t in texts for c in clauses(t)]
+    assert len(cls) > 300
+    for theme in tax.themes:
+        words = [*theme.keywords, *theme.weak, *theme.exclude, *theme.unless]
+        for clause in cls + words:
+            assert theme.match(clause) == _match_without_screen(theme, clause), (theme.id, clause)
 
 
 # ---- topics ------------------------------------------------------------------------------------

@@ -40,7 +40,7 @@ def _nonblank(s: pd.Series) -> pd.Series:
 def voice(ctx: ReportContext) -> Html:
     """Comment themes with sentiment and high-frequency negative issues with redacted quotes."""
     from cxlab.plots import theme_bars
-    from cxlab.text import frequent_issues, load_taxonomy, sentiment, theme_summary
+    from cxlab.text import analyse_comments, load_taxonomy
 
     cur = ctx.current
     if cur.empty or "comment" not in cur.columns:
@@ -52,12 +52,13 @@ def voice(ctx: ReportContext) -> Html:
         return _base_note(n, "开放题评论")
     tax = load_taxonomy(ctx.params_dir / "text.yaml")
     data = cur.reset_index(drop=True)
+    comments = analyse_comments(data, taxonomy=tax)  # every table below reuses this one pass
 
-    sent = sentiment(data)
+    sent = comments.sentiment()
     counts = sent["sentiment"].value_counts()
     share = {k: 100.0 * counts.get(k, 0) / n for k in ("正面", "中性", "负面")}
 
-    ts = theme_summary(data, taxonomy=tax)
+    ts = comments.theme_summary()
     wide = ts.pivot_table(index=["theme", "theme_name"], columns="sentiment", values="n",
                           aggfunc="sum", fill_value=0, sort=False).reset_index()
     for lab in ("正面", "中性", "负面"):
@@ -68,7 +69,7 @@ def voice(ctx: ReportContext) -> Html:
     wide["neg_share"] = 100.0 * wide["负面"] / wide["total"].where(wide["total"] > 0)
     wide = wide.sort_values("total", ascending=False, kind="stable")
 
-    fi = frequent_issues(data, by=None, top=5, examples=2, taxonomy=tax)
+    fi = comments.frequent_issues(by=None, top=5, examples=2)
     blocks = [_base_note(n, "开放题评论")]
     text = (f"本期共收到 {n:,} 条有效评论,整体情感:正面 {share['正面']:.1f}%、中性 {share['中性']:.1f}%、"
             f"负面 {share['负面']:.1f}%。")
@@ -101,7 +102,8 @@ def voice(ctx: ReportContext) -> Html:
     if ctx.is_company and "branch" in data.columns:
         sizes = data.assign(_c=_nonblank(data["comment"])).groupby("branch")["_c"].sum()
         ok = sizes[sizes >= MIN_BASE].index
-        per = frequent_issues(data[data["branch"].isin(ok)], by="branch", top=1, examples=0, taxonomy=tax)
+        per = comments.frequent_issues(by="branch", top=1, examples=0)  # groups are independent:
+        per = per[per["branch"].isin(ok)].reset_index(drop=True)  # keep the large enough ones
         if len(per):
             per["branch_name"] = [ctx.branch_name(b) for b in per["branch"]]
             per["share_pct"] = 100.0 * per["share"]

@@ -14,7 +14,7 @@ from cxlab.text._frame import id_frame, text_column
 from cxlab.text._resources import data_lines, lexicon, normalize, tokenizer, word_set
 from cxlab.text._tokenize import CLAUSE_SPLIT, is_blank
 
-__all__ = ["LABELS", "sentiment", "sentiment_of"]
+__all__ = ["LABELS", "sentiment", "sentiment_frame", "sentiment_of"]
 
 #: The three sentiment labels, in report order.
 LABELS = ("正面", "负面", "中性")
@@ -268,11 +268,22 @@ def sentiment(data: pd.DataFrame, *, text: str = "comment") -> pd.DataFrame:
     2          r3       NaN
     """
     texts = text_column(data, text)
+    seen: dict[str, tuple[str | None, float]] = {}  # a repeated text is scored once
     labels, scores = [], []
     for value in texts:
-        lab, sc = sentiment_of(value)
+        if type(value) is str:
+            if value not in seen:
+                seen[value] = sentiment_of(value)
+            lab, sc = seen[value]
+        else:
+            lab, sc = sentiment_of(value)
         labels.append(lab)
         scores.append(sc)
+    return sentiment_frame(data, labels, scores)
+
+
+def sentiment_frame(data: pd.DataFrame, labels: list, scores: list) -> pd.DataFrame:
+    """The table of :func:`sentiment` from one label and score per row of ``data``."""
     out = id_frame(data)
     out["sentiment"] = pd.Series(labels, index=out.index)
     out["score"] = np.asarray(scores, dtype=float)

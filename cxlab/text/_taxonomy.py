@@ -56,11 +56,30 @@ class Theme(Strict):
                 raise ValueError(f"invalid regular expression {p!r}: {err}") from None
         return v
 
+    @cached_property
+    def _screen(self) -> re.Pattern | None:
+        """One regular expression for "any keyword or weak keyword occurs" (None with patterns).
+
+        Masking ``exclude`` phrases only blanks characters out (with U+3000, which no
+        normalised keyword contains), so a clause without any keyword before masking has none
+        after it: :meth:`match` can skip it at once.
+        """
+        if self.patterns:
+            return None
+        return re.compile("|".join(re.escape(k) for k in [*self.keywords, *self.weak]))
+
+    @cached_property
+    def _exclude_longest_first(self) -> tuple[str, ...]:
+        return tuple(sorted(self.exclude, key=len, reverse=True))
+
     def match(self, clause: str) -> tuple[list[str], list[str]]:
         """(strong, weak) keywords/patterns of this theme found in one normalised clause."""
+        screen = self._screen
+        if screen is not None and screen.search(clause) is None:
+            return [], []
         if any(u in clause for u in self.unless):
             return [], []
-        for phrase in sorted(self.exclude, key=len, reverse=True):
+        for phrase in self._exclude_longest_first:
             clause = clause.replace(phrase, "\u3000" * len(phrase))
         found = [k for k in self.keywords if k in clause]
         for p in self.patterns:
