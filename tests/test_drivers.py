@@ -410,6 +410,44 @@ def test_collinear_drivers_share_equally(rng):
         relative_importance(df, target="y", drivers=["a", "a_copy", "b"], method="johnson")
 
 
+def test_subset_engine_paths_equal_least_squares(rng, monkeypatch):
+    """Stacked and split enumeration of the subsets: same numbers, and R² of every refit."""
+    import cxlab.drivers._subsets as subsets
+
+    p = 7
+    x = rng.normal(size=(300, p)) + rng.normal(size=(300, 1))
+    x[:, 4] = x[:, 1] - x[:, 2]  # redundant once x1 and x2 are in the model
+    y = x @ rng.normal(size=p) + rng.normal(size=300)
+    cov = np.cov(np.column_stack([y, x]).T)
+    players = [[j + 1] for j in range(p)]
+    monkeypatch.setattr(subsets, "_SPLIT_COLUMNS", 1 << 40)  # stack every level but the last two
+    stacked = subset_r2(cov, players)
+    monkeypatch.setattr(subsets, "_SPLIT_COLUMNS", 1)  # never stack
+    split = subset_r2(cov, players)
+    np.testing.assert_array_equal(split, stacked)  # the same operations, element by element
+    batch = subset_r2(np.stack([cov, 2.0 * cov]), players)
+    np.testing.assert_allclose(batch, np.column_stack([split, split]), rtol=0, atol=1e-13)
+    for mask in range(1 << p):
+        cols = [j for j in range(p) if mask >> j & 1]
+        expected = _lstsq_r2(y, x[:, cols]) if cols else 0.0
+        assert split[mask] == pytest.approx(expected, abs=1e-10), cols
+
+
+def test_batched_shapley_equals_one_matrix_at_a_time(rng):
+    from cxlab.drivers._subsets import shapley_values
+
+    p = 9
+    covs = []
+    for _ in range(5):
+        x = rng.normal(size=(80, p + 1)) + rng.normal(size=(80, 1))
+        covs.append(np.cov(x.T))
+    r2 = subset_r2(np.stack(covs), [[j + 1] for j in range(p)])  # (2**p, 5)
+    batch = shapley_values(r2, p)
+    for b in range(5):
+        np.testing.assert_allclose(batch[:, b], shapley_values(r2[:, b], p), rtol=0, atol=1e-13)
+    np.testing.assert_allclose(batch.sum(axis=0), r2[-1], rtol=0, atol=1e-13)
+
+
 # ─── properties ──────────────────────────────────────────────────────────────────────────────
 
 

@@ -15,8 +15,11 @@ or groups of regressors) with the sweep operator (Goodnight 1979), vectorised ov
 Subset ``S`` is stored at index ``sum(2**j for j in S)`` (a bitmask), so the result for p
 players is one float64 array of length 2^p (8 MB for p = 20). The work is about
 ``12 * 2^p`` multiply-adds; states are split into chunks so that no intermediate array
-exceeds :data:`_CHUNK_ELEMENTS` values. An optional leading batch axis evaluates many
-covariance matrices at once (bootstrap).
+exceeds :data:`_CHUNK_ELEMENTS` values. While the states are few, both branches of a player
+are stacked into one array (one numpy call per operation for all of them); once they number
+:data:`_SPLIT_COLUMNS`, the branches go on separately and write straight into the result, so
+the largest levels are not copied (:func:`_expand_into`). An optional leading batch axis
+evaluates many covariance matrices at once (bootstrap).
 """
 
 from __future__ import annotations
@@ -43,13 +46,34 @@ MAX_EXACT_DRIVERS = 24
 # Largest intermediate array, in float64 values (32 MB); bigger states are split in chunks.
 _CHUNK_ELEMENTS = 4_000_000
 
-# Batches of Shapley values use a (p, 2**p) membership matrix up to this p (36 MB at p = 18).
-_BITS_MATMUL_MAX = 18
+# Once the states number this many (times the batch), the remaining single players are
+# enumerated by :func:`_expand_into`, without stacking the branches: the deepest levels hold
+# most of the data, and a few thousand states per array already amortise numpy's per-call
+# cost. (p = 17, batches of 4: 1.5-2 ms per matrix, against 3-4 ms stacking every level.)
+_SPLIT_COLUMNS = 8192
 
 # A regressor whose residual variance, given the regressors already in the model, falls below
 # this fraction of its own variance is treated as redundant (it adds nothing), as a
 # generalised inverse would do.
 _PIVOT_TOL = 1e-10
+
+
+def _inv_root(pivot: np.ndarray) -> np.ndarray:
+    """``sqrt(1 / pivot)``, and 0 where the pivot fails the tolerance (redundant regressor)."""
+    ok = pivot > _PIVOT_TOL
+    if ok.all():  # the usual case: skip the masking (same values)
+        return np.sqrt(1.0 / pivot)
+    return np.sqrt(np.where(ok, 1.0 / np.where(ok, pivot, 1.0), 0.0))
+
+
+def _explained(cross: np.ndarray, pivot: np.ndarray) -> np.ndarray:
+    """``cross**2 / pivot`` (variance explained by one more regressor), 0 for a failed pivot."""
+    ok = pivot > _PIVOT_TOL
+    if ok.all():
+        out = np.square(cross)
+        out /= pivot
+        return out
+    return np.where(ok, cross**2 / np.where(ok, pivot, 1.0), 0.0)
 
 
 def _sweep_into(state: np.ndarray, m: int, out: np.ndarray) -> None:
@@ -60,10 +84,7 @@ def _sweep_into(state: np.ndarray, m: int, out: np.ndarray) -> None:
     each matrix occupies the first m entries, and the remaining (m-1) x (m-1) triangle follows
     in the same packed order, so the "variable left out" branch is the slice ``state[m:]``.
     """
-    pivot = state[0]
-    ok = pivot > _PIVOT_TOL
-    root = np.sqrt(np.where(ok, 1.0 / np.where(ok, pivot, 1.0), 0.0))
-    u = state[1:m] * root
+    u = state[1:m] * _inv_root(state[0])
     rest = state[m:]
     pos = 0
     for i in range(m - 1):
@@ -72,6 +93,44 @@ def _sweep_into(state: np.ndarray, m: int, out: np.ndarray) -> None:
         np.multiply(u[i], u[i:], out=block)
         np.subtract(rest[pos : pos + size], block, out=block)
         pos += size
+
+
+def _last_two(state: np.ndarray, out: np.ndarray) -> None:
+    """The four subsets of the last two single players, from packed 3 x 3 states (6, N).
+
+    The same floating-point operations as sweeping the first of them (:func:`_sweep_into`)
+    and then taking the single-player step of :func:`_expand` on both branches, without
+    building the intermediate states. Row ``bit1 * 2 + bit0`` of ``out`` (4, N) receives the
+    residual variance of the target.
+    """
+    s11, s12, s1y, s22, s2y, syy = state
+    out[0] = syy
+    np.subtract(syy, _explained(s2y, s22), out=out[2])
+    root = _inv_root(s11)
+    u2, uy = s12 * root, s1y * root
+    t22 = s22 - u2 * u2
+    u2 *= uy
+    t2y = np.subtract(s2y, u2, out=u2)
+    uy *= uy
+    np.subtract(syy, uy, out=out[1])
+    np.subtract(out[1], _explained(t2y, t22), out=out[3])
+
+
+def _expand_into(state: np.ndarray, m: int, players: int, out: np.ndarray) -> None:
+    """:func:`_expand` for the last few single players, writing into ``out`` (2**players, N).
+
+    At the deepest levels the states are many and the data large, so the two branches of a
+    player are not stacked into one array (that copies the "left out" states): the left-out
+    branch is a view of ``state`` and each branch writes its own rows of ``out`` (those with
+    the player's bit 0 or 1: index = higher bits * 2 + bit).
+    """
+    if players == 2:
+        _last_two(state, out)
+        return
+    swept = np.empty(((m - 1) * m // 2, state.shape[1]))
+    _sweep_into(state, m, swept)
+    _expand_into(state[m:], m - 1, players - 1, out[0::2])
+    _expand_into(swept, m - 1, players - 1, out[1::2])
 
 
 def _expand(state: np.ndarray, m: int, sizes: Sequence[int]) -> np.ndarray:
@@ -96,12 +155,16 @@ def _expand(state: np.ndarray, m: int, sizes: Sequence[int]) -> np.ndarray:
     if not sizes:
         return state
     g = sizes[0]
+    singles = all(size == 1 for size in sizes)
+    if singles and len(sizes) >= 2 and (len(sizes) == 2 or n >= _SPLIT_COLUMNS):
+        out = np.empty((1 << len(sizes), n))
+        _expand_into(state, m, len(sizes), out)
+        return out
     if len(sizes) == 1 and g == 1:  # last single player: [s_kk, s_ky, s_yy] -> (2, N)
         s_kk, s_ky, s_yy = state
-        ok = s_kk > _PIVOT_TOL
         out = np.empty((2, n))
         out[0] = s_yy
-        out[1] = s_yy - np.where(ok, s_ky**2 / np.where(ok, s_kk, 1.0), 0.0)
+        np.subtract(s_yy, _explained(s_ky, s_kk), out=out[1])
         return out
     m_next = m - g
     k_next = m_next * (m_next + 1) // 2
@@ -187,12 +250,27 @@ def _shapley_weights(p: int) -> np.ndarray:
 
 
 @lru_cache(maxsize=2)
-def _shapley_matrix(p: int) -> np.ndarray:
-    """(p, 2**p) coefficients with ``LMG = C @ R²``: ``w(|S|-1)`` if j in S, else ``-w(|S|)``."""
+def _shapley_coefficients(p: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per subset S (by bitmask): ``w(|S|-1) + w(|S|)`` and ``w(|S|)`` (w = 0 out of range)."""
     pc = popcount(p)
-    w = np.concatenate([[0.0], _shapley_weights(p), [0.0]])
-    bits = ((np.arange(1 << p)[None, :] >> np.arange(p)[:, None]) & 1).astype(bool)
-    out = np.where(bits, w[pc][None, :], -w[pc + 1][None, :])
+    w = np.concatenate([[0.0], _shapley_weights(p), [0.0]])  # w[s + 1] = w(s)
+    return w[pc] + w[pc + 1], w[pc + 1]
+
+
+def _bit_sums(c: np.ndarray, p: int) -> np.ndarray:
+    """``T_j = sum of c(S) over the subsets S that contain player j``: (B, 2**p) -> (p, B).
+
+    Halving from the highest bit down: the subsets with bit j set are the upper half of each
+    row over bits 0..j; adding the two halves then removes bit j. About 3 * 2**p additions
+    per row instead of p * 2**p.
+    """
+    out = np.empty((p, c.shape[0]))
+    for j in range(p - 1, -1, -1):
+        half = 1 << j
+        upper = c[:, half:]
+        out[j] = upper.sum(axis=1)
+        if j:
+            c = c[:, :half] + upper
     return out
 
 
@@ -202,10 +280,14 @@ def shapley_values(r2: np.ndarray, p: int) -> np.ndarray:
     ``LMG_j = sum_{S not containing j} w(|S|) [R²(S + j) - R²(S)]`` with
     ``w(s) = s! (p - s - 1)! / p!``.
     """
-    if r2.ndim == 2 and p <= _BITS_MATMUL_MAX:
-        # batches: one contraction; einsum's own loop, because a multi-threaded BLAS call
-        # stalls badly when the machine's cores are already busy
-        return np.einsum("ps,sb->pb", _shapley_matrix(p), r2)
+    if r2.ndim == 2:
+        # batches (bootstrap): LMG_j = sum_{S with j} (w(|S|-1) + w(|S|)) R²(S)
+        #                               - sum_{all S} w(|S|) R²(S)
+        both, without = _shapley_coefficients(p)
+        rows = np.ascontiguousarray(r2.T)  # one row of 2**p subsets per matrix
+        # einsum's own loop rather than BLAS: a multi-threaded BLAS call stalls badly when
+        # the machine's cores are already busy
+        return _bit_sums(rows * both, p) - np.einsum("bs,s->b", rows, without)
     pc = popcount(p)
     w = np.concatenate([[0.0], _shapley_weights(p), [0.0]])  # w[s + 1] = w(s)
     shape = (-1,) + (1,) * (r2.ndim - 1)
