@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cxlab.errors import CxlabError
+from cxlab.report._kernels import ENGINE, WarmKernel, register_engine, warm_kernels_enabled
 
 __all__ = [
     "COMPANY", "ReportJob", "RunSummary", "fingerprint", "plan_jobs", "render", "render_all",
@@ -202,21 +203,32 @@ def _retryable(err: BaseException) -> bool:
     return any(marker in text for marker in _RETRYABLE)
 
 
-def _execute(template: Path, parameters: dict, *, cwd: Path):
+#: ipykernel warns on every start that local TCP is unencrypted; reports need quiet logs.
+_KERNEL_ARGS = ["--IPKernelApp.log_level=ERROR"]
+
+
+def _execute(template: Path, parameters: dict, *, cwd: Path, warm: WarmKernel | None = None):
     import papermill as pm
 
-    return pm.execute_notebook(
-        str(template), None, parameters=parameters, kernel_name=KERNEL_NAME,
-        progress_bar=False, log_output=False, request_save_on_cell_execute=False,
-        cwd=str(cwd), shutdown_kernel="immediate", start_timeout=120,
-        # ipykernel warns on every start that local TCP is unencrypted; reports need quiet logs.
-        extra_arguments=["--IPKernelApp.log_level=ERROR"],
-    )
+    common = dict(parameters=parameters, kernel_name=KERNEL_NAME, progress_bar=False,
+                  log_output=False, request_save_on_cell_execute=False, cwd=str(cwd),
+                  start_timeout=120)
+    if warm is None:
+        return pm.execute_notebook(str(template), None, shutdown_kernel="immediate",
+                                   extra_arguments=_KERNEL_ARGS, **common)
+    register_engine()
+    try:  # papermill hands `km` to nbclient, which leaves a kernel it does not own running
+        return pm.execute_notebook(str(template), None, engine_name=ENGINE, km=warm.manager(),
+                                   **common)
+    except BaseException:
+        warm.discard()  # whatever state the failure left, the next report starts afresh
+        raise
 
 
 def render(template: str | Path, *, parameters: dict, output_dir: str | Path,
            formats: Sequence[str] = ("html", "pdf"), name: str | None = None,
-           title: str | None = None, cwd: str | Path | None = None) -> list[Path]:
+           title: str | None = None, cwd: str | Path | None = None,
+           kernel: WarmKernel | None = None) -> list[Path]:
     """Execute one template with ``parameters`` and write ``<name>.html`` / ``<name>.pdf``.
 
     Parameters
@@ -228,6 +240,8 @@ def render(template: str | Path, *, parameters: dict, output_dir: str | Path,
     name : output file stem (default: the template's stem).
     title : HTML page title.
     cwd : working directory of the kernel (default: the current one, the project root).
+    kernel : a :class:`~cxlab.report._kernels.WarmKernel` to run in (reset to a fresh state
+        first) instead of starting a new kernel.
 
     Returns
     -------
@@ -250,7 +264,7 @@ def render(template: str | Path, *, parameters: dict, output_dir: str | Path,
     last: BaseException | None = None
     for attempt in range(1, MAX_ATTEMPTS + 1):
         try:
-            nb = _execute(template, parameters, cwd=cwd)
+            nb = _execute(template, parameters, cwd=cwd, warm=kernel)
             break
         except Exception as err:  # noqa: BLE001 - classified below
             last = err
@@ -285,12 +299,32 @@ def _title(job: ReportJob) -> str:
     return f"{who} {job.period} {kind}"
 
 
-def _run_job(job: ReportJob, cwd: str) -> tuple[str, str | None, float]:
+#: the warm kernel of this pool worker process (see _run_job_warm)
+_WORKER_KERNEL: WarmKernel | None = None
+
+
+def _run_job_warm(job: ReportJob, cwd: str) -> tuple[str, str | None, float]:
+    """Pool worker entry point: like :func:`_run_job`, in this process's warm kernel (shut
+    down when the worker exits)."""
+    global _WORKER_KERNEL
+    if _WORKER_KERNEL is None or _WORKER_KERNEL.cwd != cwd:
+        from multiprocessing.util import Finalize
+
+        if _WORKER_KERNEL is not None:
+            _WORKER_KERNEL.discard()
+        _WORKER_KERNEL = WarmKernel(KERNEL_NAME, cwd=cwd, extra_arguments=_KERNEL_ARGS)
+        # pool workers leave through os._exit (no atexit): multiprocessing's finalizers run
+        Finalize(_WORKER_KERNEL, _WORKER_KERNEL.discard, exitpriority=10)
+    return _run_job(job, cwd, kernel=_WORKER_KERNEL)
+
+
+def _run_job(job: ReportJob, cwd: str, kernel: WarmKernel | None = None
+             ) -> tuple[str, str | None, float]:
     """Worker entry point: render one job; return (key, error or None, seconds)."""
     start = time.perf_counter()
     try:
         render(job.template, parameters=job.parameters, output_dir=job.output_dir / job.period,
-               formats=job.formats, name=job.name, title=_title(job), cwd=cwd)
+               formats=job.formats, name=job.name, title=_title(job), cwd=cwd, kernel=kernel)
         return job.key, None, time.perf_counter() - start
     except Exception as err:  # noqa: BLE001 - a failing report must not stop the others
         if os.environ.get("CXLAB_DEBUG"):
@@ -459,16 +493,23 @@ def _dispatch(todo: list[ReportJob], *, jobs: int | None, executor: str,
         if executor != "local":
             raise CxlabError(f"unknown executor {executor!r} (allowed: local, dask)")
         workers = max(1, min(jobs or os.cpu_count() or 1, len(todo)))
+        warm = warm_kernels_enabled()
         if workers == 1:
-            for job in todo:
-                key, err, _ = _run_job(job, cwd)
-                bar.update()
-                yield key, err
+            kernel = WarmKernel(KERNEL_NAME, cwd=cwd, extra_arguments=_KERNEL_ARGS) if warm else None
+            try:
+                for job in todo:
+                    key, err, _ = _run_job(job, cwd, kernel=kernel)
+                    bar.update()
+                    yield key, err
+            finally:
+                if kernel is not None:
+                    kernel.discard()
             return
         import multiprocessing as mp
 
+        run_job = _run_job_warm if warm else _run_job
         with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn")) as pool:
-            futures = [pool.submit(_run_job, job, cwd) for job in todo]
+            futures = [pool.submit(run_job, job, cwd) for job in todo]
             for fut in as_completed(futures):
                 key, err, _ = fut.result()
                 bar.update()

@@ -1,0 +1,102 @@
+"""Warm kernels (cxlab.report._kernels): a reused kernel must look freshly started to the next
+report, and a failure must never leak into the next report."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import nbformat
+import papermill as pm
+import pytest
+
+from cxlab.report._kernels import ENGINE, WarmKernel, register_engine, warm_kernels_enabled
+from cxlab.report._runner import KERNEL_NAME, _execute
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _notebook(path: Path, *cells: str) -> Path:
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("x = None", metadata={"tags": ["parameters"]}),
+                *(nbformat.v4.new_code_cell(c) for c in cells)]
+    nb.metadata["kernelspec"] = {"name": KERNEL_NAME, "display_name": "Python 3",
+                                 "language": "python"}
+    nbformat.write(nb, path)
+    return path
+
+
+@pytest.fixture
+def kernel(tmp_path):
+    k = WarmKernel(KERNEL_NAME, cwd=str(tmp_path))
+    yield k
+    k.discard()
+
+
+def _outputs(nb) -> list[str]:
+    return ["".join(o.get("text", "") for o in c.outputs if o.output_type == "stream").strip()
+            for c in nb.cells if c.cell_type == "code"][1:]
+
+
+def test_reused_kernel_looks_fresh(tmp_path, kernel):
+    """What one report changes (names, cwd, sys.path, environment, rcParams, figures, warnings
+    already shown, execution count) is undone before the next one."""
+    dirty = _notebook(
+        tmp_path / "dirty.ipynb",
+        "import os, sys, warnings\nimport matplotlib, matplotlib.pyplot as plt\n"
+        "leftover = 42\nos.mkdir('sub'); os.chdir('sub')\nsys.path.append('/nowhere')\n"
+        "os.environ['CXLAB_TEST_LEAK'] = '1'\nmatplotlib.rcParams['lines.linewidth'] = 9\n"
+        "plt.figure()\nwarnings.warn('shown once', UserWarning)")
+    probe = _notebook(
+        tmp_path / "probe.ipynb",
+        "import os, sys, warnings\nimport matplotlib, matplotlib.pyplot as plt\n"
+        "print('leftover' in globals(), os.getcwd(), '/nowhere' in sys.path,\n"
+        "      'CXLAB_TEST_LEAK' in os.environ, matplotlib.rcParams['lines.linewidth'],\n"
+        "      len(plt.get_fignums()), get_ipython().execution_count)\n"
+        "with warnings.catch_warnings(record=True) as w:\n"
+        "    warnings.simplefilter('default')\n"
+        "    warnings.warn('shown once', UserWarning)\n"
+        "print(len(w))")
+    register_engine()
+    cold = pm.execute_notebook(str(probe), None, kernel_name=KERNEL_NAME, progress_bar=False,
+                               cwd=str(tmp_path))
+    km = kernel.manager()
+    pm.execute_notebook(str(dirty), None, kernel_name=KERNEL_NAME, progress_bar=False,
+                        cwd=str(tmp_path), km=km, engine_name=ENGINE)
+    pid = km.provisioner.process.pid
+    warm = pm.execute_notebook(str(probe), None, kernel_name=KERNEL_NAME, progress_bar=False,
+                               cwd=str(tmp_path), km=kernel.manager(), engine_name=ENGINE)
+    assert kernel.manager().provisioner.process.pid == pid  # the same kernel process, reused
+    assert _outputs(warm) == _outputs(cold)
+    state, shown = _outputs(cold)[0].splitlines()
+    fresh = state.split()
+    assert fresh[0] == "False" and fresh[1] == str(tmp_path) and shown == "1"
+    assert [c.execution_count for c in warm.cells] == [c.execution_count for c in cold.cells]
+
+
+def test_failed_report_discards_the_kernel(tmp_path, kernel):
+    """A report that raises leaves no trace: the next one runs in a new kernel."""
+    bad = _notebook(tmp_path / "bad.ipynb", "poison = 1\nraise ValueError('boom')")
+    ok = _notebook(tmp_path / "ok.ipynb", "print('poison' in globals())")
+    kernel.manager()
+    first = kernel._km
+    with pytest.raises(pm.PapermillExecutionError):
+        _execute(bad, {}, cwd=tmp_path, warm=kernel)
+    assert kernel._km is None and not first.is_alive()
+    nb = _execute(ok, {}, cwd=tmp_path, warm=kernel)
+    assert _outputs(nb) == ["False"]
+
+
+def test_dead_kernel_is_replaced(tmp_path, kernel):
+    km = kernel.manager()
+    km.shutdown_kernel(now=True)  # e.g. killed by the OOM killer between reports
+    nb = _execute(_notebook(tmp_path / "ok.ipynb", "print(1 + 1)"), {}, cwd=tmp_path, warm=kernel)
+    assert _outputs(nb) == ["2"] and kernel._km is not km
+
+
+def test_warm_kernels_can_be_turned_off(monkeypatch):
+    monkeypatch.setenv("CXLAB_WARM_KERNELS", "0")
+    assert not warm_kernels_enabled()
+    monkeypatch.delenv("CXLAB_WARM_KERNELS")
+    assert warm_kernels_enabled()
+    assert os.environ.get("CXLAB_WARM_KERNELS") is None
