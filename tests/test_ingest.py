@@ -412,3 +412,15 @@ def test_sample_warehouse_is_complete(sample_warehouse, sample_truth):
     assert refs and len(refs & set(df["response_id"])) / len(refs) > 0.99
     json.dumps(load_metadata(sample_warehouse))  # metadata is plain JSON
     assert os.path.isfile(sample_warehouse / "_manifest.json")
+
+
+def test_pseudonym_is_the_documented_keyed_hash():
+    """``p_`` + the first 16 hex digits of HMAC-SHA256(key, NFKC-normalised id): the contract
+    that lets other tools join on it (checked against the standard library's HMAC)."""
+    import hashlib
+    import hmac
+
+    key = b"0123456789abcdef0123456789abcdef"
+    out = pseudonymise(pd.Series(["C000123", "Ｃ000123 ", None], dtype="str"), key=key)
+    expected = "p_" + hmac.new(key, b"C000123", hashlib.sha256).hexdigest()[:16]
+    assert out[0] == out[1] == expected and pd.isna(out[2])

@@ -375,3 +375,40 @@ def test_datetime_fast_path_takes_only_exact_iso_cells():
     assert {t for t, ok in taken.items() if ok} == {
         "2026-07-03 14:05:09", "1985-05-05 05:05:05", "2099-01-01 00:00:00",
         "2024-02-29 23:59:59", "2026-11-23 23:59:59"}
+
+
+_IDS = ["R001", " R002", "R002", "Ｒ003", "007", "", "  ", "(跳过)", "a  b", "a b", "中文", "x\ty",
+        "1.0", "C000123 "]
+
+
+@SETTINGS
+@given(cells=st.lists(st.one_of(st.sampled_from(_IDS), st.none()), min_size=1, max_size=30))
+def test_id_texts_arrow_path_agrees_with_the_distinct_value_path(cells):
+    """Ids of an Arrow text column normalised in Arrow (plain ASCII) equal the per-distinct
+    ``norm_text`` path, including missing tokens and text that NFKC or whitespace changes."""
+    from cxlab.io._validate import _id_texts_distinct, id_texts
+
+    raw = pd.Series(cells, dtype="str")
+    missing = frozenset({"(跳过)", "-2"})
+    pd.testing.assert_series_equal(id_texts(raw, missing), _id_texts_distinct(raw, missing))
+    obj = pd.Series(cells, dtype=object)
+    pd.testing.assert_series_equal(id_texts(obj, missing), _id_texts_distinct(obj, missing))
+
+
+@SETTINGS
+@given(values=st.lists(st.one_of(st.sampled_from(["1", "27", "R9", "中"]), st.none()),
+                       min_size=1, max_size=20),
+       period=st.sampled_from(["2026Q3", None]),
+       template=st.sampled_from(["wjx-{period}-{value}", "{value}", "id{value}!", "{value:>5}",
+                                 "{period}/{value!r}"]))
+def test_response_id_template_join_agrees_with_str_format(values, period, template):
+    """The Arrow join of simple templates gives what ``str.format`` gives row by row (a
+    missing period formats as ""; a missing value gives a missing id)."""
+    from cxlab.io._mapping import fill_template
+
+    value = pd.Series(values, dtype="string")
+    per = pd.Series([period] * len(values), dtype="string")
+    got = fill_template(template, value=value, period=per)
+    expected = pd.Series([pd.NA if v is None else template.format(value=v, period=period or "")
+                          for v in values], dtype="string")
+    pd.testing.assert_series_equal(got, expected)

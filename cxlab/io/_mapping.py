@@ -24,6 +24,7 @@ from cxlab.io._validate import (
     Issues,
     convert_item,
     distinct_values,
+    id_texts,
     is_missing_many,
     norm_text,
     norm_text_many,
@@ -213,6 +214,38 @@ def resolve_columns(df: pd.DataFrame, spec: SurveySource, codebook: Codebook, *,
     return cm
 
 
+def fill_template(template: str, **fields: pd.Series) -> pd.Series:
+    """``template.format(**row)`` for each row of the ``string`` Series in ``fields`` (a missing
+    field is ``""``; the result is ``<NA>`` where ``value`` is missing). Templates made of text
+    and plain ``{name}`` fields are joined in Arrow, others formatted once per distinct row."""
+    import string
+
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    value = fields["value"]
+    parts = list(string.Formatter().parse(template))
+    if all(not spec and not conv and (name is None or name in fields)
+           for _, name, spec, conv in parts):
+        pieces: list = []
+        for literal, name, _, _ in parts:
+            if literal:
+                pieces.append(pa.scalar(literal, pa.string()))
+            if name is not None:
+                pieces.append(pc.fill_null(pa.array(fields[name], type=pa.string(),
+                                                    from_pandas=True), ""))
+        joined = pc.binary_join_element_wise(*pieces, "") if pieces else \
+            pa.array([template] * len(value), type=pa.string())
+        missing = pa.array(value.isna().to_numpy())
+        return pd.Series(pd.array(pc.if_else(missing, pa.scalar(None, pa.string()), joined),
+                                  dtype="string"), index=value.index)
+    frame = pd.DataFrame({k: v.astype("object").where(v.notna(), "") for k, v in fields.items()})
+    codes, uniques = pd.factorize(pd.MultiIndex.from_frame(frame))
+    done = np.array([template.format(**dict(zip(frame.columns, u, strict=True)))
+                     for u in uniques], dtype=object)[codes]
+    return pd.Series(done, index=value.index, dtype="string").mask(value.isna())
+
+
 def map_survey(df: pd.DataFrame, spec: SurveySource, codebook: Codebook, org: Org, *,
                key: bytes, file: str, source_name: str = "?", period: str | None = None,
                branch: str | None = None, file_period: str | None = None,
@@ -289,47 +322,21 @@ def map_survey(df: pd.DataFrame, spec: SurveySource, codebook: Codebook, org: Or
                            "(needed for the period; or give --period)")
     out["period"] = per
 
-    # response id (each distinct raw id normalised once)
+    # response id (normalised text; with a template, e.g. wjx-{period}-{value})
     rcol = cm.meta["response_id"]
-    tmpl = spec.response_id.template
     rraw = df[rcol]
-    rcodes, rvals = distinct_values(rraw)
-    rmiss = is_missing_many(rvals, frozenset())
-    rnum = [v if not isinstance(v, float) or not v.is_integer() else int(v) for v in rvals]
-    rtext = np.empty(len(rvals), dtype=object)
-    rtext[:] = norm_text_many(rnum)
-    rtext[rmiss] = pd.NA
-    miss_rows = rmiss[rcodes]
-    for pos in np.flatnonzero(miss_rows):
-        issues.add(idx[pos], rcol, rvals[rcodes[pos]], "missing response id")
-    if tmpl:
-        pcodes, pvals = distinct_values(per)
-        pair = rcodes * (len(pvals) + 1) + pcodes
-        ucodes, upairs = pd.factorize(pair)
-        ptext = ["" if p is pd.NA or p is None else p for p in pvals]
-        vals = np.empty(len(upairs), dtype=object)
-        vals[:] = [pd.NA if rmiss[r] else tmpl.format(value=rtext[r], period=ptext[q])
-                   for r, q in zip((upairs // (len(pvals) + 1)).tolist(),
-                                   (upairs % (len(pvals) + 1)).tolist(), strict=True)]
-        rid_arr = vals[ucodes]
-    else:
-        rid_arr = rtext[rcodes]
-    out["response_id"] = pd.Series(rid_arr, index=idx, dtype="string")
+    rtext = id_texts(rraw, frozenset())
+    for pos in np.flatnonzero(rtext.isna().to_numpy()):
+        issues.add(idx[pos], rcol, rraw.iloc[pos], "missing response id")
+    tmpl = spec.response_id.template
+    out["response_id"] = fill_template(tmpl, value=rtext, period=per) if tmpl else rtext
     dup = out["response_id"].duplicated(keep="first") & out["response_id"].notna()
     for i in idx[dup.to_numpy()]:
         issues.add(i, rcol, df[rcol].loc[i], f"duplicate response id {out['response_id'].loc[i]}")
 
     # customer id (pseudonymised)
     if "customer_id" in cm.meta:
-        ccol = cm.meta["customer_id"]
-        ccodes, cvals = distinct_values(df[ccol])
-        cmiss = is_missing_many(cvals, missing)
-        cnum = [int(v) if isinstance(v, float) and v.is_integer() else v for v in cvals]
-        ctext = np.empty(len(cvals), dtype=object)
-        ctext[:] = norm_text_many(cnum)
-        ctext[cmiss] = pd.NA
-        raw = pd.Series(ctext[ccodes], index=idx, dtype="string")
-        out["customer_id"] = pseudonymise(raw, key=key)
+        out["customer_id"] = pseudonymise(id_texts(df[cm.meta["customer_id"]], missing), key=key)
     else:
         out["customer_id"] = pd.Series(pd.NA, index=idx, dtype="string")
 
