@@ -299,6 +299,35 @@ def test_compute_kpis_from_crafted_frames(responses, tickets, targets):
     assert get("A", "annual_churn")["value"] == pytest.approx(100 / 3)
 
 
+def test_compute_kpis_survey_rows_equal_a_loop_over_groups(rng):
+    n = 400
+    df = pd.DataFrame({
+        "period": rng.choice(["2026Q1", "2026Q2"], n),
+        "branch": rng.choice(["A", "B", "C", None], n),  # a missing branch is a group too
+        "ltr": np.where(rng.random(n) < 0.1, np.nan, rng.integers(0, 11, n)),
+        "csat": np.where(rng.random(n) < 0.2, np.nan, rng.integers(1, 6, n)),
+    })
+    for by in (["period", "branch"], ["branch"], []):
+        groups = df.groupby(by, sort=True, dropna=False) if by else [((), df)]
+        rows = []
+        for key, sub in groups:  # the definitions, group by group
+            key = dict(zip(by, key if isinstance(key, tuple) else (key,), strict=True))
+            x = sub["ltr"].dropna()
+            p, d = int((x >= 9).sum()), int((x <= 6).sum())
+            rows.append(key | {"kpi": "nps", "value": 100.0 * (p - d) / len(x), "n": len(x),
+                               "promoters": p, "detractors": d})
+            c = sub["csat"].dropna()
+            rows.append(key | {"kpi": "csat", "value": 100.0 * (c >= 4).sum() / len(c),
+                               "n": len(c), "promoters": None, "detractors": None})
+        expected = pd.DataFrame(rows)
+        got = compute_kpis(df, None, None, by=by)[expected.columns]
+        for col in ("n", "promoters", "detractors"):
+            expected[col] = expected[col].astype("Int64")
+        pd.testing.assert_frame_equal(got.fillna({k: "-" for k in by}),
+                                      expected.fillna({k: "-" for k in by}),
+                                      check_dtype=False, rtol=1e-12)
+
+
 def test_compute_kpis_churn_by_last_survey_period(responses):
     customers = pd.DataFrame({"customer_id": ["A-2026Q1-c0", "A-2026Q2-c0", "A-2026Q2-c1", "nobody"],
                               "branch": ["A"] * 4, "churned": [1, 1, 0, 1]})

@@ -331,6 +331,25 @@ def test_small_branch_is_flagged(rendered):
                    for r in _rows(rendered[("XM01", "alerts")]))
 
 
+def test_synthetic_responses_reproduce_the_aggregate_counts(contexts):
+    """Branch-level alert rules run on answers rebuilt from the aggregates: same counts."""
+    from cxlab.report._sections_ops import _responses_from_aggregates
+
+    ctx = contexts["GZ01"]
+    synth = _responses_from_aggregates(ctx)
+    got = synth.groupby(["period", "branch"]).agg(
+        promoters=("ltr", lambda x: int((x >= 9).sum())),
+        passives=("ltr", lambda x: int(x.between(7, 8).sum())),
+        detractors=("ltr", lambda x: int((x <= 6).sum())),
+        csat_n=("csat", "count"),
+        csat_top2=("csat", lambda x: int((x >= 4).sum())),
+    )
+    agg = ctx.aggregates[ctx.aggregates["period"].isin(ctx.periods)]
+    want = agg.set_index(["period", "branch"])[list(got.columns)].sort_index()
+    assert len(want) > 10
+    pd.testing.assert_frame_equal(got.sort_index(), want, check_dtype=False)
+
+
 def test_sections_do_not_crash_on_empty_tables(contexts):
     ctx = contexts[None]
     empty = dataclasses.replace(

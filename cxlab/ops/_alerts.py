@@ -37,9 +37,8 @@ def _metric_label(metric: str) -> str:
     return {"nps": "NPS", "csat": "CSAT"}.get(metric, metric)
 
 
-def _group_stats(responses: pd.DataFrame, metric: str, codebook) -> pd.DataFrame:
-    k = compute_kpis(responses, None, None, by=("period", "branch"), codebook=codebook)
-    return k[k["kpi"] == metric].reset_index(drop=True)
+def _group_stats(kpis: pd.DataFrame, metric: str) -> pd.DataFrame:
+    return kpis[kpis["kpi"] == metric].reset_index(drop=True)
 
 
 def _pvalue(metric: str, cur, prev) -> float:
@@ -206,6 +205,7 @@ def evaluate_alerts(data, *, rules, targets=None, codebook=None) -> pd.DataFrame
     if responses is None and tickets is None:
         raise ValueError("data must provide 'responses' and/or 'tickets' DataFrames")
     stats: dict[str, pd.DataFrame] = {}
+    kpis = None  # NPS and CSAT per period x branch, computed once for all rules
     rows: list[dict] = []
     for rule in rules.rules:
         if not rule.enabled:
@@ -222,7 +222,10 @@ def evaluate_alerts(data, *, rules, targets=None, codebook=None) -> pd.DataFrame
             if _SOURCE_COLUMN[rule.metric] not in responses.columns:
                 continue
             if rule.metric not in stats:
-                stats[rule.metric] = _group_stats(responses, rule.metric, codebook)
+                if kpis is None:
+                    kpis = compute_kpis(responses, None, None, by=("period", "branch"),
+                                        codebook=codebook)
+                stats[rule.metric] = _group_stats(kpis, rule.metric)
             s = stats[rule.metric]
             if rule.kind == "below_target":
                 fired = _below_target(rule, s, targets)

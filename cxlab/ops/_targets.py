@@ -51,6 +51,41 @@ def _per_group(data: pd.DataFrame, by: list[str], fn: Callable[[pd.DataFrame], l
     return rows
 
 
+def _response_rows(frame: pd.DataFrame, by: list[str]) -> list[dict]:
+    """The ``nps`` and ``csat`` rows of every group (columns ``_ltr``, ``_csat`` of codes).
+
+    One grouped sum of indicator columns instead of a Python function per group; the rows
+    and their order are those :func:`_per_group` gives (sorted groups, missing keys last).
+    """
+    flags = {}
+    if "_ltr" in frame:
+        x = frame["_ltr"]
+        flags |= {"n": x.notna(), "p": x >= 9, "d": x <= 6}
+    if "_csat" in frame:
+        x = frame["_csat"]
+        flags |= {"cn": x.notna(), "ck": (x >= 4) & x.notna()}
+    if not flags:
+        return []
+    ind = pd.DataFrame(flags, index=frame.index).astype(np.int64)
+    if by:
+        sums = ind.groupby([frame[k] for k in by], sort=True, observed=True, dropna=False).sum()
+        keys = [k if isinstance(k, tuple) else (k,) for k in sums.index]
+    else:
+        sums, keys = ind.sum().to_frame().T, [()]
+    rows: list[dict] = []
+    for key, r in zip(keys, sums.to_dict("records"), strict=True):
+        group = dict(zip(by, key, strict=True))
+        if "n" in r:
+            n, p, d = int(r["n"]), int(r["p"]), int(r["d"])
+            rows.append(group | {"kpi": "nps", "value": 100.0 * (p - d) / n if n else np.nan,
+                                 "n": n, "promoters": p, "passives": n - p - d, "detractors": d})
+        if "cn" in r:
+            n, k = int(r["cn"]), int(r["ck"])
+            rows.append(group | {"kpi": "csat", "value": 100.0 * k / n if n else np.nan,
+                                 "n": n, "k": k})
+    return rows
+
+
 def _median_row(kpi: str, x: pd.Series) -> dict:
     x = x.dropna()
     return {"kpi": kpi, "value": float(x.median()) if len(x) else np.nan, "n": len(x)}
@@ -130,20 +165,7 @@ def compute_kpis(responses: pd.DataFrame | None, tickets: pd.DataFrame | None,
         if csat_codes is not None:
             frame["_csat"] = csat_codes.to_numpy()
 
-        def resp_rows(sub: pd.DataFrame) -> list[dict]:
-            out = []
-            if "_ltr" in sub:
-                x = sub["_ltr"].dropna()
-                p, d = int((x >= 9).sum()), int((x <= 6).sum())
-                n = len(x)
-                out.append({"kpi": "nps", "value": 100.0 * (p - d) / n if n else np.nan, "n": n,
-                            "promoters": p, "passives": n - p - d, "detractors": d})
-            if "_csat" in sub:
-                x = sub["_csat"]
-                out.append(_share_row("csat", x >= 4, x.notna()))
-            return out
-
-        rows += _per_group(frame, by, resp_rows)
+        rows += _response_rows(frame, by)
 
     if tickets is not None and all(c in tickets.columns for c in by):
         need_columns(tickets, ["channel", "type", "priority", "created_at", "first_response_at"],

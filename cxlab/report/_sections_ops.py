@@ -258,20 +258,28 @@ def _responses_from_aggregates(ctx: ReportContext) -> pd.DataFrame:
     """
     agg = ctx.aggregates
     agg = agg[agg["period"].astype(str).isin(ctx.periods)]
-    parts = []
-    for r in agg.itertuples(index=False):
-        counts = [(10.0, r.promoters), (8.0, r.passives), (0.0, r.detractors)]
-        ltr = np.concatenate([np.full(int(k), s) for s, k in counts if not pd.isna(k)])
-        top = int(r.csat_top2) if not pd.isna(r.csat_top2) else 0
-        rest = int(r.csat_n) - top if not pd.isna(r.csat_n) else 0
-        csat = np.concatenate([np.full(top, 5.0), np.full(max(rest, 0), 1.0)])
-        parts.append(pd.DataFrame({"period": str(r.period), "branch": str(r.branch),
-                                   "ltr": ltr, "csat": np.nan}))
-        parts.append(pd.DataFrame({"period": str(r.period), "branch": str(r.branch),
-                                   "ltr": np.nan, "csat": csat}))
-    if not parts:
+    if agg.empty:
         return pd.DataFrame(columns=["period", "branch", "ltr", "csat"])
-    return pd.concat(parts, ignore_index=True)
+
+    def count(col: str) -> np.ndarray:
+        return agg[col].fillna(0).to_numpy(dtype=np.int64)
+
+    top = count("csat_top2")
+    rest = np.maximum(count("csat_n") - top, 0)
+    # per aggregate row, in order: its NPS answers (10, 8, 0), then its CSAT answers (5, 1)
+    sizes = np.column_stack([count("promoters"), count("passives"), count("detractors"), top,
+                             rest])
+    value = np.tile([10.0, 8.0, 0.0, 5.0, 1.0], len(agg))
+    is_ltr = np.tile([True, True, True, False, False], len(agg))
+    reps = sizes.ravel()
+    row = np.repeat(np.arange(len(agg)), reps.reshape(len(agg), 5).sum(axis=1))
+    v, ltr = np.repeat(value, reps), np.repeat(is_ltr, reps)
+    return pd.DataFrame({
+        "period": agg["period"].astype(str).to_numpy()[row],
+        "branch": agg["branch"].astype(str).to_numpy()[row],
+        "ltr": np.where(ltr, v, np.nan),
+        "csat": np.where(ltr, np.nan, v),
+    })
 
 
 def _evaluate(ctx: ReportContext, rules) -> pd.DataFrame:
