@@ -71,10 +71,11 @@ def journey_scores(responses: pd.DataFrame, *, codebook, by=None, items=None) ->
             "code": to_codes(responses[it], codebook.scale_of(it)).to_numpy(),
         }))
     df = pd.concat(long, ignore_index=True).dropna(subset=["code"])
+    df["top"] = df["code"] >= 4
     tp_order = list(dict.fromkeys(codebook.item(i).touchpoint for i in items))
     g = df.groupby(by + ["journey", "touchpoint"], sort=False, observed=True)
     out = pd.DataFrame({"n_items": g["item"].nunique(), "n": g.size(), "mean": g["code"].mean(),
-                        "top2": 100.0 * g["code"].apply(lambda s: (s >= 4).mean())}).reset_index()
+                        "top2": 100.0 * g["top"].mean()}).reset_index()
     out["_j"] = out["journey"].map({j: i for i, j in enumerate(codebook.journey)})
     out["_t"] = out["touchpoint"].map({t: i for i, t in enumerate(tp_order)})
     out = out.sort_values(by + ["_j", "_t"], kind="stable").drop(columns=["_j", "_t"])
