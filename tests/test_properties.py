@@ -396,6 +396,19 @@ def test_id_texts_arrow_path_agrees_with_the_distinct_value_path(cells):
 
 
 @SETTINGS
+@given(cells=st.lists(st.one_of(st.integers(-5, 10**12), st.none()), min_size=1, max_size=30))
+def test_id_texts_of_integer_ids_agree_with_the_distinct_value_path(cells):
+    """Integer ids (a numeric id column read as Int64 or int64) become str(int), "-2"-style
+    missing tokens included, as on the per-distinct path."""
+    from cxlab.io._validate import _id_texts_distinct, id_texts
+
+    missing = frozenset({"-2", "-3", ""})
+    for raw in (pd.Series(cells, dtype="Int64"),
+                pd.Series([0 if c is None else c for c in cells], dtype="int64")):
+        pd.testing.assert_series_equal(id_texts(raw, missing), _id_texts_distinct(raw, missing))
+
+
+@SETTINGS
 @given(values=st.lists(st.one_of(st.sampled_from(["1", "27", "R9", "中"]), st.none()),
                        min_size=1, max_size=20),
        period=st.sampled_from(["2026Q3", None]),

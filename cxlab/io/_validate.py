@@ -91,15 +91,20 @@ def id_texts(raw: pd.Series, missing: frozenset[str]) -> pd.Series:
     """Each cell of an id column as normalised text (``string`` dtype, ``<NA>`` where
     :func:`is_missing`): integral floats written as integers, then :func:`norm_text`.
 
-    An Arrow-backed text column is handled in Arrow for its plain ASCII cells (which
-    ``norm_text`` leaves unchanged); every other cell, and other columns, go through their
-    distinct values in Python — same results, no Python step per cell for the usual ids.
+    Integer columns and Arrow-backed text columns are handled in Arrow for their plain ASCII
+    cells (which ``norm_text`` leaves unchanged); every other cell, and other columns, go
+    through their distinct values in Python — same results, no Python step per cell for the
+    usual ids.
     """
-    if _is_text(raw) and not pd.api.types.is_object_dtype(raw.dtype):
+    dt = raw.dtype
+    integers = not pd.api.types.is_object_dtype(dt) and getattr(dt, "kind", "") in "iu"
+    if integers or (_is_text(raw) and not pd.api.types.is_object_dtype(dt)):
         import pyarrow as pa
         import pyarrow.compute as pc
 
-        arr = pa.array(raw, type=pa.string(), from_pandas=True)
+        arr = pa.array(raw, from_pandas=True)
+        # an integer's text is str(int): plain ASCII digits, so every such cell is plain
+        arr = pc.cast(arr, pa.string()) if integers else arr.cast(pa.string())
         null = pc.is_null(arr)
         plain = pc.fill_null(pc.and_(pc.string_is_ascii(arr),
                                      pc.invert(pc.match_substring_regex(arr, _NOT_PLAIN))), False)
