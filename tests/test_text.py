@@ -104,6 +104,24 @@ def test_tokenize_blank(blank):
     assert tokenize(blank) == []
 
 
+def test_tokenizer_reads_jiebas_cache_to_the_same_dictionary(tmp_path):
+    import jieba
+
+    from cxlab.text._resources import _initialize
+
+    ours, theirs = jieba.Tokenizer(), jieba.Tokenizer()
+    _initialize(ours)
+    theirs.initialize()
+    assert ours.initialized and ours.total == theirs.total and ours.FREQ == theirs.FREQ
+    broken = jieba.Tokenizer()
+    broken.tmp_dir = str(tmp_path)
+    (tmp_path / "jieba.cache").write_bytes(b"not a marshal dump")
+    called = []
+    broken.initialize = lambda: called.append(True)  # jieba's own (slow) path
+    _initialize(broken)
+    assert called and not broken.initialized
+
+
 def test_tokenize_domain_words_and_mixed_language():
     toks = tokenize("客服态度很好,性价比高,service很nice!!")
     assert "性价比" in toks and "客服" in toks

@@ -51,9 +51,37 @@ def normalize(text: str) -> str:
     return out if len(out) == len(text) else text.translate(_FULLWIDTH).lower()
 
 
+def _initialize(tok) -> None:
+    """``tok.initialize()``, reading jieba's prefix-dictionary cache file in one piece.
+
+    For the default dictionary jieba unmarshals its cache file (``jieba.cache`` in the temp
+    directory, written by jieba on first use) straight from the file object, which reads it in
+    many small pieces: 1.1 s. Unmarshalling the file's bytes gives the same dictionary in
+    0.45 s. Without a readable cache, or for another dictionary, jieba does it all itself.
+    """
+    import marshal
+    import os
+    import tempfile
+
+    import jieba
+
+    if tok.dictionary == jieba.DEFAULT_DICT and not tok.cache_file:
+        path = os.path.join(tok.tmp_dir or tempfile.gettempdir(), "jieba.cache")
+        try:
+            with open(path, "rb") as fh:
+                freq, total = marshal.loads(fh.read())
+        except (OSError, EOFError, ValueError, TypeError):
+            pass
+        else:
+            if isinstance(freq, dict) and freq and total:
+                tok.FREQ, tok.total, tok.initialized = freq, total, True
+                return
+    tok.initialize()
+
+
 @lru_cache(maxsize=1)
 def tokenizer():
-    """A private :class:`jieba.Tokenizer` with the CX user dictionary (initialised once, ~1 s).
+    """A private :class:`jieba.Tokenizer` with the CX user dictionary (initialised once, ~0.5 s).
 
     A private instance leaves jieba's global default tokenizer untouched. Lexicon words are
     added so that sentiment words stay whole tokens.
@@ -65,7 +93,7 @@ def tokenizer():
     jieba.setLogLevel(logging.WARNING)
     with _LOCK:
         tok = jieba.Tokenizer()
-        tok.initialize()
+        _initialize(tok)
         for ln in data_lines("user_dict.txt"):
             parts = ln.split()
             word = parts[0]
