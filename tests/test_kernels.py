@@ -100,3 +100,18 @@ def test_warm_kernels_can_be_turned_off(monkeypatch):
     monkeypatch.delenv("CXLAB_WARM_KERNELS")
     assert warm_kernels_enabled()
     assert os.environ.get("CXLAB_WARM_KERNELS") is None
+
+
+def test_lean_worker_skips_the_iri_grammar_and_notebooks_still_validate():
+    """Pool workers block jsonschema's optional rfc3987_syntax import (a Lark grammar compiled
+    at import); nbformat must still read and validate the report templates there."""
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom cxlab.report._runner import _lean_worker\n_lean_worker()\n"
+            "import nbformat\n"
+            f"nb = nbformat.read({str(ROOT / 'notebooks/templates/branch_report.ipynb')!r}, 4)\n"
+            "nbformat.validate(nb)\n"
+            "print(sys.modules.get('rfc3987_syntax') is None, 'lark' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["True", "False"], out.stderr

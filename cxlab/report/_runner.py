@@ -299,6 +299,13 @@ def _title(job: ReportJob) -> str:
     return f"{who} {job.period} {kind}"
 
 
+def _lean_worker() -> None:
+    """Pool worker start-up: keep jsonschema from importing ``rfc3987_syntax``, which compiles
+    a Lark grammar at import (≈ 2 s of CPU per process) for the ``iri`` string formats — no
+    notebook schema uses them; papermill/nbformat import jsonschema in every worker."""
+    sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
+
+
 #: the warm kernel of this pool worker process (see _run_job_warm)
 _WORKER_KERNEL: WarmKernel | None = None
 
@@ -508,7 +515,8 @@ def _dispatch(todo: list[ReportJob], *, jobs: int | None, executor: str,
         import multiprocessing as mp
 
         run_job = _run_job_warm if warm else _run_job
-        with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn")) as pool:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"),
+                                 initializer=_lean_worker) as pool:
             futures = [pool.submit(run_job, job, cwd) for job in todo]
             for fut in as_completed(futures):
                 key, err, _ = fut.result()
