@@ -17,7 +17,8 @@ from cxlab.errors import CxlabError
 
 __all__ = ["main"]
 
-SOURCES = ("auto", "wjx", "qualtrics", "surveymonkey", "limesurvey", "spss", "csv", "excel", "parquet")
+SOURCES = ("auto", "wjx", "wjx_text", "wjx_code", "qualtrics", "surveymonkey", "limesurvey", "spss",
+           "csv", "excel", "parquet")
 
 
 def _cmd_sample_data(args: argparse.Namespace) -> int:

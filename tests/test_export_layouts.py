@@ -19,7 +19,7 @@ import pytest
 from pandas.testing import assert_frame_equal
 
 from cxlab.config import Codebook, load_codebook, load_org, params_from_dict
-from cxlab.errors import ParamsError
+from cxlab.errors import CxlabError, ParamsError
 from cxlab.io import ingest, load_responses, load_sources, read_export
 from cxlab.io._mapping import map_survey
 from cxlab.io._sources import Sources
@@ -298,3 +298,25 @@ def test_platform_exports_are_deterministic(tmp_path):
         assert pa.read_bytes() == (EXPORTS / pa.name).read_bytes()   # fixtures are current
     ls = (tmp_path / "a" / "ours_limesurvey.csv").read_bytes()
     assert ls.startswith(b'\xef\xbb\xbf"id";"token";"submitdate";') and b"\r\n" in ls
+
+
+def test_code_export_without_multiselect_columns_can_be_named_wjx_code(tmp_path):
+    """A 按选项序号 export with no 第N题(选项) columns but free text in an open question reads as
+    a text export under ``source="auto"``; ``source="wjx_code"`` says what it is, and its
+    answers then decode exactly as in the full code export."""
+    df = pd.read_excel(CODE, dtype=object, engine="openpyxl")
+    df = df[[c for c in df.columns if not str(c).startswith("第")]]
+    path = tmp_path / "raw" / "code_no_multi.csv"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(b"\xef\xbb\xbf" + df.to_csv(index=False, lineterminator="\n").encode("utf-8"))
+    assert read_export(path).attrs["source"] == "wjx_text"
+    assert read_export(path, source="wjx_code").attrs["source"] == "wjx_code"
+    with pytest.raises(CxlabError, match="问卷星"):
+        read_export(SM, source="wjx_code")
+    rep = ingest([path], warehouse=tmp_path / "wh", quarantine_dir=tmp_path / "q",
+                 source="wjx_code")
+    assert (rep.rows_read, rep.accepted, rep.quarantined) == (N, N, 0), rep.summary()
+    got = load_responses(tmp_path / "wh").sort_values("submitted_at", kind="stable")
+    full = _load(tmp_path, CODE, "full")
+    items = ["ltr", "look_shape", "svc_attitude", "csat", "kano_app_f", "branch"]
+    assert_frame_equal(got[items].reset_index(drop=True), full[items].reset_index(drop=True))

@@ -24,8 +24,8 @@ __all__ = ["read_export", "detect_source", "split_multiselect", "SOURCES", "SOUR
 SOURCES = ("wjx_text", "wjx_code", "qualtrics", "surveymonkey", "limesurvey", "spss", "csv",
            "excel", "parquet")
 #: values accepted by ``read_export(source=…)``
-SOURCE_OPTIONS = ("auto", "wjx", "qualtrics", "surveymonkey", "limesurvey", "spss", "csv",
-                  "excel", "parquet")
+SOURCE_OPTIONS = ("auto", "wjx", "wjx_text", "wjx_code", "qualtrics", "surveymonkey", "limesurvey",
+                  "spss", "csv", "excel", "parquet")
 
 _PLATFORM_PARSERS = {
     "wjx": parse_wjx,
@@ -171,10 +171,13 @@ def read_export(path: str | os.PathLike, *, source: str = "auto") -> pd.DataFram
         then the header rows (Qualtrics ImportId row, SurveyMonkey ``Respondent ID`` + second
         header row, LimeSurvey ``id/submitdate/lastpage``, 问卷星 ``序号/提交答卷时间/所用时间``).
     source : str
-        ``auto`` (default), ``wjx``, ``qualtrics``, ``surveymonkey``, ``limesurvey``, ``spss``,
-        ``csv``, ``excel`` or ``parquet``. A platform name forces that layout (and fails with
-        :class:`ExportError` when the header does not fit); ``csv``/``excel`` read the first
-        row as the header without platform handling.
+        ``auto`` (default), ``wjx``, ``wjx_text``, ``wjx_code``, ``qualtrics``,
+        ``surveymonkey``, ``limesurvey``, ``spss``, ``csv``, ``excel`` or ``parquet``. A platform
+        name forces that layout (and fails with :class:`ExportError` when the header does not
+        fit); ``csv``/``excel`` read the first row as the header without platform handling.
+        ``wjx`` tells 问卷星's "按选项文本" and "按选项序号" exports apart by content (a code export
+        without multi-select columns whose open questions hold text reads as a text export);
+        ``wjx_text``/``wjx_code`` say which it is.
 
     Returns
     -------
@@ -290,10 +293,13 @@ def read_export(path: str | os.PathLike, *, source: str = "auto") -> pd.DataFram
         elif source == "auto":
             platform = detect_source(grid)
         else:
-            _check_layout(Path(path_str), grid, source)
-            platform = source
+            platform = "wjx" if source.startswith("wjx") else source
+            _check_layout(Path(path_str), grid, platform)
         parser = _PLATFORM_PARSERS.get(platform)
-        frame, attrs = parser(grid) if parser else _parse_generic(grid, platform)
+        if platform == "wjx":
+            frame, attrs = parse_wjx(grid, kind=source if source in ("wjx_text", "wjx_code") else None)
+        else:
+            frame, attrs = parser(grid) if parser else _parse_generic(grid, platform)
 
     kept = attrs.pop("kept_lines")
     lines = row_lines(kept)

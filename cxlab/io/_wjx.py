@@ -106,11 +106,11 @@ def _is_code_export(names: list[str], rows: list[list]) -> bool:
     return saw_value and not saw_text
 
 
-def parse_wjx(grid: Grid) -> tuple[pd.DataFrame, dict]:
+def parse_wjx(grid: Grid, *, kind: str | None = None) -> tuple[pd.DataFrame, dict]:
     """Frame and attrs of a 问卷星 export grid (header in the first row).
 
-    - ``source`` is ``wjx_code`` when there are ``第N题(…)`` columns or every question cell is
-      numeric, else ``wjx_text``.
+    - ``source`` is ``kind`` when given (``wjx_text`` or ``wjx_code``); otherwise ``wjx_code``
+      when there are ``第N题(…)`` columns or every question cell is numeric, else ``wjx_text``.
     - Text export: ``(跳过)`` / ``(空)`` cells become missing. Code export: ``-2`` (skipped by
       logic) and ``-3`` (not shown) in question columns become missing. Either way
       ``attrs["skip_codes"]`` counts them: ``{column: {token_or_code: count}}``.
@@ -121,7 +121,7 @@ def parse_wjx(grid: Grid) -> tuple[pd.DataFrame, dict]:
     names = unique_names([clean_header(c) for c in grid.rows[0]])
     data_rows = grid.rows[1:]
     data_lines = grid.lines[1:]
-    code = _is_code_export(names, data_rows)
+    code = kind == "wjx_code" if kind in ("wjx_text", "wjx_code") else _is_code_export(names, data_rows)
     tokens = () if code else TEXT_SKIP_TOKENS
     frame, bad, skip_counts = build_frame(names, data_rows, data_lines, na_tokens=tokens)
 
