@@ -371,7 +371,7 @@ def test_missing_file_wrong_source_and_bad_argument(tmp_path):
         read_export(EXPORTS / "office_gbk.csv", source="qualtrics")
     with pytest.raises(ExportError, match="expects SPSS, but the content is delimited text"):
         read_export(EXPORTS / "office_gbk.csv", source="spss")
-    with pytest.raises(ValueError, match="auto, wjx, qualtrics"):
+    with pytest.raises(ValueError, match="auto, wjx, wjx_text, wjx_code, qualtrics"):
         read_export(EXPORTS / "office_gbk.csv", source="sav")
 
 
