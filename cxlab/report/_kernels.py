@@ -57,8 +57,8 @@ def restore_state() -> None:
     sys.path[:] = _STATE["path"]
     os.environ.clear()
     os.environ.update(_STATE["environ"])
+    warnings.resetwarnings()  # also forgets which warnings were already shown ("once"/"default")
     warnings.filters[:] = _STATE["filters"]
-    warnings._filters_mutated()  # forget which warnings were already shown ("once"/"default")
     dict.update(matplotlib.rcParams, _STATE["rc"])  # values were validated when first set
     shell = get_ipython()
     shell.reset(new_session=False)
