@@ -82,16 +82,28 @@ def test_failed_report_discards_the_kernel(tmp_path, kernel):
     first = kernel._km
     with pytest.raises(pm.PapermillExecutionError):
         _execute(bad, {}, cwd=tmp_path, warm=kernel)
-    assert kernel._km is None and not first.is_alive()
+    assert kernel._km is None and not WarmKernel._call(first.is_alive)
     nb = _execute(ok, {}, cwd=tmp_path, warm=kernel)
     assert _outputs(nb) == ["False"]
 
 
 def test_dead_kernel_is_replaced(tmp_path, kernel):
     km = kernel.manager()
-    km.shutdown_kernel(now=True)  # e.g. killed by the OOM killer between reports
+    WarmKernel._call(km.shutdown_kernel, now=True)  # e.g. killed by the OOM killer in between
     nb = _execute(_notebook(tmp_path / "ok.ipynb", "print(1 + 1)"), {}, cwd=tmp_path, warm=kernel)
     assert _outputs(nb) == ["2"] and kernel._km is not km
+
+
+def test_kernel_dying_mid_report_is_reported_not_waited_for(tmp_path, kernel):
+    """nbclient's liveness polling must see a warm kernel die during a cell (it once waited
+    forever for the reply of a kernel it did not start)."""
+    import time
+
+    dying = _notebook(tmp_path / "dying.ipynb", "import os\nos._exit(1)")
+    start = time.perf_counter()
+    with pytest.raises(Exception, match="(?i)died"):
+        _execute(dying, {}, cwd=tmp_path, warm=kernel)
+    assert time.perf_counter() - start < 60 and kernel._km is None
 
 
 def test_warm_kernels_can_be_turned_off(monkeypatch):

@@ -94,14 +94,16 @@ class WarmKernel:
         self._used = False
 
     def manager(self):
-        """A started kernel in its fresh state."""
-        if self._km is not None and not self._km.is_alive():
+        """A started kernel in its fresh state (an ``AsyncKernelManager``, what nbclient uses
+        for the kernels it starts itself: its liveness polling then notices a kernel that dies
+        mid-report)."""
+        if self._km is not None and not self._call(self._km.is_alive):
             self.discard()
         if self._km is None:
-            from jupyter_client.manager import KernelManager
+            from jupyter_client.manager import AsyncKernelManager
 
-            km = KernelManager(kernel_name=self.kernel_name)
-            km.start_kernel(cwd=self.cwd, extra_arguments=self.extra_arguments)
+            km = AsyncKernelManager(kernel_name=self.kernel_name)
+            self._call(km.start_kernel, cwd=self.cwd, extra_arguments=self.extra_arguments)
             self._km, self._used = km, False
             try:
                 self._run(_SNAPSHOT)
@@ -122,12 +124,21 @@ class WarmKernel:
         km, self._km, self._used = self._km, None, False
         if km is not None:
             try:
-                km.shutdown_kernel(now=True)
+                self._call(km.shutdown_kernel, now=True)
             except Exception:  # noqa: BLE001 - already dead or gone: nothing left to stop
                 pass
 
+    @staticmethod
+    def _call(method, *args, **kwargs):
+        from jupyter_core.utils import run_sync
+
+        return run_sync(method)(*args, **kwargs)
+
     def _run(self, code: str) -> None:
-        kc = self._km.client()
+        from jupyter_client.blocking import BlockingKernelClient
+
+        kc = BlockingKernelClient()
+        kc.load_connection_info(self._km.get_connection_info())
         kc.start_channels()
         try:
             kc.wait_for_ready(timeout=self.timeout)
