@@ -74,6 +74,19 @@ def test_reused_kernel_looks_fresh(tmp_path, kernel):
     assert [c.execution_count for c in warm.cells] == [c.execution_count for c in cold.cells]
 
 
+def test_reset_kernel_starts_a_new_history_session(tmp_path, kernel):
+    """With IPython history kept (an analyst's kernel; report kernels turn it off), cells
+    numbered from 1 again in the old history session collide with the lines already saved,
+    and IPython's history thread prints "Session/line number was not unique" into whichever
+    report is running (seen under load). The reset opens a new session, with empty ``In``."""
+    probe = _notebook(tmp_path / "probe.ipynb", "import time\ntime.sleep(0.3)", "print(len(In))")
+    seen = []
+    for _ in range(3):
+        nb = _execute(probe, {}, cwd=tmp_path, warm=kernel)
+        seen.append("".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", [])))
+    assert seen == ["4\n"] * 3  # "", the parameters cell, the two cells: as in a new kernel
+
+
 def test_failed_report_discards_the_kernel(tmp_path, kernel):
     """A report that raises leaves no trace: the next one runs in a new kernel."""
     bad = _notebook(tmp_path / "bad.ipynb", "poison = 1\nraise ValueError('boom')")
@@ -92,6 +105,34 @@ def test_dead_kernel_is_replaced(tmp_path, kernel):
     WarmKernel._call(km.shutdown_kernel, now=True)  # e.g. killed by the OOM killer in between
     nb = _execute(_notebook(tmp_path / "ok.ipynb", "print(1 + 1)"), {}, cwd=tmp_path, warm=kernel)
     assert _outputs(nb) == ["2"] and kernel._km is not km
+
+
+def test_reset_started_after_a_report_is_complete_before_the_next(tmp_path, kernel):
+    """``_execute`` releases the kernel after a report: the reset runs while the worker writes
+    HTML and PDF. The next report still finds a fresh kernel, and the same process."""
+    dirty = _notebook(tmp_path / "dirty.ipynb", "leftover = 42\nimport os\nos.environ['CXLAB_LEAK'] = '1'")
+    probe = _notebook(tmp_path / "probe.ipynb",
+                      "import os\nprint('leftover' in globals(), 'CXLAB_LEAK' in os.environ)")
+    _execute(dirty, {}, cwd=tmp_path, warm=kernel)
+    assert kernel._pending is not None  # released: the reset is under way
+    pid = kernel._km.provisioner.process.pid
+    nb = _execute(probe, {}, cwd=tmp_path, warm=kernel)
+    assert _outputs(nb) == ["False False"]
+    assert kernel._km.provisioner.process.pid == pid
+
+
+def test_kernel_lost_during_its_reset_is_replaced(tmp_path, kernel):
+    """A kernel that dies after a report (while resetting) is replaced, not waited for."""
+    import time
+
+    _execute(_notebook(tmp_path / "a.ipynb", "leftover = 1"), {}, cwd=tmp_path, warm=kernel)
+    first = kernel._km
+    first.provisioner.process.kill()
+    start = time.perf_counter()
+    nb = _execute(_notebook(tmp_path / "b.ipynb", "print('leftover' in globals())"), {}, cwd=tmp_path,
+                  warm=kernel)
+    assert _outputs(nb) == ["False"] and kernel._km is not first
+    assert time.perf_counter() - start < 60
 
 
 def test_kernel_dying_mid_report_is_reported_not_waited_for(tmp_path, kernel):

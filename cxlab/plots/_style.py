@@ -5,6 +5,8 @@ from __future__ import annotations
 import matplotlib
 from matplotlib import font_manager
 
+from cxlab._fonts import installed_families
+
 __all__ = ["CJK_FAMILIES", "cjk_font", "installed_families", "set_style"]
 
 #: Families tried in order; the first one fontconfig/matplotlib can see wins.
@@ -31,18 +33,6 @@ def _register_system_cjk() -> None:
                 font_manager.fontManager.addfont(path)
             except (OSError, RuntimeError, ValueError):
                 continue
-
-
-def installed_families() -> set[str]:
-    """Font family names fontconfig knows (empty if fc-list is unavailable)."""
-    import subprocess
-
-    try:
-        out = subprocess.run(["fc-list", ":", "family"], capture_output=True, text=True,
-                             timeout=10, check=False).stdout
-    except (OSError, subprocess.SubprocessError):
-        return set()
-    return {name.strip() for line in out.splitlines() for name in line.split(",") if name.strip()}
 
 
 def cjk_font() -> str | None:

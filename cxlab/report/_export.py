@@ -61,20 +61,13 @@ def notebook_to_html(nb: nbformat.NotebookNode | str | Path, *, title: str,
     return body
 
 
-#: Print font: a TrueType (glyf) CJK font subsets an order of magnitude faster than the CFF-based
-#: Noto Sans CJK in WeasyPrint/fontTools (measured ~10x on a 12-page report). Both are Chinese
-#: designs; Noto stays first for screens.
-PDF_FONTS = ("WenQuanYi Micro Hei", "WenQuanYi Zen Hei", "DejaVu Sans", "Noto Sans CJK SC")
-
-
 @lru_cache(maxsize=1)
 def _pdf_stylesheet():
     import weasyprint
 
-    from cxlab.plots._style import installed_families
+    from cxlab._fonts import pdf_families
 
-    have = installed_families()
-    fams = [f for f in PDF_FONTS if f in have] or ["sans-serif"]
+    fams = list(pdf_families()) or ["sans-serif"]
     stack = ", ".join(f'"{f}"' for f in fams)
     return weasyprint.CSS(string=f"@page {{ font-family: {stack}; }} "
                                  f"html, body, pre, code, table, th, td {{ font-family: {stack}, sans-serif; }}")

@@ -44,7 +44,6 @@ def snapshot_state() -> None:
 
 def restore_state() -> None:
     """Put the kernel back into the recorded fresh state before the next report."""
-    import gc
     import sys
     import warnings
 
@@ -61,9 +60,10 @@ def restore_state() -> None:
     warnings.filters[:] = _STATE["filters"]
     dict.update(matplotlib.rcParams, _STATE["rc"])  # values were validated when first set
     shell = get_ipython()
-    shell.reset(new_session=False)
+    # a new history session: with history kept, numbering from 1 again in the old session
+    # collides with lines already saved ("Session/line number was not unique", in the report)
+    shell.reset(new_session=True)  # also collects garbage (its display hook's flush)
     shell.execution_count = 1
-    gc.collect()
 
 
 _SNAPSHOT = "import cxlab.report._kernels as _k; _k.snapshot_state(); del _k"
@@ -80,8 +80,9 @@ class WarmKernel:
     """A kernel kept alive across reports in one process.
 
     ``manager()`` returns a ready kernel manager (started on first use, reset on later uses)
-    to pass to ``papermill.execute_notebook(..., engine_name=ENGINE, km=...)``; ``discard()``
-    shuts it down.
+    to pass to ``papermill.execute_notebook(..., engine_name=ENGINE, km=...)``; ``release()``
+    after a report starts the reset at once, so that the kernel resets while the worker writes
+    the report's HTML and PDF; ``discard()`` shuts it down.
     """
 
     def __init__(self, kernel_name: str, *, cwd: str, extra_arguments: list[str] | None = None,
@@ -91,7 +92,9 @@ class WarmKernel:
         self.extra_arguments = list(extra_arguments or [])
         self.timeout = timeout
         self._km = None
+        self._kc = None  # shell-only client that sends the resets
         self._used = False
+        self._pending: str | None = None  # msg_id of a reset sent by release()
 
     def manager(self):
         """A started kernel in its fresh state (an ``AsyncKernelManager``, what nbclient uses
@@ -106,22 +109,35 @@ class WarmKernel:
             self._call(km.start_kernel, cwd=self.cwd, extra_arguments=self.extra_arguments)
             self._km, self._used = km, False
             try:
-                self._run(_SNAPSHOT)
+                self._snapshot()
             except Exception:
                 self.discard()
                 raise
-        elif self._used:
+        elif self._used or self._pending:
             try:
-                self._run(_RESTORE)
-            except Exception:
+                self._reply(self._pending or self._send(_RESTORE))
+            except Exception:  # noqa: BLE001 - a kernel that cannot reset is replaced
                 self.discard()
                 return self.manager()
+            finally:
+                self._pending = None
         self._used = True
         return self._km
 
+    def release(self) -> None:
+        """The report using the kernel is done: start resetting it for the next one now."""
+        if self._km is not None and self._used and not self._pending:
+            try:
+                self._pending = self._send(_RESTORE)
+            except Exception:  # noqa: BLE001 - manager() will find out and start afresh
+                self.discard()
+
     def discard(self) -> None:
         """Shut the kernel down now (the next :meth:`manager` starts a new one)."""
-        km, self._km, self._used = self._km, None, False
+        km, kc = self._km, self._kc
+        self._km, self._kc, self._used, self._pending = None, None, False, None
+        if kc is not None:
+            kc.stop_channels()
         if km is not None:
             try:
                 self._call(km.shutdown_kernel, now=True)
@@ -134,7 +150,8 @@ class WarmKernel:
 
         return run_sync(method)(*args, **kwargs)
 
-    def _run(self, code: str) -> None:
+    def _snapshot(self) -> None:
+        """Wait until the new kernel answers, then record its fresh state."""
         from jupyter_client.blocking import BlockingKernelClient
 
         kc = BlockingKernelClient()
@@ -142,10 +159,45 @@ class WarmKernel:
         kc.start_channels()
         try:
             kc.wait_for_ready(timeout=self.timeout)
-            reply = kc.execute_interactive(code, silent=True, store_history=False,
+            reply = kc.execute_interactive(_SNAPSHOT, silent=True, store_history=False,
                                            timeout=self.timeout, output_hook=lambda msg: None)
         finally:
             kc.stop_channels()
+        self._check(reply)
+
+    def _send(self, code: str) -> str:
+        """Send ``code`` for silent execution on the shell channel; return the request id.
+
+        The reset client listens on the shell channel only: its replies are all it needs, and
+        an IOPub subscription would queue every output of every report.
+        """
+        if self._kc is None:
+            from jupyter_client.blocking import BlockingKernelClient
+
+            kc = BlockingKernelClient()
+            kc.load_connection_info(self._km.get_connection_info())
+            kc.start_channels(shell=True, iopub=False, stdin=False, hb=False, control=False)
+            self._kc = kc
+        return self._kc.execute(code, silent=True, store_history=False)
+
+    def _reply(self, msg_id: str) -> None:
+        """Wait for the reply to ``msg_id``, giving up if the kernel dies or times out."""
+        import time
+        from queue import Empty
+
+        deadline = time.monotonic() + self.timeout
+        while True:
+            try:
+                msg = self._kc.get_shell_msg(timeout=1)
+            except Empty:
+                if time.monotonic() > deadline or not self._call(self._km.is_alive):
+                    raise RuntimeError("kernel reset: no reply") from None
+                continue
+            if msg.get("parent_header", {}).get("msg_id") == msg_id:
+                return self._check(msg)
+
+    @staticmethod
+    def _check(reply: dict) -> None:
         content = reply.get("content", {})
         if content.get("status") != "ok":
             raise RuntimeError(f"kernel reset failed: {content.get('ename')}: {content.get('evalue')}")
@@ -155,6 +207,7 @@ def register_engine() -> None:
     """Register the :data:`ENGINE` papermill engine: papermill's nbclient engine, except that
     the kernel client it opens on a kernel it does not own is closed after the run (nbclient
     leaves it open, and it would leak its sockets and warn when collected)."""
+    from jupyter_core.utils import ensure_async
     from papermill.clientwrap import PapermillNotebookClient
     from papermill.engines import NBClientEngine, papermill_engines
 
@@ -162,6 +215,16 @@ def register_engine() -> None:
         return
 
     class _Client(PapermillNotebookClient):
+        async def async_start_new_kernel_client(self):
+            from nbclient.util import run_hook
+
+            self.kc = self.km.client()
+            await ensure_async(self.kc.start_channels())
+            await _ready(self.kc, self.km, self.startup_timeout)
+            self.kc.allow_stdin = False
+            await run_hook(self.on_notebook_start, notebook=self.nb)
+            return self.kc
+
         def execute(self, **kwargs):
             try:
                 return super().execute(**kwargs)
@@ -184,3 +247,34 @@ def register_engine() -> None:
                            stdout_file=stdout_file, stderr_file=stderr_file, **kwargs).execute()
 
     papermill_engines.register(ENGINE, _Engine)
+
+
+async def _ready(kc, km, timeout: float) -> None:
+    """Wait until a new client on a running kernel gets the kernel's IOPub messages.
+
+    This is jupyter_client's ``wait_for_ready`` with a 10 ms instead of a 200 ms wait for
+    IOPub: a new subscriber misses what the kernel publishes before its subscription has
+    reached the kernel (ZMQ's "slow joiner"), so jupyter_client's first round nearly always
+    times out, 0.2 s of idle core per report. The kernel is ours (ipykernel, the current
+    protocol), so the kernel_info reply needs no protocol adaptation.
+    """
+    import time
+    from queue import Empty
+
+    deadline = time.monotonic() + timeout
+    while True:
+        kc.kernel_info()
+        try:
+            reply = await kc.get_shell_msg(timeout=1)
+        except Empty:
+            reply = None
+        if reply is not None and reply["msg_type"] == "kernel_info_reply":
+            try:
+                await kc.get_iopub_msg(timeout=0.01)
+                return
+            except Empty:
+                pass
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"Kernel didn't respond in {timeout:.0f} seconds")
+        if not await km.is_alive():
+            raise RuntimeError("Kernel died before replying to kernel_info")

@@ -204,7 +204,9 @@ def _retryable(err: BaseException) -> bool:
 
 
 #: ipykernel warns on every start that local TCP is unencrypted; reports need quiet logs.
-_KERNEL_ARGS = ["--IPKernelApp.log_level=ERROR"]
+#: Report kernels keep no IPython history database: nobody reads it, and parallel kernels
+#: would contend for the one SQLite file.
+_KERNEL_ARGS = ["--IPKernelApp.log_level=ERROR", "--HistoryManager.enabled=False"]
 
 
 def _execute(template: Path, parameters: dict, *, cwd: Path, warm: WarmKernel | None = None):
@@ -218,11 +220,13 @@ def _execute(template: Path, parameters: dict, *, cwd: Path, warm: WarmKernel | 
                                    extra_arguments=_KERNEL_ARGS, **common)
     register_engine()
     try:  # papermill hands `km` to nbclient, which leaves a kernel it does not own running
-        return pm.execute_notebook(str(template), None, engine_name=ENGINE, km=warm.manager(),
-                                   **common)
+        nb = pm.execute_notebook(str(template), None, engine_name=ENGINE, km=warm.manager(),
+                                 **common)
     except BaseException:
         warm.discard()  # whatever state the failure left, the next report starts afresh
         raise
+    warm.release()  # the kernel resets while this worker writes the HTML and PDF
+    return nb
 
 
 def render(template: str | Path, *, parameters: dict, output_dir: str | Path,

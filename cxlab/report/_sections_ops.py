@@ -16,9 +16,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from cxlab.report._base import ALPHA, CAUTION_BASE, MIN_BASE, scope_label
+from cxlab.report._base import base_note as _base_note
 from cxlab.report._context import ReportContext
-from cxlab.report.sections import ALPHA, CAUTION_BASE, MIN_BASE, _base_note
-from cxlab.report.sections import _scope_label as scope_label
 from cxlab.report.tables import (
     Html,
     cards,

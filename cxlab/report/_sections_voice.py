@@ -16,9 +16,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from cxlab.report._base import ALPHA, CAUTION_BASE, MIN_BASE
+from cxlab.report._base import base_note as _base_note
 from cxlab.report._context import ReportContext
 from cxlab.report._sections_ops import h3, no_data, p_text, pcell, period_end, scope_label
-from cxlab.report.sections import ALPHA, CAUTION_BASE, MIN_BASE, _base_note
 from cxlab.report.tables import Html, figure, join, note, paragraph, table
 
 __all__ = ["segments", "voice"]

@@ -14,6 +14,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from cxlab.report._base import ALPHA, CAUTION_BASE, MIN_BASE  # noqa: F401 - sections.CAUTION_BASE
+from cxlab.report._base import base_note as _base_note
+from cxlab.report._base import scope_label as _scope_label
 from cxlab.report._context import ReportContext
 from cxlab.report.tables import (
     Html,
@@ -34,9 +37,6 @@ __all__ = [
     "scorecard", "segments", "service_levels", "setup", "summary", "title", "trend", "voice",
 ]
 
-MIN_BASE = 30
-CAUTION_BASE = 100
-ALPHA = 0.05
 #: Bootstrap replicates behind the driver-share intervals in reports (~20 ms each, 17 drivers).
 DRIVER_BOOTSTRAP = 100
 _OP = {">=": "≥", "<=": "≤", ">": ">", "<": "<"}
@@ -53,14 +53,6 @@ def setup() -> None:
 
 
 # --------------------------------------------------------------------------- helpers
-def _base_note(n: int, what: str) -> Html | None:
-    if n < MIN_BASE:
-        return note(f"{what}样本量为 {n}(少于 {MIN_BASE}),结果不予报告。")
-    if n < CAUTION_BASE:
-        return note(f"注意:{what}样本量为 {n}(少于 {CAUTION_BASE}),结果仅供参考。")
-    return None
-
-
 def _status_class(status: str) -> str | None:
     return {"未达标": "cx-flag-missed", "达标": "cx-flag-met"}.get(status)
 
@@ -83,10 +75,6 @@ def _company_counts(ctx: ReportContext) -> pd.DataFrame:
 
 def _labels(ctx: ReportContext) -> dict[str, str]:
     return ctx.codebook.labels()
-
-
-def _scope_label(ctx: ReportContext) -> str:
-    return "全公司" if ctx.is_company else ctx.scope_name
 
 
 # --------------------------------------------------------------------------- sections
