@@ -170,6 +170,11 @@ def fingerprint(job: ReportJob, *, code_hash: str | None = None) -> str:
     return h.hexdigest()
 
 
+def _data_size(job: ReportJob) -> int:
+    """Bytes of warehouse data a job reads: the estimate of its cost used for scheduling."""
+    return sum(p.stat().st_size for p in data_inputs(job.warehouse, job.branch))
+
+
 def _load_state(output_dir: Path) -> dict[str, str]:
     try:
         return json.loads((output_dir / STATE_FILE).read_text(encoding="utf-8"))
@@ -444,6 +449,9 @@ def _run(planned: list[ReportJob], *, output_dir: Path, jobs, force, executor, s
             skipped.append(job.key)
         else:
             todo.append(job)
+    # Largest first: the pool then ends on the smallest reports, not with one core idle while
+    # a long report finishes alone (longest-processing-time-first scheduling).
+    todo.sort(key=_data_size, reverse=True)
 
     rendered, failed = [], []
     for key, error in _dispatch(todo, jobs=jobs, executor=executor, scheduler=scheduler,
