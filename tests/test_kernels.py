@@ -87,6 +87,22 @@ def test_reset_kernel_starts_a_new_history_session(tmp_path, kernel):
     assert seen == ["4\n"] * 3  # "", the parameters cell, the two cells: as in a new kernel
 
 
+def test_reset_frees_what_a_report_left_in_cycles(tmp_path, kernel):
+    """The reset freezes what survives it (imports, caches) out of the cyclic collector's way;
+    a report's own objects, cycles included, must not survive into the next report."""
+    leave = _notebook(tmp_path / "leave.ipynb",
+                      "import sys, weakref\nclass Node: pass\n"
+                      "a, b = Node(), Node()\na.other, b.other = b, a\n"
+                      "sys.modules['cxlab'].__dict__['_probe_ref'] = weakref.ref(a)")
+    probe = _notebook(tmp_path / "probe.ipynb",
+                      "import gc, sys\nref = sys.modules['cxlab'].__dict__.pop('_probe_ref')\n"
+                      "print(ref() is None, gc.get_freeze_count() > 0)")
+    _execute(_notebook(tmp_path / "warm.ipynb", "import cxlab"), {}, cwd=tmp_path, warm=kernel)
+    _execute(leave, {}, cwd=tmp_path, warm=kernel)
+    nb = _execute(probe, {}, cwd=tmp_path, warm=kernel)
+    assert _outputs(nb) == ["True True"]
+
+
 def test_failed_report_discards_the_kernel(tmp_path, kernel):
     """A report that raises leaves no trace: the next one runs in a new kernel."""
     bad = _notebook(tmp_path / "bad.ipynb", "poison = 1\nraise ValueError('boom')")

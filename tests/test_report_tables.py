@@ -98,6 +98,27 @@ def test_one_pass_png_keeps_transparency():
     assert got.mode == "RGBA" and got.getextrema()[3][0] == 0
 
 
+def test_fixed_title_position_draws_the_same_picture():
+    """set_style pins axes titles at the top of the axes (``axes.titley = 1.0``) so that a draw
+    does not measure the y tick labels to dodge top ticks; for a chart like the reports' (no
+    ticks on top) the picture is the one matplotlib's automatic placement draws."""
+    set_style()
+    assert matplotlib.rcParams["axes.titley"] == 1.0
+
+    def draw(titley):
+        with matplotlib.rc_context({"axes.titley": titley}):
+            fig, ax = plt.subplots(figsize=(6, 2.5))
+            ax.barh(["价格", "质量稳定性"], [3, 5])
+            ax.set_title("推荐意愿的关键驱动因素")
+            ax.set_xlabel("相对重要性(%)")
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=110)
+        plt.close(fig)
+        return np.asarray(Image.open(buf).convert("RGB"))
+
+    assert np.array_equal(draw(1.0), draw(None))
+
+
 # --------------------------------------------------------------------------- table widths
 def _columns_laid_out(html: str) -> list[float]:
     """Column widths (px) WeasyPrint gives the first table of ``html`` in the PDF."""
@@ -156,6 +177,21 @@ def test_fixed_layout_widths_match_weasyprint_automatic_layout(name):
         assert sum(auto) <= sum(fixed) <= 1.08 * sum(auto), (fixed, auto)
 
 
+def test_text_em_sums_character_advances_within_two_percent_of_shaping():
+    """text_em adds up cached per-character advances instead of shaping each string; checked
+    against Pillow shaping the whole string in the same font."""
+    from cxlab._fonts import _SIZE, _measuring_font, text_em
+
+    font = _measuring_font()
+    if font is None:
+        pytest.skip("no PDF font installed (fontconfig)")
+    for text in ["客户满意度(CSAT)", "≤ 24 小时 的占比", "+6.1 个百分点", "83,880.00",
+                 "Wave 2026Q3 — NPS", "偶尔有小毛病,不影响使用。师傅上门时说过会跟进"]:
+        shaped = font.getlength(text) / _SIZE
+        assert abs(text_em(text) - shaped) <= 0.02 * shaped, text
+    assert text_em("") == 0.0
+
+
 def test_column_widths_rules():
     """Widest text per column when the table fits; the page, shared above each column's
     longest unbreakable word, when it does not; numbers never wrap, headers may."""
@@ -189,3 +225,33 @@ def test_report_workers_do_not_import_the_analysis_stack():
             "print(sorted(m for m in ('pandas', 'matplotlib', 'seaborn', 'scipy') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+# --------------------------------------------------------------------------- PDF collector
+def test_pdf_render_runs_the_collector_rarely_and_restores_it(monkeypatch, tmp_path):
+    """WeasyPrint's layout keeps ~300,000 objects alive; html_to_pdf raises the collector's
+    generation-0 threshold while it renders (make bench measures the gain) and puts the
+    caller's thresholds back afterwards, also when the render fails."""
+    import gc
+
+    import weasyprint
+
+    from cxlab.report import _export
+
+    seen = []
+
+    def fake_write_pdf(self, *args, **kwargs):
+        seen.append(gc.get_threshold())
+        if len(seen) == 2:
+            raise RuntimeError("render failed")
+        return b"%PDF-1.7 fake"
+
+    monkeypatch.setattr(weasyprint.HTML, "write_pdf", fake_write_pdf)
+    before = gc.get_threshold()
+    out = _export.html_to_pdf("<p>x</p>", tmp_path / "a.pdf")
+    assert out.read_bytes() == b"%PDF-1.7 fake"
+    assert seen[0][0] == _export.PDF_GC_THRESHOLD and seen[0][1:] == before[1:]
+    assert gc.get_threshold() == before
+    with pytest.raises(RuntimeError, match="render failed"):
+        _export.html_to_pdf("<p>x</p>", tmp_path / "b.pdf")
+    assert gc.get_threshold() == before and not (tmp_path / "b.pdf").exists()

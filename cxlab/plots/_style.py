@@ -65,4 +65,8 @@ def set_style(*, context: str = "notebook") -> str | None:
     matplotlib.rcParams["svg.hashsalt"] = "cxlab"
     matplotlib.rcParams["figure.dpi"] = 100
     matplotlib.rcParams["savefig.dpi"] = 110
+    # Titles sit on top of the axes. With the default (None) every draw measures the y axis's
+    # tick labels to dodge ticks on top, which cxlab charts don't have: ~10 % of a report's
+    # kernel time, for the same picture.
+    matplotlib.rcParams["axes.titley"] = 1.0
     return family

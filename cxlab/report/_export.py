@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -73,6 +76,25 @@ def _pdf_stylesheet():
                                  f"html, body, pre, code, table, th, td {{ font-family: {stack}, sans-serif; }}")
 
 
+#: Generation-0 threshold of Python's cyclic garbage collector while WeasyPrint renders.
+#: A 20-page report allocates about 300,000 tracked objects (boxes, computed styles) that stay
+#: alive until the PDF is written; at the default threshold (700) the collector walks the growing
+#: heap hundreds of times. At 100,000 it runs a few times per report, and cyclic garbage is
+#: still collected (peak memory of a branch report ≈ 220 MiB instead of ≈ 140 MiB).
+PDF_GC_THRESHOLD = 100_000
+
+
+@contextmanager
+def _gc_threshold(gen0: int) -> Iterator[None]:
+    """Raise the collector's generation-0 threshold to ``gen0`` for the block, then restore it."""
+    old = gc.get_threshold()
+    gc.set_threshold(max(gen0, old[0]), *old[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*old)
+
+
 def html_to_pdf(html: str, path: str | Path, *, base_url: str | None = None) -> Path:
     """Write ``html`` as a PDF with WeasyPrint (no browser needed), atomically."""
     import weasyprint
@@ -80,7 +102,9 @@ def html_to_pdf(html: str, path: str | Path, *, base_url: str | None = None) -> 
     # WeasyPrint/fontTools are chatty at INFO/WARNING for harmless CSS they skip.
     for name in ("weasyprint", "fontTools"):
         logging.getLogger(name).setLevel(logging.ERROR)
-    data = weasyprint.HTML(string=html, base_url=base_url).write_pdf(stylesheets=[_pdf_stylesheet()])
+    with _gc_threshold(PDF_GC_THRESHOLD):
+        data = weasyprint.HTML(string=html, base_url=base_url).write_pdf(
+            stylesheets=[_pdf_stylesheet()])
     return atomic_write(path, data)
 
 

@@ -44,6 +44,7 @@ def snapshot_state() -> None:
 
 def restore_state() -> None:
     """Put the kernel back into the recorded fresh state before the next report."""
+    import gc
     import sys
     import warnings
 
@@ -62,8 +63,16 @@ def restore_state() -> None:
     shell = get_ipython()
     # a new history session: with history kept, numbering from 1 again in the old session
     # collides with lines already saved ("Session/line number was not unique", in the report)
-    shell.reset(new_session=True)  # also collects garbage (its display hook's flush)
+    shell.reset(new_session=True)
     shell.execution_count = 1
+    # What survives a reset is the kernel's imports and caches, kept for the next report. Move
+    # them out of the cyclic collector's sight: the collections of the next report, and the full
+    # one that starts the next reset (IPython's display hook flush), then walk that report's
+    # objects only, not the ~200,000 of the analysis stack (≈ 0.4 s of CPU a reset). Frozen
+    # objects are still freed by reference counting; the report's own garbage is collected
+    # first, here.
+    gc.collect()
+    gc.freeze()
 
 
 _SNAPSHOT = "import cxlab.report._kernels as _k; _k.snapshot_state(); del _k"
