@@ -43,6 +43,54 @@ def test_html_is_self_contained_chinese_and_without_code():
     assert "报告标题" in html and "输出" in html
 
 
+def test_html_export_is_nbconvert_page_without_its_reserialisation():
+    """The report exporter skips nbconvert's final BeautifulSoup pass (alt placeholders, lab
+    tabindex, re-serialisation); the page must be the document nbconvert's own HTMLExporter
+    makes with the same settings, once both are serialised the same way."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import pandas as pd
+    from bs4 import BeautifulSoup
+    from nbconvert import HTMLExporter
+
+    from cxlab.report import _export
+    from cxlab.report.tables import figure, table
+
+    fig, ax = plt.subplots(figsize=(3, 2))
+    ax.bar(["推荐者", "贬损者"], [60, 15])
+    parts = table(pd.DataFrame({"指标": ["NPS", "CSAT"], "本期": [36.7, "90.0%"]})).html
+    parts += figure(fig, alt="净推荐值构成").html
+    nb = _notebook(
+        new_markdown_cell("# 报告标题\n\n- 要点 & <说明>\n- 第二点"),
+        new_code_cell("x", outputs=[new_output("display_data", data={"text/html": parts,
+                                                                     "text/plain": "表"})]),
+        new_code_cell("print(1)", outputs=[new_output("stream", text="输出 <1>\n")]),
+        new_code_cell("y", outputs=[new_output("execute_result", data={"text/plain": "'值'"},
+                                               execution_count=3)]),
+    )
+    resources = {"report_title": "测试", "cxlab_css": _export.report_css(), "cxlab_version": "0"}
+    ours = notebook_to_html(nb, title="测试", version="0")
+    stock, _ = _export._configured(HTMLExporter).from_notebook_node(nb, resources=dict(resources))
+    assert "净推荐值构成" in ours and "<table" in ours and "要点" in ours
+    assert ">报告标题<" in ours  # headings readable, not &#25253;&#21578;…
+    assert "&lt;说明&gt;" in ours and "输出 &lt;1&gt;" in ours  # markup stays escaped
+    assert str(BeautifulSoup(ours, features="html.parser")) == stock
+
+
+def test_only_references_to_non_ascii_characters_are_decoded():
+    from cxlab.report._export import _NON_ASCII_REF, _decode_ref
+
+    def dec(text):
+        return _NON_ASCII_REF.sub(_decode_ref, text)
+
+    assert dec("&#25253;&#x544A;&#182;") == "报告¶"
+    assert dec("&#60;b&#62; &#38; &#34;") == "&#60;b&#62; &#38; &#34;"  # markup stays escaped
+    assert dec("&amp;#25253;") == "&amp;#25253;"                        # escaped text stays text
+    assert dec("&#55296; &#1114112;") == "&#55296; &#1114112;"          # no surrogates, no overflow
+
+
 def test_respondent_text_is_escaped():
     import pandas as pd
 
@@ -229,6 +277,16 @@ def test_company_report_content(rendered_sample, sample_truth):
     name = {"GZ01": "广州分公司"}.get(drop, drop)
     row = re.search(rf"<tr><td>{name}</td>.*?</tr>", html)
     assert row and "需整改" in row.group(0)
+
+
+def test_every_report_image_has_alt_text(rendered_sample):
+    """Report figures carry alt text; nbconvert's placeholder pass is skipped (see
+    test_html_export_is_nbconvert_page_without_its_reserialisation)."""
+    pages = sorted((rendered_sample / "2026Q3").glob("*.html"))
+    assert len(pages) >= 2
+    for page in pages:
+        images = re.findall(r"<img\b[^>]*>", page.read_text(encoding="utf-8"))
+        assert images and all(re.search(r"\balt=", tag) for tag in images), page.name
 
 
 def test_small_branch_is_suppressed(rendered_sample):
