@@ -6,8 +6,10 @@ local process pool therefore keeps its kernel between reports and, before each n
 puts the kernel back into the state of a freshly started one: user namespace and output
 history cleared, execution count 1, working directory, ``sys.path``, environment, warnings
 filters and matplotlib settings as they were right after start, figures closed. Imported
-modules stay imported — that is the saving. Module-level caches of cxlab are keyed by their
-inputs, and a pool (with its kernels) lives for one ``render_all`` run, over unchanging data.
+modules stay imported — that is the saving — and what survives a reset is frozen out of the
+cyclic garbage collector's way (``gc.freeze``), so a report's collections walk its own objects
+only. Module-level caches of cxlab are keyed by their inputs, and a pool (with its kernels)
+lives for one ``render_all`` run, over unchanging data.
 
 A kernel is discarded (and the next report gets a fresh one) after any failure, so a report
 that breaks the kernel cannot affect the next. ``CXLAB_WARM_KERNELS=0`` turns reuse off.
