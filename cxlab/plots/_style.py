@@ -52,7 +52,9 @@ def set_style(*, context: str = "notebook") -> str | None:
     """Apply the cxlab figure style and return the CJK font family in use (``None`` if absent).
 
     ``sns.set_theme`` resets rcParams, so the font is set after it. Figures are made
-    deterministic (fixed hash salt for SVG ids, no date metadata).
+    deterministic (fixed hash salt for SVG ids, no date metadata). Titles sit right on top of
+    the axes (``axes.titley = 1.0``); a chart with tick labels on top (``ax.xaxis.tick_top()``)
+    should set ``rcParams["axes.titley"] = None`` so that matplotlib lifts its title over them.
     """
     import seaborn as sns
 

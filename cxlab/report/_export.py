@@ -126,7 +126,8 @@ def _pdf_stylesheet():
 #: A 20-page report allocates about 300,000 tracked objects (boxes, computed styles) that stay
 #: alive until the PDF is written; at the default threshold (700) the collector walks the growing
 #: heap hundreds of times. At 100,000 it runs a few times per report, and cyclic garbage is
-#: still collected (peak memory of a branch report ≈ 220 MiB instead of ≈ 140 MiB).
+#: still collected (peak RSS of a process rendering a branch report ≈ 220 MiB instead of
+#: ≈ 140 MiB).
 PDF_GC_THRESHOLD = 100_000
 
 
