@@ -157,8 +157,10 @@ def data_inputs(warehouse: Path, branch: str | None) -> list[Path]:
     return out
 
 
-def fingerprint(job: ReportJob, *, code_hash: str | None = None) -> str:
-    """Content hash of everything ``job``'s output depends on."""
+def fingerprint(job: ReportJob, *, code_hash: str | None = None,
+                inputs: Sequence[Path] | None = None) -> str:
+    """Content hash of everything ``job``'s output depends on (``inputs``: the job's
+    :func:`data_inputs`, when the caller has them already)."""
     h = hashlib.sha256()
     h.update(Path(job.template).read_bytes())
     h.update(json.dumps(job.parameters, sort_keys=True).encode())
@@ -166,13 +168,10 @@ def fingerprint(job: ReportJob, *, code_hash: str | None = None) -> str:
     h.update((code_hash or _code_hash()).encode())
     params = sorted(Path(job.params_dir).glob("*.yaml"))
     h.update(_tree_hash(params, Path(job.params_dir)).encode())
-    h.update(_tree_hash(data_inputs(job.warehouse, job.branch), Path(job.warehouse)).encode())
+    if inputs is None:
+        inputs = data_inputs(job.warehouse, job.branch)
+    h.update(_tree_hash(inputs, Path(job.warehouse)).encode())
     return h.hexdigest()
-
-
-def _data_size(job: ReportJob) -> int:
-    """Bytes of warehouse data a job reads: the estimate of its cost used for scheduling."""
-    return sum(p.stat().st_size for p in data_inputs(job.warehouse, job.branch))
 
 
 def _load_state(output_dir: Path) -> dict[str, str]:
@@ -440,10 +439,13 @@ def _run(planned: list[ReportJob], *, output_dir: Path, jobs, force, executor, s
     """Render the planned jobs whose fingerprint changed (all with ``force``); keep the state."""
     state = _load_state(output_dir)
     code = _code_hash()
-    todo, skipped, prints = [], [], {}
+    todo, skipped, prints, size = [], [], {}, {}
     for job in planned:
-        fp = fingerprint(job, code_hash=code)
+        inputs = data_inputs(job.warehouse, job.branch)
+        fp = fingerprint(job, code_hash=code, inputs=inputs)
         prints[job.key] = fp
+        # bytes of warehouse data the job reads: the estimate of its cost, for scheduling
+        size[job.key] = sum(p.stat().st_size for p in inputs)
         outputs_present = all(job.path(f).exists() for f in job.formats)
         if not force and state.get(job.key) == fp and outputs_present:
             skipped.append(job.key)
@@ -451,7 +453,7 @@ def _run(planned: list[ReportJob], *, output_dir: Path, jobs, force, executor, s
             todo.append(job)
     # Largest first: the pool then ends on the smallest reports, not with one core idle while
     # a long report finishes alone (longest-processing-time-first scheduling).
-    todo.sort(key=_data_size, reverse=True)
+    todo.sort(key=lambda job: size[job.key], reverse=True)
 
     rendered, failed = [], []
     for key, error in _dispatch(todo, jobs=jobs, executor=executor, scheduler=scheduler,

@@ -15,8 +15,8 @@ from html import escape, unescape
 
 import pandas as pd
 
-__all__ = ["Html", "cards", "column_widths", "figure", "fmt_num", "fmt_p", "fmt_pct", "note", "p_text", "paragraph",
-           "table"]
+__all__ = ["Html", "cards", "column_widths", "figure", "fmt_num", "fmt_p", "fmt_pct", "note",
+           "p_text", "paragraph", "png_bytes", "table"]
 
 
 class Html:
