@@ -143,6 +143,55 @@ def test_failing_notebook_reports_exception_in_one_line(tmp_path):
     assert not (tmp_path / "out" / "bad.html").exists()
 
 
+def test_load_exporters_prepares_the_first_export(monkeypatch):
+    from functools import lru_cache
+
+    from cxlab.report import _export
+
+    # fresh caches: what a new pool worker starts with
+    exporter = lru_cache(maxsize=1)(_export._exporter.__wrapped__)
+    stylesheet = lru_cache(maxsize=1)(_export._pdf_stylesheet.__wrapped__)
+    monkeypatch.setattr(_export, "_exporter", exporter)
+    monkeypatch.setattr(_export, "_pdf_stylesheet", stylesheet)
+    _export.load_exporters()
+    assert exporter.cache_info().currsize == 1 and stylesheet.cache_info().currsize == 1
+
+
+def test_load_exporters_leaves_a_failure_to_the_export(monkeypatch):
+    from cxlab.report import _export
+
+    def broken():
+        raise OSError("libpango-1.0.so.0: cannot open shared object file")
+
+    monkeypatch.setattr(_export, "_exporter", broken)
+    _export.load_exporters()  # no exception: the export that needs it reports it
+    with pytest.raises(OSError, match="libpango"):
+        notebook_to_html(_notebook(), title="t")
+
+
+def test_pool_worker_loads_exporters_once_while_its_kernel_starts(tmp_path, monkeypatch):
+    from cxlab.report import _runner
+
+    monkeypatch.setattr(_runner, "_WORKER_KERNEL", None)
+    monkeypatch.setattr(_runner, "_EXPORTERS", None)
+    tpl = tmp_path / "branch_report.ipynb"
+    nbformat.write(_notebook(new_code_cell('print("网点", branch)'),
+                             params="period = branch = warehouse = params_dir = None"), tpl)
+    jobs = [ReportJob(period="2026Q3", branch=b, template=tpl, output_dir=tmp_path / "out",
+                      warehouse=tmp_path, params_dir=tmp_path, formats=("html",))
+            for b in ("SH01", "HZ01")]
+    try:
+        assert _runner._run_job_warm(jobs[0], str(tmp_path))[1] is None
+        loader = _runner._EXPORTERS
+        assert loader is not None and not loader.is_alive()  # joined before the HTML export
+        assert _runner._run_job_warm(jobs[1], str(tmp_path))[1] is None
+        assert _runner._EXPORTERS is loader  # started once per worker
+    finally:
+        if _runner._WORKER_KERNEL is not None:
+            _runner._WORKER_KERNEL.discard()
+    assert "网点 HZ01" in (tmp_path / "out" / "2026Q3" / "HZ01.html").read_text(encoding="utf-8")
+
+
 # --------------------------------------------------------------------------- fingerprints
 def _fake_warehouse(root: Path) -> Path:
     for period in ("2026Q2", "2026Q3"):

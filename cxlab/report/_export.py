@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # nbformat imports jsonschema's format checkers (~2 s): not in report kernels
     import nbformat
 
-__all__ = ["atomic_write", "html_to_pdf", "notebook_to_html", "report_css"]
+__all__ = ["atomic_write", "html_to_pdf", "load_exporters", "notebook_to_html", "report_css"]
 
 _TEMPLATES = resources.files("cxlab.report") / "templates"
 
@@ -144,15 +144,30 @@ def _gc_threshold(gen0: int) -> Iterator[None]:
 
 def html_to_pdf(html: str, path: str | Path, *, base_url: str | None = None) -> Path:
     """Write ``html`` as a PDF with WeasyPrint (no browser needed), atomically."""
+    return atomic_write(path, _pdf_bytes(html, base_url=base_url))
+
+
+def _pdf_bytes(html: str, base_url: str | None = None) -> bytes:
     import weasyprint
 
     # WeasyPrint/fontTools are chatty at INFO/WARNING for harmless CSS they skip.
     for name in ("weasyprint", "fontTools"):
         logging.getLogger(name).setLevel(logging.ERROR)
     with _gc_threshold(PDF_GC_THRESHOLD):
-        data = weasyprint.HTML(string=html, base_url=base_url).write_pdf(
+        return weasyprint.HTML(string=html, base_url=base_url).write_pdf(
             stylesheets=[_pdf_stylesheet()])
-    return atomic_write(path, data)
+
+
+def load_exporters() -> None:
+    """Load what a process's first HTML export and PDF would otherwise load on the way:
+    nbconvert and its report template, WeasyPrint, the PDF fonts (a one-line page through
+    WeasyPrint initialises fontconfig and Pango's font map). A failure here is left for the
+    export that needs the exporter to report."""
+    try:
+        _exporter()
+        _pdf_bytes('<html lang="zh-CN"><p>客户体验 CX 2026</p></html>')
+    except Exception:  # noqa: BLE001, S110 - the real export raises it again, with context
+        pass
 
 
 def _umask() -> int:

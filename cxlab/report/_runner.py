@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import sys
+import threading
 import time
 import traceback
 from collections.abc import Iterable, Sequence
@@ -284,6 +285,7 @@ def render(template: str | Path, *, parameters: dict, output_dir: str | Path,
 
     written = []
     html = None
+    _exporters_loaded()
     if "html" in formats or "pdf" in formats:
         html = notebook_to_html(nb, title=title or name, version=__version__)
     if "ipynb" in formats:
@@ -316,12 +318,14 @@ def _lean_worker() -> None:
 
 #: the warm kernel of this pool worker process (see _run_job_warm)
 _WORKER_KERNEL: WarmKernel | None = None
+#: the thread that loads the HTML and PDF exporters while this worker's first kernel starts
+_EXPORTERS: threading.Thread | None = None
 
 
 def _run_job_warm(job: ReportJob, cwd: str) -> tuple[str, str | None, float]:
     """Pool worker entry point: like :func:`_run_job`, in this process's warm kernel (shut
     down when the worker exits)."""
-    global _WORKER_KERNEL
+    global _WORKER_KERNEL, _EXPORTERS
     if _WORKER_KERNEL is None or _WORKER_KERNEL.cwd != cwd:
         from multiprocessing.util import Finalize
 
@@ -330,7 +334,25 @@ def _run_job_warm(job: ReportJob, cwd: str) -> tuple[str, str | None, float]:
         _WORKER_KERNEL = WarmKernel(KERNEL_NAME, cwd=cwd, extra_arguments=_KERNEL_ARGS)
         # pool workers leave through os._exit (no atexit): multiprocessing's finalizers run
         Finalize(_WORKER_KERNEL, _WORKER_KERNEL.discard, exitpriority=10)
+    if _EXPORTERS is None:
+        # A worker's first report waits for its kernel to start and import the analysis stack,
+        # with the worker idle; nbconvert's and WeasyPrint's first use (imports, templates,
+        # fonts, ≈ 1.5 s of CPU) is then done in that wait instead of after the report's cells.
+        # papermill and jupyter_client are imported first, here: the thread only imports
+        # modules nobody else in this process is importing at the same time.
+        import papermill.engines  # noqa: F401
+
+        from cxlab.report._export import load_exporters
+
+        _EXPORTERS = threading.Thread(target=load_exporters, name="cxlab-exporters", daemon=True)
+        _EXPORTERS.start()
     return _run_job(job, cwd, kernel=_WORKER_KERNEL)
+
+
+def _exporters_loaded() -> None:
+    """Wait until the exporters this worker started loading are loaded (no-op otherwise)."""
+    if _EXPORTERS is not None:
+        _EXPORTERS.join()
 
 
 def _run_job(job: ReportJob, cwd: str, kernel: WarmKernel | None = None
