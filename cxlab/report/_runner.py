@@ -338,8 +338,8 @@ def _run_job_warm(job: ReportJob, cwd: str) -> tuple[str, str | None, float]:
         # A worker's first report waits for its kernel to start and import the analysis stack,
         # with the worker idle; nbconvert's and WeasyPrint's first use (imports, templates,
         # fonts, ≈ 1.5 s of CPU) is then done in that wait instead of after the report's cells.
-        # papermill and jupyter_client are imported first, here: the thread only imports
-        # modules nobody else in this process is importing at the same time.
+        # papermill and jupyter_client are imported first, here, so that the two threads do
+        # not import the same packages at once.
         import papermill.engines  # noqa: F401
 
         from cxlab.report._export import load_exporters
