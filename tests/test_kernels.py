@@ -163,6 +163,50 @@ def test_kernel_dying_mid_report_is_reported_not_waited_for(tmp_path, kernel):
     assert time.perf_counter() - start < 60 and kernel._km is None
 
 
+def test_reports_in_warm_kernels_skip_jupyter_clients_readiness_wait(tmp_path, kernel,
+                                                                      monkeypatch):
+    """jupyter_client's ``wait_for_ready`` waits 0.2 s for IOPub on each round: the kernel's
+    start (its snapshot) needs no IOPub, and each report's client uses cxlab's 10 ms check.
+    (nbclient's synchronous ``start_new_kernel_client`` is bound to nbclient's own coroutine:
+    an override of the coroutine alone was never called.)"""
+    from jupyter_client.asynchronous.client import AsyncKernelClient
+    from jupyter_client.blocking.client import BlockingKernelClient
+
+    import cxlab.report._kernels as kernels
+
+    waits, readies = [], []
+
+    def no_wait(self, *args, **kwargs):
+        waits.append(type(self).__name__)
+        raise AssertionError("jupyter_client's wait_for_ready was used")
+
+    real_ready = kernels._ready
+
+    async def ready(kc, km, timeout):
+        readies.append(timeout)
+        return await real_ready(kc, km, timeout)
+
+    monkeypatch.setattr(AsyncKernelClient, "wait_for_ready", no_wait)
+    monkeypatch.setattr(BlockingKernelClient, "wait_for_ready", no_wait)
+    monkeypatch.setattr(kernels, "_ready", ready)
+    probe = _notebook(tmp_path / "probe.ipynb", "print(6 * 7)")
+    outputs = [_outputs(_execute(probe, {}, cwd=tmp_path, warm=kernel)) for _ in range(2)]
+    assert outputs == [["42"], ["42"]]
+    assert waits == [] and len(readies) == 2
+
+
+def test_kernel_that_dies_before_answering_gives_a_retryable_error(tmp_path, kernel):
+    """A kernel lost before it answers (port race at start, papermill issue #511) is reported
+    in words the runner retries on."""
+    from cxlab.report._runner import _retryable
+
+    kernel.manager()
+    kernel._km.provisioner.process.kill()
+    with pytest.raises(RuntimeError, match="Kernel died") as err:
+        kernel._reply(kernel._send("1"), what="kernel start")
+    assert _retryable(err.value)
+
+
 def test_warm_kernels_can_be_turned_off(monkeypatch):
     monkeypatch.setenv("CXLAB_WARM_KERNELS", "0")
     assert not warm_kernels_enabled()

@@ -103,7 +103,7 @@ class WarmKernel:
         self.extra_arguments = list(extra_arguments or [])
         self.timeout = timeout
         self._km = None
-        self._kc = None  # shell-only client that sends the resets
+        self._kc = None  # shell-only client that sends the snapshot and the resets
         self._used = False
         self._pending: str | None = None  # msg_id of a reset sent by release()
 
@@ -162,19 +162,13 @@ class WarmKernel:
         return run_sync(method)(*args, **kwargs)
 
     def _snapshot(self) -> None:
-        """Wait until the new kernel answers, then record its fresh state."""
-        from jupyter_client.blocking import BlockingKernelClient
+        """Record the new kernel's fresh state, on the shell channel as soon as it answers.
 
-        kc = BlockingKernelClient()
-        kc.load_connection_info(self._km.get_connection_info())
-        kc.start_channels()
-        try:
-            kc.wait_for_ready(timeout=self.timeout)
-            reply = kc.execute_interactive(_SNAPSHOT, silent=True, store_history=False,
-                                           timeout=self.timeout, output_hook=lambda msg: None)
-        finally:
-            kc.stop_channels()
-        self._check(reply)
+        No readiness handshake first (jupyter_client's ``wait_for_ready`` also waits for IOPub,
+        0.2 s a round): the request is queued by ZMQ until the kernel has bound its socket,
+        and only the reply is needed.
+        """
+        self._reply(self._send(_SNAPSHOT), what="kernel start")
 
     def _send(self, code: str) -> str:
         """Send ``code`` for silent execution on the shell channel; return the request id.
@@ -191,8 +185,9 @@ class WarmKernel:
             self._kc = kc
         return self._kc.execute(code, silent=True, store_history=False)
 
-    def _reply(self, msg_id: str) -> None:
-        """Wait for the reply to ``msg_id``, giving up if the kernel dies or times out."""
+    def _reply(self, msg_id: str, what: str = "kernel reset") -> None:
+        """Wait for the reply to ``msg_id``, giving up if the kernel dies or times out (the
+        messages are those of jupyter_client's readiness check, which the runner retries)."""
         import time
         from queue import Empty
 
@@ -201,24 +196,27 @@ class WarmKernel:
             try:
                 msg = self._kc.get_shell_msg(timeout=1)
             except Empty:
-                if time.monotonic() > deadline or not self._call(self._km.is_alive):
-                    raise RuntimeError("kernel reset: no reply") from None
+                if not self._call(self._km.is_alive):
+                    raise RuntimeError(f"{what}: Kernel died before replying") from None
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"{what}: Kernel didn't respond in "
+                                       f"{self.timeout:.0f} seconds") from None
                 continue
             if msg.get("parent_header", {}).get("msg_id") == msg_id:
-                return self._check(msg)
+                return self._check(msg, what)
 
     @staticmethod
-    def _check(reply: dict) -> None:
+    def _check(reply: dict, what: str) -> None:
         content = reply.get("content", {})
         if content.get("status") != "ok":
-            raise RuntimeError(f"kernel reset failed: {content.get('ename')}: {content.get('evalue')}")
+            raise RuntimeError(f"{what} failed: {content.get('ename')}: {content.get('evalue')}")
 
 
 def register_engine() -> None:
     """Register the :data:`ENGINE` papermill engine: papermill's nbclient engine, except that
     the kernel client it opens on a kernel it does not own is closed after the run (nbclient
     leaves it open, and it would leak its sockets and warn when collected)."""
-    from jupyter_core.utils import ensure_async
+    from jupyter_core.utils import ensure_async, run_sync
     from papermill.clientwrap import PapermillNotebookClient
     from papermill.engines import NBClientEngine, papermill_engines
 
@@ -235,6 +233,11 @@ def register_engine() -> None:
             self.kc.allow_stdin = False
             await run_hook(self.on_notebook_start, notebook=self.nb)
             return self.kc
+
+        # nbclient binds its synchronous twin to *its own* coroutine when the class is made
+        # (``start_new_kernel_client = run_sync(async_start_new_kernel_client)``), and papermill
+        # calls the twin: without rebinding it here the override above never runs.
+        start_new_kernel_client = run_sync(async_start_new_kernel_client)
 
         def execute(self, **kwargs):
             try:
