@@ -26,9 +26,23 @@ def _notebook(path: Path, *cells: str) -> Path:
     return path
 
 
-@pytest.fixture
-def kernel(tmp_path):
-    k = WarmKernel(KERNEL_NAME, cwd=str(tmp_path))
+@pytest.fixture(scope="module")
+def zygote():
+    from cxlab.report._zygote import KernelZygote, usable
+
+    if not usable():
+        pytest.skip("kernel zygote needs Linux (fork, pidfd)")
+    z = KernelZygote(cwd=str(ROOT)).start()
+    yield z
+    z.stop()
+
+
+@pytest.fixture(params=["ordinary", "zygote"])
+def kernel(request, tmp_path):
+    """A warm kernel started by jupyter_client, or forked from a kernel zygote (what the
+    report pool uses): both must behave alike."""
+    address = request.getfixturevalue("zygote").address if request.param == "zygote" else None
+    k = WarmKernel(KERNEL_NAME, cwd=str(tmp_path), zygote=address)
     yield k
     k.discard()
 

@@ -97,9 +97,10 @@ class WarmKernel:
     """
 
     def __init__(self, kernel_name: str, *, cwd: str, extra_arguments: list[str] | None = None,
-                 timeout: float = 120) -> None:
+                 timeout: float = 120, zygote: str | None = None) -> None:
         self.kernel_name = kernel_name
         self.cwd = cwd
+        self.zygote = zygote  # address of a kernel zygote to fork kernels from (_zygote.py)
         self.extra_arguments = list(extra_arguments or [])
         self.timeout = timeout
         self._km = None
@@ -114,9 +115,14 @@ class WarmKernel:
         if self._km is not None and not self._call(self._km.is_alive):
             self.discard()
         if self._km is None:
-            from jupyter_client.manager import AsyncKernelManager
+            if self.zygote:
+                from cxlab.report._zygote import kernel_manager
 
-            km = AsyncKernelManager(kernel_name=self.kernel_name)
+                km = kernel_manager(self.kernel_name, self.zygote)
+            else:
+                from jupyter_client.manager import AsyncKernelManager
+
+                km = AsyncKernelManager(kernel_name=self.kernel_name)
             self._call(km.start_kernel, cwd=self.cwd, extra_arguments=self.extra_arguments)
             self._km, self._used = km, False
             try:

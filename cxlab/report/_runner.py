@@ -309,11 +309,18 @@ def _title(job: ReportJob) -> str:
     return f"{who} {job.period} {kind}"
 
 
-def _lean_worker() -> None:
+def _lean_worker(zygote: str | None = None) -> None:
     """Pool worker start-up: keep jsonschema from importing ``rfc3987_syntax``, which compiles
     a Lark grammar at import (≈ 2 s of CPU per process) for the ``iri`` string formats — no
-    notebook schema uses them; papermill/nbformat import jsonschema in every worker."""
+    notebook schema uses them; papermill/nbformat import jsonschema in every worker. Note the
+    run's kernel zygote, if any."""
+    global _ZYGOTE
     sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
+    _ZYGOTE = zygote
+
+
+#: address of the kernel zygote this pool worker forks its kernels from (None: none)
+_ZYGOTE: str | None = None
 
 
 #: the warm kernel of this pool worker process (see _run_job_warm)
@@ -331,7 +338,8 @@ def _run_job_warm(job: ReportJob, cwd: str) -> tuple[str, str | None, float]:
 
         if _WORKER_KERNEL is not None:
             _WORKER_KERNEL.discard()
-        _WORKER_KERNEL = WarmKernel(KERNEL_NAME, cwd=cwd, extra_arguments=_KERNEL_ARGS)
+        _WORKER_KERNEL = WarmKernel(KERNEL_NAME, cwd=cwd, extra_arguments=_KERNEL_ARGS,
+                                    zygote=_ZYGOTE)
         # pool workers leave through os._exit (no atexit): multiprocessing's finalizers run
         Finalize(_WORKER_KERNEL, _WORKER_KERNEL.discard, exitpriority=10)
     if _EXPORTERS is None:
@@ -550,14 +558,24 @@ def _dispatch(todo: list[ReportJob], *, jobs: int | None, executor: str,
             return
         import multiprocessing as mp
 
+        from cxlab.report._zygote import KernelZygote, usable
+
         run_job = _run_job_warm if warm else _run_job
-        with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"),
-                                 initializer=_lean_worker) as pool:
-            futures = [pool.submit(run_job, job, cwd) for job in todo]
-            for fut in as_completed(futures):
-                key, err, _ = fut.result()
-                bar.update()
-                yield key, err
+        # the workers' kernels are forked from one process that imports the analysis stack
+        # once, while the workers start (see _zygote.py)
+        zygote = KernelZygote(cwd=cwd).start() if warm and usable() else None
+        try:
+            with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"),
+                                     initializer=_lean_worker,
+                                     initargs=(zygote.address if zygote else None,)) as pool:
+                futures = [pool.submit(run_job, job, cwd) for job in todo]
+                for fut in as_completed(futures):
+                    key, err, _ = fut.result()
+                    bar.update()
+                    yield key, err
+        finally:
+            if zygote is not None:
+                zygote.stop()
     finally:
         bar.close()
 
