@@ -30,7 +30,7 @@ def _notebook(path: Path, *cells: str) -> Path:
 def zygote():
     from cxlab.report._zygote import KernelZygote, usable
 
-    if not usable():
+    if not usable(KERNEL_NAME):
         pytest.skip("kernel zygote needs Linux (fork, pidfd)")
     z = KernelZygote(cwd=str(ROOT)).start()
     yield z

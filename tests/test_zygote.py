@@ -23,7 +23,8 @@ from cxlab.report._zygote import PRELOAD, STUB, KernelZygote, usable, zygote_ker
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATES = ROOT / "notebooks" / "templates"
 
-pytestmark = pytest.mark.skipif(not usable(), reason="kernel zygote needs Linux (fork, pidfd)")
+pytestmark = pytest.mark.skipif(not usable(KERNEL_NAME),
+                                reason="kernel zygote needs Linux (fork, pidfd)")
 
 
 @pytest.fixture(scope="module")
@@ -172,6 +173,13 @@ def test_only_this_interpreters_ipykernel_is_forked():
                   [sys.executable, "-m", "some_other_kernel", "-f", "k.json"],
                   ["R", "--slave", "-e", "IRkernel::main()", "--args", "k.json"]):
         assert zygote_kernel_cmd(other, "/tmp/z.sock") == other
+
+
+def test_zygote_is_used_only_for_this_interpreters_ipykernel_and_can_be_turned_off(monkeypatch):
+    assert usable(KERNEL_NAME)
+    assert not usable("no-such-kernel")
+    monkeypatch.setenv("CXLAB_KERNEL_ZYGOTE", "0")
+    assert not usable(KERNEL_NAME)
 
 
 def test_zygote_exits_with_the_process_that_started_it(tmp_path):

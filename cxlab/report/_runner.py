@@ -563,7 +563,7 @@ def _dispatch(todo: list[ReportJob], *, jobs: int | None, executor: str,
         run_job = _run_job_warm if warm else _run_job
         # the workers' kernels are forked from one process that imports the analysis stack
         # once, while the workers start (see _zygote.py)
-        zygote = KernelZygote(cwd=cwd).start() if warm and usable() else None
+        zygote = KernelZygote(cwd=cwd).start() if warm and usable(KERNEL_NAME) else None
         try:
             with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"),
                                      initializer=_lean_worker,

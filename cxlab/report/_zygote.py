@@ -74,13 +74,26 @@ def kernel_manager(kernel_name: str, address: str):
     return km
 
 
-def usable() -> bool:
-    """Can kernels be forked here (Linux: ``fork``, ``pidfd_open``, file descriptor passing)?"""
+def usable(kernel_name: str) -> bool:
+    """Can the kernels of ``kernel_name`` be forked from a zygote here? On Linux (``fork``,
+    ``pidfd_open``, descriptor passing), for a kernel spec that runs this interpreter's
+    ipykernel, unless ``CXLAB_KERNEL_ZYGOTE=0``."""
     import socket
 
-    return (sys.platform == "linux" and hasattr(os, "pidfd_open")
-            and hasattr(socket, "send_fds") and os.environ.get("CXLAB_KERNEL_ZYGOTE", "1")
-            .strip().lower() not in ("0", "false", "no"))
+    if (sys.platform != "linux" or not hasattr(os, "pidfd_open")
+            or not hasattr(socket, "send_fds")
+            or os.environ.get("CXLAB_KERNEL_ZYGOTE", "1").strip().lower() in ("0", "false", "no")):
+        return False
+    try:
+        from jupyter_client.kernelspec import KernelSpecManager
+
+        argv = list(KernelSpecManager().get_kernel_spec(kernel_name).argv)
+    except Exception:  # noqa: BLE001 - no such kernel: the run reports it, without a zygote
+        return False
+    if argv and argv[0] in ("python", f"python{sys.version_info[0]}",
+                            "python{}.{}".format(*sys.version_info[:2])):
+        argv[0] = sys.executable  # as jupyter_client resolves it
+    return zygote_kernel_cmd(argv, "") != argv
 
 
 class KernelZygote:
@@ -137,10 +150,16 @@ def _preload() -> None:
     if not os.environ.get("MPLBACKEND"):
         os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
     for name in PRELOAD:
-        importlib.import_module(name)
-    from cxlab.text._resources import pos_tokenizer
+        try:
+            importlib.import_module(name)
+        except ImportError:  # a kernel that needs it fails as an ordinary kernel would
+            pass
+    try:
+        from cxlab.text._resources import pos_tokenizer
 
-    pos_tokenizer()  # jieba's dictionary with the CX words, and its tagger (≈ 0.9 s)
+        pos_tokenizer()  # jieba's dictionary with the CX words, and its tagger (≈ 0.9 s)
+    except Exception:  # noqa: BLE001, S110 - left for the first report to fill (or fail)
+        pass
 
 
 def _read_request(conn) -> tuple[dict, list[int]]:
@@ -275,4 +294,9 @@ if __name__ == "__main__":
     # like ipykernel_launcher: the working directory is not on sys.path while modules load
     if sys.path and (sys.path[0] in ("", os.getcwd())):
         del sys.path[0]
-    serve(sys.argv[1], int(sys.argv[2]))
+    try:
+        serve(sys.argv[1], int(sys.argv[2]))
+    except Exception as err:  # noqa: BLE001 - the kernels then start as ordinary kernels
+        print(f"cxlab: kernel zygote stopped ({type(err).__name__}: {err}); report kernels "
+              "start without it", file=sys.stderr)
+        sys.exit(1)
