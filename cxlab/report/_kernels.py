@@ -12,7 +12,9 @@ only. Module-level caches of cxlab are keyed by their inputs, and a pool (with i
 lives for one ``render_all`` run, over unchanging data.
 
 A kernel is discarded (and the next report gets a fresh one) after any failure, so a report
-that breaks the kernel cannot affect the next. ``CXLAB_WARM_KERNELS=0`` turns reuse off.
+that breaks the kernel cannot affect the next. ``CXLAB_WARM_KERNELS=0`` turns reuse off. In the
+local process pool the workers' kernels are forked from a kernel zygote that has imported the
+analysis stack once for the whole run (``_zygote.py``; ``CXLAB_KERNEL_ZYGOTE=0`` turns it off).
 Tests check that a report rendered in a reused kernel is identical to one rendered cold.
 
 The first half of this module runs *inside* the kernel (:func:`snapshot_state`,
