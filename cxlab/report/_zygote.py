@@ -27,7 +27,7 @@ from pathlib import Path
 __all__ = ["KernelZygote", "kernel_manager", "usable", "zygote_kernel_cmd"]
 
 #: What the zygote imports: the modules report kernels import (checked against a company and a
-#: branch report in tests/test_zygote.py). Imports, and the one cache every report fills
+#: branch report in tests/test_kernels.py). Imports, and the one cache every report fills
 #: (the text tokenizers): no call that changes matplotlib's or any other settings.
 PRELOAD = (
     "ipykernel.kernelapp",
