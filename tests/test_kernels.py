@@ -425,11 +425,11 @@ def test_first_report_in_a_zygote_kernel_imports_little(sample_warehouse, tmp_pa
                         cwd=ROOT, warm=kernel)
     finally:
         kernel.discard()
-    new = json.loads(_outputs(done)[-1])
-    heavy = ("cxlab", "pandas", "numpy", "scipy", "statsmodels", "seaborn", "matplotlib",
-             "jieba", "pyarrow", "IPython", "ipykernel")
-    assert [m for m in new if m.split(".")[0] in heavy and "." not in m] == []
-    assert len(new) < 60, new
+    new = json.loads(_outputs(done)[-1])  # a fresh kernel imports ≈ 1,600 modules here
+    stack = ("cxlab", "numpy", "scipy", "statsmodels", "seaborn", "matplotlib", "jieba",
+             "pyarrow", "IPython", "ipykernel")
+    assert [m for m in new if m.split(".")[0] in stack] == []
+    assert len(new) <= 20, new  # e.g. Pillow's image plugins, pandas internals loaded lazily
 
 
 def _zygotes() -> set[int]:

@@ -14,7 +14,7 @@ standard streams of the process jupyter_client launched for it (``_zygote_stub.p
 stands in for it), a new session, default signal handlers and fresh random seeds.
 
 The zygote lives for one ``render_all`` run of the local process pool; it exits when the
-process that started it exits. Where a zygote cannot be used (not Linux, a kernel spec that is
+process that started it exits. ``ps`` shows forked kernels with the zygote's command line. Where a zygote cannot be used (not Linux, a kernel spec that is
 not this interpreter's ipykernel, or the zygote failed), kernels start as they always did.
 """
 
@@ -26,9 +26,9 @@ from pathlib import Path
 
 __all__ = ["KernelZygote", "kernel_manager", "usable", "zygote_kernel_cmd"]
 
-#: What the zygote imports: the modules report kernels import (checked against a company and a
-#: branch report in tests/test_kernels.py). Imports, and the one cache every report fills
-#: (the text tokenizers): no call that changes matplotlib's or any other settings.
+#: What the zygote imports: the modules report kernels import (checked on a branch report in
+#: tests/test_kernels.py). Imports, and the one cache every report fills (the text
+#: tokenizers): no call that changes matplotlib's or any other settings.
 PRELOAD = (
     "ipykernel.kernelapp",
     "cxlab.config", "cxlab.io", "cxlab.metrics", "cxlab.drivers", "cxlab.ipa", "cxlab.kano",
@@ -264,6 +264,7 @@ def serve(address: str, parent: int) -> None:
     import json
     import select
     import socket
+    import warnings
 
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(address)
@@ -289,7 +290,13 @@ def serve(address: str, parent: int) -> None:
         fds: list[int] = []
         try:
             request, fds = _read_request(conn)
-            pid = os.fork()
+            with warnings.catch_warnings():
+                # The preloaded libraries run native threads (OpenBLAS' pools of numpy and
+                # scipy, pyarrow's jemalloc): all register fork handlers, as forking after
+                # importing them is what multiprocessing's "fork" start method always did.
+                # Python >= 3.12 warns about forking with threads in general.
+                warnings.simplefilter("ignore", DeprecationWarning)
+                pid = os.fork()
             if pid == 0:
                 _become_kernel(listener, conn, request, fds, preload_env)
             conn.sendall(json.dumps({"pid": pid}).encode("utf-8"))
