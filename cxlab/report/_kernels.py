@@ -84,9 +84,14 @@ _RESTORE = "import cxlab.report._kernels as _k; _k.restore_state()"
 
 
 # ------------------------------------------------------------------------------ worker side
+def switched_on(variable: str) -> bool:
+    """False when the environment variable is ``0``, ``false`` or ``no`` (default: on)."""
+    return os.environ.get(variable, "1").strip().lower() not in ("0", "false", "no")
+
+
 def warm_kernels_enabled() -> bool:
     """False when ``CXLAB_WARM_KERNELS=0`` (every report then starts its own kernel)."""
-    return os.environ.get("CXLAB_WARM_KERNELS", "1").strip().lower() not in ("0", "false", "no")
+    return switched_on("CXLAB_WARM_KERNELS")
 
 
 class WarmKernel:

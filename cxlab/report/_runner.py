@@ -17,7 +17,7 @@ import time
 import traceback
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -563,19 +563,15 @@ def _dispatch(todo: list[ReportJob], *, jobs: int | None, executor: str,
         run_job = _run_job_warm if warm else _run_job
         # the workers' kernels are forked from one process that imports the analysis stack
         # once, while the workers start (see _zygote.py)
-        zygote = KernelZygote(cwd=cwd).start() if warm and usable(KERNEL_NAME) else None
-        try:
-            with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"),
-                                     initializer=_lean_worker,
-                                     initargs=(zygote.address if zygote else None,)) as pool:
-                futures = [pool.submit(run_job, job, cwd) for job in todo]
-                for fut in as_completed(futures):
-                    key, err, _ = fut.result()
-                    bar.update()
-                    yield key, err
-        finally:
-            if zygote is not None:
-                zygote.stop()
+        forks = KernelZygote(cwd=cwd) if warm and usable(KERNEL_NAME) else nullcontext()
+        with forks as zygote, ProcessPoolExecutor(
+                max_workers=workers, mp_context=mp.get_context("spawn"), initializer=_lean_worker,
+                initargs=(zygote.address if zygote else None,)) as pool:
+            futures = [pool.submit(run_job, job, cwd) for job in todo]
+            for fut in as_completed(futures):
+                key, err, _ = fut.result()
+                bar.update()
+                yield key, err
     finally:
         bar.close()
 

@@ -14,8 +14,9 @@ standard streams of the process jupyter_client launched for it (``_zygote_stub.p
 stands in for it), a new session, default signal handlers and fresh random seeds.
 
 The zygote lives for one ``render_all`` run of the local process pool; it exits when the
-process that started it exits. ``ps`` shows forked kernels with the zygote's command line. Where a zygote cannot be used (not Linux, a kernel spec that is
-not this interpreter's ipykernel, or the zygote failed), kernels start as they always did.
+process that started it exits. ``ps`` shows forked kernels with the zygote's command line.
+Where a zygote cannot be used (not Linux, a kernel spec that is not this interpreter's
+ipykernel, or the zygote failed), kernels start as they always did.
 """
 
 from __future__ import annotations
@@ -80,9 +81,10 @@ def usable(kernel_name: str) -> bool:
     ipykernel, unless ``CXLAB_KERNEL_ZYGOTE=0``."""
     import socket
 
+    from cxlab.report._kernels import switched_on
+
     if (sys.platform != "linux" or not hasattr(os, "pidfd_open")
-            or not hasattr(socket, "send_fds")
-            or os.environ.get("CXLAB_KERNEL_ZYGOTE", "1").strip().lower() in ("0", "false", "no")):
+            or not hasattr(socket, "send_fds") or not switched_on("CXLAB_KERNEL_ZYGOTE")):
         return False
     try:  # Linux >= 5.3, and not refused by a sandbox's system-call filter
         os.close(os.pidfd_open(os.getpid()))
@@ -101,8 +103,8 @@ def usable(kernel_name: str) -> bool:
 
 
 class KernelZygote:
-    """The zygote process of one run: ``start()`` it, hand :attr:`address` to the workers,
-    ``stop()`` it at the end (also a context manager)."""
+    """The zygote process of one run: ``start()`` it (or enter it), hand :attr:`address` to
+    the workers, ``stop()`` it at the end."""
 
     def __init__(self, *, cwd: str) -> None:
         self.cwd = cwd
@@ -231,8 +233,8 @@ def _become_kernel(listener, conn, request: dict, fds: list[int], preload_env: d
         os.environ.update(request["env"])
         for name, value in preload_env.items():
             os.environ.setdefault(name, value)
-        sys.argv = [str(Path(sys.modules["ipykernel"].__file__).parents[1] / "ipykernel_launcher.py"),
-                    *request["args"]]
+        launcher = Path(sys.modules["ipykernel"].__file__).parents[1] / "ipykernel_launcher.py"
+        sys.argv = [str(launcher), *request["args"]]
         random.seed()
         if "numpy" in sys.modules:
             sys.modules["numpy"].random.seed()
@@ -248,7 +250,7 @@ def _become_kernel(listener, conn, request: dict, fds: list[int], preload_env: d
             code = 0
         except SystemExit as stop:
             code = stop.code if isinstance(stop.code, int) else (0 if stop.code is None else 1)
-        atexit._run_exitfuncs()
+        atexit._run_exitfuncs()  # as the interpreter would at the end of ipykernel_launcher
         for stream in (sys.stdout, sys.stderr):
             try:
                 stream.flush()
