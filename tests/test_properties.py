@@ -325,11 +325,14 @@ def test_cxlab_error_is_the_only_user_error_type():
 @SETTINGS
 @given(text=st.binary(max_size=60).map(
            lambda b: bytes(b'"a,;\r\n\t x'[c % 9] for c in b)),
-       delim=st.sampled_from([",", ";", "\t"]), start=st.integers(0, 3))
-def test_stray_quote_scan_agrees_with_the_lookbehind_regex(text, delim, start):
+       delim=st.sampled_from([",", ";", "\t"]), start=st.integers(0, 3),
+       cut=st.integers(0, 60))
+def test_stray_quote_scan_agrees_with_the_lookbehind_regex(text, delim, start, cut):
     """The vectorised stray-quote scan of the CSV fast path decides exactly as the regular
     expression it replaced (``(?<![delim\\r\\n])"[^"delim\\r\\n]`` searched from ``start``),
-    including quotes at the first and last byte and context before ``start``."""
+    including quotes at the first and last byte and context before ``start``; a scan split
+    at any byte into ``[start, cut)`` and ``[cut, end)`` (as the fast path does, in threads)
+    decides the same, quotes at the cut included."""
     import re
 
     from cxlab.io._text import has_stray_quote
@@ -337,7 +340,13 @@ def test_stray_quote_scan_agrees_with_the_lookbehind_regex(text, delim, start):
     d = re.escape(delim.encode())
     pattern = re.compile(rb'(?<![' + d + rb'\r\n])"[^"' + d + rb'\r\n]')
     start = min(start, len(text))
-    assert has_stray_quote(text, delim, start) == bool(pattern.search(text, start))
+    expected = bool(pattern.search(text, start))
+    assert has_stray_quote(text, delim, start) == expected
+    cut = max(start, min(cut, len(text)))
+    first = [m.start() for m in pattern.finditer(text, start) if m.start() < cut]
+    assert has_stray_quote(text, delim, start, cut) == bool(first)
+    assert (has_stray_quote(text, delim, start, cut)
+            or has_stray_quote(text, delim, cut)) == expected
 
 
 _TIMES = ["2026-07-03 14:05:09", "2026-02-30 10:00:00", "2026-13-01 00:00:00", "1985-05-05 05:05:05",

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from cxlab.config import Codebook, Org, load_codebook, load_org
@@ -254,6 +255,9 @@ def ingest(paths: str | Path | Sequence[str | Path], *, warehouse: str | Path = 
     existing = existing_response_ids(wh)
     taken: dict[str, str] = dict(zip(existing["response_id"].astype(str),
                                      existing["source_file"].astype(str), strict=True))
+    # ids accepted from this run's files, added to `taken` only when a later file is checked
+    # (a million-row file's ids cost ~0.5 s to hash, wasted when it is the last survey file)
+    pending: list[tuple[pd.Series, str]] = []
     used_names: dict[str, Path] = {}
 
     for path, disp in files:
@@ -312,6 +316,9 @@ def ingest(paths: str | Path | Sequence[str | Path], *, warehouse: str | Path = 
                 fmt_label = fmt
                 # duplicates of responses loaded from other files (earlier runs or this run)
                 rid_col = cm.meta["response_id"]
+                for ids, name in pending:
+                    taken.update(dict.fromkeys(ids.tolist(), name))
+                pending.clear()
                 if taken:  # only the rows whose id is already taken, in row order
                     rids = frame["response_id"]
                     hit = (rids.isin(list(taken)) & rids.notna()).to_numpy()
@@ -341,22 +348,24 @@ def ingest(paths: str | Path | Sequence[str | Path], *, warehouse: str | Path = 
         bad = issues.bad_index()
         rows = _rows_of(df.index, lines, bad)
         rows.update(extra_rows)
-        good = frame.loc[~frame.index.isin(list(bad))]
+        # the accepted rows by position: the warehouse leaves the others out as it partitions
+        # (one reorder of the columns instead of a filter and then a reorder)
+        keep = np.flatnonzero(~frame.index.isin(list(bad)))
         q = quarantine_records(_merge(issues, extra), file=source_file, rows=rows)
         rows_read = len(df) + len({r[0] for r in extra.rows})
-        if rows_read != len(good) + len(q):  # invariant: nothing is lost silently
-            raise RuntimeError(f"{disp}: rows read {rows_read} != accepted {len(good)} + "
+        if rows_read != len(keep) + len(q):  # invariant: nothing is lost silently
+            raise RuntimeError(f"{disp}: rows read {rows_read} != accepted {len(keep)} + "
                                f"quarantined {len(q)}")
         if not table:
-            taken.update(dict.fromkeys(good["response_id"].tolist(), source_file))
+            pending.append((frame["response_id"].iloc[keep], source_file))
         writes.append(TableWrite(table=table or "responses", source_file=source_file, sha256=sha,
-                                 frame=good.reset_index(drop=True),
+                                 frame=frame.reset_index(drop=True), rows=keep,
                                  partition_by=tuple(src.tables[table].partition_by) if table
                                  else ("period", "branch")))
         qframes.append(q)
         results.append(FileResult(file=disp, sha256=sha, source=fmt_label,
                                   table=table or "responses", rows_read=rows_read,
-                                  accepted=len(good), quarantined=len(q), notes=notes))
+                                  accepted=len(keep), quarantined=len(q), notes=notes))
 
     metadata = {"responses": _responses_metadata(cb)}
     metadata.update({name: _table_metadata(spec) for name, spec in src.tables.items()})

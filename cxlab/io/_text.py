@@ -12,6 +12,7 @@ import csv
 import io
 import re
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 __all__ = ["ArrowRows", "Grid", "decode_bytes", "fast_delimited", "parse_delimited"]
@@ -230,11 +231,12 @@ class ArrowRows(Sequence):
             yield from (list(r) for r in zip(*cols, strict=True))
 
 
-def has_stray_quote(data: bytes, delim: str, start: int = 0) -> bool:
-    """Whether ``data[start:]`` holds a ``"`` that neither opens a field (it follows something
-    other than the delimiter or a line end) nor ends one (it is followed by something other than
-    a quote, the delimiter or a line end) — text the strict careful path rejects and pyarrow
-    would accept. The byte before ``start`` counts as context, as in a regex lookbehind.
+def has_stray_quote(data: bytes, delim: str, start: int = 0, stop: int | None = None) -> bool:
+    """Whether ``data`` holds, at a position in ``[start, stop)``, a ``"`` that neither opens a
+    field (it follows something other than the delimiter or a line end) nor ends one (it is
+    followed by something other than a quote, the delimiter or a line end) — text the strict
+    careful path rejects and pyarrow would accept. The bytes around ``[start, stop)`` count as
+    context, as in a regex lookbehind (so adjoining ranges can be scanned separately).
 
     One RE2 search over the bytes (pyarrow, no copy; binary data is matched byte-wise): Python's
     ``re`` with a lookbehind needs ~20 ns a byte, ~7 s on a 350 MiB file.
@@ -242,14 +244,17 @@ def has_stray_quote(data: bytes, delim: str, start: int = 0) -> bool:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    if start >= len(data):
+    stop = len(data) if stop is None else min(stop, len(data))
+    if start >= stop:
         return False
     d = re.escape(delim)
     quote = f'"[^"{d}\\r\\n]'  # a quote followed by text
+    buf = pa.py_buffer(data)
+    end = min(stop + 1, len(data))  # the byte after the last quote position is its context
     if start == 0:  # the quote may be the very first byte, with nothing before it
-        pattern, region = f"(?:^|[^{d}\\r\\n]){quote}", pa.py_buffer(data)
+        pattern, region = f"(?:^|[^{d}\\r\\n]){quote}", buf[:end]
     else:           # the byte before `start` is the first possible context byte
-        pattern, region = f"[^{d}\\r\\n]{quote}", pa.py_buffer(data)[start - 1:]
+        pattern, region = f"[^{d}\\r\\n]{quote}", buf[start - 1:end]
     offsets = pa.array([0, region.size], type=pa.int64()).buffers()[1]
     cells = pa.Array.from_buffers(pa.large_binary(), 1, [None, offsets, region])
     return bool(pc.match_substring_regex(cells, pattern)[0].as_py())
@@ -299,26 +304,35 @@ def fast_delimited(data: bytes) -> tuple[Grid, str] | None:
     # end (also escaped "" inside a field, harmless) leaves the decision to the careful path
     # a quote at the very start opens the first header cell (pyarrow and Excel quote headers)
     start = offset + 1 if data[offset:offset + 1] == b'"' else offset
-    if b'"' in data and has_stray_quote(data, delim, start):
-        return None
     body = pa.py_buffer(data)[offset:]
-    try:
-        table = pcsv.read_csv(
-            pa.BufferReader(body),
-            read_options=pcsv.ReadOptions(autogenerate_column_names=True,
-                                          block_size=1 << 24),
-            parse_options=pcsv.ParseOptions(delimiter=delim, quote_char='"', double_quote=True,
-                                            escape_char=False, newlines_in_values=True,
-                                            ignore_empty_lines=True),
-            convert_options=pcsv.ConvertOptions(
-                column_types={f"f{j}": pa.string() for j in range(width)},
-                strings_can_be_null=False, quoted_strings_can_be_null=False, null_values=[]),
-        )
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError, ValueError):
-        return None  # ragged rows, invalid UTF-8, …: the careful path reports them
+    # the whole-file checks (the stray-quote scan in two halves, the line count) run in threads
+    # beside the parse, whose own threads leave a core idle part of the time
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        middle = start + (len(data) - start) // 2
+        stray = ([pool.submit(has_stray_quote, data, delim, a, b)
+                  for a, b in ((start, middle), (middle, len(data)))] if b'"' in data else [])
+        newlines = pool.submit(data.count, b"\n", offset)
+        try:
+            table = pcsv.read_csv(
+                pa.BufferReader(body),
+                read_options=pcsv.ReadOptions(autogenerate_column_names=True,
+                                              block_size=1 << 24),
+                parse_options=pcsv.ParseOptions(delimiter=delim, quote_char='"',
+                                                double_quote=True, escape_char=False,
+                                                newlines_in_values=True,
+                                                ignore_empty_lines=True),
+                convert_options=pcsv.ConvertOptions(
+                    column_types={f"f{j}": pa.string() for j in range(width)},
+                    strings_can_be_null=False, quoted_strings_can_be_null=False,
+                    null_values=[]),
+            )
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError, ValueError):
+            table = None  # ragged rows, invalid UTF-8, …: the careful path reports them
+        if any([f.result() for f in stray]) or table is None:
+            return None
+        n_lines = newlines.result() + (0 if data.endswith(b"\n") else 1)
     if table.num_columns != width or table.num_rows == 0:
         return None
-    n_lines = data.count(b"\n", offset) + (0 if data.endswith(b"\n") else 1)
     if table.num_rows != n_lines:  # blank lines or quoted line breaks: lines need the careful path
         return None
     cols = [c.chunk(0) if c.num_chunks == 1 else c for c in table.columns]  # no copy

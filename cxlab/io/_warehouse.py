@@ -66,6 +66,13 @@ class TableWrite:
     sha256: str
     frame: pd.DataFrame
     partition_by: tuple[str, ...] = ()
+    # positions (ascending) of the frame's rows to write; None writes every row. Lets ingest
+    # leave its quarantined rows out in the one reorder the partitioning does anyway.
+    rows: np.ndarray | None = None
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.frame) if self.rows is None else len(self.rows)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -226,16 +233,22 @@ def _write_parquet(table: pa.Table, path: Path) -> None:
         os.fsync(fh.fileno())
 
 
-def _partitions(frame: pd.DataFrame, by: list[str], field_meta: dict | None
-                ) -> list[tuple[dict[str, object], pa.Table]]:
+def _partitions(frame: pd.DataFrame, by: list[str], field_meta: dict | None,
+                rows: np.ndarray | None = None) -> list[tuple[dict[str, object], pa.Table]]:
     """``[(keys, table), …]``: the rows of each ``by`` group (sorted by key, rows in their
-    original order) as Arrow tables without the ``by`` columns. The frame is converted to Arrow
-    once and reordered once; each group is then a zero-copy slice."""
+    original order) as Arrow tables without the ``by`` columns; only the rows at positions
+    ``rows`` when given. The frame is converted to Arrow once and reordered (and filtered)
+    with one take per column; each group is then a zero-copy slice."""
+    keep = None if rows is None else np.asarray(rows, dtype=np.int64)
     if not by:
-        return [({}, _to_arrow(frame, field_meta))]
-    groups = frame.groupby(by, sort=True, dropna=False)
+        table = _to_arrow(frame, field_meta)
+        return [({}, table if keep is None else table.take(pa.array(keep)))]
+    keys = frame[by] if keep is None else frame[by].iloc[keep]
+    groups = keys.groupby(by, sort=True, dropna=False)
     codes = groups.ngroup().to_numpy()
     order = np.argsort(codes, kind="stable")
+    if keep is not None:
+        order = keep[order]
     ends = np.cumsum(np.bincount(codes, minlength=groups.ngroups))
     table = _to_arrow(frame.drop(columns=by), field_meta)
     order = pa.array(order)
@@ -282,9 +295,8 @@ def _commit(root: Path, writes: Sequence[TableWrite], metadata: dict[str, dict] 
             field_meta = (new_meta.get(w.table) or {}).get("columns", {})
             part = _part_name(w.source_file, w.sha256)
             parts: list[str] = []
-            frame = w.frame
-            if len(frame):
-                for keys, data in _partitions(frame, list(w.partition_by), field_meta):
+            if w.n_rows:
+                for keys, data in _partitions(w.frame, list(w.partition_by), field_meta, w.rows):
                     if any(pd.isna(v) for v in keys.values()):
                         raise CxlabError(f"{w.source_file}: rows without {list(keys)} cannot be "
                                          "partitioned")
@@ -295,7 +307,7 @@ def _commit(root: Path, writes: Sequence[TableWrite], metadata: dict[str, dict] 
             previous = (tables.get(w.table) or {}).get(w.source_file, {}).get("parts", [])
             deletes.extend(p for p in previous if p not in parts)
             tables.setdefault(w.table, {})[w.source_file] = {"sha256": w.sha256, "parts": parts,
-                                                              "rows": int(len(frame))}
+                                                              "rows": w.n_rows}
             written.extend(parts)
         # write + fsync in a few threads (both release the GIL): fsync latency overlaps
         with ThreadPoolExecutor(max_workers=4) as pool:
