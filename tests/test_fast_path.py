@@ -42,12 +42,48 @@ def test_fast_path_equals_careful_path_on_many_row_columns(tmp_path, monkeypatch
         "blank": [""] * n,
         "wide": [f"r{i}" for i in range(n)],                     # many distinct values
         "spaces": pick(["\u30001\u3000", "2", "\u00a0"]),      # ideographic / no-break spaces
+        "serial": [str(i) for i in range(n)],                   # many distinct plain digits
+        "serial_gaps": [str(i) if i % 7 else "" for i in range(n)],
+        "serial_zero": [f"{i:04d}" for i in range(n)],          # leading zeros: text
+        "serial_big": [str(2**53 + i) for i in range(n)],       # beyond 2**53: float64
+        "serial_sign": [str(i) if i != 5 else "+5" for i in range(n)],
     }
     path = tmp_path / "many.csv"
     pd.DataFrame(columns).to_csv(path, index=False)
     fast = _fast_and_careful(path, monkeypatch)
     assert str(fast["ints"].dtype) == "Int64" and str(fast["ids"].dtype) == "str"
     assert fast["floats"].dtype == "float64" and np.isinf(fast["huge"]).any()
+    assert str(fast["serial"].dtype) == str(fast["serial_gaps"].dtype) == "Int64"
+    assert str(fast["serial_zero"].dtype) == "str" and fast["serial_big"].dtype == "float64"
+
+
+def test_fast_columns_read_in_chunks_equal_one_chunk():
+    """pyarrow hands big files over in chunks (blocks of 16 MiB); a column's distinct values
+    and positions are then found across the chunks in one pass, which must give exactly what
+    the same column in one piece gives."""
+    import pyarrow as pa
+
+    from cxlab.io._frame import _fast_column
+
+    rng = np.random.default_rng(3)
+    n = 1_000
+    columns = {
+        "labels": [["好", "较好", "一般", "", "差"][k] for k in rng.integers(0, 5, n)],
+        "codes": [["1", "2", "3", " ", "(跳过)"][k] for k in rng.integers(0, 5, n)],
+        "late": ["1"] * (n - 3) + ["很好", "9", "10"],     # values first seen in the last chunk
+        "wide": [f"r{i}" for i in range(n)],
+        "serial": [str(i) for i in range(n)],
+    }
+    tokens = pa.array(["(跳过)"])
+    for name, values in columns.items():
+        whole = pa.array(values, type=pa.string())
+        cuts = [0, 1, 250, 251, 700, n]
+        chunked = pa.chunked_array([whole.slice(a, b - a) for a, b in zip(cuts, cuts[1:])])
+        got, got_counts = _fast_column(chunked, n, tokens, True)
+        want, want_counts = _fast_column(whole, n, tokens, True)
+        pd.testing.assert_series_equal(pd.Series(got), pd.Series(want), check_exact=True,
+                                       obj=name)
+        assert got_counts == want_counts, name
 
 
 def test_fast_path_equals_careful_path_on_the_sample_data(sample_raw, monkeypatch):

@@ -12,6 +12,7 @@ invariants (the module owners keep the deeper ones).
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import shutil
 import tempfile
@@ -352,7 +353,8 @@ def test_stray_quote_scan_agrees_with_the_lookbehind_regex(text, delim, start, c
 _TIMES = ["2026-07-03 14:05:09", "2026-02-30 10:00:00", "2026-13-01 00:00:00", "1985-05-05 05:05:05",
           "2099-01-01 00:00:00", " 2026-07-03 14:05:09", "2026-7-3 14:05:09", "2026/07/03 14:05:09",
           "2026-07-03T14:05:09", "２０２６-07-03 14:05:09", "2026-07-03 24:00:00", "(跳过)", "",
-          "not a date", "2026-07-03", "2024-02-29 23:59:59", "2026-11-23 23:59:59"]
+          "not a date", "2026-07-03", "2024-02-29 23:59:59", "2026-11-23 23:59:59",
+          "2026-07-03 23:59:60", "0999-01-01 00:00:00"]
 
 
 @SETTINGS
@@ -383,7 +385,35 @@ def test_datetime_fast_path_takes_only_exact_iso_cells():
                      strict=True))
     assert {t for t, ok in taken.items() if ok} == {
         "2026-07-03 14:05:09", "1985-05-05 05:05:05", "2099-01-01 00:00:00",
-        "2024-02-29 23:59:59", "2026-11-23 23:59:59"}
+        "2024-02-29 23:59:59", "2026-11-23 23:59:59", "0999-01-01 00:00:00"}
+
+
+@SETTINGS
+@given(cells=st.lists(st.one_of(st.sampled_from(["R1", "R2", "r1", "", " R1", "中文"]),
+                                st.none()), max_size=40))
+def test_repeated_ids_agree_with_pandas_duplicated(cells):
+    """The one-pass repeat mask used for response ids is pandas' ``duplicated(keep="first")``
+    of the present values (missing ids are never repeats; the first of each value is not)."""
+    from cxlab.io._validate import repeated
+
+    values = pd.Series(cells, dtype="string")
+    expected = (values.duplicated(keep="first") & values.notna()).to_numpy()
+    assert repeated(values).tolist() == expected.tolist()
+
+
+@SETTINGS
+@given(stamps=st.lists(st.one_of(st.datetimes(min_value=dt.datetime(1, 1, 1)),
+                                 st.none()), max_size=30))
+def test_period_of_is_year_and_quarter(stamps):
+    """``period_of`` (labels made once per distinct quarter) is ``{year}Q{quarter}`` of each
+    timestamp, ``<NA>`` where missing."""
+    from cxlab.io._validate import period_of
+
+    ts = pd.Series(pd.array(stamps, dtype="datetime64[us]"))
+    expected = [None if t is None else f"{t.year}Q{(t.month - 1) // 3 + 1}" for t in stamps]
+    got = period_of(ts)
+    assert str(got.dtype) == "string"
+    assert [None if v is pd.NA else v for v in got.tolist()] == expected
 
 
 _IDS = ["R001", " R002", "R002", "Ｒ003", "007", "", "  ", "(跳过)", "a  b", "a b", "中文", "x\ty",

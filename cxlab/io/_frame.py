@@ -323,14 +323,21 @@ def in_threads(fn, items: Sequence, *, threads: bool = True) -> list:
 
 def _fast_column(col, n: int, token_set, convert: bool) -> tuple[object, dict | None]:
     """One column of the fast path: ``(values, {token: count} or None)``."""
+    import pyarrow as pa
     import pyarrow.compute as pc
 
     counts = None
-    uniq = pc.unique(col) if n > 64 else None
+    uniq = pos = None
+    if n > 64:  # distinct values and each cell's position among them, in one hashing pass
+        enc = pc.dictionary_encode(col)
+        if isinstance(enc, pa.ChunkedArray):  # the chunks share the final dictionary
+            uniq = enc.chunk(enc.num_chunks - 1).dictionary if enc.num_chunks else None
+            pos = pa.chunked_array([c.indices for c in enc.chunks], type=pa.int32())
+        else:
+            uniq, pos = enc.dictionary, enc.indices
     if uniq is not None and len(uniq) <= max(256, n // 8):
         # few distinct answers (survey items): the rules run on the distinct values only,
         # then are spread back to the cells through their positions
-        pos = pc.index_in(col, value_set=uniq)
         u_missing = pc.match_substring_regex(uniq, BLANK_RE)
         u_trim = pc.utf8_trim(uniq, characters=WHITESPACE)
         if token_set is not None:

@@ -31,6 +31,7 @@ from cxlab.io._validate import (
     norm_text_many,
     parse_datetime,
     period_of,
+    repeated,
 )
 
 __all__ = ["META_COLUMNS", "ColumnMap", "MappingError", "canonical_columns", "canonical_dtypes",
@@ -331,8 +332,7 @@ def map_survey(df: pd.DataFrame, spec: SurveySource, codebook: Codebook, org: Or
         issues.add(idx[pos], rcol, rraw.iloc[pos], "missing response id")
     tmpl = spec.response_id.template
     out["response_id"] = fill_template(tmpl, value=rtext, period=per) if tmpl else rtext
-    dup = out["response_id"].duplicated(keep="first") & out["response_id"].notna()
-    for i in idx[dup.to_numpy()]:
+    for i in idx[repeated(out["response_id"])]:
         issues.add(i, rcol, df[rcol].loc[i], f"duplicate response id {out['response_id'].loc[i]}")
 
     # customer id (pseudonymised)

@@ -20,8 +20,8 @@ import pandas as pd
 from cxlab.config import Scale
 
 __all__ = ["Issues", "cached_map", "convert_item", "distinct_values", "id_texts", "is_missing",
-           "is_missing_many",
-           "norm_text", "norm_text_many", "parse_datetime", "parse_number", "period_of", "PERIOD_RE"]
+           "is_missing_many", "norm_text", "norm_text_many", "parse_datetime", "parse_number",
+           "period_of", "PERIOD_RE", "repeated"]
 
 PERIOD_RE = re.compile(r"^(?P<year>[0-9]{4})Q(?P<q>[1-4])$")
 _WS = re.compile(r"\s+")
@@ -291,9 +291,10 @@ def cached_map(values: list, fn) -> tuple[list, list]:
 def _map_distinct(raw: pd.Series, fn, dtype: str) -> tuple[pd.Series, pd.Series] | None:
     """``cached_map`` for a typed (non-object) column without a Python step per cell: ``fn``
     runs once per distinct value (plus once for a missing value), and the results are spread
-    back to the cells by position (``pd.factorize`` codes). ``None`` when the column is of
-    ``object`` dtype (mixed Python types, where ``1 == 1.0 == True`` would merge values that
-    ``cached_map`` keeps apart): the caller then uses ``cached_map``."""
+    back to the cells by position (``pd.factorize`` codes); the reasons are ``string``
+    (``<NA>`` or text). ``None`` when the column is of ``object`` dtype (mixed Python types,
+    where ``1 == 1.0 == True`` would merge values that ``cached_map`` keeps apart): the caller
+    then uses ``cached_map``."""
     if raw.dtype == object:
         return None
     codes, uniques = pd.factorize(raw, use_na_sentinel=True)
@@ -304,10 +305,11 @@ def _map_distinct(raw: pd.Series, fn, dtype: str) -> tuple[pd.Series, pd.Series]
         results.append(fn(raw.iloc[int(np.flatnonzero(na_pos)[0])]))
         codes = np.where(na_pos, len(values), codes)
     out = pd.array([r[0] for r in results], dtype=dtype)
-    why = np.empty(len(results), dtype=object)
-    why[:] = [r[1] for r in results]
+    # reasons as Arrow-backed text (<NA> or a reason): spreading them and finding the few
+    # present ones are bitmap operations, not a million Python objects
+    why = pd.array([r[1] for r in results], dtype="string")
     return (pd.Series(out.take(codes), index=raw.index, dtype=dtype),
-            pd.Series(why[codes], index=raw.index, dtype="object"))
+            pd.Series(why.take(codes), index=raw.index))
 
 
 def _allowed_codes(scale: Scale) -> str:
@@ -473,9 +475,10 @@ _ISO_SHAPE = "^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}$"
 def _iso_fast(raw: pd.Series, missing: frozenset[str]) -> tuple[np.ndarray, np.ndarray] | None:
     """``(timestamps, done)`` for the cells of a text column written exactly as
     ``YYYY-MM-DD HH:MM:SS`` (the canonical layout and most CSV exports): an RE2 match of that
-    exact shape (no padding or whitespace variants) and pandas' strict parser, which rejects
-    impossible dates (``2026-02-30``) and times (``24:00:00``); ``done`` marks the cells parsed
-    that way, the others are left to the general parser. ``None`` when the column is not text.
+    exact shape (no padding or whitespace variants) and Arrow's strict parser, which rejects
+    impossible dates (``2026-02-30``) and times (``24:00:00``, second 60); ``done`` marks the
+    cells parsed that way, the others are left to the general parser. ``None`` when the column
+    is not text.
     """
     if not _is_text(raw) or not len(raw):
         return None
@@ -486,7 +489,17 @@ def _iso_fast(raw: pd.Series, missing: frozenset[str]) -> tuple[np.ndarray, np.n
     shape = pc.fill_null(pc.match_substring_regex(arr, _ISO_SHAPE), False)
     if missing:
         shape = pc.and_(shape, pc.invert(pc.is_in(arr, value_set=pa.array(sorted(missing)))))
-    ts = pd.to_datetime(raw, format=_ISO_SECONDS, errors="coerce").to_numpy(dtype="datetime64[us]", copy=True)
+    cells = pc.if_else(shape, arr, pa.scalar(None, pa.string()))
+    try:  # Arrow's strict ISO-8601 cast: raises on the first impossible date or time
+        ts = pc.cast(cells, pa.timestamp("us"))
+    except pa.ArrowInvalid:
+        # parse leniently (2026-02-30 becomes 03-02) and keep the cells that read back as
+        # written; the others (impossible dates, 24:00:00, second 60) go to the general parser
+        ts = pc.strptime(cells, format=_ISO_SECONDS, unit="us", error_is_null=True)
+        back = pc.strftime(ts.cast(pa.timestamp("s")), format=_ISO_SECONDS)
+        ts = pc.if_else(pc.fill_null(pc.equal(back, cells), False), ts,
+                        pa.scalar(None, pa.timestamp("us")))
+    ts = np.asarray(ts.to_numpy(zero_copy_only=False), dtype="datetime64[us]")
     done = np.asarray(shape.to_numpy(zero_copy_only=False), dtype=bool) & ~np.isnat(ts)
     return ts, done
 
@@ -556,6 +569,25 @@ def _parse_datetime_distinct(raw: pd.Series, *, missing: frozenset[str], now: da
 
 
 def period_of(ts: pd.Series) -> pd.Series:
-    """``YYYYQn`` of each timestamp (``<NA>`` where missing)."""
-    out = ts.dt.year.astype("Int64").astype("string") + "Q" + ts.dt.quarter.astype("Int64").astype("string")
-    return out.astype("string")
+    """``YYYYQn`` of each timestamp (``<NA>`` where missing); the labels are made once per
+    distinct quarter and spread by position."""
+    quarter = ts.dt.year * 4 + ts.dt.quarter - 1  # float, NaN where missing
+    codes, uniques = pd.factorize(quarter, use_na_sentinel=True)
+    labels = pd.array([f"{int(q) // 4}Q{int(q) % 4 + 1}" for q in uniques], dtype="string")
+    return pd.Series(labels.take(codes, allow_fill=True), index=ts.index, dtype="string")
+
+
+def repeated(values: pd.Series) -> np.ndarray:
+    """``values.duplicated(keep="first") & values.notna()`` for text, as a boolean array, in
+    one Arrow hashing pass: dictionary codes are given in order of first appearance, so a cell
+    repeats an earlier one exactly when its code is not above every earlier code."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if len(values) < 2:
+        return np.zeros(len(values), dtype=bool)
+    codes = pc.dictionary_encode(pa.array(values, type=pa.string(), from_pandas=True)).indices
+    codes = np.asarray(pc.fill_null(codes, -1).to_numpy(zero_copy_only=False), dtype=np.int64)
+    out = np.zeros(len(codes), dtype=bool)
+    out[1:] = codes[1:] <= np.maximum.accumulate(codes)[:-1]
+    return out & (codes >= 0)
