@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import math
 import re
@@ -319,6 +320,29 @@ def in_threads(fn, items: Sequence, *, threads: bool = True) -> list:
         return [fn(x) for x in items]
     with ThreadPoolExecutor(max_workers=workers) as pool:
         return list(pool.map(fn, items))
+
+
+@contextlib.contextmanager
+def beside(fn, items: Sequence, *, threads: bool = True):
+    """:func:`in_threads` in the background: ``[fn(x) for x in items]`` starts in the pool and
+    the body of the ``with`` runs meanwhile (on big files the main thread's own work, mostly
+    Python, then overlaps the items' Arrow/numpy kernels). The yielded function waits for the
+    results, in the order of ``items``. Without threads they are computed when it is called."""
+    import os
+    from concurrent.futures import ThreadPoolExecutor
+
+    workers = min(len(items), os.cpu_count() or 1)
+    if not threads or workers < 2:
+        yield lambda: [fn(x) for x in items]
+        return
+    pool = ThreadPoolExecutor(max_workers=workers)
+    try:
+        futures = [pool.submit(fn, x) for x in items]
+        yield lambda: [f.result() for f in futures]
+    except BaseException:
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
 
 
 def _fast_column(col, n: int, token_set, convert: bool) -> tuple[object, dict | None]:

@@ -17,7 +17,7 @@ import pandas as pd
 
 from cxlab.config import Codebook, Org
 from cxlab.errors import CxlabError
-from cxlab.io._frame import in_threads
+from cxlab.io._frame import beside
 from cxlab.io._layout import LayoutError, decode_positions, join_spread, merge_issues
 from cxlab.io._pseudonym import pseudonymise
 from cxlab.io._sources import ColumnRule, SurveySource
@@ -274,7 +274,6 @@ def map_survey(df: pd.DataFrame, spec: SurveySource, codebook: Codebook, org: Or
     cm = resolve_columns(df, spec, codebook, file=file, source_name=source_name, labels=labels,
                          preset=joined)
     issues = Issues()
-    idx = df.index
 
     if "response_id" not in cm.meta:
         raise MappingError(f"{file}: no response id column ({spec.response_id.describe()}, "
@@ -297,6 +296,29 @@ def map_survey(df: pd.DataFrame, spec: SurveySource, codebook: Codebook, org: Or
         raise MappingError(str(err)) from None
     layout_issues.rows.extend(pos_issues.rows)
 
+    # items: converted in threads on big files (factorising and gathering release the GIL),
+    # beside the metadata below (ids, times, pseudonyms: mostly Python on the main thread)
+    mapped = [it for it in codebook.items if it.role != "pii" and cm.items.get(it.id) is not None]
+
+    def convert(it):
+        other = df[cm.other_text[it.id]] if it.id in cm.other_text else None
+        return convert_item(df[cm.items[it.id]], codebook.scales[it.scale], scale_name=it.scale,
+                            missing=missing, multi_sep=spec.multi_sep, other_text=other)
+
+    with beside(convert, mapped, threads=len(df) * len(mapped) >= 2_000_000) as converted:
+        frame = _map_rows(df, cm, spec, codebook, org, issues, mapped, converted, key=key,
+                          file=file, period=period, branch=branch, file_period=file_period,
+                          now=now, missing=missing)
+    return frame, merge_issues(layout_issues, issues), cm
+
+
+def _map_rows(df: pd.DataFrame, cm: ColumnMap, spec: SurveySource, codebook: Codebook, org: Org,
+              issues: Issues, mapped: list, converted, *, key: bytes, file: str,
+              period: str | None, branch: str | None, file_period: str | None,
+              now: datetime | None, missing: frozenset) -> pd.DataFrame:
+    """The canonical frame of :func:`map_survey` (metadata here; ``converted()`` gives the
+    items' ``(values, reasons)``); problems go to ``issues``."""
+    idx = df.index
     out: dict[str, pd.Series] = {}
     # submitted_at (first non-missing of the candidate columns)
     sub = pd.Series(pd.NaT, index=idx, dtype="datetime64[us]")
@@ -376,17 +398,8 @@ def map_survey(df: pd.DataFrame, spec: SurveySource, codebook: Codebook, org: Or
         out["channel"] = pd.Series(pd.NA, index=idx, dtype="string")
     out["source_file"] = pd.Series(file, index=idx, dtype="string")
 
-    # items: converted in threads on big files (factorising and gathering release the GIL),
-    # problems recorded in codebook order
-    mapped = [it for it in codebook.items if it.role != "pii" and cm.items.get(it.id) is not None]
-
-    def convert(it):
-        other = df[cm.other_text[it.id]] if it.id in cm.other_text else None
-        return convert_item(df[cm.items[it.id]], codebook.scales[it.scale], scale_name=it.scale,
-                            missing=missing, multi_sep=spec.multi_sep, other_text=other)
-
-    converted = in_threads(convert, mapped, threads=len(df) * len(mapped) >= 2_000_000)
-    for it, (vals, why) in zip(mapped, converted, strict=True):
+    # items: their problems are recorded after the metadata's, in codebook order
+    for it, (vals, why) in zip(mapped, converted(), strict=True):
         col = cm.items[it.id]
         # reasons are <NA> or text (convert_item): prefix the few texts only
         issues.add_series(why, df[col], col, prefix=f"{it.id}: ")
@@ -405,4 +418,4 @@ def map_survey(df: pd.DataFrame, spec: SurveySource, codebook: Codebook, org: Or
             frame[c] = pd.Series(pd.NA, index=idx, dtype=dtypes[c]) if dtypes[c] != "datetime64[us]" \
                 else pd.Series(pd.NaT, index=idx, dtype="datetime64[us]")
         frame[c] = frame[c].astype(dtypes[c])
-    return frame, merge_issues(layout_issues, issues), cm
+    return frame
