@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import mmap
 import os
 from pathlib import Path
 
@@ -89,7 +91,28 @@ def _excel_grid(path: Path, container: str) -> Grid:
                 meta={"sheet": names[0]}, empty_rows=empty)
 
 
-def _text_grid(path: Path, data: bytes) -> Grid:
+@contextlib.contextmanager
+def _mapped(path: Path):
+    """The file's bytes as a read-only memory map (``b""`` when empty): the fast path parses
+    the page cache in place instead of a fresh copy of a file that can be hundreds of MiB."""
+    with open(path, "rb") as fh:
+        size = os.fstat(fh.fileno()).st_size
+        if size == 0:
+            yield b""
+            return
+        try:
+            view = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+        except (OSError, ValueError):  # not mappable (a pipe, some network filesystems)
+            yield fh.read()
+            return
+        try:
+            yield view
+        finally:
+            with contextlib.suppress(BufferError):  # a view still held: closed when released
+                view.close()
+
+
+def _text_grid(path: Path, data) -> Grid:
     # well-formed UTF-8 text: pyarrow.csv, whole columns at a time; anything doubtful (other
     # encodings, ragged rows, blank lines, quoted line breaks) takes the careful path below
     fast = None if os.environ.get("CXLAB_CAREFUL_CSV") else fast_delimited(data)
@@ -97,6 +120,7 @@ def _text_grid(path: Path, data: bytes) -> Grid:
         grid, encoding = fast
         grid.meta["encoding"] = encoding
         return grid
+    data = bytes(data)  # the careful path decodes the whole text
     try:
         text, encoding, *odd = decode_bytes(data)
         grid = parse_delimited(text)
@@ -279,10 +303,10 @@ def read_export(path: str | os.PathLike, *, source: str = "auto") -> pd.DataFram
     else:
         if container == "csv":
             try:
-                data = p.read_bytes()
+                with _mapped(p) as data:
+                    grid = _text_grid(p, data)
             except OSError as exc:
                 raise ExportError(f"{path_str}: cannot read ({_one_line(exc)})") from None
-            grid = _text_grid(p, data)
         else:
             grid = _excel_grid(p, container)
         if not grid.rows:

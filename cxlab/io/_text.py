@@ -231,6 +231,25 @@ class ArrowRows(Sequence):
             yield from (list(r) for r in zip(*cols, strict=True))
 
 
+def _one_cell(region):
+    """A one-cell ``large_binary`` Arrow array over a buffer, without copying it (for RE2 and
+    substring kernels over a whole file)."""
+    import pyarrow as pa
+
+    offsets = pa.array([0, region.size], type=pa.int64()).buffers()[1]
+    return pa.Array.from_buffers(pa.large_binary(), 1, [None, offsets, region])
+
+
+def count_newlines(data, start: int = 0) -> int:
+    """``data.count(b"\\n", start)`` for any buffer (``bytes``, ``mmap``), GIL released."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if start >= len(data):
+        return 0
+    return pc.count_substring(_one_cell(pa.py_buffer(data)[start:]), "\n")[0].as_py()
+
+
 def has_stray_quote(data: bytes, delim: str, start: int = 0, stop: int | None = None) -> bool:
     """Whether ``data`` holds, at a position in ``[start, stop)``, a ``"`` that neither opens a
     field (it follows something other than the delimiter or a line end) nor ends one (it is
@@ -255,14 +274,14 @@ def has_stray_quote(data: bytes, delim: str, start: int = 0, stop: int | None = 
         pattern, region = f"(?:^|[^{d}\\r\\n]){quote}", buf[:end]
     else:           # the byte before `start` is the first possible context byte
         pattern, region = f"[^{d}\\r\\n]{quote}", buf[start - 1:end]
-    offsets = pa.array([0, region.size], type=pa.int64()).buffers()[1]
-    cells = pa.Array.from_buffers(pa.large_binary(), 1, [None, offsets, region])
-    return bool(pc.match_substring_regex(cells, pattern)[0].as_py())
+    return bool(pc.match_substring_regex(_one_cell(region), pattern)[0].as_py())
 
 
-def fast_delimited(data: bytes) -> tuple[Grid, str] | None:
+def fast_delimited(data) -> tuple[Grid, str] | None:
     """Parse well-formed UTF-8 delimited text with ``pyarrow.csv`` (multi-threaded, no Python
     per cell); return ``(grid, encoding)`` or ``None`` when the careful path must decide.
+    ``data`` is ``bytes`` or any read-only buffer (the readers pass a memory map of the file;
+    the grid keeps no reference to it).
 
     Taken only when the result is certainly what :func:`parse_delimited` gives: UTF-8 (with or
     without BOM) that pyarrow validates, not binary, the header on line 1, every record with
@@ -277,9 +296,9 @@ def fast_delimited(data: bytes) -> tuple[Grid, str] | None:
         import pyarrow.csv as pcsv
     except ImportError:  # pragma: no cover - pyarrow is a dependency
         return None
-    if data.startswith(codecs.BOM_UTF8):
+    if data[:3] == codecs.BOM_UTF8:
         offset, encoding = len(codecs.BOM_UTF8), "utf-8-sig"
-    elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+    elif data[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
         return None
     else:
         offset, encoding = 0, "utf-8"
@@ -310,8 +329,9 @@ def fast_delimited(data: bytes) -> tuple[Grid, str] | None:
     with ThreadPoolExecutor(max_workers=3) as pool:
         middle = start + (len(data) - start) // 2
         stray = ([pool.submit(has_stray_quote, data, delim, a, b)
-                  for a, b in ((start, middle), (middle, len(data)))] if b'"' in data else [])
-        newlines = pool.submit(data.count, b"\n", offset)
+                  for a, b in ((start, middle), (middle, len(data)))]
+                 if data.find(b'"') >= 0 else [])
+        newlines = pool.submit(count_newlines, data, offset)
         try:
             table = pcsv.read_csv(
                 pa.BufferReader(body),
@@ -330,7 +350,7 @@ def fast_delimited(data: bytes) -> tuple[Grid, str] | None:
             table = None  # ragged rows, invalid UTF-8, …: the careful path reports them
         if any([f.result() for f in stray]) or table is None:
             return None
-        n_lines = newlines.result() + (0 if data.endswith(b"\n") else 1)
+        n_lines = newlines.result() + (0 if data[-1:] == b"\n" else 1)
     if table.num_columns != width or table.num_rows == 0:
         return None
     if table.num_rows != n_lines:  # blank lines or quoted line breaks: lines need the careful path
