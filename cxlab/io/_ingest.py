@@ -7,6 +7,7 @@ import os
 import re
 import uuid
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -264,25 +265,32 @@ def ingest(paths: str | Path | Sequence[str | Path], *, warehouse: str | Path = 
         def reject(why: str, *, sha: str = "", fmt: str = "?", _disp: str = disp) -> None:
             results.append(FileResult(file=_disp, sha256=sha, source=fmt, table=None, rows_read=0,
                                       accepted=0, quarantined=0, rejected=why))
-        try:
-            sha = _sha256(path)
-        except OSError as err:
-            reject(f"cannot read file ({err.strerror or err})")
-            continue
         table = src.table_for(path.name)
         source_file = path.name
-        if source_file in used_names:
-            reject(f"another file named {source_file!r} is in this run ({used_names[source_file]}); "
-                   "source files are keyed by name", sha=sha)
-            continue
-        used_names[source_file] = path
+        # the content hash is computed beside the reading (hashlib releases the GIL)
+        with ThreadPoolExecutor(max_workers=1) as hasher:
+            hashing = hasher.submit(_sha256, path)
+            failure = None
+            if source_file in used_names:
+                failure = (f"another file named {source_file!r} is in this run "
+                           f"({used_names[source_file]}); source files are keyed by name")
+            else:
+                used_names[source_file] = path
+                try:
+                    df = read_export(path, source="csv" if table else source)
+                except CxlabError as err:
+                    failure = _one_line(err, path)
+                except Exception as err:  # noqa: BLE001 - a broken file must not stop the others
+                    failure = f"unreadable ({type(err).__name__}: {_one_line(err, path)})"
         try:
-            df = read_export(path, source="csv" if table else source)
-        except CxlabError as err:
-            reject(_one_line(err, path), sha=sha)
+            sha = hashing.result()
+        except OSError as err:
+            if used_names.get(source_file) == path:
+                del used_names[source_file]  # an unreadable file does not claim its name
+            reject(f"cannot read file ({err.strerror or err})")
             continue
-        except Exception as err:  # noqa: BLE001 - a broken file must not stop the other files
-            reject(f"unreadable ({type(err).__name__}: {_one_line(err, path)})", sha=sha)
+        if failure is not None:
+            reject(failure, sha=sha)
             continue
         # pandas deep-copies attrs on every operation: keep them aside (row_lines can be long)
         attrs = dict(df.attrs)
