@@ -424,3 +424,39 @@ def test_pseudonym_is_the_documented_keyed_hash():
     out = pseudonymise(pd.Series(["C000123", "Ｃ000123 ", None], dtype="str"), key=key)
     expected = "p_" + hmac.new(key, b"C000123", hashlib.sha256).hexdigest()[:16]
     assert out[0] == out[1] == expected and pd.isna(out[2])
+
+
+def test_ingest_runs_on_jemalloc_and_restores_the_callers_arrow_pool(tmp_path, monkeypatch):
+    """Ingest switches Arrow's default pool to jemalloc while it runs (bench/README.md: fewer
+    fresh pages zeroed) and hands the caller's pool back, also after a failure; a pool chosen
+    with ARROW_DEFAULT_MEMORY_POOL is left alone."""
+    import pyarrow as pa
+
+    from cxlab.io import _frame
+
+    try:
+        pa.jemalloc_memory_pool()
+    except NotImplementedError:
+        pytest.skip("pyarrow built without jemalloc")
+    monkeypatch.delenv("ARROW_DEFAULT_MEMORY_POOL", raising=False)
+    before = pa.default_memory_pool().backend_name
+    seen = []
+    from cxlab.io import _ingest
+
+    real = _ingest.map_survey
+
+    def spy(*args, **kwargs):
+        seen.append(pa.default_memory_pool().backend_name)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(_ingest, "map_survey", spy)
+    f = write_csv(tmp_path / "wjx_2026Q3.csv", [wjx_row(1), wjx_row(2)])
+    rep = ingest([f], warehouse=tmp_path / "wh", pseudonym_key_file=tmp_path / "k")
+    assert rep.accepted == 2 and seen == ["jemalloc"]
+    assert pa.default_memory_pool().backend_name == before
+    with pytest.raises(RuntimeError), _frame.bulk_memory_pool():
+        raise RuntimeError("boom")
+    assert pa.default_memory_pool().backend_name == before
+    monkeypatch.setenv("ARROW_DEFAULT_MEMORY_POOL", "system")
+    with _frame.bulk_memory_pool():
+        assert pa.default_memory_pool().backend_name == before

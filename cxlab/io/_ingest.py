@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import re
@@ -17,6 +18,7 @@ import pandas as pd
 
 from cxlab.config import Codebook, Org, load_codebook, load_org
 from cxlab.errors import CxlabError
+from cxlab.io._frame import bulk_memory_pool
 from cxlab.io._mapping import MappingError, canonical_dtypes, map_survey
 from cxlab.io._pseudonym import load_pseudonym_key
 from cxlab.io._quarantine import QUARANTINE_COLUMNS, quarantine_records, write_quarantine
@@ -165,6 +167,15 @@ def _now_iso() -> str:
     return datetime.now().astimezone().isoformat(timespec="seconds")
 
 
+def _on_bulk_memory_pool(fn):
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        with bulk_memory_pool():
+            return fn(*args, **kwargs)
+    return wrapper
+
+
+@_on_bulk_memory_pool
 def ingest(paths: str | Path | Sequence[str | Path], *, warehouse: str | Path = "data/warehouse",
            codebook: Codebook | str | Path | None = None, sources: Sources | str | Path | None = None,
            period: str | None = None, branch: str | None = None, source: str = "auto",
