@@ -10,7 +10,7 @@ not used: above 200,000 responses it writes 问卷星 CSVs plus CRM/ops tables, 
 more than the survey path).
 
 Both sides run in a fresh interpreter (imports included, interpreter start excluded), whose
-peak RSS is read with ``resource.getrusage``:
+peak RSS is its own high-water mark (``VmHWM``):
 
 - baseline: ``pd.read_csv(path, engine="pyarrow")`` + ``df.to_parquet(...)``;
 - cxlab: ``cxlab.io.ingest([path], warehouse=…, quarantine_dir=…)`` — read, map to the
