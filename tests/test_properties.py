@@ -399,6 +399,14 @@ def test_repeated_ids_agree_with_pandas_duplicated(cells):
     values = pd.Series(cells, dtype="string")
     expected = (values.duplicated(keep="first") & values.notna()).to_numpy()
     assert repeated(values).tolist() == expected.tolist()
+    # a big file's text columns are Arrow arrays in chunks (values first seen in later chunks)
+    import pyarrow as pa
+
+    whole = pa.array(cells, type=pa.string())
+    cuts = sorted({0, len(cells) // 3, len(cells) // 2, len(cells)})
+    chunked = pd.Series(pd.arrays.ArrowStringArray(pa.chunked_array(
+        [whole.slice(a, b - a) for a, b in zip(cuts, cuts[1:], strict=False)], type=pa.string())))
+    assert repeated(chunked).tolist() == expected.tolist()
 
 
 @SETTINGS

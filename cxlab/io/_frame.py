@@ -339,10 +339,8 @@ def bulk_memory_pool():
 
     pool = None
     if not os.environ.get("ARROW_DEFAULT_MEMORY_POOL"):
-        try:
+        with contextlib.suppress(NotImplementedError):  # builds without jemalloc (macOS wheels)
             pool = pa.jemalloc_memory_pool()
-        except NotImplementedError:  # pragma: no cover - builds without jemalloc (macOS wheels)
-            pool = None
     if pool is None:
         yield
         return
@@ -377,20 +375,28 @@ def beside(fn, items: Sequence, *, threads: bool = True):
     pool.shutdown(wait=True)
 
 
-def _fast_column(col, n: int, token_set, convert: bool) -> tuple[object, dict | None]:
-    """One column of the fast path: ``(values, {token: count} or None)``."""
+def distinct_positions(col):
+    """``(distinct values, each cell's position among them)`` of an Arrow array or chunked
+    array in one hashing pass (``dictionary_encode``; the values in order of first appearance,
+    a null cell's position null). The chunks of a chunked array share the final dictionary."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    enc = pc.dictionary_encode(col)
+    if not isinstance(enc, pa.ChunkedArray):
+        return enc.dictionary, enc.indices
+    if not enc.num_chunks:
+        return pa.array([], type=col.type), pa.array([], type=pa.int32())
+    return (enc.chunk(enc.num_chunks - 1).dictionary,
+            pa.chunked_array([c.indices for c in enc.chunks], type=pa.int32()))
+
+
+def _fast_column(col, n: int, token_set, convert: bool) -> tuple[object, dict | None]:
+    """One column of the fast path: ``(values, {token: count} or None)``."""
+    import pyarrow.compute as pc
+
     counts = None
-    uniq = pos = None
-    if n > 64:  # distinct values and each cell's position among them, in one hashing pass
-        enc = pc.dictionary_encode(col)
-        if isinstance(enc, pa.ChunkedArray):  # the chunks share the final dictionary
-            uniq = enc.chunk(enc.num_chunks - 1).dictionary if enc.num_chunks else None
-            pos = pa.chunked_array([c.indices for c in enc.chunks], type=pa.int32())
-        else:
-            uniq, pos = enc.dictionary, enc.indices
+    uniq, pos = distinct_positions(col) if n > 64 else (None, None)
     if uniq is not None and len(uniq) <= max(256, n // 8):
         # few distinct answers (survey items): the rules run on the distinct values only,
         # then are spread back to the cells through their positions

@@ -103,6 +103,8 @@ def _mapped(path: Path):
         try:
             view = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
         except (OSError, ValueError):  # not mappable (a pipe, some network filesystems)
+            view = None
+        if view is None:
             yield fh.read()
             return
         try:

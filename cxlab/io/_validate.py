@@ -584,9 +584,11 @@ def repeated(values: pd.Series) -> np.ndarray:
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    from cxlab.io._frame import distinct_positions
+
     if len(values) < 2:
         return np.zeros(len(values), dtype=bool)
-    codes = pc.dictionary_encode(pa.array(values, type=pa.string(), from_pandas=True)).indices
+    _, codes = distinct_positions(pa.array(values, type=pa.string(), from_pandas=True))
     codes = np.asarray(pc.fill_null(codes, -1).to_numpy(zero_copy_only=False), dtype=np.int64)
     out = np.zeros(len(codes), dtype=bool)
     out[1:] = codes[1:] <= np.maximum.accumulate(codes)[:-1]
