@@ -78,7 +78,8 @@ def test_fast_columns_read_in_chunks_equal_one_chunk():
     for name, values in columns.items():
         whole = pa.array(values, type=pa.string())
         cuts = [0, 1, 250, 251, 700, n]
-        chunked = pa.chunked_array([whole.slice(a, b - a) for a, b in zip(cuts, cuts[1:], strict=False)])
+        chunked = pa.chunked_array([whole.slice(a, b - a)
+                                    for a, b in zip(cuts, cuts[1:], strict=False)])
         got, got_counts = _fast_column(chunked, n, tokens, True)
         want, want_counts = _fast_column(whole, n, tokens, True)
         pd.testing.assert_series_equal(pd.Series(got), pd.Series(want), check_exact=True,
@@ -97,3 +98,20 @@ def test_fast_path_equals_careful_path_on_the_sample_data(sample_raw, monkeypatc
         _fast_and_careful(path, monkeypatch)
         checked += 1
     assert checked >= 3
+
+
+def test_a_file_that_cannot_be_memory_mapped_is_read_all_the_same(tmp_path, monkeypatch):
+    """CSVs are parsed from a read-only memory map of the file; where mapping fails (some
+    network filesystems) the bytes are read instead, with the same result."""
+    import mmap
+
+    path = tmp_path / "x.csv"
+    pd.DataFrame({"id": [f"R{i}" for i in range(100)], "ltr": [i % 11 for i in range(100)]}
+                 ).to_csv(path, index=False)
+    mapped = read_export(path)
+
+    def refuse(*args, **kwargs):
+        raise OSError(19, "No such device")
+
+    monkeypatch.setattr(mmap, "mmap", refuse)
+    pd.testing.assert_frame_equal(read_export(path), mapped, check_exact=True)

@@ -325,7 +325,8 @@ def in_threads(fn, items: Sequence, *, threads: bool = True) -> list:
 @contextlib.contextmanager
 def bulk_memory_pool():
     """Arrow's jemalloc pool as the process default for the duration (the previous default is
-    restored after; buffers keep the pool they came from).
+    restored after, and jemalloc's unused memory returned; buffers keep the pool they came
+    from).
 
     Ingest allocates and frees thousands of million-cell buffers; with pyarrow's default
     mimalloc pool a large share of its CPU time went to the kernel zeroing fresh pages, and
@@ -350,6 +351,7 @@ def bulk_memory_pool():
         yield
     finally:
         pa.set_memory_pool(previous)
+        pool.release_unused()  # the freed buffers back to the OS now, not after jemalloc's decay
 
 
 @contextlib.contextmanager
