@@ -312,14 +312,8 @@ def _build_frame_arrow(names: Sequence[str], rows: ArrowRows, lines: Sequence[in
 def in_threads(fn, items: Sequence, *, threads: bool = True) -> list:
     """``[fn(x) for x in items]``, in a pool of one thread per core when ``threads`` (for work
     that releases the GIL, e.g. Arrow compute kernels); results in the order of ``items``."""
-    import os
-    from concurrent.futures import ThreadPoolExecutor
-
-    workers = min(len(items), os.cpu_count() or 1)
-    if not threads or workers < 2:
-        return [fn(x) for x in items]
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        return list(pool.map(fn, items))
+    with beside(fn, items, threads=threads) as results:
+        return results()
 
 
 @contextlib.contextmanager
@@ -356,10 +350,11 @@ def bulk_memory_pool():
 
 @contextlib.contextmanager
 def beside(fn, items: Sequence, *, threads: bool = True):
-    """:func:`in_threads` in the background: ``[fn(x) for x in items]`` starts in the pool and
-    the body of the ``with`` runs meanwhile (on big files the main thread's own work, mostly
-    Python, then overlaps the items' Arrow/numpy kernels). The yielded function waits for the
-    results, in the order of ``items``. Without threads they are computed when it is called."""
+    """:func:`in_threads` in the background: ``[fn(x) for x in items]`` starts in a pool of one
+    thread per core and the body of the ``with`` runs meanwhile (on big files the main
+    thread's own work, mostly Python, then overlaps the items' Arrow/numpy kernels). The
+    yielded function waits for the results, in the order of ``items``. Without threads they
+    are computed when it is called."""
     import os
     from concurrent.futures import ThreadPoolExecutor
 

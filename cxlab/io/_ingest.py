@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import os
 import re
@@ -167,15 +166,7 @@ def _now_iso() -> str:
     return datetime.now().astimezone().isoformat(timespec="seconds")
 
 
-def _on_bulk_memory_pool(fn):
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        with bulk_memory_pool():
-            return fn(*args, **kwargs)
-    return wrapper
-
-
-@_on_bulk_memory_pool
+@bulk_memory_pool()  # a fresh context for every call (contextmanager objects are decorators)
 def ingest(paths: str | Path | Sequence[str | Path], *, warehouse: str | Path = "data/warehouse",
            codebook: Codebook | str | Path | None = None, sources: Sources | str | Path | None = None,
            period: str | None = None, branch: str | None = None, source: str = "auto",
