@@ -26,13 +26,15 @@ from cxlab.config._models import (
     Kpi,
     Org,
     Region,
+    Roles,
     Scale,
     Targets,
+    Unit,
 )
 
 __all__ = [
-    "Branch", "Codebook", "Item", "KanoPair", "Kpi", "Org", "Region", "Scale", "Strict",
-    "Targets", "load_codebook", "load_org", "load_params", "load_targets", "params_from_dict",
+    "Branch", "Codebook", "Item", "KanoPair", "Kpi", "Org", "Region", "Roles", "Scale", "Strict",
+    "Targets", "Unit", "load_codebook", "load_org", "load_params", "load_targets", "params_from_dict",
     "project_root", "use_project_root",
 ]
 

@@ -9,7 +9,8 @@ from pydantic import Field, model_validator
 
 from cxlab.config._base import Strict
 
-__all__ = ["Codebook", "Item", "KanoPair", "Org", "Scale", "Targets", "Kpi", "Branch", "Region"]
+__all__ = ["Codebook", "Item", "KanoPair", "Org", "Roles", "Scale", "Targets", "Kpi", "Branch",
+           "Region", "Unit"]
 
 ScaleKind = Literal["numeric", "ordinal", "multi", "text", "category"]
 Role = Literal["measure", "dimension", "pii", "id", "weight", "text"]
@@ -28,6 +29,7 @@ class Scale(Strict):
     aliases: dict[str, int] = Field(default_factory=dict)
     options: list[str] | None = None
     shown: list[int] | None = None
+    top_box: int | None = Field(default=None, ge=1)
 
     @model_validator(mode="after")
     def _check(self) -> Scale:
@@ -43,6 +45,8 @@ class Scale(Strict):
             bad = sorted(set(self.aliases.values()) - set(self.codes))
             if bad:
                 raise ValueError(f"aliases point to codes {bad} that the scale does not have")
+        if self.top_box is not None and self.kind not in ("ordinal", "numeric"):
+            raise ValueError(f"top_box is for ordinal and numeric scales, not {self.kind}")
         if self.shown is not None:
             if self.kind != "ordinal":
                 raise ValueError(f"shown is for ordinal scales, not {self.kind}")
@@ -82,6 +86,32 @@ class Scale(Strict):
     def hi(self) -> float | None:
         return max(self.codes) if self.codes else self.max
 
+    @property
+    def top_codes(self) -> list[float]:
+        """The best ``top_box`` answers (default 2): CSAT-style "top-2 box" of a rating scale.
+
+        Codes are ordered so that a higher code is a better answer (the draft codes every scale
+        that way). Empty for scales that are not ordinal or integral numeric.
+
+        >>> Scale(kind="ordinal", label="x", codes={5: "很好", 4: "好", 3: "一般", 2: "差", 1: "很差"}).top_codes
+        [5, 4]
+        >>> Scale(kind="numeric", label="x", min=1, max=10, top_box=3).top_codes
+        [10, 9, 8]
+        """
+        if self.kind == "ordinal":
+            codes = sorted(self.codes or {}, reverse=True)
+        elif self.kind == "numeric" and self.shown_order() is not None:
+            codes = sorted(self.shown_order(), reverse=True)
+        else:
+            return []
+        return codes[: self.top_box or 2]
+
+    @property
+    def top_threshold(self) -> float | None:
+        """The lowest answer that counts as top box (``value >= top_threshold``)."""
+        top = self.top_codes
+        return min(top) if top else None
+
     def label_to_code(self) -> dict[str, int]:
         """Every accepted label (Chinese label, alias, lower-cased) mapped to its code."""
         out: dict[str, int] = {}
@@ -110,15 +140,36 @@ class KanoPair(Strict):
     dysfunctional: str
 
 
+class Roles(Strict):
+    """Which items play which part in the analysis and the reports.
+
+    Every field is optional: a questionnaire without a recommend question has no ``nps``, and
+    the report sections built on it are left out. Defaults (see :class:`Codebook`): ``nps`` is
+    the one measure item on a 0–10 numeric scale; ``overall`` (the outcome of key drivers and
+    IPA) is ``nps``, else ``csat``; ``attributes`` are the measure items on ordinal rating scales
+    that are neither a headline item nor part of a Kano pair; ``comment`` is the first open-text
+    item.
+    """
+
+    nps: str | None = None          # likelihood to recommend, 0–10
+    csat: str | None = None         # overall satisfaction (top-box share = CSAT)
+    ces: str | None = None          # customer effort (higher = easier)
+    overall: str | None = None      # outcome of key drivers and IPA
+    attributes: list[str] | None = None   # attribute ratings: drivers, IPA, 结果汇总表
+    comment: str | None = None      # the open-text question read by the text analysis
+
+
 class Codebook(Strict):
-    """The survey instrument: scales, items (with section, journey, touchpoint, role), Kano pairs."""
+    """The survey instrument: scales, items (with section, journey, touchpoint, role), Kano
+    pairs, and the analysis roles of the items (:class:`Roles`)."""
 
     version: Literal[1]
     survey: str
     scales: dict[str, Scale]
-    journey: list[str]
+    journey: list[str] = Field(default_factory=list)
     items: list[Item]
     kano: list[KanoPair] = Field(default_factory=list)
+    roles: Roles = Field(default_factory=Roles)
 
     @model_validator(mode="after")
     def _check(self) -> Codebook:
@@ -140,6 +191,27 @@ class Codebook(Strict):
             for col in (pair.functional, pair.dysfunctional):
                 if col not in known:
                     raise ValueError(f"kano feature {pair.feature!r}: unknown item {col!r}")
+        r = self.roles
+        for name in ("nps", "csat", "ces", "overall", "comment"):
+            item_id = getattr(r, name)
+            if item_id is not None and item_id not in known:
+                raise ValueError(f"roles.{name}: unknown item {item_id!r}")
+        for item_id in r.attributes or []:
+            if item_id not in known:
+                raise ValueError(f"roles.attributes: unknown item {item_id!r}")
+        if r.nps is not None:
+            sc = self.scales[self.by_id[r.nps].scale]
+            if sc.kind != "numeric" or (sc.min, sc.max) != (0, 10):
+                raise ValueError(f"roles.nps: item {r.nps!r} must be on a 0-10 numeric scale "
+                                 f"(its scale {self.by_id[r.nps].scale!r} is not)")
+        for name in ("csat", "ces", "overall"):
+            item_id = getattr(r, name)
+            if item_id is not None and self.scales[self.by_id[item_id].scale].kind not in (
+                    "ordinal", "numeric"):
+                raise ValueError(f"roles.{name}: item {item_id!r} must be on an ordinal or "
+                                 "numeric scale")
+        if r.comment is not None and self.scales[self.by_id[r.comment].scale].kind != "text":
+            raise ValueError(f"roles.comment: item {r.comment!r} must be on a text scale")
         return self
 
     @cached_property
@@ -169,10 +241,60 @@ class Codebook(Strict):
         """Item id -> Chinese label."""
         return {i.id: i.label for i in self.items}
 
+    # ------------------------------------------------------------------ roles, with defaults
+    @cached_property
+    def nps_item(self) -> str | None:
+        """The 0–10 likelihood-to-recommend item, or ``None`` when the survey has none."""
+        if self.roles.nps is not None:
+            return self.roles.nps
+        cands = [i.id for i in self.items if i.role == "measure"
+                 and self.scales[i.scale].kind == "numeric"
+                 and (self.scales[i.scale].min, self.scales[i.scale].max) == (0, 10)]
+        return cands[0] if len(cands) == 1 else None
+
     @property
+    def csat_item(self) -> str | None:
+        """The overall-satisfaction item (its top-box share is CSAT), or ``None``."""
+        return self.roles.csat
+
+    @property
+    def ces_item(self) -> str | None:
+        """The customer-effort item (higher = easier), or ``None``."""
+        return self.roles.ces
+
+    @property
+    def outcome_item(self) -> str | None:
+        """The outcome of key drivers and IPA: ``roles.overall``, else NPS, else CSAT."""
+        return self.roles.overall or self.nps_item or self.csat_item
+
+    @property
+    def comment_item(self) -> str | None:
+        """The open-text item the text analysis reads, or ``None``."""
+        if self.roles.comment is not None:
+            return self.roles.comment
+        texts = [i.id for i in self.items if i.role == "text"]
+        return texts[0] if texts else None
+
+    @cached_property
+    def kano_items(self) -> list[str]:
+        return [c for p in self.kano for c in (p.functional, p.dysfunctional)]
+
+    @cached_property
     def attribute_items(self) -> list[str]:
-        """The verbal 5-point attribute items (drivers, IPA, 结果汇总表)."""
-        return self.ids(scale="verbal5")
+        """The attribute ratings (drivers, IPA, 结果汇总表): ``roles.attributes``, else every
+        measure item on an ordinal scale that is not a headline item (NPS, CSAT, CES, overall)
+        and not part of a Kano pair."""
+        if self.roles.attributes is not None:
+            return list(self.roles.attributes)
+        skip = {self.nps_item, self.csat_item, self.ces_item, self.roles.overall,
+                *self.kano_items}
+        return [i.id for i in self.items if i.role == "measure" and i.id not in skip
+                and self.scales[i.scale].kind == "ordinal"]
+
+    def scale_range(self, item_id: str) -> tuple[float, float] | None:
+        """(lowest, highest) code of an item's scale, ``None`` for text and category items."""
+        sc = self.scale_of(item_id)
+        return None if sc.lo is None or sc.hi is None else (float(sc.lo), float(sc.hi))
 
     @property
     def pii_items(self) -> list[str]:
@@ -182,7 +304,7 @@ class Codebook(Strict):
 class Branch(Strict):
     code: str = Field(pattern=r"^[A-Z0-9]+$")
     name: str
-    owner: str
+    owner: str | None = None
 
 
 class Region(Strict):
@@ -191,54 +313,123 @@ class Region(Strict):
     branches: list[Branch]
 
 
+class Unit(Strict):
+    """One unit of the organisation at any depth (region, city, branch, outlet…).
+
+    A unit without sub-units is a **branch**: the level responses are tagged with (the
+    ``branch`` column of the warehouse). Units with sub-units group them (a region's report
+    covers its branches).
+    """
+
+    code: str = Field(pattern=r"^[A-Z0-9][A-Z0-9_-]*$")
+    name: str
+    level: str | None = None            # 区域, 城市, 分支机构 …: shown in reports
+    owner: str | None = None
+    units: list[Unit] = Field(default_factory=list)
+
+    @property
+    def is_branch(self) -> bool:
+        return not self.units
+
+    def walk(self, parents: tuple[Unit, ...] = ()):
+        """Yield ``(unit, parents)`` for this unit and every unit below it, depth first."""
+        yield self, parents
+        for u in self.units:
+            yield from u.walk((*parents, self))
+
+
 class Company(Strict):
     code: str
     name: str
+    owner: str | None = None
 
 
 class Org(Strict):
-    """Company -> regions -> branches, plus customer types and industries."""
+    """The organisation: company -> units of any depth (regions -> branches, or deeper), plus
+    customer types and industries.
+
+    Either ``regions`` (two levels: regions with their branches) or ``units`` (any depth; a unit
+    without sub-units is a branch; top-level branches without a region are allowed) describes
+    the tree; both may be given. Branch codes are unique across the tree.
+    """
 
     version: Literal[1]
     company: Company
-    regions: list[Region]
-    customer_types: list[str]
-    industries: list[str]
+    regions: list[Region] = Field(default_factory=list)
+    units: list[Unit] = Field(default_factory=list)
+    customer_types: list[str] = Field(default_factory=list)
+    industries: list[str] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _check(self) -> Org:
-        codes = [b.code for r in self.regions for b in r.branches]
+        codes = [u.code for u, _ in self.walk()]
         dup = sorted({c for c in codes if codes.count(c) > 1})
         if dup:
-            raise ValueError(f"duplicate branch codes: {dup}")
+            raise ValueError(f"duplicate unit codes: {dup}")
+        if not self.branches:
+            raise ValueError("the organisation has no branch (regions or units)")
         if self.company.code in codes:
-            raise ValueError(f"company code {self.company.code!r} is also a branch code")
+            raise ValueError(f"company code {self.company.code!r} is also a unit code")
         return self
 
-    @property
-    def branches(self) -> list[Branch]:
-        return [b for r in self.regions for b in r.branches]
+    @cached_property
+    def tree(self) -> list[Unit]:
+        """The top-level units, ``regions`` converted to units (level 区域) then ``units``."""
+        out = [Unit(code=r.code, name=r.name, level="区域",
+                    units=[Unit(code=b.code, name=b.name, owner=b.owner) for b in r.branches])
+               for r in self.regions]
+        return out + list(self.units)
+
+    def walk(self):
+        """Yield ``(unit, parents)`` for every unit of the tree, depth first."""
+        for top in self.tree:
+            yield from top.walk()
+
+    @cached_property
+    def branches(self) -> list[Unit]:
+        """The leaf units (branches), in tree order."""
+        return [u for u, _ in self.walk() if u.is_branch]
 
     @property
     def branch_codes(self) -> list[str]:
         return [b.code for b in self.branches]
 
-    def branch(self, code: str) -> Branch:
+    def branch(self, code: str) -> Unit:
         for b in self.branches:
             if b.code == code:
                 return b
         raise KeyError(f"unknown branch {code!r} (known: {', '.join(self.branch_codes)})")
 
-    def region_of(self, code: str) -> Region:
-        for r in self.regions:
-            if any(b.code == code for b in r.branches):
-                return r
-        raise KeyError(f"unknown branch {code!r}")
+    def unit(self, code: str) -> Unit:
+        """Any unit of the tree by its code."""
+        for u, _ in self.walk():
+            if u.code == code:
+                return u
+        raise KeyError(f"unknown unit {code!r}")
+
+    def parents_of(self, code: str) -> tuple[Unit, ...]:
+        """The units above ``code``, top first (empty for a top-level unit)."""
+        for u, parents in self.walk():
+            if u.code == code:
+                return parents
+        raise KeyError(f"unknown unit {code!r}")
+
+    def region_of(self, code: str) -> Unit | None:
+        """The branch's top-level grouping unit (its region), ``None`` for an ungrouped branch."""
+        parents = self.parents_of(code)
+        return parents[0] if parents else None
+
+    def region_name(self, code: str) -> str:
+        """The name of the branch's region, "—" when it has none."""
+        r = self.region_of(code)
+        return r.name if r is not None else "—"
 
     def name_to_code(self) -> dict[str, str]:
-        """Branch name (and code) -> branch code, for exports that carry the name."""
+        """Branch name (and code, any letter case) -> branch code, for exports and arguments
+        that carry the name."""
         out = {b.name: b.code for b in self.branches}
         out.update({b.code: b.code for b in self.branches})
+        out.update({b.code.lower(): b.code for b in self.branches})
         return out
 
 

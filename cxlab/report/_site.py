@@ -46,7 +46,7 @@ def write_index(output_dir: str | Path, *, warehouse: str | Path,
     nps_t, csat_t = targets.kpi("nps"), targets.kpi("csat")
     kpis = headline_kpis(load_aggregates(warehouse))
     names = {COMPANY: f"{org.company.name}(全公司)"} | {b.code: b.name for b in org.branches}
-    regions = {b.code: org.region_of(b.code).name for b in org.branches} | {COMPANY: "—"}
+    regions = {b.code: org.region_name(b.code) for b in org.branches} | {COMPANY: "—"}
 
     parts = [f"<h1>{escape(org.company.name)} 客户体验调研报告</h1>",
              '<p class="cx-note">每期一份公司报告和每个分支机构一份报告。'

@@ -82,7 +82,7 @@ def title(ctx: ReportContext) -> Html:
     """Report heading with scope, period and base."""
     kind = "客户体验调研报告" if ctx.is_company else "分支机构客户体验调研报告"
     n = len(ctx.current)
-    region = "" if ctx.is_company else f"({ctx.org.region_of(ctx.branch).name})"
+    region = "" if ctx.is_company or ctx.org.region_of(ctx.branch) is None else f"({ctx.org.region_name(ctx.branch)})"
     sub = (f"报告期:{ctx.period} · 有效样本 {n:,} 份 · 对比期:{ctx.previous or '无'}"
            f" · 数据范围:{_scope_label(ctx)}{region}")
     return Html(f"<h1>{escape(ctx.scope_name)} {escape(ctx.period)} {kind}</h1>") + note(sub)
@@ -198,7 +198,7 @@ def _league(ctx: ReportContext) -> pd.DataFrame:
     res = res.merge(cur[["branch", "csat_n", "csat_top2"]], on="branch", how="left")
     res["csat"] = 100 * res["csat_top2"] / res["csat_n"].where(res["csat_n"] > 0)
     res["branch_name"] = res["branch"].map(ctx.branch_name)
-    res["region"] = res["branch"].map(lambda b: ctx.org.region_of(b).name)
+    res["region"] = res["branch"].map(ctx.org.region_name)
     prev = agg[agg["period"] == ctx.previous] if ctx.previous else agg.iloc[0:0]
     if len(prev):
         from cxlab.metrics import nps_test, scores_from_counts
