@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -11,6 +12,9 @@ from cxlab.metrics._common import as_list, check_choice, check_columns, check_le
 from cxlab.metrics._nps import nps, nps_test
 from cxlab.metrics._scales import ces, csat
 from cxlab.metrics._tests import two_proportion_test, welch_test
+
+if TYPE_CHECKING:
+    from cxlab.config import Codebook
 
 __all__ = ["change"]
 
@@ -33,6 +37,7 @@ def change(
     by: str | Sequence[str] | None = None,
     score: str | None = None,
     level: float = 0.95,
+    codebook: Codebook | None = None,
 ) -> pd.DataFrame:
     """Change of a metric from each period to the next (环比), with a two-sided test per step.
 
@@ -48,9 +53,12 @@ def change(
     by : str or list of str, optional
         Grouping column(s), e.g. ``"branch"``; each group is compared with its own previous period.
     score : str, optional
-        Score column; default ``ltr`` for NPS, ``csat`` for CSAT, ``ces`` for CES.
+        Score column; default the codebook's item of the metric's role (``nps_item``,
+        ``csat_item``, ``ces_item``), else ``ltr`` for NPS, ``csat`` for CSAT, ``ces`` for CES.
     level : float
         Confidence level of the interval of the change.
+    codebook : cxlab.config.Codebook, optional
+        Supplies the default ``score`` and, for CSAT and CES, the item's scale.
 
     Returns
     -------
@@ -83,6 +91,11 @@ def change(
     """
     check_choice("metric", metric, tuple(_DEFAULT_SCORE))
     check_level(level)
+    if score is None and codebook is not None:
+        score = getattr(codebook, f"{metric}_item")
+        if score is None:
+            raise ValueError(f"score= is required: the codebook has no {metric} item "
+                             f"(roles.{metric})")
     score = score or _DEFAULT_SCORE[metric]
     by_cols = as_list(by)
     check_columns(data, [score, period_col, *by_cols])
@@ -90,9 +103,11 @@ def change(
     if metric == "nps":
         table = nps(data, score=score, by=[*by_cols, period_col], ci="adjusted_wald", level=level)
     elif metric == "csat":
-        table = csat(data, score=score, by=[*by_cols, period_col], level=level)
+        table = csat(data, score=score, by=[*by_cols, period_col], level=level,
+                     codebook=codebook)
     else:
-        table = ces(data, score=score, by=[*by_cols, period_col], level=level)
+        table = ces(data, score=score, by=[*by_cols, period_col], level=level,
+                    codebook=codebook)
     value_col = _VALUE[metric]
     order = {p: i for i, p in enumerate(periods)}
     records = []

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import string
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
+from cxlab.metrics._codebook import category_order, codebook_scale
 from cxlab.metrics._common import check_columns, kish_n_eff, weights_array
 from cxlab.metrics._tests import two_proportion_test
+
+if TYPE_CHECKING:
+    from cxlab.config import Codebook
 
 __all__ = ["crosstab"]
 
@@ -31,10 +37,13 @@ def crosstab(
     col: str,
     weight: str | None = None,
     alpha: float = 0.05,
+    row_order: Sequence[object] | None = None,
+    col_order: Sequence[object] | None = None,
+    codebook: Codebook | None = None,
 ) -> pd.DataFrame:
-    """Banner table of ``row`` by ``col``: column percentages with significance letters.
+    """Banner table of ``row`` by ``col``: column percentages (0–100) with significance letters.
 
-    Each banner column gets a letter (A, B, C, … in sorted column order). A cell carries the
+    Each banner column gets a letter (A, B, C, … in banner order, see ``col_order``). A cell carries the
     letter of every other column whose percentage it exceeds significantly, by a two-sided
     column-proportion z-test (pooled, no continuity correction) at ``alpha``, as in
     market-research banner tables. No correction for multiple comparisons is applied.
@@ -52,6 +61,13 @@ def crosstab(
         weighted percentages with Kish's effective column bases.
     alpha : float
         Significance level of the letter tests.
+    row_order, col_order : sequence, optional
+        Order of the row and banner categories. Default: the codebook's order when ``row``
+        (``col``) is a codebook item — ordinal answers by code (a label counts as its code, so
+        price bands run 300元以下 … 1,000元以上), category answers in ``options`` order —
+        else sorted. Values not covered by the order come last, sorted.
+    codebook : cxlab.config.Codebook, optional
+        Supplies the category orders.
 
     Returns
     -------
@@ -61,7 +77,7 @@ def crosstab(
         ``weighted_base``, ``effective_base`` (Kish; equals ``base`` unweighted), ``pct``
         (column %, weighted if weights are given) and ``sig`` (letters of the columns this cell
         is significantly higher than, e.g. ``"AC"``; empty if none). Rows with a missing ``row``
-        or ``col`` value are left out.
+        or ``col`` value are left out. Table rows run in row order, then banner order.
 
     References
     ----------
@@ -87,8 +103,10 @@ def crosstab(
     frame = data[[row, col]].copy()
     frame["_w"] = weights_array(data, weight) if weight else 1.0
     frame = frame.dropna(subset=[row, col])
-    cols = sorted(frame[col].unique(), key=lambda v: (str(type(v)), v))
-    rows = sorted(frame[row].unique(), key=lambda v: (str(type(v)), v))
+    cols = category_order(frame[col].unique(), order=col_order,
+                          scale=codebook_scale(codebook, col))
+    rows = category_order(frame[row].unique(), order=row_order,
+                          scale=codebook_scale(codebook, row))
     letters = {c: _letter(i) for i, c in enumerate(cols)}
     base = frame.groupby(col, observed=True).size()
     wbase = frame.groupby(col, observed=True)["_w"].sum()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -22,6 +23,9 @@ from cxlab.metrics._common import (
     weights_array,
 )
 from cxlab.metrics._results import TestResult
+
+if TYPE_CHECKING:
+    from cxlab.config import Codebook
 
 __all__ = ["CI_METHODS", "nps", "nps_sample_size", "nps_test", "scores_from_counts"]
 
@@ -140,13 +144,14 @@ def _nps_cell(y, w, *, ci, level, rng, n_resamples):
 def nps(
     data: pd.DataFrame,
     *,
-    score: str = "ltr",
+    score: str | None = None,
     by: str | Sequence[str] | None = None,
     weight: str | None = None,
     ci: str = "adjusted_wald",
     level: float = 0.95,
     rng: np.random.Generator | int | None = None,
     n_resamples: int = 2000,
+    codebook: Codebook | None = None,
 ) -> pd.DataFrame:
     """Net Promoter Score with standard error and confidence interval, per group.
 
@@ -158,9 +163,10 @@ def nps(
     ----------
     data : DataFrame
         One row per response.
-    score : str
+    score : str, optional
         Column with the 0-10 likelihood-to-recommend answer. Missing values are dropped and
         counted nowhere; any other value outside the integers 0..10 raises ``ValueError``.
+        Default: the codebook's NPS item (``codebook.nps_item``), else ``"ltr"``.
     by : str or list of str, optional
         Grouping column(s); one output row per group (sorted).
     weight : str, optional
@@ -173,6 +179,8 @@ def nps(
         Randomness for ``bootstrap`` and ``bayes``; a seed makes them reproducible.
     n_resamples : int
         Bootstrap resamples or posterior draws.
+    codebook : cxlab.config.Codebook, optional
+        Supplies the default of ``score`` (its ``nps`` role).
 
     Returns
     -------
@@ -228,6 +236,7 @@ def nps(
     >>> round(float(res["se"].iloc[0]), 2)
     27.22
     """
+    score = nps_score(score, codebook)
     check_columns(data, [score, *as_list(by), *([weight] if weight else [])])
     check_choice("ci", ci, CI_METHODS)
     check_level(level)
@@ -273,6 +282,17 @@ def nps(
     return out[cols].reset_index(drop=True)
 
 
+def nps_score(score: str | None, codebook: Codebook | None) -> str:
+    """``score``, else the codebook's NPS item, else ``"ltr"``."""
+    if score is not None:
+        return score
+    if codebook is None:
+        return "ltr"
+    if codebook.nps_item is None:
+        raise ValueError("score= is required: the codebook has no NPS item (roles.nps)")
+    return codebook.nps_item
+
+
 def _as_scores(x: pd.DataFrame | pd.Series, score: str) -> np.ndarray:
     if isinstance(x, pd.DataFrame):
         check_columns(x, [score])
@@ -289,9 +309,10 @@ def nps_test(
     a: pd.DataFrame | pd.Series,
     b: pd.DataFrame | pd.Series,
     *,
-    score: str = "ltr",
+    score: str | None = None,
     method: str = "adjusted_wald",
     level: float = 0.95,
+    codebook: Codebook | None = None,
 ) -> TestResult:
     """Two-sample z-test for the difference between two independent Net Promoter Scores.
 
@@ -300,13 +321,16 @@ def nps_test(
     a, b : DataFrame or Series
         The two independent samples: DataFrames with a ``score`` column, or Series of 0-10
         scores. Missing values are dropped.
-    score : str
-        Score column when ``a``/``b`` are DataFrames.
+    score : str, optional
+        Score column when ``a``/``b`` are DataFrames; default ``codebook.nps_item``, else
+        ``"ltr"``.
     method : {"adjusted_wald", "wald"}
         ``adjusted_wald`` adds 3/4 promoter and 3/4 detractor pseudo-observations and 3 to each
         ``n`` before computing both NPS and their variances (MeasuringU 2021); ``wald`` does not.
     level : float
         Confidence level of the interval of the difference.
+    codebook : cxlab.config.Codebook, optional
+        Supplies the default of ``score``.
 
     Returns
     -------
@@ -338,6 +362,7 @@ def nps_test(
     """
     check_choice("method", method, ("adjusted_wald", "wald"))
     check_level(level)
+    score = nps_score(score, codebook)
     ya, yb = _as_scores(a, score), _as_scores(b, score)
     if ya.size == 0 or yb.size == 0:
         raise ValueError("nps_test needs at least one valid score in each sample")

@@ -4,18 +4,27 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
+if TYPE_CHECKING:
+    from cxlab.config import Codebook, Scale
+
+from cxlab.metrics._codebook import (
+    ScaleSpec,
+    codebook_scale,
+    resolve_scale,
+    to_codes,
+)
 from cxlab.metrics._common import (
     as_list,
     base_flag,
     check_columns,
     group_positions,
     kish_n_eff,
-    numeric_scores,
     weights_array,
 )
 
@@ -45,8 +54,27 @@ def wilson_interval(p: float, n: float, *, level: float = 0.95) -> tuple[float, 
     return (max(0.0, centre - half), min(1.0, centre + half))
 
 
-def _prepare(data, score, weight, low, high):
-    values = numeric_scores(data[score], column=score, low=low, high=high)
+def _role_item(item: str | None, codebook, role: str, what: str) -> str:
+    """``item``, else the codebook's item of ``role``; a clear error when neither is given."""
+    if item is not None:
+        return item
+    found = getattr(codebook, role, None) if codebook is not None else None
+    if found is None:
+        raise ValueError(f"score= is required: give the {what} column"
+                         + (f" (the codebook has no {role})" if codebook is not None else
+                            " or codebook= with that role"))
+    return found
+
+
+def _scale_for(scale, codebook, item: str, default: int):
+    if scale is not None:
+        return scale
+    sc = codebook_scale(codebook, item)
+    return sc if sc is not None else default
+
+
+def _prepare(data, score, weight, spec: ScaleSpec):
+    values = to_codes(data[score], spec, column=score)
     keep = ~np.isnan(values)
     w = None
     if weight is not None:
@@ -79,32 +107,38 @@ def _share_cell(ind: np.ndarray, w: np.ndarray | None, level: float) -> dict:
 def csat(
     data: pd.DataFrame,
     *,
-    score: str,
-    scale: int = 5,
-    top_box: int = 2,
+    score: str | None = None,
+    scale: Scale | int | None = None,
+    top_box: int | None = None,
     by: str | Sequence[str] | None = None,
     weight: str | None = None,
     level: float = 0.95,
+    codebook: Codebook | None = None,
 ) -> pd.DataFrame:
-    """Customer satisfaction (CSAT): the top-box share of a 1..``scale`` satisfaction item, in %.
+    """Customer satisfaction (CSAT): the top-box share of a satisfaction item, in % (0–100).
 
     Parameters
     ----------
     data : DataFrame
         One row per response.
-    score : str
-        Column with integer codes 1..``scale`` (higher = more satisfied). Missing values are
-        dropped; anything else outside the scale raises ``ValueError``.
-    scale : int
-        Number of scale points.
-    top_box : int
-        How many top categories count as satisfied (2: codes 4 and 5 on a 5-point scale).
+    score : str, optional
+        Column with the item's codes (higher = more satisfied) or, with a codebook scale, its
+        labels. Missing values are dropped; anything else outside the scale raises
+        ``ValueError``. Default: the codebook's CSAT item (``codebook.csat_item``).
+    scale : cxlab.config.Scale or int, optional
+        The item's scale: a codebook :class:`~cxlab.config.Scale` or an int *k*, the number of
+        points of a scale coded 1..k. Default: the codebook's scale of ``score``, else 5.
+    top_box : int, optional
+        How many top categories count as satisfied. Default: the Scale's ``top_box``, else 2
+        (codes 4 and 5 on a 5-point scale).
     by : str or list of str, optional
         Grouping column(s).
     weight : str, optional
         Column of non-negative survey weights.
     level : float
         Confidence level.
+    codebook : cxlab.config.Codebook, optional
+        Supplies the defaults of ``score``, ``scale`` and ``top_box`` from its roles and scales.
 
     Returns
     -------
@@ -137,14 +171,12 @@ def csat(
          n       csat
     0  107  69.158879
     """
+    score = _role_item(score, codebook, "csat_item", "csat")
     check_columns(data, [score, *as_list(by), *([weight] if weight else [])])
-    if not (isinstance(scale, int) and scale >= 2):
-        raise ValueError(f"scale={scale!r} must be an integer >= 2")
-    if not (isinstance(top_box, int) and 1 <= top_box < scale):
-        raise ValueError(f"top_box={top_box!r} must be an integer in 1..{scale - 1}")
+    spec = resolve_scale(_scale_for(scale, codebook, score, 5), top_box=top_box)
     by_cols = as_list(by)
-    values, keep, w = _prepare(data, score, weight, 1, scale)
-    top = (values > scale - top_box).astype(float)
+    values, keep, w = _prepare(data, score, weight, spec)
+    top = np.isin(values, np.asarray(spec.top, dtype=float)).astype(float)
     rows = []
     for key, pos in group_positions(data, by_cols):
         pos = pos[keep[pos]]
@@ -168,33 +200,37 @@ def csat(
 def ces(
     data: pd.DataFrame,
     *,
-    score: str,
-    scale: int = 7,
+    score: str | None = None,
+    scale: Scale | int | None = None,
     by: str | Sequence[str] | None = None,
     weight: str | None = None,
     easy_from: int | None = None,
     level: float = 0.95,
+    codebook: Codebook | None = None,
 ) -> pd.DataFrame:
-    """Customer effort score (CES): mean of a 1..``scale`` ease item and the share answering "easy".
+    """Customer effort score (CES): mean of an ease item and the share answering "easy" (%).
 
     Parameters
     ----------
     data : DataFrame
         One row per response.
-    score : str
-        Column with integer codes 1..``scale``; higher = easier (codebook scale ``ces7``:
-        7 非常容易 … 1 非常困难).
-    scale : int
-        Number of scale points.
+    score : str, optional
+        Column with the codes (or, with a codebook scale, labels); higher = easier (codebook
+        scale ``ces7``: 7 非常容易 … 1 非常困难). Default: ``codebook.ces_item``.
+    scale : cxlab.config.Scale or int, optional
+        A codebook :class:`~cxlab.config.Scale` or an int *k* (codes 1..k). Default: the
+        codebook's scale of ``score``, else 7.
     by : str or list of str, optional
         Grouping column(s).
     weight : str, optional
         Column of non-negative survey weights.
     easy_from : int, optional
-        Lowest code counted as easy; default ``scale - 2`` (the top three boxes, 5-7 on 1-7:
-        比较容易, 容易, 非常容易).
+        Lowest code counted as easy; default the lowest of the Scale's top-box codes when it
+        sets ``top_box``, else the top three boxes (5-7 on 1-7: 比较容易, 容易, 非常容易).
     level : float
         Confidence level of the interval of the mean.
+    codebook : cxlab.config.Codebook, optional
+        Supplies the defaults of ``score`` and ``scale``.
 
     Returns
     -------
@@ -223,14 +259,17 @@ def ces(
        n    mean  pct_easy
     0  8  5.375      75.0
     """
+    score = _role_item(score, codebook, "ces_item", "CES")
     check_columns(data, [score, *as_list(by), *([weight] if weight else [])])
-    if not (isinstance(scale, int) and scale >= 2):
-        raise ValueError(f"scale={scale!r} must be an integer >= 2")
-    easy_from = scale - 2 if easy_from is None else easy_from
-    if not (isinstance(easy_from, int) and 1 <= easy_from <= scale):
-        raise ValueError(f"easy_from={easy_from!r} must be an integer in 1..{scale}")
+    scale = _scale_for(scale, codebook, score, 7)
+    spec = resolve_scale(scale, top_box=1)
+    if easy_from is None:
+        easy_from = _ces_easy_from(scale, spec)
+    if not (isinstance(easy_from, int) and spec.lo <= easy_from <= spec.hi):
+        raise ValueError(f"easy_from={easy_from!r} must be an integer in "
+                         f"{spec.lo:g}..{spec.hi:g}")
     by_cols = as_list(by)
-    values, keep, w_full = _prepare(data, score, weight, 1, scale)
+    values, keep, w_full = _prepare(data, score, weight, spec)
     rows = []
     for key, pos in group_positions(data, by_cols):
         pos = pos[keep[pos]]
@@ -260,42 +299,58 @@ def ces(
     return out.reset_index(drop=True)
 
 
-def _verbal_codes(series: pd.Series, *, column: str, scale: int) -> np.ndarray:
-    """Codes from numbers or verbal labels (好/良好/一般/较差/差); NaN for missing."""
-    s = series.astype(object) if isinstance(series.dtype, pd.CategoricalDtype) else series
-    if scale == 5 and not pd.api.types.is_numeric_dtype(s):
-        reverse = {v: k for k, v in VERBAL5.items()}
-        s = s.astype(object).map(lambda v: reverse.get(v.strip(), v) if isinstance(v, str) else v)
-    return numeric_scores(pd.Series(s, index=series.index), column=column, low=1, high=scale)
+def _ces_easy_from(scale, spec: ScaleSpec) -> int | float:
+    """``scale - 2`` for an int scale (the top three boxes); for a Scale the lowest of its
+    ``top_box`` codes when it sets one, else the third-highest code."""
+    if isinstance(scale, (int, np.integer)):
+        return int(scale) - 2
+    k = scale.top_box or 3
+    desc = sorted(spec.codes, reverse=True)
+    return desc[min(k, len(desc)) - 1]
 
 
 def item_summary(
     data: pd.DataFrame,
     *,
-    items: Sequence[str],
-    scale: int = 5,
+    items: Sequence[str] | None = None,
+    scale: Scale | int | None = None,
     labels: Mapping[str, str] | None = None,
+    by: str | Sequence[str] | None = None,
+    top_box: int | None = None,
+    codebook: Codebook | None = None,
 ) -> pd.DataFrame:
-    """Distribution, mean and top-/bottom-2-box shares of rating items (verbal 5-point by default).
+    """Distribution, mean and top-/bottom-box shares (%) of rating items, overall or by group.
 
     Parameters
     ----------
     data : DataFrame
         One row per response.
-    items : list of str
-        Item columns: codes 1..``scale`` (5 = 好 … 1 = 差) or, for ``scale=5``, the verbal
-        labels 好/良好/一般/较差/差. Missing answers are dropped per item.
-    scale : int
-        Number of scale points.
+    items : list of str, optional
+        Item columns holding the scale's codes or its labels (e.g. 好/良好/一般/较差/差).
+        Missing answers are dropped per item. Default: ``codebook.attribute_items``.
+    scale : cxlab.config.Scale or int, optional
+        The scale of every item: a codebook :class:`~cxlab.config.Scale` or an int *k* (codes
+        1..k; with ``k = 5`` the verbal labels of :data:`VERBAL5` are accepted too).
+        Default: each item's scale in ``codebook``, else 5.
     labels : mapping, optional
-        Item id → display label (e.g. the codebook's Chinese labels); default the item id.
+        Item id → display label; default the codebook's labels, else the item id.
+    by : str or list of str, optional
+        Grouping column(s): one row per group and item, group keys as the first columns
+        (groups in sorted order, items in the order given within each group).
+    top_box : int, optional
+        Number of top codes counted by ``top_box``; default each Scale's ``top_box``, else 2.
+    codebook : cxlab.config.Codebook, optional
+        Supplies ``items``, ``labels`` and each item's scale.
 
     Returns
     -------
     DataFrame
-        One row per item, in the order given: ``item``, ``label``, ``n``, ``pct_<code>`` for
-        each code from ``scale`` down to 1 (% of valid answers), ``mean``, ``top2`` (% in the two
-        highest codes), ``bottom2`` (% in the two lowest codes), ``base_flag``.
+        One row per item (per group with ``by``): ``[by…]``, ``item``, ``label``, ``n``,
+        ``pct_<code>`` for every code of the items' scales from the highest down to the lowest
+        (% of the item's valid answers, 0–100; NaN for a code outside that item's scale),
+        ``mean`` (mean code), ``top2`` (% in the two highest codes), ``bottom2`` (% in the two
+        lowest codes), ``top_box`` (% in the scale's top-box codes, equal to ``top2`` for the
+        default ``top_box`` of 2) and ``base_flag``. Every share is a percentage (0–100).
 
     Examples
     --------
@@ -308,21 +363,43 @@ def item_summary(
     0  look_color      产品的色彩  5   3.4  60.000000  20.000000
     1   look_logo  look_logo  6   3.333333  50.000000  33.333333
     """
-    check_columns(data, items)
-    if not (isinstance(scale, int) and scale >= 2):
-        raise ValueError(f"scale={scale!r} must be an integer >= 2")
-    labels = dict(labels or {})
+    if items is None:
+        if codebook is None:
+            raise ValueError("items= is required (or give codebook= to use its attribute items)")
+        items = codebook.attribute_items
+    if isinstance(items, str):
+        raise TypeError(f"items must be a list of column names, not the string {items!r}")
+    items = list(items)
+    by_cols = as_list(by)
+    check_columns(data, [*items, *by_cols])
+    labels = dict(labels) if labels is not None else (codebook.labels() if codebook else {})
+    specs = {item: _item_spec(_scale_for(scale, codebook, item, 5), top_box, item)
+             for item in items}
+    all_codes = sorted({c for sp in specs.values() for c in sp.codes}, reverse=True)
+    codes = {item: to_codes(data[item], specs[item], column=item) for item in items}
     rows = []
-    for item in items:
-        x = _verbal_codes(data[item], column=item, scale=scale)
-        x = x[~np.isnan(x)]
-        n = x.size
-        row = {"item": item, "label": labels.get(item, item), "n": n}
-        for code in range(scale, 0, -1):
-            row[f"pct_{code}"] = 100 * float(np.mean(x == code)) if n else np.nan
-        row["mean"] = float(np.mean(x)) if n else np.nan
-        row["top2"] = 100 * float(np.mean(x >= scale - 1)) if n else np.nan
-        row["bottom2"] = 100 * float(np.mean(x <= 2)) if n else np.nan
-        row["base_flag"] = base_flag(n)
-        rows.append(row)
+    for key, pos in group_positions(data, by_cols):
+        for item in items:
+            sp = specs[item]
+            x = codes[item][pos]
+            x = x[~np.isnan(x)]
+            n = x.size
+            row = key | {"item": item, "label": labels.get(item, item), "n": n}
+            for code in all_codes:
+                row[f"pct_{code}"] = (100 * float(np.mean(x == code))
+                                      if n and code in sp.codes else np.nan)
+            row["mean"] = float(np.mean(x)) if n else np.nan
+            row["top2"] = 100 * float(np.mean(np.isin(x, sp.codes[-2:]))) if n else np.nan
+            row["bottom2"] = 100 * float(np.mean(np.isin(x, sp.codes[:2]))) if n else np.nan
+            row["top_box"] = 100 * float(np.mean(np.isin(x, sp.top))) if n else np.nan
+            row["base_flag"] = base_flag(n)
+            rows.append(row)
     return pd.DataFrame(rows)
+
+
+def _item_spec(scale, top_box: int | None, item: str) -> ScaleSpec:
+    spec = resolve_scale(scale, top_box=top_box, name=f"scale of {item!r}")
+    if isinstance(scale, (int, np.integer)) and scale == 5:   # the verbal 5-point scale
+        spec = ScaleSpec(codes=spec.codes, top=spec.top,
+                         labels={v: k for k, v in VERBAL5.items()}, names=dict(VERBAL5))
+    return spec
