@@ -86,7 +86,7 @@ SWISS_PUBLISHED = {
 
 @pytest.mark.parametrize("method", sorted(SWISS_PUBLISHED))
 def test_swiss_metrics_match_relaimpo(swiss, method):
-    result = relative_importance(swiss, target="Fertility", drivers=SWISS_DRIVERS, method=method)
+    result = relative_importance(swiss, outcome="Fertility", drivers=SWISS_DRIVERS, method=method)
     np.testing.assert_allclose(
         result.table["importance"], SWISS_PUBLISHED[method], rtol=0, atol=1e-7
     )
@@ -96,7 +96,7 @@ def test_swiss_metrics_match_relaimpo(swiss, method):
 
 
 def test_swiss_lmg_rela_true_and_ranks(swiss):
-    result = relative_importance(swiss, target="Fertility", drivers=SWISS_DRIVERS)
+    result = relative_importance(swiss, outcome="Fertility", drivers=SWISS_DRIVERS)
     # interim <- calc.relimp(linmod, rela = T, type = "lmg"); 100 * interim$lmg, [G2006] p. 12
     published_pct = [8.078165, 24.220256, 36.807952, 14.937728, 15.955899]
     np.testing.assert_allclose(100 * result.table["share"], published_pct, rtol=0, atol=1e-6)
@@ -117,7 +117,7 @@ def test_swiss_subset_r2_match_hier_part_gfs(swiss):
 
 
 def test_swiss_key_drivers_match_lm_summary(swiss):
-    result = key_drivers(swiss, target="Fertility", drivers=SWISS_DRIVERS, bootstrap=0)
+    result = key_drivers(swiss, outcome="Fertility", drivers=SWISS_DRIVERS, bootstrap=0)
     t = result.table
     # summary(linmod <- lm(swiss)), [G2006] p. 2: Estimate, Std. Error, Pr(>|t|)
     np.testing.assert_allclose(t["coef"], [-0.17211, -0.25801, -0.87094, 0.10412, 1.07705], rtol=0, atol=5e-6)
@@ -135,7 +135,7 @@ def test_swiss_key_drivers_match_lm_summary(swiss):
 def test_vif_matches_statsmodels(swiss):
     from statsmodels.stats.outliers_influence import variance_inflation_factor
 
-    result = key_drivers(swiss, target="Fertility", drivers=SWISS_DRIVERS, bootstrap=0)
+    result = key_drivers(swiss, outcome="Fertility", drivers=SWISS_DRIVERS, bootstrap=0)
     design = np.column_stack([np.ones(len(swiss)), swiss[SWISS_DRIVERS].to_numpy()])
     expected = [variance_inflation_factor(design, j) for j in range(1, 6)]
     np.testing.assert_allclose(result.table["vif"], expected, rtol=1e-9, atol=0)
@@ -145,7 +145,7 @@ def test_vif_matches_statsmodels(swiss):
 
 
 def test_mtcars_dominance_matches_domir(mtcars):
-    result = dominance(mtcars, target="mpg", drivers=["am", "vs", "cyl"])
+    result = dominance(mtcars, outcome="mpg", drivers=["am", "vs", "cyl"])
     assert isinstance(result, DominanceResult)
     assert result.r2 == pytest.approx(0.7619773, abs=1e-7)  # Overall Fit Statistic [domir]
     np.testing.assert_allclose(
@@ -177,7 +177,7 @@ def test_mtcars_dominance_matches_domir(mtcars):
 
 def test_mtcars_johnson_matches_rwa(mtcars):
     result = relative_importance(
-        mtcars, target="mpg", drivers=["cyl", "disp", "hp", "gear"], method="johnson"
+        mtcars, outcome="mpg", drivers=["cyl", "disp", "hp", "gear"], method="johnson"
     )
     # rwa(mtcars, "mpg", c("cyl", "disp", "hp", "gear"), sort = FALSE)$result [rwa] introduction
     np.testing.assert_allclose(
@@ -192,7 +192,7 @@ def test_mtcars_johnson_matches_rwa(mtcars):
 
 def test_mtcars_johnson_five_predictors_matches_rwa(mtcars):
     result = relative_importance(
-        mtcars, target="mpg", drivers=["cyl", "disp", "hp", "gear", "wt"], method="johnson"
+        mtcars, outcome="mpg", drivers=["cyl", "disp", "hp", "gear", "wt"], method="johnson"
     )
     got = _importance(result)
     # rwa_result$result for c("cyl", "disp", "hp", "gear", "wt") [rwa] introduction, Visualization
@@ -204,7 +204,7 @@ def test_mtcars_johnson_five_predictors_matches_rwa(mtcars):
 def test_mtcars_weighted_johnson_matches_rwa(mtcars):
     data = mtcars.assign(respondent_weight=np.tile([0.8, 1.2, 1.5, 0.6], 8))
     result = relative_importance(
-        data, target="mpg", drivers=["cyl", "disp", "hp"], method="johnson", weight="respondent_weight"
+        data, outcome="mpg", drivers=["cyl", "disp", "hp"], method="johnson", weight="respondent_weight"
     )
     # weighted_result$result, weights rep(c(0.8, 1.2, 1.5, 0.6), 8) [rwa] introduction
     np.testing.assert_allclose(
@@ -218,7 +218,7 @@ def test_mtcars_weighted_johnson_matches_rwa(mtcars):
 def test_mtcars_weighted_johnson_second_example_matches_rwa(mtcars):
     data = mtcars.assign(observation_weight=np.tile([1, 2, 5, 3], 8))
     result = relative_importance(
-        data, target="mpg", drivers=["hp", "wt", "disp"], method="johnson", weight="observation_weight"
+        data, outcome="mpg", drivers=["hp", "wt", "disp"], method="johnson", weight="observation_weight"
     )
     # fit$result, weights rep(c(1, 2, 5, 3), 8) [rwa] weighted-missing-data
     np.testing.assert_allclose(
@@ -226,7 +226,7 @@ def test_mtcars_weighted_johnson_second_example_matches_rwa(mtcars):
     )
     assert result.r2 == pytest.approx(0.8713113, abs=1e-7)  # rwa = weighted_lm [rwa]
     # the same R² as statsmodels WLS, which rwa checks against summary(lm(..., weights))$r.squared
-    kd = key_drivers(data, target="mpg", drivers=["hp", "wt", "disp"], weight="observation_weight", bootstrap=0)
+    kd = key_drivers(data, outcome="mpg", drivers=["hp", "wt", "disp"], weight="observation_weight", bootstrap=0)
     assert kd.r2 == pytest.approx(0.8713113, abs=1e-7)  # [rwa] weighted_lm
 
 
@@ -236,13 +236,13 @@ def test_missing_values_listwise_matches_rwa_count(mtcars):
     data.loc[1, "observation_weight"] = np.nan
     data.loc[2, "hp"] = np.nan
     result = relative_importance(
-        data, target="mpg", drivers=["hp", "wt", "disp"], method="johnson", weight="observation_weight"
+        data, outcome="mpg", drivers=["hp", "wt", "disp"], method="johnson", weight="observation_weight"
     )
     assert result.n == 29  # missing_fit$n, [rwa] weighted-missing-data
     kept = data.dropna(subset=["mpg", "hp", "wt", "disp", "observation_weight"])
     assert kept["observation_weight"].sum() == 80  # n_weighted [rwa]
     direct = relative_importance(
-        kept, target="mpg", drivers=["hp", "wt", "disp"], method="johnson", weight="observation_weight"
+        kept, outcome="mpg", drivers=["hp", "wt", "disp"], method="johnson", weight="observation_weight"
     )
     pd.testing.assert_frame_equal(result.table, direct.table)
 
@@ -264,7 +264,7 @@ AB_CORR = pd.DataFrame(
 
 
 def test_azen_budescu_conditional_and_general_dominance():
-    result = dominance(from_correlation(AB_CORR), target="y", drivers=["x1", "x2", "x3", "x4"])
+    result = dominance(from_correlation(AB_CORR), outcome="y", drivers=["x1", "x2", "x3", "x4"])
     expected = np.array(  # [AB2003] conditional dominance table, rows = subset size 0..3
         [
             [0.360, 0.090, 0.160, 0.250],
@@ -287,19 +287,19 @@ def test_azen_budescu_conditional_and_general_dominance():
 
 def test_correlation_input_equals_raw_data(swiss):
     corr = swiss[["Fertility", *SWISS_DRIVERS]].corr()
-    from_matrix = relative_importance(from_correlation(corr, n=47), target="Fertility", drivers=SWISS_DRIVERS)
-    from_data = relative_importance(swiss, target="Fertility", drivers=SWISS_DRIVERS)
+    from_matrix = relative_importance(from_correlation(corr, n=47), outcome="Fertility", drivers=SWISS_DRIVERS)
+    from_data = relative_importance(swiss, outcome="Fertility", drivers=SWISS_DRIVERS)
     pd.testing.assert_frame_equal(from_matrix.table, from_data.table, rtol=1e-12, atol=1e-12)
     assert from_matrix.n == 47
     with pytest.raises(ValueError, match="weight"):
-        relative_importance(from_correlation(corr), target="Fertility", drivers=SWISS_DRIVERS, weight="w")
+        relative_importance(from_correlation(corr), outcome="Fertility", drivers=SWISS_DRIVERS, weight="w")
 
 
 # ─── dominanceanalysis on attitude [DA] ──────────────────────────────────────────────────────
 
 
 def test_attitude_complete_dominance_matches_dominanceanalysis(attitude):
-    result = dominance(attitude, target="rating", drivers=ATTITUDE_DRIVERS)
+    result = dominance(attitude, outcome="rating", drivers=ATTITUDE_DRIVERS)
     c = result.complete
     # print(da.attitude), "complete" column [DA]: who completely dominates whom
     dominated_by = {
@@ -368,7 +368,7 @@ def test_lmg_equals_brute_force_refits(rng):
     y = x @ np.array([0.5, 0.2, 0.0, 0.3]) + rng.normal(size=120)
     w = rng.uniform(0.2, 3.0, size=120)
     df = pd.DataFrame(x, columns=list("abcd")).assign(y=y, w=w)
-    result = relative_importance(df, target="y", drivers=list("abcd"), weight="w")
+    result = relative_importance(df, outcome="y", drivers=list("abcd"), weight="w")
     expected = _brute_shapley(y, [x[:, j] for j in range(4)], w=w)
     np.testing.assert_allclose(result.table["importance"], expected, rtol=0, atol=1e-10)
     assert result.r2 == pytest.approx(_lstsq_r2(y, x, w), abs=1e-12)
@@ -379,7 +379,7 @@ def test_groups_and_always_equal_brute_force(rng):
     y = x @ np.array([0.4, 0.3, 0.2, 0.1, 0.5]) + rng.normal(size=150)
     df = pd.DataFrame(x, columns=["a", "b", "c", "d", "age"]).assign(y=y)
     result = relative_importance(
-        df, target="y", drivers=["a", "b", "c", "d"], groups={"service": ["b", "c"]}, always="age"
+        df, outcome="y", drivers=["a", "b", "c", "d"], groups={"service": ["b", "c"]}, always="age"
     )
     assert result.table["driver"].tolist() == ["a", "service", "d"]
     expected = _brute_shapley(y, [x[:, [0]], x[:, [1, 2]], x[:, [3]]], base=x[:, [4]])
@@ -388,11 +388,11 @@ def test_groups_and_always_equal_brute_force(rng):
     assert result.r2_always == pytest.approx(r2_always, abs=1e-12)
     assert result.r2 == pytest.approx(_lstsq_r2(y, x), abs=1e-12)
     assert result.table["importance"].sum() == pytest.approx(result.r2 - r2_always, abs=1e-12)
-    first = relative_importance(df, target="y", drivers=["a", "b", "c", "d"], method="first", always="age")
+    first = relative_importance(df, outcome="y", drivers=["a", "b", "c", "d"], method="first", always="age")
     assert first.table["importance"].iloc[0] == pytest.approx(
         _lstsq_r2(y, x[:, [0, 4]]) - r2_always, abs=1e-12
     )  # relaimpo: "first" after adjusting out always, in units of var(y)
-    last = relative_importance(df, target="y", drivers=["a", "b", "c", "d"], method="last", groups={"service": ["b", "c"]})
+    last = relative_importance(df, outcome="y", drivers=["a", "b", "c", "d"], method="last", groups={"service": ["b", "c"]})
     assert last.table["importance"].iloc[1] == pytest.approx(
         _lstsq_r2(y, x[:, :4]) - _lstsq_r2(y, x[:, [0, 3]]), abs=1e-12
     )
@@ -402,12 +402,12 @@ def test_collinear_drivers_share_equally(rng):
     x = rng.normal(size=(100, 2))
     df = pd.DataFrame({"a": x[:, 0], "a_copy": x[:, 0], "b": x[:, 1]})
     df["y"] = df.a + 0.5 * df.b + rng.normal(size=100)
-    result = relative_importance(df, target="y", drivers=["a", "a_copy", "b"])
+    result = relative_importance(df, outcome="y", drivers=["a", "a_copy", "b"])
     imp = _importance(result)
     assert imp["a"] == pytest.approx(imp["a_copy"], abs=1e-10)
     assert sum(imp.values()) == pytest.approx(_lstsq_r2(df.y.to_numpy(), x), abs=1e-10)
     with pytest.raises(ValueError, match="singular"):
-        relative_importance(df, target="y", drivers=["a", "a_copy", "b"], method="johnson")
+        relative_importance(df, outcome="y", drivers=["a", "a_copy", "b"], method="johnson")
 
 
 def test_subset_engine_paths_equal_least_squares(rng, monkeypatch):
@@ -467,7 +467,7 @@ def regression_data(draw):
 @given(regression_data())
 def test_lmg_sums_to_r2_and_shares_to_one(case):
     df, drivers, _ = case
-    result = relative_importance(df, target="y", drivers=drivers)
+    result = relative_importance(df, outcome="y", drivers=drivers)
     assert result.table["importance"].sum() == pytest.approx(result.r2, abs=1e-10)
     assert result.table["share"].sum() == pytest.approx(1.0, abs=1e-10)
     assert (result.table["importance"] >= -1e-12).all()
@@ -479,8 +479,8 @@ def test_lmg_sums_to_r2_and_shares_to_one(case):
 def test_permuting_drivers_permutes_results(case, method):
     df, drivers, gen = case
     perm = list(gen.permutation(drivers))
-    a = relative_importance(df, target="y", drivers=drivers, method=method)
-    b = relative_importance(df, target="y", drivers=perm, method=method)
+    a = relative_importance(df, outcome="y", drivers=drivers, method=method)
+    b = relative_importance(df, outcome="y", drivers=perm, method=method)
     merged = a.table.merge(b.table, on="driver")
     np.testing.assert_allclose(merged["importance_x"], merged["importance_y"], rtol=0, atol=1e-10)
     if method in ("johnson", "pratt", "car"):  # they decompose R² too
@@ -491,18 +491,18 @@ def test_permuting_drivers_permutes_results(case, method):
 @given(regression_data())
 def test_unit_weights_equal_unweighted_and_integer_weights_equal_repeated_rows(case):
     df, drivers, gen = case
-    ones = relative_importance(df.assign(w=1.0), target="y", drivers=drivers, weight="w")
-    plain = relative_importance(df, target="y", drivers=drivers)
+    ones = relative_importance(df.assign(w=1.0), outcome="y", drivers=drivers, weight="w")
+    plain = relative_importance(df, outcome="y", drivers=drivers)
     pd.testing.assert_frame_equal(ones.table, plain.table, rtol=1e-9, atol=1e-12)
     reps = gen.integers(1, 4, size=len(df))
-    weighted = relative_importance(df.assign(w=reps), target="y", drivers=drivers, weight="w")
-    repeated = relative_importance(df.loc[df.index.repeat(reps)], target="y", drivers=drivers)
+    weighted = relative_importance(df.assign(w=reps), outcome="y", drivers=drivers, weight="w")
+    repeated = relative_importance(df.loc[df.index.repeat(reps)], outcome="y", drivers=drivers)
     pd.testing.assert_frame_equal(weighted.table, repeated.table, rtol=1e-8, atol=1e-10)
 
 
 def test_single_driver_lmg_is_squared_correlation(swiss):
     for driver in SWISS_DRIVERS:
-        result = relative_importance(swiss, target="Fertility", drivers=[driver])
+        result = relative_importance(swiss, outcome="Fertility", drivers=[driver])
         r = swiss["Fertility"].corr(swiss[driver])
         assert result.table["importance"].iloc[0] == pytest.approx(r**2, abs=1e-12)
         assert result.table["share"].iloc[0] == 1.0
@@ -515,14 +515,14 @@ def test_car_and_johnson_equal_squared_correlations_for_orthogonal_drivers(rng):
     df = pd.DataFrame(x, columns=list("abc")).assign(y=x @ [1.0, 0.5, 0.2] + rng.normal(size=80) * 0.1)
     r2_single = [df["y"].corr(df[c]) ** 2 for c in "abc"]
     for method in ("car", "johnson", "lmg", "pratt", "first", "last", "betasq"):
-        result = relative_importance(df, target="y", drivers=list("abc"), method=method)
+        result = relative_importance(df, outcome="y", drivers=list("abc"), method=method)
         np.testing.assert_allclose(result.table["importance"], r2_single, rtol=1e-6, atol=1e-8)
 
 
 def test_genizi_is_johnson(swiss):
     # relaimpo's genizi and Johnson's relative weights are the same decomposition; both sum to R²
-    g = relative_importance(swiss, target="Fertility", drivers=SWISS_DRIVERS, method="genizi")
-    j = relative_importance(swiss, target="Fertility", drivers=SWISS_DRIVERS, method="johnson")
+    g = relative_importance(swiss, outcome="Fertility", drivers=SWISS_DRIVERS, method="genizi")
+    j = relative_importance(swiss, outcome="Fertility", drivers=SWISS_DRIVERS, method="johnson")
     pd.testing.assert_series_equal(g.table["importance"], j.table["importance"])
     assert g.table["importance"].sum() == pytest.approx(g.r2, abs=1e-12)
 
@@ -531,7 +531,7 @@ def test_genizi_is_johnson(swiss):
 
 
 def test_key_drivers_bootstrap_is_seeded_and_brackets_the_estimate(attitude):
-    kwargs = dict(target="rating", drivers=ATTITUDE_DRIVERS, bootstrap=200)
+    kwargs = dict(outcome="rating", drivers=ATTITUDE_DRIVERS, bootstrap=200)
     a = key_drivers(attitude, rng=7, **kwargs)
     b = key_drivers(attitude, rng=np.random.default_rng(7), **kwargs)
     c = key_drivers(attitude, rng=8, **kwargs)
@@ -552,8 +552,8 @@ def test_key_drivers_bootstrap_is_seeded_and_brackets_the_estimate(attitude):
 
 
 def test_bootstrap_ci_narrows_with_lower_level(attitude):
-    wide = key_drivers(attitude, target="rating", drivers=ATTITUDE_DRIVERS, bootstrap=300, rng=1, level=0.95)
-    narrow = key_drivers(attitude, target="rating", drivers=ATTITUDE_DRIVERS, bootstrap=300, rng=1, level=0.5)
+    wide = key_drivers(attitude, outcome="rating", drivers=ATTITUDE_DRIVERS, bootstrap=300, rng=1, level=0.95)
+    narrow = key_drivers(attitude, outcome="rating", drivers=ATTITUDE_DRIVERS, bootstrap=300, rng=1, level=0.5)
     assert ((narrow.table.share_ci_high - narrow.table.share_ci_low) <= (wide.table.share_ci_high - wide.table.share_ci_low)).all()
 
 
@@ -566,7 +566,7 @@ def test_bootstrap_percentiles_match_a_direct_resampling_loop(attitude):
     for k in range(5):
         rows = draws[k]
         sample = pd.DataFrame(values[rows], columns=["rating", *ATTITUDE_DRIVERS])
-        direct = relative_importance(sample, target="rating", drivers=ATTITUDE_DRIVERS)
+        direct = relative_importance(sample, outcome="rating", drivers=ATTITUDE_DRIVERS)
         np.testing.assert_allclose(shares[k], direct.table["share"], rtol=0, atol=1e-10)
 
 
@@ -578,7 +578,7 @@ def test_exact_lmg_is_practical_for_many_drivers(rng):
     x = rng.normal(size=(2000, p)) + rng.normal(size=(2000, 1))
     df = pd.DataFrame(x, columns=[f"q{j}" for j in range(p)]).assign(y=x.sum(axis=1) + rng.normal(size=2000))
     start = time.perf_counter()
-    result = relative_importance(df, target="y", drivers=[f"q{j}" for j in range(p)])
+    result = relative_importance(df, outcome="y", drivers=[f"q{j}" for j in range(p)])
     assert time.perf_counter() - start < 5.0  # about 0.05 s on 2 idle cores
     assert result.table["importance"].sum() == pytest.approx(result.r2, abs=1e-10)
 
@@ -588,21 +588,21 @@ def test_refuses_beyond_max_exact_drivers(rng):
     df = pd.DataFrame(rng.normal(size=(200, p + 1)), columns=[f"q{j}" for j in range(p)] + ["y"])
     drivers = [f"q{j}" for j in range(p)]
     with pytest.raises(ValueError, match=f"MAX_EXACT_DRIVERS = {MAX_EXACT_DRIVERS}"):
-        relative_importance(df, target="y", drivers=drivers)
+        relative_importance(df, outcome="y", drivers=drivers)
     with pytest.raises(ValueError, match="MAX_EXACT_DRIVERS"):
-        dominance(df, target="y", drivers=drivers)
+        dominance(df, outcome="y", drivers=drivers)
     # the single-model metrics have no such limit
-    assert len(relative_importance(df, target="y", drivers=drivers, method="johnson").table) == p
+    assert len(relative_importance(df, outcome="y", drivers=drivers, method="johnson").table) == p
 
 
 def test_errors_are_clear(swiss):
-    kw = dict(target="Fertility", drivers=SWISS_DRIVERS)
+    kw = dict(outcome="Fertility", drivers=SWISS_DRIVERS)
     with pytest.raises(ValueError, match="lmg.*johnson"):
         relative_importance(swiss, method="shapley", **kw)
     with pytest.raises(ValueError, match="not found"):
-        relative_importance(swiss, target="Fertility", drivers=["Agriculture", "Nope"])
+        relative_importance(swiss, outcome="Fertility", drivers=["Agriculture", "Nope"])
     with pytest.raises(ValueError, match="constant"):
-        relative_importance(swiss.assign(k=1.0), target="Fertility", drivers=["Agriculture", "k"])
+        relative_importance(swiss.assign(k=1.0), outcome="Fertility", drivers=["Agriculture", "k"])
     with pytest.raises(ValueError, match="groups work with methods"):
         relative_importance(swiss, method="betasq", groups={"school": ["Examination", "Education"]}, **kw)
     with pytest.raises(ValueError, match="negative"):
@@ -610,20 +610,20 @@ def test_errors_are_clear(swiss):
     with pytest.raises(ValueError, match="both drivers and always"):
         relative_importance(swiss, always="Catholic", **kw)
     with pytest.raises(TypeError, match="numeric"):
-        relative_importance(swiss.assign(t="a"), target="Fertility", drivers=["t"])
+        relative_importance(swiss.assign(t="a"), outcome="Fertility", drivers=["t"])
     with pytest.raises(ValueError, match="bootstrap"):
         key_drivers(swiss, bootstrap=-1, **kw)
     assert set(METHODS) >= {"lmg", "johnson", "first", "last", "betasq", "pratt", "car"}
 
 
 def test_results_are_frozen_and_render(swiss):
-    result = relative_importance(swiss, target="Fertility", drivers=SWISS_DRIVERS)
+    result = relative_importance(swiss, outcome="Fertility", drivers=SWISS_DRIVERS)
     with pytest.raises(AttributeError):
         result.r2 = 0.0  # type: ignore[misc]
     assert list(result.table.columns) == ["driver", "importance", "share", "rank"]
     assert {"method", "r2"} <= set(result.to_frame().columns)
     assert "Education" in result._repr_html_()
-    dom = dominance(swiss, target="Fertility", drivers=SWISS_DRIVERS)
+    dom = dominance(swiss, outcome="Fertility", drivers=SWISS_DRIVERS)
     assert "conditional_4" in dom.to_frame().columns and "<table" in dom._repr_html_()
-    kd = key_drivers(swiss, target="Fertility", drivers=SWISS_DRIVERS, bootstrap=0)
+    kd = key_drivers(swiss, outcome="Fertility", drivers=SWISS_DRIVERS, bootstrap=0)
     assert "<table" in kd._repr_html_() and kd.to_frame().shape == (5, 11)

@@ -54,7 +54,7 @@ def attitude(reference_data) -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def attitude_ipa(attitude) -> pd.DataFrame:
-    return analyze(attitude, items=ITEMS, overall="rating")
+    return analyze(attitude, items=ITEMS, outcome="rating")
 
 
 def test_attitude_performance_is_published_mean(attitude_ipa):
@@ -95,7 +95,7 @@ def test_attitude_priority(attitude_ipa):
 
 
 def test_columns_and_labels(attitude):
-    res = analyze(attitude, items=ITEMS, overall="rating", labels={"complaints": "投诉处理"})
+    res = analyze(attitude, items=ITEMS, outcome="rating", labels={"complaints": "投诉处理"})
     assert list(res.columns) == ["item", "label", "performance", "importance", "quadrant",
                                  "priority", "problem", "gap"]
     assert res["item"].tolist() == ITEMS
@@ -104,7 +104,7 @@ def test_columns_and_labels(attitude):
 
 def test_does_not_mutate_input(attitude):
     before = attitude.copy()
-    analyze(attitude, items=ITEMS, overall="rating")
+    analyze(attitude, items=ITEMS, outcome="rating")
     pd.testing.assert_frame_equal(attitude, before)
 
 
@@ -154,7 +154,7 @@ def test_stated_accepts_series_and_median(five_point):
 
 
 def test_scale_crosshair_with_derived_importance(attitude):
-    res = analyze(attitude, items=ITEMS, overall="rating", crosshair="scale", scale=(0, 100))
+    res = analyze(attitude, items=ITEMS, outcome="rating", crosshair="scale", scale=(0, 100))
     assert res.attrs["crosshair"]["performance"] == 50.0
     assert res.attrs["crosshair"]["importance"] == pytest.approx(
         np.mean(list(PUBLISHED_COR.values())), abs=1e-6)  # mean of cor(attitude) row "rating"
@@ -168,8 +168,8 @@ def test_scale_crosshair_with_derived_importance(attitude):
         ({"crosshair": "centre"}, r"allowed: \['mean', 'median', 'scale'\]"),
         ({"crosshair": "scale"}, r"scale=\(lo, hi\)"),
         ({"crosshair": "scale", "scale": (5, 1)}, r"lo < hi"),
-        ({"overall": None}, r"needs overall="),
-        ({"importance": "lmg", "overall": None}, r"needs overall="),
+        ({"outcome": None}, r"needs outcome="),
+        ({"importance": "lmg", "outcome": None}, r"needs outcome="),
         ({"importance": "stated"}, r"needs stated="),
         ({"importance": "stated", "stated": {"complaints": 1}}, r"stated importance missing"),
         ({"stated": {"complaints": 1}}, r"only used with importance='stated'"),
@@ -179,7 +179,7 @@ def test_scale_crosshair_with_derived_importance(attitude):
     ],
 )
 def test_bad_arguments(attitude, kwargs, message):
-    args = {"items": ITEMS, "overall": "rating", **kwargs}
+    args = {"items": ITEMS, "outcome": "rating", **kwargs}
     with pytest.raises(ValueError, match=message):
         analyze(attitude, **args)
 
@@ -187,9 +187,9 @@ def test_bad_arguments(attitude, kwargs, message):
 def test_non_numeric_and_constant_items(attitude):
     df = attitude.assign(text=["a"] * len(attitude), constant=1.0)
     with pytest.raises(TypeError, match="numeric"):
-        analyze(df, items=["complaints", "text"], overall="rating")
+        analyze(df, items=["complaints", "text"], outcome="rating")
     with pytest.raises(ValueError, match=r"\['constant'\]"):
-        analyze(df, items=["complaints", "constant"], overall="rating")
+        analyze(df, items=["complaints", "constant"], outcome="rating")
 
 
 # ---------------------------------------------------------------- johnson / lmg via cxlab.drivers
@@ -202,8 +202,8 @@ def test_relative_importance_shares_are_used(attitude, monkeypatch, method):
     calls = []
     shares = dict(zip(ITEMS, [0.4, 0.05, 0.25, 0.15, 0.1, 0.05], strict=True))
 
-    def fake(data, *, target, drivers, method="lmg", weight=None, always=None, groups=None):
-        calls.append((target, list(drivers), method))
+    def fake(data, *, outcome, drivers, method="lmg", weight=None, always=None, groups=None):
+        calls.append((outcome, list(drivers), method))
         table = pd.DataFrame({
             "driver": list(reversed(drivers)),  # order must not matter
             "importance": [shares[d] * 0.7 for d in reversed(drivers)],
@@ -213,7 +213,7 @@ def test_relative_importance_shares_are_used(attitude, monkeypatch, method):
         return types.SimpleNamespace(table=table, r2=0.7, n=len(data), method=method)
 
     monkeypatch.setattr(cxlab.drivers, "relative_importance", fake, raising=False)
-    res = analyze(attitude, items=ITEMS, overall="rating", importance=method)
+    res = analyze(attitude, items=ITEMS, outcome="rating", importance=method)
     assert calls == [("rating", ITEMS, method)]
     assert res.set_index("item")["importance"].to_dict() == pytest.approx(shares, abs=1e-15)
     # mean share 1/6: complaints, learning high; learning 56.37 < 59.74 -> concentrate_here
@@ -251,10 +251,10 @@ def test_shifting_performance_keeps_quadrants_correlation(k, seed, shift):
     df["overall"] = df.sum(axis=1) + rng.integers(0, 3, 25)
     if (df[items].std() == 0).any():
         return
-    base = analyze(df, items=items, overall="overall")
+    base = analyze(df, items=items, outcome="overall")
     moved_df = df.copy()
     moved_df[items] = moved_df[items] + shift
-    moved = analyze(moved_df, items=items, overall="overall")
+    moved = analyze(moved_df, items=items, outcome="overall")
     assert moved["quadrant"].tolist() == base["quadrant"].tolist()
     assert moved["performance"].to_numpy() == pytest.approx(
         base["performance"].to_numpy() + shift, abs=1e-9)
@@ -280,8 +280,8 @@ def test_relative_importance_integration(attitude, method):
     # wiring with the real cxlab.drivers: importance is the driver's share, aligned by item
     from cxlab.drivers import relative_importance
 
-    table = relative_importance(attitude, target="rating", drivers=ITEMS, method=method).table
-    res = analyze(attitude, items=ITEMS, overall="rating", importance=method)
+    table = relative_importance(attitude, outcome="rating", drivers=ITEMS, method=method).table
+    res = analyze(attitude, items=ITEMS, outcome="rating", importance=method)
     expected = table.set_index("driver")["share"].reindex(ITEMS).to_numpy()
     assert res["importance"].to_numpy() == pytest.approx(expected, abs=1e-12)
     assert res["importance"].sum() == pytest.approx(1.0, abs=1e-9)

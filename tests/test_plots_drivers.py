@@ -20,7 +20,7 @@ def attitude(reference_data) -> pd.DataFrame:
 def test_bars_sorted_in_percent_with_chinese_labels(attitude):
     import matplotlib.pyplot as plt
 
-    result = relative_importance(attitude, target="rating", drivers=DRIVERS)
+    result = relative_importance(attitude, outcome="rating", drivers=DRIVERS)
     fig, ax = plt.subplots()
     out = importance_bars(result, ax=ax, labels={"complaints": "投诉处理"})
     assert out is ax
@@ -37,7 +37,7 @@ def test_bars_sorted_in_percent_with_chinese_labels(attitude):
 
 
 def test_bars_draw_bootstrap_whiskers(attitude):
-    result = key_drivers(attitude, target="rating", drivers=DRIVERS, bootstrap=100, rng=1)
+    result = key_drivers(attitude, outcome="rating", drivers=DRIVERS, bootstrap=100, rng=1)
     ax = importance_bars(result)
     segments = [seg for coll in ax.collections for seg in coll.get_segments()]
     assert len(segments) == len(DRIVERS)
@@ -48,7 +48,7 @@ def test_bars_draw_bootstrap_whiskers(attitude):
 
 
 def test_bars_accept_dominance_and_frames(attitude):
-    dom = dominance(attitude, target="rating", drivers=DRIVERS)
+    dom = dominance(attitude, outcome="rating", drivers=DRIVERS)
     assert len(importance_bars(dom).patches) == len(DRIVERS)
     with pytest.raises(ValueError, match="share"):
         importance_bars(pd.DataFrame({"driver": ["a"]}))

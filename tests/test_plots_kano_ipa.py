@@ -68,7 +68,7 @@ def test_kano_scatter_rejects_other_frames():
 def ipa_result(reference_data) -> pd.DataFrame:
     df = pd.read_csv(reference_data / "attitude.csv")
     items = ["complaints", "privileges", "learning", "raises", "critical", "advance"]
-    return analyze(df, items=items, overall="rating", labels={"complaints": "投诉处理"})
+    return analyze(df, items=items, outcome="rating", labels={"complaints": "投诉处理"})
 
 
 def test_ipa_map_points_crosshairs_and_quadrants(ipa_result):

@@ -311,7 +311,7 @@ def test_lmg_sums_to_r2(seed, p):
     X = rng.normal(size=(80, p))
     y = X @ rng.uniform(0, 1, size=p) + rng.normal(size=80)
     df = pd.DataFrame(X, columns=[f"d{j}" for j in range(p)]).assign(y=y)
-    res = relative_importance(df, target="y", drivers=[f"d{j}" for j in range(p)], method="lmg")
+    res = relative_importance(df, outcome="y", drivers=[f"d{j}" for j in range(p)], method="lmg")
     assert res.table["importance"].sum() == pytest.approx(res.r2, rel=1e-9, abs=1e-12)
     assert res.table["share"].sum() == pytest.approx(1.0, rel=1e-9)
 

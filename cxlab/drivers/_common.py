@@ -6,9 +6,15 @@ from __future__ import annotations
 import html
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+
+from cxlab.metrics._codebook import renamed_keywords as renamed_keywords
+
+if TYPE_CHECKING:
+    from cxlab.config import Codebook
 
 __all__ = ["CorrelationMatrix", "from_correlation"]
 
@@ -80,6 +86,22 @@ def from_correlation(corr: pd.DataFrame, *, n: int | None = None) -> Correlation
     if n is not None and (int(n) != n or n < 1):
         raise ValueError(f"n must be a positive integer or None, got {n!r}")
     return CorrelationMatrix(matrix=corr.astype(float).copy(), n=None if n is None else int(n))
+
+
+def resolve_roles(outcome: str | None, drivers: Sequence[str] | None,
+                  codebook: Codebook | None) -> tuple[str, list[str]]:
+    """``outcome`` and ``drivers``, defaulting to the codebook's outcome and attribute items."""
+    if outcome is None:
+        outcome = codebook.outcome_item if codebook is not None else None
+        if outcome is None:
+            raise ValueError("outcome= is required: name the outcome column"
+                             + (" (the codebook has no outcome: roles.overall, nps or csat)"
+                                if codebook is not None else " or give codebook="))
+    if drivers is None:
+        if codebook is None:
+            raise ValueError("drivers= is required (or give codebook= to use its attribute items)")
+        drivers = codebook.attribute_items
+    return outcome, drivers
 
 
 def as_list(value: str | Sequence[str] | None, *, name: str) -> list[str]:

@@ -4,11 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from cxlab.drivers._common import CorrelationMatrix, as_list, html_table, matrix_from
+from cxlab.drivers._common import (
+    CorrelationMatrix,
+    as_list,
+    html_table,
+    matrix_from,
+    renamed_keywords,
+    resolve_roles,
+)
 from cxlab.drivers._importance import importance_table
 from cxlab.drivers._subsets import (
     MAX_EXACT_DRIVERS,
@@ -17,6 +25,9 @@ from cxlab.drivers._subsets import (
     shapley_values,
     subset_r2,
 )
+
+if TYPE_CHECKING:
+    from cxlab.config import Codebook
 
 __all__ = ["DominanceResult", "dominance"]
 
@@ -60,25 +71,32 @@ class DominanceResult:
         return html_table("DominanceResult", {"R²": self.r2, "n": self.n}, self.to_frame())
 
 
+@renamed_keywords(target="outcome")
 def dominance(
     data: pd.DataFrame | CorrelationMatrix,
     *,
-    target: str,
-    drivers: Sequence[str],
+    outcome: str | None = None,
+    drivers: Sequence[str] | None = None,
     weight: str | None = None,
+    codebook: Codebook | None = None,
 ) -> DominanceResult:
-    """Dominance analysis of the drivers of a target in a linear regression.
+    """Dominance analysis of the drivers of an outcome in a linear regression.
 
     Parameters
     ----------
     data : pandas.DataFrame or CorrelationMatrix
         One row per respondent, or a published matrix wrapped by :func:`from_correlation`.
-    target : str
+    outcome : str, optional
         Column of the outcome.
-    drivers : sequence of str
-        Columns of the drivers (at most :data:`MAX_EXACT_DRIVERS`).
+        Default: ``codebook.outcome_item`` (roles.overall, else the NPS item, else CSAT).
+        Formerly ``target=``, still accepted with a DeprecationWarning.
+    drivers : sequence of str, optional
+        Default: ``codebook.attribute_items``. Columns of the drivers (at most :data:`MAX_EXACT_DRIVERS`).
     weight : str, optional
         Column of case weights; the covariance matrix is weighted.
+
+    codebook : cxlab.config.Codebook, optional
+        Supplies the defaults of ``outcome`` and ``drivers`` from its roles.
 
     Returns
     -------
@@ -108,7 +126,7 @@ def dominance(
     >>> rng = np.random.default_rng(1)
     >>> df = pd.DataFrame(rng.normal(size=(400, 3)), columns=["wait", "staff", "price"])
     >>> df["csat"] = 0.8 * df.staff + 0.4 * df.wait + rng.normal(size=400)
-    >>> res = dominance(df, target="csat", drivers=["wait", "staff", "price"])
+    >>> res = dominance(df, outcome="csat", drivers=["wait", "staff", "price"])
     >>> res.conditional.round(3)
     subset_size      0      1      2
     driver
@@ -118,6 +136,7 @@ def dominance(
     >>> bool(res.complete.loc["staff", "wait"])
     True
     """
+    outcome, drivers = resolve_roles(outcome, drivers, codebook)
     drivers = as_list(drivers, name="drivers")
     if not drivers:
         raise ValueError("drivers must name at least one column")
@@ -127,7 +146,7 @@ def dominance(
             f"exact dominance analysis is limited to MAX_EXACT_DRIVERS = {MAX_EXACT_DRIVERS} "
             f"drivers (2^p subsets), got {p}"
         )
-    cov, n = matrix_from(data, target=target, columns=drivers, weight=weight)
+    cov, n = matrix_from(data, target=outcome, columns=drivers, weight=weight)
     r2 = subset_r2(cov, [[i + 1] for i in range(p)])
     cond = pd.DataFrame(
         conditional_contributions(r2, p),

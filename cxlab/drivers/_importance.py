@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -14,9 +15,14 @@ from cxlab.drivers._common import (
     as_list,
     html_table,
     matrix_from,
+    renamed_keywords,
     resolve_players,
+    resolve_roles,
 )
 from cxlab.drivers._subsets import MAX_EXACT_DRIVERS, shapley_values, subset_r2
+
+if TYPE_CHECKING:
+    from cxlab.config import Codebook
 
 __all__ = ["METHODS", "ImportanceResult", "relative_importance"]
 
@@ -170,26 +176,30 @@ def importance_table(names: Sequence[str], values: np.ndarray) -> pd.DataFrame:
     return table
 
 
+@renamed_keywords(target="outcome")
 def relative_importance(
     data: pd.DataFrame | CorrelationMatrix,
     *,
-    target: str,
-    drivers: Sequence[str],
+    outcome: str | None = None,
+    drivers: Sequence[str] | None = None,
     method: str = "lmg",
     weight: str | None = None,
     always: str | Sequence[str] | None = None,
     groups: Mapping[str, Sequence[str]] | None = None,
+    codebook: Codebook | None = None,
 ) -> ImportanceResult:
-    """Relative importance of drivers of a target in a linear regression.
+    """Relative importance of drivers of an outcome in a linear regression.
 
     Parameters
     ----------
     data : pandas.DataFrame or CorrelationMatrix
         One row per respondent, or a published matrix wrapped by :func:`from_correlation`.
-    target : str
+    outcome : str, optional
         Column of the outcome (e.g. overall satisfaction or likelihood to recommend).
-    drivers : sequence of str
-        Columns of the drivers (numeric; rows missing any of them are dropped).
+        Default: ``codebook.outcome_item`` (roles.overall, else the NPS item, else CSAT).
+        Formerly ``target=``, still accepted with a DeprecationWarning.
+    drivers : sequence of str, optional
+        Default: ``codebook.attribute_items``. Columns of the drivers (numeric; rows missing any of them are dropped).
     method : {"lmg", "johnson", "first", "last", "betasq", "pratt", "car", "genizi"}
         ``lmg`` (default): R² averaged over all orderings (Lindeman, Merenda & Gold 1980) =
         Shapley value = general dominance. ``johnson``: relative weights (Johnson 2000);
@@ -208,6 +218,9 @@ def relative_importance(
         Named groups of columns treated as one player (``lmg``, ``first`` and ``last`` only).
         Group columns need not be repeated in ``drivers``; drivers outside every group stay
         single players.
+
+    codebook : cxlab.config.Codebook, optional
+        Supplies the defaults of ``outcome`` and ``drivers`` from its roles.
 
     Returns
     -------
@@ -259,7 +272,7 @@ def relative_importance(
     >>> rng = np.random.default_rng(0)
     >>> df = pd.DataFrame(rng.normal(size=(500, 3)), columns=["price", "service", "app"])
     >>> df["overall"] = df.price + 0.5 * df.service + rng.normal(size=500)
-    >>> res = relative_importance(df, target="overall", drivers=["price", "service", "app"])
+    >>> res = relative_importance(df, outcome="overall", drivers=["price", "service", "app"])
     >>> res.table.round(3)
         driver  importance  share  rank
     0    price       0.444  0.804     1
@@ -270,6 +283,7 @@ def relative_importance(
     """
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    outcome, drivers = resolve_roles(outcome, drivers, codebook)
     drivers = as_list(drivers, name="drivers")
     always_cols = as_list(always, name="always")
     names, member_cols, columns = resolve_players(drivers, groups)
@@ -283,7 +297,7 @@ def relative_importance(
             f"exact LMG is limited to MAX_EXACT_DRIVERS = {MAX_EXACT_DRIVERS} drivers or groups "
             f"(2^p subsets), got {len(names)}; group related drivers with groups= or use method='johnson'"
         )
-    cov, n = matrix_from(data, target=target, columns=[*columns, *always_cols], weight=weight)
+    cov, n = matrix_from(data, target=outcome, columns=[*columns, *always_cols], weight=weight)
     pos = {c: i + 1 for i, c in enumerate([*columns, *always_cols])}
     members = [[pos[c] for c in m] for m in member_cols]
     values, r2, r2_always = importance_from_cov(

@@ -4,13 +4,24 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from cxlab.drivers._common import as_list, html_table, prepare, weighted_cov
+from cxlab.drivers._common import (
+    as_list,
+    html_table,
+    prepare,
+    renamed_keywords,
+    resolve_roles,
+    weighted_cov,
+)
 from cxlab.drivers._importance import importance_table
 from cxlab.drivers._subsets import MAX_EXACT_DRIVERS, shapley_values, subset_r2
+
+if TYPE_CHECKING:
+    from cxlab.config import Codebook
 
 __all__ = ["KeyDriverResult", "key_drivers"]
 
@@ -129,26 +140,30 @@ def bootstrap_lmg_shares(
     return out
 
 
+@renamed_keywords(target="outcome")
 def key_drivers(
     data: pd.DataFrame,
     *,
-    target: str,
-    drivers: Sequence[str],
+    outcome: str | None = None,
+    drivers: Sequence[str] | None = None,
     weight: str | None = None,
     bootstrap: int = 1000,
     rng: np.random.Generator | int | None = None,
     level: float = 0.95,
+    codebook: Codebook | None = None,
 ) -> KeyDriverResult:
-    """Key-driver analysis: regression of the target on the drivers plus their LMG importance.
+    """Key-driver analysis: regression of the outcome on the drivers plus their LMG importance.
 
     Parameters
     ----------
     data : pandas.DataFrame
         One row per respondent.
-    target : str
+    outcome : str, optional
         Column of the outcome (e.g. overall satisfaction, likelihood to recommend).
-    drivers : sequence of str
-        Columns of the drivers (at most :data:`MAX_EXACT_DRIVERS`).
+        Default: ``codebook.outcome_item`` (roles.overall, else the NPS item, else CSAT).
+        Formerly ``target=``, still accepted with a DeprecationWarning.
+    drivers : sequence of str, optional
+        Default: ``codebook.attribute_items``. Columns of the drivers (at most :data:`MAX_EXACT_DRIVERS`).
     weight : str, optional
         Column of case weights: the regression becomes WLS and the correlations are weighted.
     bootstrap : int, default 1000
@@ -158,6 +173,9 @@ def key_drivers(
         seed :data:`DEFAULT_SEED`, so the same data always give the same intervals.
     level : float, default 0.95
         Confidence level of the percentile intervals.
+
+    codebook : cxlab.config.Codebook, optional
+        Supplies the defaults of ``outcome`` and ``drivers`` from its roles.
 
     Returns
     -------
@@ -196,7 +214,7 @@ def key_drivers(
     >>> rng = np.random.default_rng(2)
     >>> df = pd.DataFrame(rng.normal(size=(300, 3)), columns=["speed", "staff", "price"])
     >>> df["nps"] = 0.6 * df.speed + 0.3 * df.staff + rng.normal(size=300)
-    >>> res = key_drivers(df, target="nps", drivers=["speed", "staff", "price"], bootstrap=200, rng=1)
+    >>> res = key_drivers(df, outcome="nps", drivers=["speed", "staff", "price"], bootstrap=200, rng=1)
     >>> res.table[["driver", "share", "share_ci_low", "share_ci_high", "rank"]].round(2)
       driver  share  share_ci_low  share_ci_high  rank
     0  speed   0.85          0.73           0.93     1
@@ -208,6 +226,7 @@ def key_drivers(
     from statsmodels.regression.linear_model import OLS, WLS
     from statsmodels.tools.tools import add_constant
 
+    outcome, drivers = resolve_roles(outcome, drivers, codebook)
     drivers = as_list(drivers, name="drivers")
     if not drivers:
         raise ValueError("drivers must name at least one column")
@@ -221,7 +240,7 @@ def key_drivers(
     if not 0 < level < 1:
         raise ValueError(f"level must be between 0 and 1, got {level!r}")
     generator = _generator(rng)
-    values, w, n = prepare(data, target=target, columns=drivers, weight=weight)
+    values, w, n = prepare(data, target=outcome, columns=drivers, weight=weight)
     y, x = values[:, 0], values[:, 1:]
     design = add_constant(x, has_constant="add")
     fit = WLS(y, design, weights=w).fit() if w is not None else OLS(y, design).fit()

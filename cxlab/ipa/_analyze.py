@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+
+from cxlab.metrics._codebook import codebook_scale, renamed_keywords, resolve_scale
+
+if TYPE_CHECKING:
+    from cxlab.config import Codebook, Scale
 
 __all__ = ["CROSSHAIRS", "IMPORTANCE_METHODS", "PROBLEMS", "QUADRANTS", "analyze"]
 
@@ -47,16 +52,18 @@ def _standardise(values: np.ndarray, cross: float) -> np.ndarray:
     return (values - cross) / sd
 
 
+@renamed_keywords(overall="outcome")
 def analyze(
     data: pd.DataFrame,
     *,
-    items: Sequence[str],
-    overall: str | None = None,
+    items: Sequence[str] | None = None,
+    outcome: str | None = None,
     importance: str = "correlation",
     stated: Mapping[str, float] | pd.Series | None = None,
     crosshair: str = "mean",
-    scale: tuple[float, float] | None = None,
+    scale: Scale | int | tuple[float, float] | None = None,
     labels: Mapping[str, str] | pd.Series | None = None,
+    codebook: Codebook | None = None,
 ) -> pd.DataFrame:
     """Importance–performance analysis: place each item in one of four action quadrants.
 
@@ -64,16 +71,20 @@ def analyze(
     ----------
     data : DataFrame
         One row per respondent (or unit), one numeric column per item.
-    items : list of str
+    items : list of str, optional
         The attribute columns; performance is each column's mean (missing values skipped).
-    overall : str, optional
-        The overall outcome column (satisfaction, likelihood to recommend …); needed for the
-        derived importances ``correlation``, ``johnson`` and ``lmg``.
+        Default: ``codebook.attribute_items``.
+    outcome : str, optional
+        The outcome column (satisfaction, likelihood to recommend …); needed for the derived
+        importances ``correlation``, ``johnson`` and ``lmg``. Default (with a codebook):
+        ``codebook.outcome_item``. Formerly ``overall=``, still accepted with a
+        DeprecationWarning.
     importance : {"correlation", "stated", "johnson", "lmg"}
-        How importance is obtained: ``correlation`` – Pearson r of the item with ``overall``
+        How importance is obtained: ``correlation`` – Pearson r of the item with ``outcome``
         (pairwise complete rows); ``stated`` – given in ``stated``; ``johnson`` / ``lmg`` – the
-        ``share`` of ``cxlab.drivers.relative_importance(data, target=overall, drivers=items,
-        method=importance)`` (Johnson's relative weights / LMG, shares summing to 1).
+        ``share`` of ``cxlab.drivers.relative_importance(data, outcome=outcome, drivers=items,
+        method=importance)`` (Johnson's relative weights / LMG, shares as fractions summing
+        to 1, as in :mod:`cxlab.drivers`).
     stated : mapping or Series, optional
         Item → stated importance (e.g. mean rated importance); only with ``importance="stated"``.
     crosshair : {"mean", "median", "scale"}
@@ -81,10 +92,14 @@ def analyze(
         item importances, or (``scale``) the midpoint ``(lo + hi) / 2`` of the rating scale for
         performance — and for stated importance, which is rated on the same scale — with the
         mean importance for derived importances (correlations and shares have no scale midpoint).
-    scale : (lo, hi), optional
-        The rating scale's end points; required by ``crosshair="scale"``.
+    scale : cxlab.config.Scale, int or (lo, hi), optional
+        The rating scale, needed by ``crosshair="scale"``: a codebook
+        :class:`~cxlab.config.Scale` (its lowest and highest code), an int *k* (codes 1..k) or
+        the end points ``(lo, hi)``. Default (with a codebook): the scale of the first item.
     labels : mapping or Series, optional
-        Item → display label (e.g. the codebook's Chinese labels); default the item name.
+        Item → display label; default the codebook's labels, else the item name.
+    codebook : cxlab.config.Codebook, optional
+        Supplies ``items``, ``outcome``, ``scale`` and ``labels`` from its roles.
 
     Returns
     -------
@@ -146,7 +161,7 @@ def analyze(
     ...     "price":    [3, 3, 4, 3, 2, 4],
     ...     "overall":  [2, 3, 3, 4, 1, 4],
     ... })
-    >>> res = analyze(df, items=["speed", "staff", "price"], overall="overall")
+    >>> res = analyze(df, items=["speed", "staff", "price"], outcome="overall")
     >>> res[["item", "quadrant", "priority", "problem"]].to_dict("records")  # doctest: +NORMALIZE_WHITESPACE
     [{'item': 'speed', 'quadrant': 'concentrate_here', 'priority': 1, 'problem': '主要问题'},
      {'item': 'staff', 'quadrant': 'possible_overkill', 'priority': 3, 'problem': '无'},
@@ -154,6 +169,17 @@ def analyze(
     """
     if not isinstance(data, pd.DataFrame):
         raise TypeError(f"data must be a pandas DataFrame, not {type(data).__name__}")
+    if codebook is not None:
+        if items is None:
+            items = codebook.attribute_items
+        if outcome is None and importance != "stated":
+            outcome = codebook.outcome_item
+        if labels is None:
+            labels = codebook.labels()
+        if scale is None and list(items):
+            scale = codebook_scale(codebook, list(items)[0])
+    if items is None:
+        raise ValueError("items= is required (or give codebook= to use its attribute items)")
     if isinstance(items, str):
         raise TypeError(f"items must be a list of column names, not the string {items!r}")
     items = list(items)
@@ -168,27 +194,25 @@ def analyze(
         )
     if crosshair not in CROSSHAIRS:
         raise ValueError(f"crosshair={crosshair!r} is not supported (allowed: {list(CROSSHAIRS)})")
-    needed = list(items) + ([overall] if overall is not None else [])
+    needed = list(items) + ([outcome] if outcome is not None else [])
     missing = [c for c in needed if c not in data.columns]
     if missing:
         raise ValueError(f"columns not found: {missing} (available: {list(data.columns)})")
-    if overall is not None and overall in items:
-        raise ValueError(f"overall={overall!r} must not be one of the items")
+    if outcome is not None and outcome in items:
+        raise ValueError(f"outcome={outcome!r} must not be one of the items")
     non_numeric = [c for c in needed if not pd.api.types.is_numeric_dtype(data[c])]
     if non_numeric:
         raise TypeError(f"columns must be numeric (code verbal scales first): {non_numeric}")
     if importance != "stated" and stated is not None:
         raise ValueError("stated= is only used with importance='stated'")
-    if importance in ("correlation", "johnson", "lmg") and overall is None:
-        raise ValueError(f"importance={importance!r} needs overall= (the outcome column)")
+    if importance in ("correlation", "johnson", "lmg") and outcome is None:
+        raise ValueError(f"importance={importance!r} needs outcome= (the outcome column)")
     lo_hi: tuple[float, float] | None = None
     if crosshair == "scale":
-        if scale is None or len(scale) != 2 or not float(scale[0]) < float(scale[1]):
-            raise ValueError(f"crosshair='scale' needs scale=(lo, hi) with lo < hi; got {scale!r}")
-        lo_hi = (float(scale[0]), float(scale[1]))
+        lo_hi = _scale_ends(scale)
 
     performance = data[items].mean(axis=0).to_numpy(dtype=float)
-    imp = _importance(data, items=items, overall=overall, method=importance, stated=stated)
+    imp = _importance(data, items=items, outcome=outcome, method=importance, stated=stated)
 
     bad = [it for it, p, v in zip(items, performance, imp, strict=True)
            if not (np.isfinite(p) and np.isfinite(v))]
@@ -235,11 +259,24 @@ def analyze(
     return out
 
 
+def _scale_ends(scale: object) -> tuple[float, float]:
+    """(lo, hi) of a Scale, an int number of points (1..k) or a (lo, hi) pair."""
+    if isinstance(scale, (tuple, list)):
+        if len(scale) != 2 or not float(scale[0]) < float(scale[1]):
+            raise ValueError(f"crosshair='scale' needs scale=(lo, hi) with lo < hi; got {scale!r}")
+        return float(scale[0]), float(scale[1])
+    if scale is None:
+        raise ValueError("crosshair='scale' needs scale=(lo, hi), an int number of points or a "
+                         "codebook Scale; got None")
+    spec = resolve_scale(scale, top_box=1)
+    return float(spec.lo), float(spec.hi)
+
+
 def _importance(
     data: pd.DataFrame,
     *,
     items: list[str],
-    overall: str | None,
+    outcome: str | None,
     method: str,
     stated: Any,
 ) -> np.ndarray:
@@ -252,12 +289,12 @@ def _importance(
             raise ValueError(f"stated importance missing for items {absent}")
         return np.array([float(given[it]) for it in items], dtype=float)
     if method == "correlation":
-        target = data[overall]
+        target = data[outcome]
         return np.array([data[it].corr(target) for it in items], dtype=float)
     # johnson / lmg: delegate to cxlab.drivers (imported lazily: drivers is optional here)
     from cxlab.drivers import relative_importance
 
-    result = relative_importance(data, target=overall, drivers=items, method=method)
+    result = relative_importance(data, outcome=outcome, drivers=items, method=method)
     shares = result.table.set_index("driver")["share"]
     absent = [it for it in items if it not in shares.index]
     if absent:
