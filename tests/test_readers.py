@@ -412,10 +412,13 @@ def test_split_multiselect_missing_vs_nothing_chosen():
     out = split_multiselect(s)
     assert out.index.tolist() == [10, 11, 12, 13, 14]
     assert out.columns.tolist() == ["A", "B"]
-    assert str(out["A"].dtype) == "boolean"
+    assert str(out["A"].dtype) == "float64" and str(out["B"].dtype) == "float64"
     assert out.loc[11].isna().all() and out.loc[13].isna().all()
-    assert out.loc[12].tolist() == [False, False]
-    assert out["B"].tolist()[4] is True or out["B"].iloc[4]
+    assert out.loc[12].tolist() == [0.0, 0.0]
+    assert out["B"].tolist()[4] == 1.0
+    # indicator means are the shares among those who answered (3 answered; B chosen twice)
+    assert out["A"].mean() == pytest.approx(1 / 3, rel=1e-12)
+    assert out["B"].mean() == pytest.approx(2 / 3, rel=1e-12)
 
 
 @pytest.mark.parametrize(("values", "expected_cols"), [

@@ -1,10 +1,11 @@
-"""Multi-select answers kept as joined text → one boolean column per option."""
+"""Multi-select answers kept as joined text → one numeric 0/1 indicator column per option."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
 
+import numpy as np
 import pandas as pd
 
 __all__ = ["split_multiselect", "MULTISELECT_SEPARATORS"]
@@ -44,7 +45,8 @@ def _detect_sep(values: list[str]) -> str:
 
 def split_multiselect(series: pd.Series, *, sep: str | None = None,
                       options: Sequence[str] | None = None) -> pd.DataFrame:
-    """One boolean column per option of a multi-select answer kept as joined text.
+    """One numeric indicator column (1.0 chosen, 0.0 not, NaN unanswered) per option of a
+    multi-select answer kept as joined text, so that ``.mean()`` is the share choosing it.
 
     Parameters
     ----------
@@ -60,23 +62,28 @@ def split_multiselect(series: pd.Series, *, sep: str | None = None,
     Returns
     -------
     pandas.DataFrame
-        Same index as ``series``; one ``boolean`` column per option (in ``options`` order, then
-        in order of first appearance). An "other, please specify" answer
+        Same index as ``series``; one ``float64`` indicator column per option (in ``options``
+        order, then in order of first appearance): 1.0 chosen, 0.0 not chosen, NaN not
+        answered, so ``out[option].mean()`` is the share (a fraction 0–1; ×100 for the
+        percentages of :mod:`cxlab.metrics`) of the respondents who answered. An "other, please specify" answer
         ``其他【请注明】〖free text〗`` (or ``其他〖free text〗``) counts for its option
         (``其他【请注明】``) and its free text goes to a ``str`` column ``<option>__text`` placed
         right after the option column (missing where no text was given) — never to a new option.
-        A missing answer (``None``/``NaN``/``NA``) gives a row of ``<NA>``: "not answered" is
+        A missing answer (``None``/``NaN``/``NA``) gives a row of ``NaN``: "not answered" is
         not "chose nothing". An empty or blank string is an answer that chose nothing
-        (all ``False``).
+        (all ``0.0``).
 
     Examples
     --------
     >>> s = pd.Series(["运动┋其他【请注明】〖钓鱼〗", "影视", None])
-    >>> split_multiselect(s)
-          运动  其他【请注明】 其他【请注明】__text     影视
-    0   True     True            钓鱼  False
-    1  False    False             NaN   True
-    2   <NA>     <NA>             NaN   <NA>
+    >>> out = split_multiselect(s)
+    >>> out
+        运动  其他【请注明】 其他【请注明】__text   影视
+    0  1.0      1.0            钓鱼  0.0
+    1  0.0      0.0             NaN  1.0
+    2  NaN      NaN             NaN  NaN
+    >>> float(out["影视"].mean())   # share of those who answered
+    0.5
     """
     if not isinstance(series, pd.Series):
         raise TypeError(f"series must be a pandas Series, got {type(series).__name__}")
@@ -109,11 +116,11 @@ def split_multiselect(series: pd.Series, *, sep: str | None = None,
                     order.append(option)
         parsed.append(chosen)
 
-    data: dict[str, pd.api.extensions.ExtensionArray] = {}
+    data: dict[str, object] = {}
     for option in order:
-        data[option] = pd.array(
-            [None if miss else option in chosen for chosen, miss in zip(parsed, missing, strict=True)],
-            dtype="boolean")
+        data[option] = np.array(
+            [np.nan if miss else float(option in chosen)
+             for chosen, miss in zip(parsed, missing, strict=True)], dtype="float64")
         if option in has_text:
             data[f"{option}__text"] = pd.array(
                 [chosen.get(option) for chosen in parsed], dtype="str")
