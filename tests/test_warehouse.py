@@ -199,11 +199,51 @@ def test_load_responses_filters_and_columns(tmp_path):
     assert len(load_responses(wh)) == 15
     assert len(load_responses(wh, period="2026Q2")) == 6
     assert len(load_responses(wh, branch=["SH01", "HZ01"])) == 10
-    assert load_responses(wh, period="2030Q1").empty
     df = load_responses(wh, period="2026Q3", columns=["response_id", "ltr", "branch"])
     assert list(df.columns) == ["response_id", "ltr", "branch"] and len(df) == 9
     with pytest.raises(ValueError, match="unknown table 'nope'"):
         load_table(wh, "nope")
+
+
+def test_load_responses_unknown_period_or_branch_is_an_error_listing_what_exists(tmp_path):
+    from cxlab.errors import CxlabError
+
+    wh = _two_periods(tmp_path)
+    with pytest.raises(CxlabError, match=r"unknown period '2030Q1': the warehouse's responses "
+                                         r"have periods 2026Q2, 2026Q3$"):
+        load_responses(wh, period="2030Q1")
+    # one unknown value in a list is enough; the known ones are not listed as unknown
+    with pytest.raises(CxlabError, match=r"unknown branch 'SH99'.* branches BJ01, HZ01, SH01 "
+                                         r"\(give org= to accept branch names\)"):
+        load_responses(wh, branch=["SH01", "SH99"])
+    # a branch name needs the organisation
+    with pytest.raises(CxlabError, match=r"unknown branch '上海分公司'"):
+        load_responses(wh, branch="上海分公司")
+    with pytest.raises(CxlabError, match=r"unknown branch 'XX01'.*organisation also has .*GZ01"):
+        load_responses(wh, branch="XX01", org="params/org.yaml")
+
+
+def test_load_responses_any_letter_case_names_and_empty_org_branches(tmp_path):
+    from cxlab.config import load_org
+
+    wh = _two_periods(tmp_path)
+    want = load_responses(wh, period="2026Q3", branch="SH01")
+    assert len(want) == 3
+    pd.testing.assert_frame_equal(load_responses(wh, period="2026q3", branch="sh01"), want)
+    pd.testing.assert_frame_equal(load_responses(wh, period="2026Q3", branch="Sh01"), want)
+    org = load_org("params/org.yaml")
+    pd.testing.assert_frame_equal(
+        load_responses(wh, period="2026Q3", branch="上海分公司", org=org), want)
+    pd.testing.assert_frame_equal(
+        load_responses(wh, period="2026Q3", branch="上海分公司", org="params/org.yaml"), want)
+    both = load_responses(wh, branch=["杭州分公司", "sh01"], org=org)
+    assert set(both["branch"]) == {"SH01", "HZ01"} and len(both) == 10
+    # a branch of the organisation without responses yet is legitimately empty
+    assert "GZ01" in org.branch_codes
+    empty = load_responses(wh, period="2026Q3", branch="GZ01", org=org)
+    assert empty.empty and list(empty.columns) == list(want.columns)
+    # None still means every period and every branch
+    assert len(load_responses(wh, period=None, branch=None, org=org)) == 15
 
 
 def test_duckdb_views_over_the_parquet(tmp_path):

@@ -36,6 +36,7 @@ from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -43,6 +44,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from cxlab.errors import CxlabError
+
+if TYPE_CHECKING:
+    from cxlab.config import Org
 from cxlab.io._frame import in_threads
 
 __all__ = ["TableWrite", "commit", "connect", "existing_response_ids", "load_ingest_log",
@@ -451,15 +455,86 @@ def _read_table(warehouse: str | Path, name: str, *, period=None, branch=None,
 
 def load_responses(warehouse: str | Path = "data/warehouse", *, period: str | Sequence[str] | None = None,
                    branch: str | Sequence[str] | None = None,
-                   columns: Sequence[str] | None = None) -> pd.DataFrame:
+                   columns: Sequence[str] | None = None,
+                   org: Org | str | Path | None = None) -> pd.DataFrame:
     """The canonical response frame, reading only the ``period=``/``branch=`` partitions asked for.
 
     Columns: ``response_id, customer_id (pseudonymised), period, branch, channel, submitted_at,
     source_file``, then one column per codebook item id (measures ``Int64``, multi-select as
     ``┋``-joined text, categories and open text as strings). ``period``/``branch`` accept one
-    value or a list; ``columns`` selects columns.
+    value or a list (``None``: all); ``columns`` selects columns.
+
+    Periods and branch codes match the warehouse's partitions in any letter case (``sh01`` →
+    ``SH01``, ``2026q3`` → ``2026Q3``). With ``org=`` (an :class:`cxlab.config.Org` or the path
+    of ``org.yaml``) a branch may also be given by name (``上海分公司``), and a branch of the
+    organisation that has no responses yet gives an empty frame. A period, or a branch that is
+    neither in any partition nor (with ``org=``) in the organisation, raises
+    :class:`~cxlab.errors.CxlabError` listing the values that exist — a typo is never an
+    empty frame.
     """
+    root = Path(warehouse)
+    if root.is_dir():
+        present = _partition_values(root / "responses")
+        period = _resolve_values("period", period, present.get("period"), {}, known=set())
+        aliases: dict[str, str] = {}
+        known: set[str] = set()
+        if org is not None:
+            from cxlab.config import Org as _Org
+            from cxlab.config import load_org
+
+            o = org if isinstance(org, _Org) else load_org(org)
+            aliases = o.name_to_code()
+            known = set(o.branch_codes)
+        branch = _resolve_values("branch", branch, present.get("branch"), aliases, known=known)
     return _read_table(warehouse, "responses", period=period, branch=branch, columns=columns)
+
+
+def _partition_values(table_dir: Path) -> dict[str, set[str]]:
+    """Every hive partition value under ``table_dir``, per key (folder names only)."""
+    out: dict[str, set[str]] = {}
+    if not table_dir.is_dir():
+        return out
+    stack = [table_dir]
+    while stack:
+        d = stack.pop()
+        for sd in d.iterdir():
+            if sd.is_dir() and "=" in sd.name and not sd.name.startswith("."):
+                k, _, v = sd.name.partition("=")
+                out.setdefault(k, set()).add(v)
+                stack.append(sd)
+    return out
+
+
+def _resolve_values(key: str, wanted: str | Sequence[str] | None, present: set[str] | None,
+                    aliases: dict[str, str], *, known: set[str]) -> list[str] | None:
+    """Requested partition values mapped to the stored spelling; CxlabError for unknown ones."""
+    values = _as_list(wanted)
+    if values is None:
+        return None
+    have = present or set()
+    fold = {v.casefold(): v for v in sorted(have | known)}
+    out, unknown = [], []
+    for v in values:
+        v = str(v).strip()
+        if v in have or v in known:
+            hit: str | None = v
+        elif v in aliases:
+            hit = aliases[v]
+        else:
+            hit = fold.get(v.casefold())
+        if hit is None:
+            unknown.append(v)
+        else:
+            out.append(hit)
+    if unknown:
+        what = "periods" if key == "period" else "branches"
+        listed = ", ".join(sorted(have)) or "none (nothing ingested yet)"
+        extra = sorted(known - have)
+        also = f"; the organisation also has {', '.join(extra)}" if extra else ""
+        hint = "" if known or key == "period" else " (give org= to accept branch names)"
+        raise CxlabError(f"unknown {key} {', '.join(map(repr, unknown))}: the warehouse's "
+                         f"responses have {what} {listed}{also}{hint}")
+    return out
 
 
 def load_table(warehouse: str | Path, name: str, *, period: str | Sequence[str] | None = None,

@@ -135,7 +135,7 @@ def load_context(*, period: str, branch: str | None = None,
         raise CxlabError(f"no data for period {period!r} (available: {', '.join(all_periods)})")
     periods = [p for p in all_periods if p <= period]
 
-    responses = load_responses(warehouse, period=periods, branch=branch)
+    responses = load_responses(warehouse, period=periods, branch=branch, org=org)
     inputs = [(str(p.relative_to(warehouse)), _sha(p))
               for p in _scoped_files(warehouse, "responses", branch)
               if any(f"period={q}" in p.parts for q in periods)]
