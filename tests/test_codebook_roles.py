@@ -28,7 +28,7 @@ CB = load_codebook("params/codebook.yaml")
 
 # A small questionnaire whose roles are not the sample's names: the outcome is "overall_sat",
 # the recommend item "rec", the attributes "speed", "staff", "price".
-SMALL = params_from_dict({
+SMALL_DICT = {
     "version": 1, "survey": "小问卷",
     "scales": {
         "r11": {"kind": "numeric", "label": "推荐", "min": 0, "max": 10},
@@ -49,7 +49,8 @@ SMALL = params_from_dict({
         {"id": "price", "label": "价格", "section": "服务", "scale": "v5", "role": "measure"},
     ],
     "roles": {"nps": "rec", "csat": "overall_sat", "ces": "effort", "overall": "overall_sat"},
-}, Codebook)
+}
+SMALL = params_from_dict(SMALL_DICT, Codebook)
 
 
 def small_frame(n: int = 300, seed: int = 3) -> pd.DataFrame:
@@ -292,3 +293,46 @@ def test_missing_outcome_names_the_keyword():
         relative_importance(df, outcome="rec")
     with pytest.raises(ValueError, match="needs outcome="):
         analyze(df, items=["speed", "staff"])
+
+
+# ---------------------------------------------------------------------------------------------
+# segments and ops read the same roles and scales
+
+
+def test_segment_scores_csat_scale_object_int_and_codebook_agree():
+    from cxlab.segments import segment_scores
+
+    df = small_frame(400, seed=11)
+    df["s5"] = np.random.default_rng(2).integers(1, 6, 400)
+    as_int = segment_scores(df, by="g", score="s5", metric="csat", scale=5)
+    as_obj = segment_scores(df, by="g", score="s5", metric="csat", scale=CB.scales["csat5"])
+    pd.testing.assert_frame_equal(as_int, as_obj)
+    # the small codebook: overall_sat on sat4 with top_box 1 (code 4 only)
+    res = segment_scores(df, by="g", metric="csat", codebook=SMALL).set_index("g")
+    for g, part in df.groupby("g"):
+        assert res.loc[g, "csat"] == pytest.approx(100 * (part.overall_sat == 4).mean(), rel=1e-12)
+        rest = df[df.g != g]
+        want = 100 * ((part.overall_sat == 4).mean() - (rest.overall_sat == 4).mean())
+        assert res.loc[g, "diff_vs_rest"] == pytest.approx(want, rel=1e-9)
+
+
+def test_ops_kpis_take_the_columns_and_top_box_from_the_codebook():
+    import copy
+
+    from cxlab.ops import compute_kpis
+
+    df = small_frame(200, seed=4).assign(period="2026Q3", branch="SH01")
+    got = compute_kpis(df, None, None, codebook=SMALL).set_index("kpi")
+    assert got.loc["csat", "value"] == pytest.approx(100 * (df.overall_sat == 4).mean(), rel=1e-12)
+    # a top box of two on the 4-point scale counts 3-4, not the 1-5 scale's 4-5
+    two = copy.deepcopy(SMALL_DICT)
+    two["scales"]["sat4"]["top_box"] = 2
+    got2 = compute_kpis(df, None, None, codebook=params_from_dict(two, Codebook)).set_index("kpi")
+    assert got2.loc["csat", "value"] == pytest.approx(100 * (df.overall_sat >= 3).mean(),
+                                                      rel=1e-12)
+    assert got2.loc["csat", "value"] != got.loc["csat", "value"]
+    assert got.loc["nps", "value"] == pytest.approx(nps(df, score="rec")["nps"].iloc[0], rel=1e-12)
+    # without a codebook the sample's column names and the 4-5 top box, as before
+    plain = compute_kpis(df.rename(columns={"rec": "ltr", "overall_sat": "csat"}), None, None)
+    assert plain.set_index("kpi").loc["csat", "value"] == pytest.approx(
+        100 * (df.overall_sat >= 4).mean(), rel=1e-12)

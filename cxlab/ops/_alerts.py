@@ -22,7 +22,7 @@ __all__ = ["ALERT_COLUMNS", "closure_summary", "evaluate_alerts", "track_alerts"
 ALERT_COLUMNS = ["rule", "label", "branch", "period", "metric", "value", "threshold", "severity",
                  "detail", "previous", "pvalue", "customer_id", "response_id", "ticket_id"]
 _SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}
-_SOURCE_COLUMN = {"nps": "ltr", "csat": "csat"}
+_SOURCE_COLUMN = {"nps": "ltr", "csat": "csat"}   # without a codebook (see _source_columns)
 CLOSED = "已关闭"
 NO_TICKET = "未建单"
 
@@ -31,6 +31,14 @@ def _frame(data, name: str) -> pd.DataFrame | None:
     if isinstance(data, Mapping):
         return data.get(name)
     return getattr(data, name, None)
+
+
+def _source_columns(codebook) -> dict[str, str]:
+    """The NPS and CSAT columns: the codebook's roles, else ``ltr`` and ``csat``."""
+    if codebook is None:
+        return dict(_SOURCE_COLUMN)
+    return {"nps": codebook.nps_item or _SOURCE_COLUMN["nps"],
+            "csat": codebook.csat_item or _SOURCE_COLUMN["csat"]}
 
 
 def _metric_label(metric: str) -> str:
@@ -48,15 +56,16 @@ def _pvalue(metric: str, cur, prev) -> float:
     return two_prop_pvalue(int(cur.k), int(cur.n), int(prev.k), int(prev.n))
 
 
-def _detractor_complaint(rule, responses, tickets) -> list[dict]:
-    need_columns(responses, ["period", "branch", "ltr"], what="responses")
-    ltr = to_codes(responses["ltr"])
+def _detractor_complaint(rule, responses, tickets, *, score: str = "ltr",
+                         comment: str = "comment") -> list[dict]:
+    need_columns(responses, ["period", "branch", score], what="responses")
+    ltr = to_codes(responses[score])
     det = responses[ltr <= rule.max_score].copy()
     det["_ltr"] = ltr[ltr <= rule.max_score]
     if det.empty:
         return []
-    if rule.keywords and "comment" in det.columns:
-        text = det["comment"].astype("string").fillna("")
+    if rule.keywords and comment in det.columns:
+        text = det[comment].astype("string").fillna("")
         hit = pd.Series(False, index=det.index)
         for kw in rule.keywords:
             hit |= text.str.contains(kw, regex=False)
@@ -205,6 +214,7 @@ def evaluate_alerts(data, *, rules, targets=None, codebook=None) -> pd.DataFrame
     if responses is None and tickets is None:
         raise ValueError("data must provide 'responses' and/or 'tickets' DataFrames")
     stats: dict[str, pd.DataFrame] = {}
+    source = _source_columns(codebook)
     kpis = None  # NPS and CSAT per period x branch, computed once for all rules
     rows: list[dict] = []
     for rule in rules.rules:
@@ -217,14 +227,17 @@ def evaluate_alerts(data, *, rules, targets=None, codebook=None) -> pd.DataFrame
         elif responses is None:
             continue
         elif rule.kind == "detractor_complaint":
-            fired = _detractor_complaint(rule, responses, tickets)
+            fired = _detractor_complaint(rule, responses, tickets, score=source["nps"],
+                                         comment=(codebook.comment_item if codebook is not None
+                                                  else None) or "comment")
         else:
-            if _SOURCE_COLUMN[rule.metric] not in responses.columns:
+            if source[rule.metric] not in responses.columns:
                 continue
             if rule.metric not in stats:
                 if kpis is None:
                     kpis = compute_kpis(responses, None, None, by=("period", "branch"),
-                                        codebook=codebook)
+                                        codebook=codebook, score=source["nps"],
+                                        csat=source["csat"])
                 stats[rule.metric] = _group_stats(kpis, rule.metric)
             s = stats[rule.metric]
             if rule.kind == "below_target":

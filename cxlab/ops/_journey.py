@@ -53,7 +53,8 @@ def journey_scores(responses: pd.DataFrame, *, codebook, by=None, items=None) ->
     -------
     DataFrame
         ``[by…], journey, touchpoint, n_items, n, mean, top2``: answers of all the touchpoint's
-        items pooled; ``n`` answers; ``mean`` on 1-5; ``top2`` = % of answers 4-5 (好/良好).
+        items pooled; ``n`` answers; ``mean`` on 1-5; ``top2`` = % of answers in the scale's
+        top box (``Scale.top_codes``: 4-5, 好/良好, unless the codebook sets ``top_box``).
         Journey stages in codebook order, touchpoints in order of first appearance.
     """
     by = as_by(by)
@@ -69,9 +70,10 @@ def journey_scores(responses: pd.DataFrame, *, codebook, by=None, items=None) ->
             **{b: responses[b].to_numpy() for b in by},
             "journey": meta.journey, "touchpoint": meta.touchpoint, "item": it,
             "code": to_codes(responses[it], codebook.scale_of(it)).to_numpy(),
+            "top_from": codebook.scale_of(it).top_threshold,
         }))
     df = pd.concat(long, ignore_index=True).dropna(subset=["code"])
-    df["top"] = df["code"] >= 4
+    df["top"] = df["code"] >= df["top_from"]   # the scale's top box (4-5 on 1-5)
     tp_order = list(dict.fromkeys(codebook.item(i).touchpoint for i in items))
     g = df.groupby(by + ["journey", "touchpoint"], sort=False, observed=True)
     out = pd.DataFrame({"n_items": g["item"].nunique(), "n": g.size(), "mean": g["code"].mean(),

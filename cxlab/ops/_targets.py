@@ -51,7 +51,7 @@ def _per_group(data: pd.DataFrame, by: list[str], fn: Callable[[pd.DataFrame], l
     return rows
 
 
-def _response_rows(frame: pd.DataFrame, by: list[str]) -> list[dict]:
+def _response_rows(frame: pd.DataFrame, by: list[str], csat_top: float = 4) -> list[dict]:
     """The ``nps`` and ``csat`` rows of every group (columns ``_ltr``, ``_csat`` of codes).
 
     One grouped sum of indicator columns instead of a Python function per group; the rows
@@ -63,7 +63,7 @@ def _response_rows(frame: pd.DataFrame, by: list[str]) -> list[dict]:
         flags |= {"n": x.notna(), "p": x >= 9, "d": x <= 6}
     if "_csat" in frame:
         x = frame["_csat"]
-        flags |= {"cn": x.notna(), "ck": (x >= 4) & x.notna()}
+        flags |= {"cn": x.notna(), "ck": (x >= csat_top) & x.notna()}
     if not flags:
         return []
     ind = pd.DataFrame(flags, index=frame.index).astype(np.int64)
@@ -99,7 +99,8 @@ def _share_row(kpi: str, ok: pd.Series, base: pd.Series) -> dict:
 
 def compute_kpis(responses: pd.DataFrame | None, tickets: pd.DataFrame | None,
                  customers: pd.DataFrame | None, *, by=("period", "branch"), targets=None,
-                 codebook=None, score: str = "ltr", csat: str = "csat") -> pd.DataFrame:
+                 codebook=None, score: str | None = None,
+                 csat: str | None = None) -> pd.DataFrame:
     """Compute the operating KPIs of ``params/targets.yaml`` from survey, ticket and CRM frames.
 
     Parameters
@@ -119,7 +120,11 @@ def compute_kpis(responses: pd.DataFrame | None, tickets: pd.DataFrame | None,
         When given, the "share within target" KPIs are added (their threshold is the target
         of the matching time KPI, e.g. 2 hours for complaints).
     codebook : Codebook, optional
-        Maps answer labels to codes when ``csat`` holds labels.
+        Maps answer labels to codes when ``csat`` holds labels; its roles give the default
+        ``score`` (``nps_item``) and ``csat`` (``csat_item``) columns and its CSAT scale the
+        top box (``Scale.top_codes``).
+    score, csat : str, optional
+        The NPS and CSAT columns; default the codebook's roles, else ``ltr`` and ``csat``.
 
     Returns
     -------
@@ -128,7 +133,8 @@ def compute_kpis(responses: pd.DataFrame | None, tickets: pd.DataFrame | None,
 
         - ``nps`` — % promoters (9-10) − % detractors (0-6), points; counts in
           ``promoters, passives, detractors``.
-        - ``csat`` — % of answers 4-5 on the 1-5 scale (``k`` of ``n``).
+        - ``csat`` — % of answers in the top box of the CSAT scale (4-5 on 1-5; the
+          codebook's ``top_box`` when given) (``k`` of ``n``).
         - ``solution_satisfaction`` — % of surveyed tickets rated 4-5.
         - ``complaint_response_hours`` — **median** hours from ``created_at`` to
           ``first_response_at`` over 投诉 tickets; ``complaint_response_within`` — % of them
@@ -155,6 +161,11 @@ def compute_kpis(responses: pd.DataFrame | None, tickets: pd.DataFrame | None,
             except KeyError:
                 pass
 
+    score = score or (codebook.nps_item if codebook is not None else None) or "ltr"
+    csat = csat or (codebook.csat_item if codebook is not None else None) or "csat"
+    csat_scale = scale_for(codebook, csat)
+    csat_top = csat_scale.top_threshold if csat_scale is not None else None
+    csat_top = 4 if csat_top is None else csat_top
     if responses is not None and all(c in responses.columns for c in by):
         ltr_codes = to_codes(responses[score]) if score in responses.columns else None
         csat_codes = (to_codes(responses[csat], scale_for(codebook, csat))
@@ -165,7 +176,7 @@ def compute_kpis(responses: pd.DataFrame | None, tickets: pd.DataFrame | None,
         if csat_codes is not None:
             frame["_csat"] = csat_codes.to_numpy()
 
-        rows += _response_rows(frame, by)
+        rows += _response_rows(frame, by, csat_top)
 
     if tickets is not None and all(c in tickets.columns for c in by):
         need_columns(tickets, ["channel", "type", "priority", "created_at", "first_response_at"],

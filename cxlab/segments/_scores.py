@@ -5,12 +5,16 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
 from cxlab.segments._retention import _by
+
+if TYPE_CHECKING:
+    from cxlab.config import Codebook, Scale
 from cxlab.segments._value import _check
 
 __all__ = ["CATEGORIES", "NpsLinkResult", "nps_category", "nps_link", "segment_scores"]
@@ -49,11 +53,12 @@ def segment_scores(
     fused: pd.DataFrame,
     *,
     by: str | Sequence[str],
-    score: str = "ltr",
+    score: str | None = None,
     metric: str = "nps",
-    scale: int = 5,
-    top_box: int = 2,
+    scale: Scale | int | None = None,
+    top_box: int | None = None,
     alpha: float = 0.05,
+    codebook: Codebook | None = None,
 ) -> pd.DataFrame:
     """NPS or CSAT per customer segment, each segment tested against the rest.
 
@@ -63,18 +68,28 @@ def segment_scores(
         Responses with segment columns (e.g. from :func:`fuse` and :func:`value_tiers`).
     by : str or sequence of str
         Segment column(s).
+    score : str, optional
+        The score column; default the codebook's item of the metric (``nps_item`` or
+        ``csat_item``), else ``ltr`` for NPS and ``csat`` for CSAT.
     metric : {"nps", "csat"}
         ``nps`` uses :func:`cxlab.metrics.nps` and :func:`cxlab.metrics.nps_test`; ``csat``
-        uses :func:`cxlab.metrics.csat` (top-``top_box`` share of a ``scale``-point score) and
+        uses :func:`cxlab.metrics.csat` (top-box share of the score) and
         :func:`cxlab.metrics.two_proportion_test`.
+    scale : cxlab.config.Scale or int, optional
+        CSAT only: the score's scale, as in :func:`cxlab.metrics.csat` (a codebook Scale or an
+        int number of points 1..k); default the codebook's scale of ``score``, else 5.
+    top_box : int, optional
+        CSAT only: number of top codes counted; default the Scale's ``top_box``, else 2.
+    codebook : cxlab.config.Codebook, optional
+        Supplies ``score``, ``scale`` and ``top_box``.
     alpha : float
         Significance level applied to the Holm-adjusted p-values.
 
     Returns
     -------
     DataFrame
-        The metric table of :mod:`cxlab.metrics` (``[by…], n, nps`` or ``csat``, ``se,
-        ci_low, ci_high`` …) plus ``rest_n``, ``diff_vs_rest`` (points), ``pvalue`` (segment vs
+        The metric table of :mod:`cxlab.metrics` (``[by…], n, nps`` (points) or ``csat`` (%),
+        ``se, ci_low, ci_high`` …) plus ``rest_n``, ``diff_vs_rest`` (points), ``pvalue`` (segment vs
         all other respondents), ``p_holm`` (Holm-adjusted over the segments), ``significant``
         (``p_holm < alpha``) and ``base`` (``suppress`` n < 30, ``caution`` n < 100, ``ok``).
 
@@ -101,15 +116,25 @@ def segment_scores(
     1    高  40  75.0         True  caution
     """
     from cxlab import metrics  # lazy: metrics is developed alongside
+    from cxlab.metrics._codebook import codebook_scale, resolve_scale, to_codes
 
     keys = _by(by)
     if not keys:
         raise ValueError("by must name at least one segment column")
-    _check(fused, [*keys, score], "fused")
     if metric not in ("nps", "csat"):
         raise ValueError(f"metric must be one of ['nps', 'csat'], got {metric!r}")
+    if score is None:
+        score = getattr(codebook, f"{metric}_item", None) if codebook is not None else None
+        score = score or {"nps": "ltr", "csat": "csat"}[metric]
+    _check(fused, [*keys, score], "fused")
     data = fused[[*keys, score]].copy()
-    data[score] = pd.to_numeric(data[score], errors="coerce")
+    if metric == "csat":
+        if scale is None:
+            scale = codebook_scale(codebook, score) or 5
+        spec = resolve_scale(scale, top_box=top_box)
+        data[score] = to_codes(data[score], spec, column=score)
+    else:
+        data[score] = pd.to_numeric(data[score], errors="coerce")
     data = data[data[score].notna()]
     if metric == "nps":
         table = metrics.nps(data, score=score, by=keys)
@@ -127,9 +152,9 @@ def segment_scores(
         if metric == "nps":
             res = metrics.nps_test(a, b, score=score)
         else:
-            hi = scale - top_box
-            res = metrics.two_proportion_test(float((a[score] > hi).sum()), len(a),
-                                              float((b[score] > hi).sum()), len(b))
+            top = np.asarray(spec.top, dtype=float)
+            res = metrics.two_proportion_test(float(np.isin(a[score], top).sum()), len(a),
+                                              float(np.isin(b[score], top).sum()), len(b))
         diff = res.diff if metric == "nps" else 100.0 * res.diff
         diffs.append(diff)
         pvals.append(res.pvalue)
