@@ -96,6 +96,13 @@ def crosstab(
     1   no  SH      B     20  20.0
     2  yes  BJ      A     50  50.0
     3  yes  SH      B     80  80.0   A
+    >>> crosstab(df, row="sat", col="branch", row_order=["yes", "no"],
+    ...          col_order=["SH", "BJ"])[["row", "col", "letter", "pct", "sig"]]
+       row col letter   pct sig
+    0  yes  SH      A  80.0   B
+    1  yes  BJ      B  50.0
+    2   no  SH      A  20.0
+    3   no  BJ      B  50.0   A
     """
     check_columns(data, [row, col, *([weight] if weight else [])])
     if not (isinstance(alpha, float) and 0 < alpha < 1):

@@ -362,6 +362,11 @@ def item_summary(
              item      label  n  mean       top2    bottom2
     0  look_color      产品的色彩  5   3.4  60.000000  20.000000
     1   look_logo  look_logo  6   3.333333  50.000000  33.333333
+    >>> df["branch"] = ["SH01", "SH01", "BJ01", "BJ01", "BJ01", "BJ01"]
+    >>> item_summary(df, items=["look_logo"], by="branch")[["branch", "item", "n", "mean", "top2"]]
+      branch       item  n  mean  top2
+    0   BJ01  look_logo  4  2.50  25.0
+    1   SH01  look_logo  2  5.00 100.0
     """
     if items is None:
         if codebook is None:
