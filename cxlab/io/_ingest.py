@@ -511,35 +511,43 @@ def _resolve_clashes(frame: pd.DataFrame, df: pd.DataFrame, issues: Issues, iden
     if not clashes:
         return {}
     cols = [c for c in frame.columns if c not in ("response_id", "source_file")]
+
+    def fingerprints_of(pairs: list[tuple[str, str]]) -> dict[tuple[str, str], str]:
+        """(file, id) -> fingerprint of responses already loaded (this run or the warehouse)."""
+        out: dict[tuple[str, str], str] = {}
+        by_file: dict[str, list[str]] = {}
+        for other, rid in pairs:
+            by_file.setdefault(other, []).append(rid)
+        need_wh: list[str] = []
+        for other, ids in by_file.items():
+            w = run_writes.get(other)
+            if w is None:
+                need_wh.extend(ids)
+                continue
+            sub = w.frame if w.rows is None else w.frame.iloc[w.rows]
+            sub = sub[sub["response_id"].isin(ids)]
+            out.update(zip(zip([other] * len(sub), sub["response_id"].tolist(), strict=True),
+                           row_fingerprints(sub, cols).tolist(), strict=True))
+        if need_wh:
+            old = responses_by_id(warehouse, need_wh)
+            if len(old):
+                out.update(zip(zip(old["source_file"].astype(str).tolist(),
+                                   old["response_id"].astype(str).tolist(), strict=True),
+                               row_fingerprints(old, cols).tolist(), strict=True))
+        return out
+
     mine = row_fingerprints(frame.loc[[i for i, _, _ in clashes]], cols)
-    theirs: dict[tuple[str, str], str] = {}     # (file, id) -> fingerprint
-    need_wh: list[str] = []
-    by_file: dict[str, list[str]] = {}
-    for _, rid, other in clashes:
-        by_file.setdefault(other, []).append(rid)
-    for other, ids in by_file.items():
-        w = run_writes.get(other)
-        if w is None:
-            need_wh.extend(ids)
-            continue
-        sub = w.frame if w.rows is None else w.frame.iloc[w.rows]
-        sub = sub[sub["response_id"].isin(ids)]
-        theirs.update(zip(zip([other] * len(sub), sub["response_id"].tolist(), strict=True),
-                          row_fingerprints(sub, cols).tolist(), strict=True))
-    if need_wh:
-        old = responses_by_id(warehouse, need_wh)
-        if len(old):
-            theirs.update(zip(zip(old["source_file"].astype(str).tolist(),
-                                  old["response_id"].astype(str).tolist(), strict=True),
-                              row_fingerprints(old, cols).tolist(), strict=True))
+    theirs = fingerprints_of([(other, rid) for _, rid, other in clashes])
     renamed: dict[str, int] = {}
     me = str(skey)
+    flagged: set = set()
     for (i, rid, other), fp in zip(clashes, mine.tolist(), strict=True):
         raw = df[rid_col].loc[i]
         if theirs.get((other, rid)) == fp:
             issues.add(i, rid_col, raw, f"duplicate response id {rid}: the same response is "
                                         f"already loaded from {other}")
             identical.add(i)
+            flagged.add(i)
             continue
         their_survey = surveys.get(other)
         if their_survey is None or their_survey == me:
@@ -547,14 +555,29 @@ def _resolve_clashes(frame: pd.DataFrame, df: pd.DataFrame, issues: Issues, iden
                    is None else f"the same survey {me}")
             issues.add(i, rid_col, raw, f"duplicate response id {rid} with other answers "
                                         f"(already loaded from {other}, {why})")
+            flagged.add(i)
             continue
-        new = f"{rid}@{skey.tag}"
-        if taken.get(new) not in (None, *own):
-            issues.add(i, rid_col, raw, f"duplicate response id {new} (already loaded from "
-                                        f"{taken[new]})")
-            continue
-        frame.at[i, "response_id"] = new
         renamed[other] = renamed.get(other, 0) + 1
+    if not renamed:
+        return renamed
+    # another survey uses these ids: every id of this file carries the survey's tag (one id
+    # form per file, whichever of its rows happen to collide)
+    tagged = rids.astype("string") + f"@{skey.tag}"
+    again = [(i, new, taken[new]) for i, new in zip(frame.index, tagged.tolist(), strict=True)
+             if i not in flagged and new is not pd.NA and taken.get(new) not in (None, *own)]
+    if again:   # an earlier export of this (tagged) survey: the same responses, or edited ones
+        mine = row_fingerprints(frame.loc[[i for i, _, _ in again]], cols)
+        theirs = fingerprints_of([(other, new) for _, new, other in again])
+        for (i, new, other), fp in zip(again, mine.tolist(), strict=True):
+            raw = df[rid_col].loc[i]
+            if theirs.get((other, new)) == fp:
+                issues.add(i, rid_col, raw, f"duplicate response id {new}: the same response is "
+                                            f"already loaded from {other}")
+                identical.add(i)
+            else:
+                issues.add(i, rid_col, raw, f"duplicate response id {new} with other answers "
+                                            f"(already loaded from {other}, the same survey {me})")
+    frame["response_id"] = tagged.where(rids.notna(), rids)
     return renamed
 
 
@@ -574,7 +597,7 @@ _FIXES: tuple[tuple[str, str], ...] = (
                                        "the branch question in params/sources.yaml, or give "
                                        "--branch"),
     (r"missing submission time", "give --period or map submitted_at in params/sources.yaml"),
-    (r"unknown answer|unknown option|not a number|not a whole number|outside",
+    (r"unknown answer|unknown option|not a number|not a whole number|outside|out of range",
      "add the answer to the scale in params/codebook.yaml or fix the mapping in "
      "params/sources.yaml (run `cxlab draft FILE` to compare)"),
     (r"missing required value", "the item is required (params/codebook.yaml): check that its "
@@ -605,11 +628,12 @@ def _alert(disp: str, issues: Issues, identical: set, *, rows_read: int, accepte
     n = len(examples)
     if not (n > share * rows_read or accepted == 0):
         return None
-    reason = examples[0]
+    column, reason = next(cr for cr in first.values() if cr[1] == examples[0])
     fix = next((f for pat, f in _FIXES if re.search(pat, reason)),
                "see the reasons in the quarantine log")
     pct = 100 * n / rows_read
     pct_text = f"{pct:.0f}" if pct >= 1 or n == 0 else f"{pct:.1f}"
     tail = "" if accepted else ", no row loaded"
+    where = f"{column}: " if column and column not in reason else ""
     return (f"{disp}: {pct_text} % of {rows_read:,} rows quarantined for one reason{tail}: "
-            f"{reason} — {fix}")
+            f"{where}{reason} — {fix}")
