@@ -51,9 +51,11 @@ class SurveyKey:
     def tag(self) -> str:
         """A short, readable suffix for response ids of this survey: ``p123456``,
         ``SH01-h3fa9c1`` or ``h3fa9c1d2``."""
+        if self.survey.startswith("p"):     # the platform's id is unique on its own
+            return self.survey
         if self.branch:
             return f"{self.branch}-{self.survey[:7]}"
-        return self.survey if self.survey.startswith("p") else self.survey[:9]
+        return self.survey[:9]
 
 
 def _norm(name: object) -> str:
