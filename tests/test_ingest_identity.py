@@ -260,3 +260,14 @@ def test_report_sources_match_rows_of_old_warehouses_by_file_name(tmp_path):
     src = _sources(tmp_path / "wh", [df])
     import hashlib
     assert src["sha256"].tolist() == [hashlib.sha256(f.read_bytes()).hexdigest()]
+
+
+def test_earlier_and_later_export_in_one_folder_run(tmp_path):
+    """Both downloads of one survey in the same run: the later one's first 100 rows are the
+    responses the earlier file (this run) loads; only its 20 new rows load, without an alert."""
+    write_wjx(tmp_path / "raw" / "wjx_2026Q3_a.csv", range(1, 101))
+    write_wjx(tmp_path / "raw" / "wjx_2026Q3_b.csv", range(1, 121))
+    rep = run(tmp_path, tmp_path / "raw")
+    assert (rep.rows_read, rep.accepted, rep.quarantined, rep.alerts) == (220, 120, 100, [])
+    assert rep.quarantine["reason"].str.contains(
+        "the same response is already loaded from wjx_2026Q3_a.csv").all()
