@@ -57,12 +57,14 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
     report = ingest(
         args.paths, warehouse=args.warehouse, source=args.source, period=args.period,
         branch=args.branch, codebook=args.codebook, sources=args.sources,
-        quarantine_dir=args.quarantine,
+        quarantine_dir=args.quarantine, alert_share=args.alert_share,
     )
     print(report.summary())
     for rejected in report.rejected_files:
         print(f"cxlab: rejected {rejected}", file=sys.stderr)
-    return 1 if report.rejected_files else 0
+    for alert in report.alerts:
+        print(f"cxlab: {alert}", file=sys.stderr)
+    return 1 if report.rejected_files or report.alerts else 0
 
 
 def _cmd_reports(args: argparse.Namespace) -> int:
@@ -133,6 +135,9 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--quarantine", type=Path, default=Path("data/quarantine"))
     s.add_argument("--codebook", type=Path, default=Path("params/codebook.yaml"))
     s.add_argument("--sources", type=Path, default=Path("params/sources.yaml"))
+    s.add_argument("--alert-share", type=float, default=None, metavar="SHARE",
+                   help="exit 1 when more than this share of a file's rows is quarantined for "
+                        "one reason (default: quarantine_alert_share in sources.yaml, 0.5)")
     s.set_defaults(func=_cmd_ingest)
 
     s = sub.add_parser("reports", help="render company and branch reports")

@@ -329,10 +329,23 @@ def test_corpus_file(name, corpus_runs, baseline):
         assert not list(qdir.glob("quarantine-*.csv")) if qdir.exists() else True
         return
 
-    # accept / quarantine: the file loads, bad rows go to quarantine
-    assert run["rc"] == 0, (out, err)
-    assert err_lines == [], err
+    # accept / quarantine: the file loads, bad rows go to quarantine; when they are more than
+    # half the file (every corpus file has one reason) or nothing loaded, the ingest says so on
+    # one stderr line with the reason and exits 1 (quarantine_alert_share, issue 23 §5)
     bad_rows = exp.get("rows", [])
+    qrun = sorted(qdir.glob("quarantine-*.csv")) if qdir.exists() else []
+    top = (pd.read_csv(qrun[0], dtype=str, encoding="utf-8-sig")["column"].value_counts().max()
+           if qrun else 0)   # rows quarantined for the most common column's problem
+    alerting = bool(bad_rows) and (exp["accepted"] == 0
+                                   or top > 0.5 * (exp["accepted"] + len(bad_rows)))
+    if alerting:
+        assert run["rc"] == 1, (out, err)
+        assert len(err_lines) == 1 and err_lines[0].startswith(f"cxlab: {name}: "), err
+        assert "rows quarantined for one reason" in err_lines[0], err
+        assert exp["reason"] in err_lines[0], err
+    else:
+        assert run["rc"] == 0, (out, err)
+        assert err_lines == [], err
     read, acc, quar = _summary_counts(out)
     assert read == acc + quar
     assert (acc, quar) == (exp["accepted"], len(bad_rows)), out
@@ -405,7 +418,8 @@ def test_driver_matches_the_real_command(corpus_runs, baseline, key_file, tmp_pa
     for name, proc in procs.items():
         out, err = proc.communicate(timeout=120)
         run = corpus_runs[name]
-        assert proc.returncode == run["rc"] == {"ltr_out_of_range.csv": 0,
+        # ltr_out_of_range.csv: 2 of 3 rows quarantined for one reason: an alert, exit 1
+        assert proc.returncode == run["rc"] == {"ltr_out_of_range.csv": 1,
                                                 "unknown_branch_option.csv": 2}[name]
 
         def norm(text: str, d: Path) -> list[str]:

@@ -201,8 +201,9 @@ def test_unmapped_required_item_rejects_file_naming_item_and_file(tmp_path):
     _good(tmp_path)
     rep = run(tmp_path, [tmp_path / "raw"])
     assert rep.accepted == 2
-    assert rep.rejected_files == [f"no_ltr.csv: required item 'ltr' ({LTR}) has no column "
-                                  "(check sources.yaml wjx)"]
+    assert rep.rejected_files == [f"no_ltr.csv: required item 'ltr' ({LTR}) has no column — "
+                                  "map it in params/sources.yaml (surveys.wjx) or run "
+                                  "`cxlab draft no_ltr.csv`"]
     assert bad.exists()
 
 
@@ -320,7 +321,8 @@ def test_sample_quarantine_is_exactly_the_planted_bad_rows(sample_warehouse, sam
     assert len(q) == planted["total"] > 0
     # truth rows count data records; the quarantine counts file lines (header rows included)
     header = {"wjx": 1, "qualtrics": 3}
-    want = {(Path(r["file"]).name, r["row"] + header[Path(r["file"]).name.split("_")[0]],
+    # the quarantine names files as the ingest log does: relative to the ingested folder
+    want = {(r["file"], r["row"] + header[Path(r["file"]).name.split("_")[0]],
              r["column"].strip(), str(r["value"])) for r in planted["rows"]}
     got = set(zip(q["file"], q["row"].astype(int), q["column"], q["value"], strict=True))
     assert got == want

@@ -19,7 +19,14 @@ import pytest
 
 from cxlab.report._kernels import ENGINE, WarmKernel, register_engine, warm_kernels_enabled
 from cxlab.report._runner import _KERNEL_ARGS, KERNEL_NAME, _execute
-from cxlab.report._zygote import PRELOAD, STUB, KernelZygote, usable, zygote_kernel_cmd
+from cxlab.report._zygote import (
+    PRELOAD,
+    STUB,
+    KernelZygote,
+    unusable_reason,
+    usable,
+    zygote_kernel_cmd,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATES = ROOT / "notebooks" / "templates"
@@ -35,14 +42,28 @@ def _notebook(path: Path, *cells: str) -> Path:
     return path
 
 
-linux_only = pytest.mark.skipif(not usable(KERNEL_NAME),
-                                reason="kernel zygote needs Linux (fork, pidfd)")
+def _require_zygote() -> None:
+    """Skip where the kernel zygote cannot work (not Linux, no pidfd, …) — but on Linux in CI
+    (``CI=true``) an unusable zygote is a broken build, not a reason to skip: fail, saying why."""
+    why = unusable_reason(KERNEL_NAME)
+    if why is None:
+        return
+    if sys.platform == "linux" and os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"kernel zygote unusable on Linux in CI: {why}")
+    pytest.skip(f"kernel zygote unusable here: {why}")
+
+
+@pytest.fixture
+def _needs_zygote():
+    _require_zygote()
+
+
+linux_only = pytest.mark.usefixtures("_needs_zygote")
 
 
 @pytest.fixture(scope="module")
 def zygote():
-    if not usable(KERNEL_NAME):
-        pytest.skip("kernel zygote needs Linux (fork, pidfd)")
+    _require_zygote()
     z = KernelZygote(cwd=str(ROOT)).start()
     yield z
     z.stop()
@@ -457,3 +478,17 @@ def test_render_all_leaves_no_zygote_behind(sample_warehouse, tmp_path):
                          jobs=2, progress=False)
     assert not summary.failed and len(summary.rendered) == 2
     assert _zygotes() <= before
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the CI rule is about Linux runners")
+def test_unusable_zygote_fails_on_linux_ci_and_skips_elsewhere(monkeypatch):
+    """Switched off, the zygote is unusable: in CI (CI=true) that fails the zygote tests with
+    the reason; outside CI they skip with it."""
+    monkeypatch.setenv("CXLAB_KERNEL_ZYGOTE", "0")
+    assert unusable_reason(KERNEL_NAME) == "switched off (CXLAB_KERNEL_ZYGOTE=0)"
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="unusable on Linux in CI: switched off"):
+        _require_zygote()
+    monkeypatch.delenv("CI")
+    with pytest.raises(pytest.skip.Exception, match="unusable here: switched off"):
+        _require_zygote()

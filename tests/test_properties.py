@@ -69,8 +69,30 @@ def test_read_export_on_random_bytes_raises_only_export_error(scratch, magic, bo
     except ExportError as err:
         msg = str(err)
         assert "\n" not in msg and msg.startswith(str(path)), msg
+        # a refusal is right only for input that is not a plain text table
+        text = _plain_text(magic, body)
+        assert text is None, f"valid text refused: {msg}\n{text!r}"
         return
     _check_frame(df)
+
+
+_CONTROL_CHARS = __import__("re").compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _plain_text(magic: bytes, body: bytes) -> str | None:
+    """The text when ``magic + body`` is unmistakably a delimited text table (the oracle of the
+    never-crash tests): UTF-8 (optionally with its BOM), no control characters, no quote
+    characters (so no quoting can be malformed), and a letter or digit (so some cell is not
+    blank). ``None`` otherwise: refusing such input with an ExportError is correct."""
+    if magic not in (b"", b"\xef\xbb\xbf"):
+        return None
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    if _CONTROL_CHARS.search(text) or '"' in text or not any(ch.isalnum() for ch in text):
+        return None
+    return text
 
 
 _CELL_CHARS = st.sampled_from(list("abcXYZ019 ,\"'\n") + ["\r\n", "客", "户", "体", "验", "好", "┋",
@@ -80,38 +102,86 @@ _name = st.lists(st.sampled_from(list("abcXYZ_09") + ["满", "意", "度", "、"
                  min_size=1, max_size=6).map("".join)
 
 
-@SETTINGS
-@given(header=st.lists(_name, min_size=1, max_size=6),
-       rows=st.lists(st.lists(_cell, min_size=0, max_size=8), max_size=12),
-       encoding=st.sampled_from(["utf-8", "utf-8-sig", "utf-16", "gb18030"]),
-       bom_lines=st.integers(min_value=0, max_value=2))
-def test_read_export_on_random_csv_text(scratch, header, rows, encoding, bom_lines):
-    """Well-quoted CSV (csv.writer): every non-blank record becomes a row at the line where it
-    starts; ragged records are flagged, never dropped."""
-    from cxlab.io import ExportError, read_export
+_NUMBER_TEXT = __import__("re").compile(r"\s*[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?\s*")
 
+
+def _expected_cell(cell: str, numeric: bool):
+    """What the reader must give back for a written cell: missing for a blank cell, the number
+    in a numeric column, else the text exactly."""
+    if not cell.strip():
+        return None
+    return float(cell) if numeric else cell
+
+
+@st.composite
+def _valid_csv(draw, encoding: str = "utf-8"):
+    """A well-formed CSV table: unique, non-blank header names; every record as wide as the
+    header with at least one non-blank cell. A GB18030 file is told from other legacy encodings
+    by its Chinese characters (cxlab.io._text: files that decode as GB18030 and hold a CJK
+    ideograph); a table of only ASCII and CJK punctuation in GB18030 is ambiguous (it decodes as
+    Korean just as well), so its header names a Chinese word, as every real Chinese export's
+    header does."""
+    header = draw(st.lists(_name, min_size=1, max_size=6, unique=True))
+    if encoding == "gb18030" and not any("\u4e00" <= ch <= "\u9fff" for ch in "".join(header)):
+        header[0] = header[0] + "满意"
+    width = len(header)
+    row = st.lists(_cell, min_size=width, max_size=width).filter(
+        lambda r: any(c.strip() for c in r))
+    return header, draw(st.lists(row, max_size=12))
+
+
+@SETTINGS
+@given(data=st.data(), encoding=st.sampled_from(["utf-8", "utf-8-sig", "utf-16", "gb18030"]),
+       blank_before=st.integers(min_value=0, max_value=2))
+def test_valid_csv_reads_back_equal(scratch, data, encoding, blank_before):
+    """A valid CSV file (csv.writer, any of the encodings exports come in) is never refused and
+    reads back equal: the same header, one row per record at the line where it starts, every
+    cell the written text (or its number in an all-numeric column, missing when blank)."""
+    from cxlab.io import read_export
+
+    header, rows = data.draw(_valid_csv(encoding))
     buf = io.StringIO()
-    buf.write("\n" * bom_lines)  # blank lines before the header
+    buf.write("\n" * blank_before)  # blank lines before the header
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(header)
     starts = []
     for row in rows:
         starts.append(buf.getvalue().count("\n") + 1)
         w.writerow(row)
-    text = buf.getvalue()
-    try:
-        data = text.encode(encoding)
-    except UnicodeEncodeError:
-        assume(False)
-    path = scratch / "random_text.csv"
-    path.write_bytes(data)
-    try:
-        df = read_export(path, source="csv")
-    except ExportError as err:
-        # the only acceptable refusal of well-formed text: it does not look like text
-        assert "\n" not in str(err)
-        assume(False)
-        return
+    path = scratch / "valid.csv"
+    path.write_bytes(buf.getvalue().encode(encoding))   # every generated character encodes
+    df = read_export(path, source="csv")                 # an ExportError here fails the test
+    _check_frame(df)
+    assert list(df.columns) == header
+    assert list(df.attrs["row_lines"]) == starts
+    assert df.attrs["bad_lines"] == []
+    for j, name in enumerate(header):
+        col = df[name]
+        numeric = pd.api.types.is_numeric_dtype(col)
+        if numeric:   # only a column of numbers may come back as numbers
+            assert all(_NUMBER_TEXT.fullmatch(r[j]) or not r[j].strip() for r in rows), name
+        got = [None if pd.isna(v) else (float(v) if numeric else v) for v in col.tolist()]
+        assert got == [_expected_cell(r[j], numeric) for r in rows], name
+
+
+@SETTINGS
+@given(header=st.lists(_name, min_size=1, max_size=6),
+       rows=st.lists(st.lists(_cell, min_size=0, max_size=8), max_size=12))
+def test_ragged_records_are_flagged_never_dropped(scratch, header, rows):
+    """Well-quoted CSV with records narrower or wider than the header: read (never refused),
+    every non-blank record a row at the line where it starts, the ragged ones flagged."""
+    from cxlab.io import read_export
+
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(header)
+    starts = []
+    for row in rows:
+        starts.append(buf.getvalue().count("\n") + 1)
+        w.writerow(row)
+    path = scratch / "ragged.csv"
+    path.write_bytes(buf.getvalue().encode("utf-8"))
+    df = read_export(path, source="csv")
     _check_frame(df)
     kept = [(s, r) for s, r in zip(starts, rows, strict=True)
             if any(c.strip() for c in r)]
@@ -135,11 +205,25 @@ def test_read_export_on_raw_random_text_never_crashes(scratch, lines, sep, nl, s
     from cxlab.io import ExportError, read_export
 
     path = scratch / "raw_text.csv"
-    path.write_bytes(nl.join(sep.join(cells) for cells in lines).encode("utf-8"))
+    data = nl.join(sep.join(cells) for cells in lines).encode("utf-8")
+    path.write_bytes(data)
     try:
         df = read_export(path, source=source)
     except ExportError as err:
-        assert "\n" not in str(err)
+        msg = str(err)
+        assert "\n" not in msg
+        valid = _plain_text(b"", data) is not None
+        if source in ("auto", "csv"):
+            # only text that is not a plain table may be refused, and for that reason
+            assert not valid, f"valid text refused: {msg}\n{data!r}"
+            assert any(why in msg for why in ("malformed delimited text", "binary content",
+                                              "no header row", "empty file")), msg
+        else:
+            # a forced platform: its header is checked, or the text is malformed
+            assert "but the header does not match" in msg or (
+                not valid and any(why in msg for why in ("malformed delimited text",
+                                                         "binary content", "no header row",
+                                                         "empty file"))), msg
         return
     _check_frame(df)
 

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import numpy as np
 import pandas as pd
@@ -23,9 +23,17 @@ from cxlab.io._pseudonym import load_pseudonym_key
 from cxlab.io._quarantine import QUARANTINE_COLUMNS, quarantine_records, write_quarantine
 from cxlab.io._rows import bad_lines, original_line_array
 from cxlab.io._sources import Sources, load_sources
+from cxlab.io._survey import row_fingerprints, survey_key
 from cxlab.io._tables import map_table, table_dtypes
 from cxlab.io._validate import PERIOD_RE, Issues
-from cxlab.io._warehouse import TableWrite, append_ingest_log, commit, existing_response_ids
+from cxlab.io._warehouse import (
+    TableWrite,
+    append_ingest_log,
+    commit,
+    existing_response_ids,
+    responses_by_id,
+    source_surveys,
+)
 
 __all__ = ["FileResult", "IngestReport", "ingest"]
 
@@ -43,6 +51,8 @@ class FileResult:
     quarantined: int
     rejected: str | None = None   # one-line reason when the whole file was rejected
     notes: tuple[str, ...] = ()   # e.g. columns not loaded
+    survey: str = ""              # survey key of a survey export (cxlab.io._survey)
+    alert: str | None = None      # most rows quarantined for one reason: what and how to fix it
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -62,6 +72,12 @@ class IngestReport:
     run_id: str = ""
     quarantine_file: Path | None = None
 
+    @property
+    def alerts(self) -> list[str]:
+        """One line per file whose rows were mostly quarantined for one reason (or of which no
+        row loaded), with the reason and the fix (``quarantine_alert_share`` in sources.yaml)."""
+        return [f.alert for f in self.files if f.alert]
+
     def to_frame(self) -> pd.DataFrame:
         """One row per file: ``file, source, table, rows_read, accepted, quarantined, rejected``."""
         return pd.DataFrame([{"file": f.file, "source": f.source, "table": f.table,
@@ -79,6 +95,7 @@ class IngestReport:
             lines.append(f"  {f.file} ({f.source} → {f.table}): read {f.rows_read:,} = "
                          f"accepted {f.accepted:,} + quarantined {f.quarantined:,}")
             lines.extend(f"      note: {n}" for n in f.notes)
+        lines.extend(f"ALERT {a}" for a in self.alerts)
         lines.append(f"read {self.rows_read:,} = accepted {self.accepted:,} + quarantined "
                      f"{self.quarantined:,} ({len(self.files)} files, "
                      f"{len(self.rejected_files)} rejected)")
@@ -172,7 +189,7 @@ def ingest(paths: str | Path | Sequence[str | Path], *, warehouse: str | Path = 
            period: str | None = None, branch: str | None = None, source: str = "auto",
            quarantine_dir: str | Path | None = None, org: Org | str | Path | None = None,
            pseudonym_key_file: str | Path | None = None, now: datetime | None = None,
-           ) -> IngestReport:
+           alert_share: float | None = None) -> IngestReport:
     """Validate raw exports and load them into the warehouse; bad rows go to quarantine.
 
     Parameters
@@ -199,6 +216,10 @@ def ingest(paths: str | Path | Sequence[str | Path], *, warehouse: str | Path = 
     pseudonym_key_file
         Key for customer-id pseudonyms; default ``$CXLAB_PSEUDONYM_KEY_FILE`` or
         ``~/.config/cxlab/pseudonym.key`` (created on first use).
+    alert_share
+        A file with more than this share of its rows quarantined for one reason, or with no row
+        loaded, gets an alert (:attr:`IngestReport.alerts`); default ``quarantine_alert_share``
+        of sources.yaml (0.5).
 
     Returns
     -------
@@ -209,9 +230,12 @@ def ingest(paths: str | Path | Sequence[str | Path], *, warehouse: str | Path = 
 
     Notes
     -----
-    Re-ingesting a file replaces the rows it loaded before (keyed by its name, or by the content
-    hash when renamed content is already loaded the duplicates are quarantined): ingest is
-    idempotent. A response id already loaded from ANOTHER file is a duplicate and quarantined.
+    Re-ingesting a file replaces the rows it loaded before (keyed by its path relative to the
+    ingested folder, or its name when given as a file): ingest is idempotent. A response whose
+    id is already loaded from ANOTHER file is a duplicate and quarantined when that file is the
+    same survey or the answers are identical (a renamed copy, or a later export of the same
+    survey: only its new rows load); from another survey with other answers it is another
+    respondent and loads as ``<id>@<survey tag>`` (see :mod:`cxlab.io._survey`).
     """
     from cxlab.io._readers import read_export  # the readers module (owned by the readers' author)
 
@@ -250,6 +274,9 @@ def ingest(paths: str | Path | Sequence[str | Path], *, warehouse: str | Path = 
     run_id = datetime.now().strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:6]
     started = _now_iso()
     period_re = re.compile(src.period_from_filename) if src.period_from_filename else None
+    share = src.quarantine_alert_share if alert_share is None else float(alert_share)
+    if not 0 < share <= 1:
+        raise CxlabError(f"alert share {share!r}: expected a number in (0, 1]")
 
     results: list[FileResult] = []
     writes: list[TableWrite] = []
@@ -262,20 +289,28 @@ def ingest(paths: str | Path | Sequence[str | Path], *, warehouse: str | Path = 
     # (a million-row file's ids cost ~0.5 s to hash, wasted when it is the last survey file)
     pending: list[tuple[pd.Series, str]] = []
     used_names: dict[str, Path] = {}
+    # survey key of every source file: this run's, then the manifest's (None: not recorded)
+    known_sources = {t: source_surveys(wh, t) for t in ("responses", *src.tables)}
+    run_surveys: dict[str, str] = {}
+    run_writes: dict[str, TableWrite] = {}
 
     for path, disp in files:
         def reject(why: str, *, sha: str = "", fmt: str = "?", _disp: str = disp) -> None:
             results.append(FileResult(file=_disp, sha256=sha, source=fmt, table=None, rows_read=0,
                                       accepted=0, quarantined=0, rejected=why))
         table = src.table_for(path.name)
-        source_file = path.name
+        # the name the rows carry (source_file), the manifest keys and the ingest log shows:
+        # the path relative to the ingested folder (the file's name when given as a file)
+        source_file = disp
+        aliases = _aliases(known_sources.get(table or "responses", {}), source_file)
         # the content hash is computed beside the reading (hashlib releases the GIL)
         with ThreadPoolExecutor(max_workers=1) as hasher:
             hashing = hasher.submit(_sha256, path)
             failure = None
             if source_file in used_names:
                 failure = (f"another file named {source_file!r} is in this run "
-                           f"({used_names[source_file]}); source files are keyed by name")
+                           f"({used_names[source_file]}); source files are keyed by their path "
+                           "relative to the ingested folder")
             else:
                 used_names[source_file] = path
                 try:
@@ -298,6 +333,8 @@ def ingest(paths: str | Path | Sequence[str | Path], *, warehouse: str | Path = 
         attrs = dict(df.attrs)
         df.attrs = {}
         fmt = str(attrs.get("source", "?"))
+        identical: set = set()   # rows that are responses already loaded (nothing lost)
+        skey = None
         try:
             if table:
                 spec = src.tables[table]
@@ -319,24 +356,29 @@ def ingest(paths: str | Path | Sequence[str | Path], *, warehouse: str | Path = 
                                                source_name=sname, period=period, branch=branch,
                                                file_period=fp, now=now,
                                                labels=attrs.get("labels"), reader=fmt)
-                notes = ()
+                notes: tuple[str, ...] = ()
                 if cm.unmapped:
                     notes = (f"columns not loaded (no rule in sources.yaml {sname}): "
                              f"{', '.join(map(str, cm.unmapped))}",)
                 fmt_label = fmt
+                skey = survey_key(sname, path.name,
+                                  [*sorted(cm.items), *(f"{k}:" for k in sorted(cm.meta))],
+                                  survey_from_filename=sspec.survey_from_filename,
+                                  branches=frame["branch"])
                 # duplicates of responses loaded from other files (earlier runs or this run)
-                rid_col = cm.meta["response_id"]
                 for ids, name in pending:
                     taken.update(dict.fromkeys(ids.tolist(), name))
                 pending.clear()
-                if taken:  # only the rows whose id is already taken, in row order
-                    rids = frame["response_id"]
-                    hit = (rids.isin(list(taken)) & rids.notna()).to_numpy()
-                    for i, rid in zip(frame.index[hit], rids[hit].tolist(), strict=True):
-                        other = taken.get(rid)
-                        if other is not None and other != source_file:
-                            issues.add(i, rid_col, df[rid_col].loc[i],
-                                       f"duplicate response id {rid} (already loaded from {other})")
+                if taken:
+                    surveys = {**known_sources["responses"], **run_surveys}
+                    renamed = _resolve_clashes(
+                        frame, df, issues, identical, taken=taken, own={source_file, *aliases},
+                        rid_col=cm.meta["response_id"], skey=skey, surveys=surveys,
+                        run_writes=run_writes, warehouse=wh)
+                    if renamed:
+                        others = ", ".join(sorted(renamed))
+                        notes = (*notes, f"{sum(renamed.values()):,} response id(s) also used by "
+                                 f"another survey ({others}): loaded as <id>@{skey.tag}")
         except CxlabError as err:
             reject(_one_line(err, path), sha=sha, fmt=fmt)
             continue
@@ -368,14 +410,26 @@ def ingest(paths: str | Path | Sequence[str | Path], *, warehouse: str | Path = 
                                f"quarantined {len(q)}")
         if not table:
             pending.append((frame["response_id"].iloc[keep], source_file))
-        writes.append(TableWrite(table=table or "responses", source_file=source_file, sha256=sha,
-                                 frame=frame.reset_index(drop=True), rows=keep,
-                                 partition_by=tuple(src.tables[table].partition_by) if table
-                                 else ("period", "branch")))
+            run_surveys[source_file] = str(skey)
+        write = TableWrite(table=table or "responses", source_file=source_file, sha256=sha,
+                           frame=frame.reset_index(drop=True), rows=keep,
+                           partition_by=tuple(src.tables[table].partition_by) if table
+                           else ("period", "branch"),
+                           survey=None if table else str(skey), replaces=aliases)
+        writes.append(write)
+        if not table:
+            run_writes[source_file] = write
         qframes.append(q)
+        merged = _merge(issues, extra)
+        if identical and len(identical) == rows_read:
+            notes = (*notes, f"all {rows_read:,} rows are responses already loaded "
+                             f"({_first_reason(merged)})")
         results.append(FileResult(file=disp, sha256=sha, source=fmt_label,
                                   table=table or "responses", rows_read=rows_read,
-                                  accepted=len(keep), quarantined=len(q), notes=notes))
+                                  accepted=len(keep), quarantined=len(q), notes=notes,
+                                  survey="" if table else str(skey),
+                                  alert=_alert(disp, merged, identical, rows_read=rows_read,
+                                               accepted=len(keep), share=share)))
 
     metadata = {"responses": _responses_metadata(cb)}
     metadata.update({name: _table_metadata(spec) for name, spec in src.tables.items()})
@@ -388,7 +442,9 @@ def ingest(paths: str | Path | Sequence[str | Path], *, warehouse: str | Path = 
     append_ingest_log(wh, [{"run_id": run_id, "time": finished, "file": r.file,
                             "path": str(p), "sha256": r.sha256, "source": r.source,
                             "table": r.table, "rows_read": r.rows_read, "accepted": r.accepted,
-                            "quarantined": r.quarantined, "rejected": r.rejected}
+                            "quarantined": r.quarantined, "rejected": r.rejected,
+                            **({"survey": r.survey} if r.survey else {}),
+                            **({"alert": r.alert} if r.alert else {})}
                            for r, (p, _) in zip(results, files, strict=True)])
     report = IngestReport(
         accepted=sum(r.accepted for r in results),
@@ -428,3 +484,156 @@ def _one_line(err: BaseException, path: Path) -> str:
             msg = msg[len(prefix) + 1:].strip()
             break
     return msg or type(err).__name__
+
+
+def _aliases(known: dict[str, object], source_file: str) -> tuple[str, ...]:
+    """Earlier manifest keys of the same file: before source files were keyed by their path
+    relative to the ingested folder they were keyed by the file's name, and a file may be given
+    alone once and inside its folder another time. Only an unambiguous match (one known key
+    with the same file name) is taken over."""
+    base = PurePosixPath(source_file).name
+    same = [k for k in known if k != source_file and PurePosixPath(k).name == base]
+    return tuple(same) if len(same) == 1 else ()
+
+
+def _resolve_clashes(frame: pd.DataFrame, df: pd.DataFrame, issues: Issues, identical: set, *,
+                     taken: dict[str, str], own: set[str], rid_col: str, skey,
+                     surveys: dict[str, str | None], run_writes: dict[str, TableWrite],
+                     warehouse: Path) -> dict[str, int]:
+    """Rows whose response id another file already loaded: the same response (same survey, or
+    identical answers) is quarantined as a duplicate (``identical`` collects the rows that are
+    exactly a loaded response); another survey's response with other answers gets the id
+    ``<id>@<survey tag>`` in ``frame``. Returns ``{other file: rows renamed}``."""
+    rids = frame["response_id"]
+    hit = (rids.isin(list(taken)) & rids.notna()).to_numpy()
+    clashes = [(i, rid, taken[rid]) for i, rid in zip(frame.index[hit], rids[hit].tolist(),
+                                                      strict=True) if taken[rid] not in own]
+    if not clashes:
+        return {}
+    cols = [c for c in frame.columns if c not in ("response_id", "source_file")]
+
+    def fingerprints_of(pairs: list[tuple[str, str]]) -> dict[tuple[str, str], str]:
+        """(file, id) -> fingerprint of responses already loaded (this run or the warehouse)."""
+        out: dict[tuple[str, str], str] = {}
+        by_file: dict[str, list[str]] = {}
+        for other, rid in pairs:
+            by_file.setdefault(other, []).append(rid)
+        need_wh: list[str] = []
+        for other, ids in by_file.items():
+            w = run_writes.get(other)
+            if w is None:
+                need_wh.extend(ids)
+                continue
+            sub = w.frame if w.rows is None else w.frame.iloc[w.rows]
+            sub = sub[sub["response_id"].isin(ids)]
+            out.update(zip(zip([other] * len(sub), sub["response_id"].tolist(), strict=True),
+                           row_fingerprints(sub, cols).tolist(), strict=True))
+        if need_wh:
+            old = responses_by_id(warehouse, need_wh)
+            if len(old):
+                out.update(zip(zip(old["source_file"].astype(str).tolist(),
+                                   old["response_id"].astype(str).tolist(), strict=True),
+                               row_fingerprints(old, cols).tolist(), strict=True))
+        return out
+
+    mine = row_fingerprints(frame.loc[[i for i, _, _ in clashes]], cols)
+    theirs = fingerprints_of([(other, rid) for _, rid, other in clashes])
+    renamed: dict[str, int] = {}
+    me = str(skey)
+    flagged: set = set()
+    for (i, rid, other), fp in zip(clashes, mine.tolist(), strict=True):
+        raw = df[rid_col].loc[i]
+        if theirs.get((other, rid)) == fp:
+            issues.add(i, rid_col, raw, f"duplicate response id {rid}: the same response is "
+                                        f"already loaded from {other}")
+            identical.add(i)
+            flagged.add(i)
+            continue
+        their_survey = surveys.get(other)
+        if their_survey is None or their_survey == me:
+            why = ("loaded before survey keys were recorded: re-ingest it first" if their_survey
+                   is None else f"the same survey {me}")
+            issues.add(i, rid_col, raw, f"duplicate response id {rid} with other answers "
+                                        f"(already loaded from {other}, {why})")
+            flagged.add(i)
+            continue
+        renamed[other] = renamed.get(other, 0) + 1
+    if not renamed:
+        return renamed
+    # another survey uses these ids: every id of this file carries the survey's tag (one id
+    # form per file, whichever of its rows happen to collide)
+    tagged = rids.astype("string") + f"@{skey.tag}"
+    again = [(i, new, taken[new]) for i, new in zip(frame.index, tagged.tolist(), strict=True)
+             if i not in flagged and new is not pd.NA and taken.get(new) not in (None, *own)]
+    if again:   # an earlier export of this (tagged) survey: the same responses, or edited ones
+        mine = row_fingerprints(frame.loc[[i for i, _, _ in again]], cols)
+        theirs = fingerprints_of([(other, new) for _, new, other in again])
+        for (i, new, other), fp in zip(again, mine.tolist(), strict=True):
+            raw = df[rid_col].loc[i]
+            if theirs.get((other, new)) == fp:
+                issues.add(i, rid_col, raw, f"duplicate response id {new}: the same response is "
+                                            f"already loaded from {other}")
+                identical.add(i)
+            else:
+                issues.add(i, rid_col, raw, f"duplicate response id {new} with other answers "
+                                            f"(already loaded from {other}, the same survey {me})")
+    frame["response_id"] = tagged.where(rids.notna(), rids)
+    return renamed
+
+
+_VALUE_RE = re.compile(r"'[^']*'|\"[^\"]*\"|[\w.@/-]*[0-9][\w.@/:-]*")
+
+# (reason pattern, how to fix it); the first match wins
+_FIXES: tuple[tuple[str, str], ...] = (
+    (r"duplicate response id .* with other answers",
+     "if that file is ANOTHER survey (e.g. another branch's project numbered from 1), put the "
+     "survey id in the file names (survey_from_filename in params/sources.yaml) or ingest each "
+     "branch's file with --branch; if it is an earlier export of this survey, give the new "
+     "export the same file name so that it replaces the old one"),
+    (r"duplicate response id", "the export repeats response ids: check the id column "
+                               "(response_id in params/sources.yaml)"),
+    (r"missing response id", "map the id column (response_id in params/sources.yaml)"),
+    (r"unknown branch|missing branch", "add the branch (name or code) to params/org.yaml, map "
+                                       "the branch question in params/sources.yaml, or give "
+                                       "--branch"),
+    (r"missing submission time", "give --period or map submitted_at in params/sources.yaml"),
+    (r"unknown answer|unknown option|not a number|not a whole number|outside|out of range",
+     "add the answer to the scale in params/codebook.yaml or fix the mapping in "
+     "params/sources.yaml (run `cxlab draft FILE` to compare)"),
+    (r"missing required value", "the item is required (params/codebook.yaml): check that its "
+                                "column is the right one in params/sources.yaml"),
+    (r"in the future", "check the file's dates (or allow_future in params/sources.yaml)"),
+)
+
+
+def _first_reason(issues: Issues) -> str:
+    return issues.rows[0][3] if issues.rows else ""
+
+
+def _alert(disp: str, issues: Issues, identical: set, *, rows_read: int, accepted: int,
+           share: float) -> str | None:
+    """An alert line when more than ``share`` of the file's rows were quarantined for one
+    reason, or none of its rows loaded (rows that duplicate a loaded response do not count:
+    nothing of them is lost)."""
+    first: dict[object, tuple[str, str]] = {}
+    for idx, column, _, reason in issues.rows:
+        if idx not in identical:
+            first.setdefault(idx, (column, reason))
+    if not first or not rows_read:
+        return None
+    kinds: dict[tuple[str, str], list[str]] = {}
+    for column, reason in first.values():
+        kinds.setdefault((column, _VALUE_RE.sub("…", reason)), []).append(reason)
+    examples = max(kinds.values(), key=len)
+    n = len(examples)
+    if not (n > share * rows_read or accepted == 0):
+        return None
+    column, reason = next(cr for cr in first.values() if cr[1] == examples[0])
+    fix = next((f for pat, f in _FIXES if re.search(pat, reason)),
+               "see the reasons in the quarantine log")
+    pct = 100 * n / rows_read
+    pct_text = f"{pct:.0f}" if pct >= 1 or n == 0 else f"{pct:.1f}"
+    tail = "" if accepted else ", no row loaded"
+    where = f"{column}: " if column and column not in reason else ""
+    return (f"{disp}: {pct_text} % of {rows_read:,} rows quarantined for one reason{tail}: "
+            f"{where}{reason} — {fix}")

@@ -282,8 +282,9 @@ def map_survey(df: pd.DataFrame, spec: SurveySource, codebook: Codebook, org: Or
     absent = [i for i in required if i.id not in cm.items]
     if absent:
         names = ", ".join(f"{i.id!r} ({i.label})" for i in absent)
-        raise MappingError(f"{file}: required item {names} has no column "
-                           f"(check sources.yaml {source_name})")
+        raise MappingError(f"{file}: required item {names} has no column — map it in "
+                           f"params/sources.yaml (surveys.{source_name}) or run "
+                           f"`cxlab draft {file}`")
     if branch is None and "branch" not in cm.meta:
         raise MappingError(f"{file}: no branch column and no --branch given")
     if period is None and file_period is None and not cm.submitted_at:

@@ -177,8 +177,17 @@ class SurveySource(Strict):
     items: list[ItemRule] = Field(default_factory=list)
     positions: PositionRule | None = None
     spread: list[SpreadRule] = Field(default_factory=list)
+    # the platform's survey/project id in the export's file name, as a regex with a group
+    # (?P<survey>…) (e.g. LimeSurvey's results-survey123456.csv); identifies the survey whose
+    # response ids are numbered 1, 2, … (see cxlab/io/_survey.py)
+    survey_from_filename: str | None = None
 
     _v_prefix = field_validator("label_prefix")(_check_regex)
+
+    @field_validator("survey_from_filename")
+    @classmethod
+    def _survey_group(cls, v: str | None) -> str | None:
+        return _check_group_regex(v, ("survey",))
 
 
 ColumnType = Literal["str", "int", "float", "date", "datetime", "branch", "period"]
@@ -228,6 +237,9 @@ class Sources(Strict):
     period_from_filename: str | None = None
     surveys: dict[str, SurveySource]
     tables: dict[str, TableSpec] = Field(default_factory=dict)
+    # a file with more than this share of its rows quarantined for one reason (or with no row
+    # loaded) is reported as an alert and `cxlab ingest` exits 1
+    quarantine_alert_share: float = Field(default=0.5, gt=0, le=1)
 
     _v_period = field_validator("period_from_filename")(_check_regex)
 

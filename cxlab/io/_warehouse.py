@@ -50,7 +50,8 @@ if TYPE_CHECKING:
 from cxlab.io._frame import in_threads
 
 __all__ = ["TableWrite", "commit", "connect", "existing_response_ids", "load_ingest_log",
-           "load_metadata", "load_responses", "load_table", "query", "recover", "TABLES"]
+           "load_metadata", "load_responses", "load_table", "query", "recover",
+           "responses_by_id", "source_surveys", "TABLES"]
 
 TABLES = ("responses", "customers", "orders", "invitations", "tickets", "audits",
           "scorecard_actuals")
@@ -73,6 +74,11 @@ class TableWrite:
     # positions (ascending) of the frame's rows to write; None writes every row. Lets ingest
     # leave its quarantined rows out in the one reorder the partitioning does anyway.
     rows: np.ndarray | None = None
+    # the survey the rows come from (cxlab.io._survey.SurveyKey as text), kept in the manifest
+    survey: str | None = None
+    # earlier names of the same source file whose rows this write replaces (warehouses written
+    # before source files were keyed by their path relative to the ingested folder)
+    replaces: tuple[str, ...] = ()
 
     @property
     def n_rows(self) -> int:
@@ -315,9 +321,14 @@ def _commit(root: Path, writes: Sequence[TableWrite], metadata: dict[str, dict] 
                     moves.append([f"{staging_name}/{rel}", rel])
                     parts.append(rel)
             previous = (tables.get(w.table) or {}).get(w.source_file, {}).get("parts", [])
+            for old in w.replaces:
+                if old != w.source_file:
+                    previous = previous + (tables.get(w.table) or {}).pop(old, {}).get("parts", [])
             deletes.extend(p for p in previous if p not in parts)
-            tables.setdefault(w.table, {})[w.source_file] = {"sha256": w.sha256, "parts": parts,
-                                                              "rows": w.n_rows}
+            entry = {"sha256": w.sha256, "parts": parts, "rows": w.n_rows}
+            if w.survey is not None:
+                entry["survey"] = w.survey
+            tables.setdefault(w.table, {})[w.source_file] = entry
             written.extend(parts)
         # write + fsync in a few threads (both release the GIL): fsync latency overlaps
         with ThreadPoolExecutor(max_workers=4) as pool:
@@ -401,7 +412,8 @@ def _partition_files(table_dir: Path, filters: dict[str, list[str] | None]) -> l
 
 
 def _read_table(warehouse: str | Path, name: str, *, period=None, branch=None,
-                columns: Sequence[str] | None = None) -> pd.DataFrame:
+                columns: Sequence[str] | None = None, ids: Sequence[str] | None = None,
+                ) -> pd.DataFrame:
     root = Path(warehouse)
     if not root.is_dir():
         raise CxlabError(f"{root}: warehouse not found (run `cxlab ingest` first)")
@@ -423,7 +435,12 @@ def _read_table(warehouse: str | Path, name: str, *, period=None, branch=None,
         want = None
         if columns is not None:
             want = [c for c in columns if c in dset.schema.names]
-        t = dset.to_table(columns=want)
+        flt = None
+        if ids is not None:
+            import pyarrow.compute as pc
+
+            flt = pc.field("response_id").isin(pa.array(list(ids), type=pa.string()))
+        t = dset.to_table(columns=want, filter=flt)
         df = t.to_pandas(types_mapper={pa.string(): pd.StringDtype(), pa.large_string(): pd.StringDtype(),
                                        pa.int64(): pd.Int64Dtype(), pa.float64(): pd.Float64Dtype(),
                                        pa.bool_(): pd.BooleanDtype()}.get)
@@ -557,6 +574,23 @@ def existing_response_ids(warehouse: str | Path) -> pd.DataFrame:
         return pd.DataFrame({"response_id": pd.Series(dtype="string"),
                              "source_file": pd.Series(dtype="string")})
     return _read_table(root, "responses", columns=["response_id", "source_file"])
+
+
+def responses_by_id(warehouse: str | Path, ids: Iterable[str]) -> pd.DataFrame:
+    """Every column of the responses whose ``response_id`` is in ``ids`` (a filtered scan)."""
+    root = Path(warehouse)
+    ids = list(dict.fromkeys(str(i) for i in ids))
+    if not ids or not (root / "responses").is_dir():
+        return pd.DataFrame(columns=["response_id"])
+    return _read_table(root, "responses", ids=ids)
+
+
+def source_surveys(warehouse: str | Path, table: str = "responses") -> dict[str, str | None]:
+    """``{source file: survey key or None}`` of the files in the warehouse manifest (None for
+    files loaded before survey keys were recorded)."""
+    manifest = _read_json(Path(warehouse) / MANIFEST, {"tables": {}})
+    entries = (manifest.get("tables") or {}).get(table) or {}  # type: ignore[union-attr]
+    return {name: e.get("survey") for name, e in entries.items()}
 
 
 def connect(warehouse: str | Path = "data/warehouse", *, database: str = ":memory:"):

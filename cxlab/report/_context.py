@@ -99,10 +99,25 @@ def _sources(warehouse: Path, frames: list[pd.DataFrame]) -> pd.DataFrame:
     log = load_ingest_log(warehouse)
     if log.empty:
         return pd.DataFrame(columns=["file", "table", "rows", "sha256"])
+    log = log[log["rejected"].isna()] if "rejected" in log.columns else log
     log = log.drop_duplicates("file", keep="last").set_index("file")
-    rows = [{"file": f, "table": log.loc[f, "table"] if f in log.index else "",
-             "rows": k, "sha256": log.loc[f, "sha256"] if f in log.index else ""}
-            for f, k in sorted(used.items())]
+    # rows of warehouses written before source files were keyed by their path relative to the
+    # ingested folder carry the bare file name: matched to the one logged path with that name
+    base: dict[str, list[str]] = {}
+    for f in log.index:
+        base.setdefault(str(f).rsplit("/", 1)[-1], []).append(f)
+
+    def entry(f: str) -> str | None:
+        if f in log.index:
+            return f
+        same = base.get(f, [])
+        return same[0] if len(same) == 1 else None
+
+    rows = []
+    for f, k in sorted(used.items()):
+        e = entry(f)
+        rows.append({"file": f, "table": log.loc[e, "table"] if e is not None else "",
+                     "rows": k, "sha256": log.loc[e, "sha256"] if e is not None else ""})
     return pd.DataFrame(rows)
 
 

@@ -79,27 +79,38 @@ def usable(kernel_name: str) -> bool:
     """Can the kernels of ``kernel_name`` be forked from a zygote here? On Linux (``fork``,
     ``pidfd_open``, descriptor passing), for a kernel spec that runs this interpreter's
     ipykernel, unless ``CXLAB_KERNEL_ZYGOTE=0``."""
+    return unusable_reason(kernel_name) is None
+
+
+def unusable_reason(kernel_name: str) -> str | None:
+    """Why the kernels of ``kernel_name`` cannot be forked from a zygote here (one line), or
+    ``None`` when they can (:func:`usable`)."""
     import socket
 
     from cxlab.report._kernels import switched_on
 
-    if (sys.platform != "linux" or not hasattr(os, "pidfd_open")
-            or not hasattr(socket, "send_fds") or not switched_on("CXLAB_KERNEL_ZYGOTE")):
-        return False
+    if sys.platform != "linux":
+        return f"not Linux ({sys.platform})"
+    if not hasattr(os, "pidfd_open") or not hasattr(socket, "send_fds"):
+        return "this Python has no os.pidfd_open or socket.send_fds"
+    if not switched_on("CXLAB_KERNEL_ZYGOTE"):
+        return "switched off (CXLAB_KERNEL_ZYGOTE=0)"
     try:  # Linux >= 5.3, and not refused by a sandbox's system-call filter
         os.close(os.pidfd_open(os.getpid()))
-    except OSError:
-        return False
+    except OSError as err:
+        return f"pidfd_open refused ({err.strerror or err})"
     try:
         from jupyter_client.kernelspec import KernelSpecManager
 
         argv = list(KernelSpecManager().get_kernel_spec(kernel_name).argv)
-    except Exception:  # noqa: BLE001 - no such kernel: the run reports it, without a zygote
-        return False
+    except Exception as err:  # noqa: BLE001 - no such kernel: the run reports it, without a zygote
+        return f"no kernel spec {kernel_name!r} ({type(err).__name__})"
     if argv and argv[0] in ("python", f"python{sys.version_info[0]}",
                             "python{}.{}".format(*sys.version_info[:2])):
         argv[0] = sys.executable  # as jupyter_client resolves it
-    return zygote_kernel_cmd(argv, "") != argv
+    if zygote_kernel_cmd(argv, "") == argv:
+        return f"kernel spec {kernel_name!r} does not run this interpreter's ipykernel ({argv[:3]})"
+    return None
 
 
 class KernelZygote:
