@@ -31,7 +31,7 @@ from cxlab.errors import CxlabError
 
 __all__ = [
     "InitResult", "PROJECT_MARKER", "REPORT_TEMPLATES", "add_project_option", "enter_project",
-    "find_project", "init_project", "package_dir", "report_template",
+    "find_project", "init_project", "is_starter_file", "package_dir", "report_template",
 ]
 
 #: the file whose presence makes a folder a cxlab project
@@ -169,6 +169,20 @@ def init_project(dest: str | Path, *, force: bool = False) -> InitResult:
     return InitResult(root=root, files=tuple(written))
 
 
+def is_starter_file(path: str | Path) -> bool:
+    """Whether ``path`` (e.g. ``params/codebook.yaml``) is still the starter file ``cxlab init``
+    wrote: byte for byte the package's copy. A command that drafts parameter files may replace
+    such a file without ``--force``; an edited one is the team's work.
+    """
+    path = Path(path)
+    shipped = package_dir(SKELETON) / path.parent.name / path.name
+    try:
+        return (path.parent.name == "params" and shipped.is_file()
+                and path.read_bytes() == shipped.read_bytes())
+    except OSError:
+        return False
+
+
 # --------------------------------------------------------------------------- the command line
 def _subparsers(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
     for action in parser._actions:  # argparse has no public accessor for its subcommands
@@ -206,9 +220,12 @@ def enter_project(parser: argparse.ArgumentParser, args: argparse.Namespace) -> 
         The project root, or None when the command runs without one.
     """
     mode = getattr(args, "project_mode", "required")
-    given = getattr(args, "project", None)
     if mode == "none":
         return None
+    sub = _subparsers(parser).get(getattr(args, "command", None) or "")
+    given = getattr(args, "project", None)
+    if sub is not None and given is not None and given == sub.get_default("project"):
+        given = None  # a subcommand's own --project left at its default (e.g. ".")
     try:
         root = find_project(given)
     except CxlabError:
@@ -217,7 +234,6 @@ def enter_project(parser: argparse.ArgumentParser, args: argparse.Namespace) -> 
         raise
     here = Path.cwd()
     if root != here.resolve():
-        sub = _subparsers(parser).get(getattr(args, "command", None) or "")
         for dest, value in vars(args).items():
             if dest == "project":
                 continue

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from cxlab.cli import main
-from cxlab.project import package_dir, report_template
+from cxlab.project import is_starter_file, package_dir, report_template
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "cxlab"
@@ -112,6 +112,12 @@ def test_starter_params_validate_together(project):
             targets.kpi(rule.metric)
     load_params(p / "scorecard.yaml", ScorecardRules)
     assert load_taxonomy(p / "text.yaml").themes
+    # untouched starter files may be replaced by `cxlab draft`; an edited one may not
+    assert all(is_starter_file(p / f"{stem}.yaml") for stem in STARTER)
+    (p / "org.yaml").write_text((p / "org.yaml").read_text(encoding="utf-8") + "#\n",
+                                encoding="utf-8")
+    assert not is_starter_file(p / "org.yaml")
+    assert not is_starter_file(ROOT / "params" / "codebook.yaml")  # the repository's own
 
 
 def test_non_empty_folder_needs_force(tmp_path, capsys):
@@ -251,3 +257,41 @@ def test_runner_uses_the_project_template_else_the_package(project, monkeypatch)
     assert report_template("company_report.ipynb", project=ROOT) == shipped / "company_report.ipynb"
     # an explicit folder is used as given
     assert plan_jobs(**kw, templates_dir=Path("tpl"))[0].template == Path("tpl/company_report.ipynb")
+
+
+def test_a_subcommand_with_its_own_project_option(project, tmp_path, monkeypatch):
+    """A subcommand that declares `--project` itself (default ".") resolves the same way."""
+    import argparse
+    import os
+
+    from cxlab.project import add_project_option, enter_project
+
+    p = argparse.ArgumentParser()
+    p.add_argument("--project", type=Path, default=None)
+    sub = p.add_subparsers(dest="command")
+    s = sub.add_parser("draft")
+    s.add_argument("exports", nargs="+", type=Path)
+    s.add_argument("--project", type=Path, default=Path("."))
+    s = sub.add_parser("other")
+    s.add_argument("--out", type=Path, default=Path("data/out"))
+    add_project_option(p)  # keeps draft's own option, adds one to `other`
+
+    monkeypatch.chdir(tmp_path)  # beside the project, not in it
+    args = p.parse_args(["draft", "x.xlsx", "--project", "bank"])
+    assert enter_project(p, args) == project.resolve() == args.project
+    assert Path(os.getcwd()) == project.resolve()
+    assert args.exports == [tmp_path / "x.xlsx"]  # still the file named where typed
+
+    monkeypatch.chdir(project / "notebooks")  # default ".": the project above
+    args = p.parse_args(["draft", "y.xlsx"])
+    assert enter_project(p, args) == project.resolve()
+    assert args.exports == [project / "notebooks" / "y.xlsx"]
+
+    monkeypatch.chdir(tmp_path)
+    args = p.parse_args(["other", "--project", str(project)])
+    assert enter_project(p, args) == project.resolve()
+    assert args.out == Path("data/out")  # a default refers to the project
+    args = p.parse_args(["other", "--out", "mine", "--project", str(project)])
+    monkeypatch.chdir(tmp_path)
+    enter_project(p, args)
+    assert args.out == tmp_path / "mine"
