@@ -295,3 +295,13 @@ def test_a_subcommand_with_its_own_project_option(project, tmp_path, monkeypatch
     monkeypatch.chdir(tmp_path)
     enter_project(p, args)
     assert args.out == tmp_path / "mine"
+
+
+def test_sample_data_is_refused_on_the_starter_codebook(project, monkeypatch, capsys):
+    """The generator simulates the sample questionnaire; on another codebook it says so in one
+    line (it used to fail with a KeyError traceback) and writes nothing."""
+    monkeypatch.chdir(project)
+    assert main(["sample-data", "--out", "data/raw"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "sample questionnaire" in err and "--codebook" in err
+    assert not any((project / "data" / "raw").iterdir())
