@@ -195,7 +195,8 @@ def add_project_option(parser: argparse.ArgumentParser) -> None:
     """Accept ``--project DIR`` after every subcommand too (``cxlab ingest --project DIR …``),
     unless the subcommand defines its own. Given there, it overrides the global option."""
     for sub in _subparsers(parser).values():
-        if "--project" not in sub._option_string_actions:
+        if (sub.get_default("project_mode") != "none"
+                and "--project" not in sub._option_string_actions):
             sub.add_argument("--project", type=Path, default=argparse.SUPPRESS, metavar="DIR",
                              help="the cxlab project to work in (default: the one the working "
                                   "directory is in)")
