@@ -55,9 +55,9 @@ report: ingest
 	@test -n "$(PERIOD)" || { echo "usage: make report PERIOD=2026Q3 [BRANCH=SH01]" >&2; exit 2; }
 	$(PY) -m cxlab reports --period $(PERIOD) $(if $(BRANCH),--branch $(BRANCH)) --force
 
-## Open JupyterLab on notebooks/ with the project's kernel
+## Open JupyterLab on cxlab/notebooks/ (report templates, exploratory notebooks) with the project's kernel
 lab: ingest
-	$(PY) -m jupyter lab --notebook-dir=notebooks
+	$(PY) -m jupyter lab --notebook-dir=cxlab/notebooks
 
 ## Run the whole test suite (what CI runs)
 test: setup

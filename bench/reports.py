@@ -8,7 +8,7 @@
   full run).
 
 Data: ``cxlab.datasets.make_sample_data(seed=0)`` ingested with ``cxlab.io.ingest`` into a
-temporary warehouse; the templates are the project's ``notebooks/templates``. When a target is
+temporary warehouse; the templates are the package's ``cxlab/notebooks/templates``. When a target is
 missed, :func:`profile_one` splits one report's time into kernel start, the kernel's imports,
 each notebook cell, HTML export and PDF.
 """
@@ -25,7 +25,7 @@ from pathlib import Path
 from bench._common import ROOT, Check, median
 
 NAME = "reports"
-TEMPLATES = ROOT / "notebooks" / "templates"
+TEMPLATES = ROOT / "cxlab" / "notebooks" / "templates"
 
 
 def _cli(name: str) -> list[str]:

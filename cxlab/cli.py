@@ -110,13 +110,29 @@ def _cmd_scorecard(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_init(args: argparse.Namespace) -> int:
+    from cxlab.project import init_project
+
+    print(init_project(args.dir, force=args.force).summary())
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="cxlab", description="cxlab: CX research and reporting workbench."
     )
     p.add_argument("--version", action="version", version=f"cxlab {__version__}")
     p.add_argument("--debug", action="store_true", help="show tracebacks for errors")
+    p.add_argument("--project", type=Path, default=None, metavar="DIR",
+                   help="the cxlab project to work in (default: the one the working directory "
+                        "is in)")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    s = sub.add_parser("init", help="create a cxlab project folder for a CX team")
+    s.add_argument("dir", type=Path, help="the folder to create (must be empty or new)")
+    s.add_argument("--force", action="store_true",
+                   help="write into a non-empty folder, overwriting files of the same name")
+    s.set_defaults(func=_cmd_init, project_mode="none")
 
     s = sub.add_parser("sample-data", help="write the sample raw exports with planted truth")
     s.add_argument("--out", type=Path, default=Path("data/raw"), help="output folder")
@@ -124,7 +140,7 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--responses", type=int, default=None, help="total survey responses")
     s.add_argument("--codebook", type=Path, default=Path("params/codebook.yaml"))
     s.add_argument("--org", type=Path, default=Path("params/org.yaml"))
-    s.set_defaults(func=_cmd_sample_data)
+    s.set_defaults(func=_cmd_sample_data, project_mode="optional")
 
     s = sub.add_parser("ingest", help="validate exports and load them into the warehouse")
     s.add_argument("paths", nargs="+", type=Path, help="files or folders to ingest")
@@ -157,13 +173,20 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--actuals", type=Path, default=Path("data/raw/ops/scorecard_actuals.csv"))
     s.add_argument("--rules", type=Path, default=Path("params/scorecard.yaml"))
     s.set_defaults(func=_cmd_scorecard)
+    from cxlab.project import add_project_option
+
+    add_project_option(p)
     return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``cxlab`` console script; returns the exit status."""
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
     try:
+        from cxlab.project import enter_project
+
+        enter_project(parser, args)
         return int(args.func(args) or 0)
     except CxlabError as err:
         if args.debug:

@@ -29,7 +29,7 @@ from cxlab.report._zygote import (
 )
 
 ROOT = Path(__file__).resolve().parents[1]
-TEMPLATES = ROOT / "notebooks" / "templates"
+TEMPLATES = ROOT / "cxlab" / "notebooks" / "templates"
 
 
 def _notebook(path: Path, *cells: str) -> Path:
@@ -269,7 +269,7 @@ def test_lean_worker_skips_the_iri_grammar_and_notebooks_still_validate():
 
     code = ("import sys\nfrom cxlab.report._runner import _lean_worker\n_lean_worker()\n"
             "import nbformat\n"
-            f"nb = nbformat.read({str(ROOT / 'notebooks/templates/branch_report.ipynb')!r}, 4)\n"
+            f"nb = nbformat.read({str(TEMPLATES / 'branch_report.ipynb')!r}, 4)\n"
             "nbformat.validate(nb)\n"
             "print(sys.modules.get('rfc3987_syntax') is None, 'lark' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

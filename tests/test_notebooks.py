@@ -11,7 +11,7 @@ import nbformat
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-EXPLORATORY = ROOT / "notebooks" / "exploratory"
+EXPLORATORY = ROOT / "cxlab" / "notebooks" / "exploratory"
 
 # notebook -> (extra papermill parameters, strings that must appear in an HTML table output,
 #              minimum number of figures)

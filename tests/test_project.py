@@ -64,8 +64,9 @@ def test_make_help_lists_every_target():
 
 
 def test_notebooks_committed_without_outputs():
-    notebooks = sorted((ROOT / "notebooks").rglob("*.ipynb"))
+    notebooks = sorted((ROOT / "cxlab" / "notebooks").rglob("*.ipynb"))
     notebooks = [p for p in notebooks if ".ipynb_checkpoints" not in p.parts]
+    assert len(notebooks) >= 7, "the report templates and exploratory notebooks were not found"
     for path in notebooks:
         nb = json.loads(path.read_text(encoding="utf-8"))
         for cell in nb["cells"]:

@@ -17,7 +17,7 @@ from cxlab.report import RunSummary, atomic_write, notebook_to_html, render, ren
 from cxlab.report._runner import ReportJob, data_inputs, fingerprint
 
 ROOT = Path(__file__).resolve().parents[1]
-TEMPLATES = ROOT / "notebooks" / "templates"
+TEMPLATES = ROOT / "cxlab" / "notebooks" / "templates"
 
 
 def _notebook(*cells, params="x = 1") -> nbformat.NotebookNode:

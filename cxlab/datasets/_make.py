@@ -72,6 +72,22 @@ class SampleSummary:
         return f"<p>{self}</p>"
 
 
+def _check_sample_params(cb, og, *, codebook, org) -> None:
+    """The generator simulates cxlab's sample questionnaire and organisation: another codebook
+    (e.g. the starter of `cxlab init`) is a one-line error, not a KeyError deep inside."""
+    from cxlab.datasets._model import RAW_WEIGHTS
+
+    missing = [i for i in ("ltr", "csat", "ces", "comment", *RAW_WEIGHTS) if i not in cb.by_id]
+    if missing:
+        raise CxlabError(
+            f"{codebook}: the sample data is simulated for cxlab's sample questionnaire "
+            f"(docs/sample-data.md), and this codebook lacks its items {', '.join(missing[:4])}"
+            f"{'…' if len(missing) > 4 else ''}; give the sample's --codebook and --org")
+    if DROP["branch"] not in og.branch_codes:
+        raise CxlabError(f"{org}: the sample data is simulated for cxlab's sample organisation "
+                         f"(branch {DROP['branch']} is missing); give the sample's --org")
+
+
 def _nps(scores: np.ndarray) -> float:
     if len(scores) == 0:
         return float("nan")
@@ -134,6 +150,7 @@ def make_sample_data(out: str | Path, *, seed: int = 0, responses: int | None = 
         raise CxlabError(f"responses must be at least 400 (got {n_total})")
     cb = load_codebook(codebook)
     og = load_org(org)
+    _check_sample_params(cb, og, codebook=codebook, org=org)
     out = Path(out)
     branches = og.branch_codes
     branch_name = {b.code: b.name for b in og.branches}

@@ -378,17 +378,32 @@ def _run_job(job: ReportJob, cwd: str, kernel: WarmKernel | None = None
 
 
 # --------------------------------------------------------------------------- planning
+def _template(templates_dir: Path | None, name: str) -> Path:
+    """``templates_dir / name`` when a folder is given, else the project's own
+    ``notebooks/templates/<name>`` or, without one, the copy shipped in the cxlab package."""
+    if templates_dir is not None:
+        return Path(templates_dir) / name
+    from cxlab.project import report_template
+
+    return report_template(name)
+
+
 def plan_jobs(*, periods: Sequence[str], branches: Sequence[str], warehouse: Path,
-              output_dir: Path, templates_dir: Path = Path("notebooks/templates"),
+              output_dir: Path, templates_dir: Path | None = None,
               params_dir: Path = Path("params"), formats: Sequence[str] = ("html", "pdf"),
               include_company: bool = True) -> list[ReportJob]:
-    """One job per period × (company report + each branch report), company first."""
+    """One job per period × (company report + each branch report), company first.
+
+    ``templates_dir`` None: each template is the project's ``notebooks/templates/<name>`` when
+    present, else the package's (:func:`cxlab.project.report_template`).
+    """
     jobs = []
     for period in periods:
         names: list[str | None] = ([None] if include_company else []) + list(branches)
         for branch in names:
             tpl = "company_report.ipynb" if branch is None else "branch_report.ipynb"
-            jobs.append(ReportJob(period=period, branch=branch, template=templates_dir / tpl,
+            jobs.append(ReportJob(period=period, branch=branch,
+                                  template=_template(templates_dir, tpl),
                                   output_dir=output_dir, warehouse=warehouse,
                                   params_dir=params_dir, formats=tuple(formats)))
     return jobs
@@ -406,7 +421,7 @@ def render_all(*, periods: Sequence[str] | None = None, branches: Sequence[str] 
                jobs: int | None = None, force: bool = False,
                formats: Sequence[str] = ("html", "pdf"),
                warehouse: str | Path = "data/warehouse", output_dir: str | Path = "reports",
-               templates_dir: str | Path = "notebooks/templates",
+               templates_dir: str | Path | None = None,
                params_dir: str | Path = "params", executor: str = "local",
                scheduler: str | None = None, progress: bool | None = None) -> RunSummary:
     """Render every company and branch report (or those asked for) and the index page.
@@ -417,6 +432,8 @@ def render_all(*, periods: Sequence[str] | None = None, branches: Sequence[str] 
         branch of ``params/org.yaml``). ``branches=["ALL"]`` renders only company reports.
     jobs : parallel renders (default: the number of cores).
     force : re-render even when nothing changed.
+    templates_dir : folder of ``company_report.ipynb`` and ``branch_report.ipynb`` (default:
+        the project's ``notebooks/templates/`` per file when present, else the package's).
     executor : ``"local"`` (process pool) or ``"dask"`` (``scheduler`` = address of a
         ``distributed`` scheduler).
 
@@ -431,7 +448,8 @@ def render_all(*, periods: Sequence[str] | None = None, branches: Sequence[str] 
 
     start = time.perf_counter()
     warehouse, output_dir = Path(warehouse), Path(output_dir)
-    templates_dir, params_dir = Path(templates_dir), Path(params_dir)
+    templates_dir = Path(templates_dir) if templates_dir is not None else None
+    params_dir = Path(params_dir)
     org = load_org(params_dir / "org.yaml")
     all_periods = _available_periods(warehouse)
     if periods:
