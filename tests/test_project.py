@@ -104,12 +104,13 @@ def test_every_imported_package_is_a_declared_dependency():
     runtime = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     runtime = {_parse(s)[0] for s in runtime["project"]["dependencies"]}
     pattern = re.compile(r"^\s*(?:import|from)\s+([A-Za-z_]\w*)", re.M)
+    local = {"cxlab", "bench", "conftest"} | {p.stem for p in (ROOT / "tests").rglob("*.py")}
     for folder, allowed in (("cxlab", runtime), ("bench", runtime), ("tests", declared)):
         modules = set()
         for path in (ROOT / folder).rglob("*.py"):
             modules |= set(pattern.findall(path.read_text(encoding="utf-8")))
         third_party = {m for m in modules if m not in sys.stdlib_module_names
-                       and m not in {"cxlab", "bench", "conftest", "make_corpus", "make_fixtures"}}
+                       and m not in local}
         for module in sorted(third_party):
             names = {d.lower().replace("_", "-") for d in dists.get(module, [])}
             assert names & allowed, f"{folder}/ imports {module!r} but pyproject does not declare it"
