@@ -108,6 +108,17 @@ def _cmd_scorecard(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_publish(args: argparse.Namespace) -> int:
+    from cxlab.config import load_org
+    from cxlab.report import publish
+
+    summary = publish(args.reports, args.out, org=load_org(args.org),
+                      warehouse=args.warehouse if args.warehouse.is_dir() else None,
+                      audiences=args.audience or None)
+    print(summary.summary())
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="cxlab", description="cxlab: CX research and reporting workbench."
@@ -152,6 +163,15 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--actuals", type=Path, default=Path("data/raw/ops/scorecard_actuals.csv"))
     s.add_argument("--rules", type=Path, default=Path("params/scorecard.yaml"))
     s.set_defaults(func=_cmd_scorecard)
+
+    s = sub.add_parser("publish", help="one folder per audience with only the reports it may read")
+    s.add_argument("--out", type=Path, required=True, help="folder of the audience sites")
+    s.add_argument("--reports", type=Path, default=Path("reports"), help="rendered reports")
+    s.add_argument("--audience", action="append", default=None,
+                   help="only this unit code (repeatable; default: company and every unit)")
+    s.add_argument("--warehouse", type=Path, default=Path("data/warehouse"))
+    s.add_argument("--org", type=Path, default=Path("params/org.yaml"))
+    s.set_defaults(func=_cmd_publish)
     return p
 
 

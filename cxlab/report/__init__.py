@@ -20,6 +20,7 @@ _WHERE = {
     "RunSummary": "cxlab.report._runner", "plan_jobs": "cxlab.report._runner",
     "render": "cxlab.report._runner", "render_all": "cxlab.report._runner",
     "headline_kpis": "cxlab.report._site", "write_index": "cxlab.report._site",
+    "publish": "cxlab.report._publish", "PublishSummary": "cxlab.report._publish",
 }
 
 __all__ = sorted(_WHERE, key=str.lower)
