@@ -11,6 +11,8 @@ from cxlab.notify._cases import (
     overdue_cases,
     sync_cases,
 )
+from cxlab.notify._notify import NotifySummary, notify
+from cxlab.notify._params import EmailSettings, NotifySettings
 
-__all__ = ["CASE_COLUMNS", "STATUSES", "close_case", "connect_ledger", "fired_alerts",
+__all__ = ["EmailSettings", "NotifySettings", "NotifySummary", "notify", "CASE_COLUMNS", "STATUSES", "close_case", "connect_ledger", "fired_alerts",
            "import_cases", "list_cases", "overdue_cases", "sync_cases"]

@@ -58,15 +58,21 @@ CREATE TABLE IF NOT EXISTS deliveries (
 """
 
 
+def ledger_path(warehouse: str | Path) -> Path:
+    """``<warehouse>/ledger.duckdb``, or ``warehouse`` itself when it names a ``.duckdb`` file
+    (``cxlab notify --dry-run`` works on a temporary copy)."""
+    p = Path(warehouse)
+    return p if p.suffix == ".duckdb" else p / LEDGER
+
+
 @contextmanager
 def connect_ledger(warehouse: str | Path, *, read_only: bool = False):
     """A DuckDB connection to ``<warehouse>/ledger.duckdb`` with both tables created."""
     import duckdb
 
-    root = Path(warehouse)
-    if not root.is_dir():
-        raise CxlabError(f"{root}: warehouse not found (run `cxlab ingest` first)")
-    path = root / LEDGER
+    path = ledger_path(warehouse)
+    if not path.parent.is_dir():
+        raise CxlabError(f"{path.parent}: warehouse not found (run `cxlab ingest` first)")
     if read_only and not path.exists():
         read_only = False
     con = duckdb.connect(str(path), read_only=read_only)
@@ -115,7 +121,8 @@ def fired_alerts(warehouse: str | Path, *, period: str, params_dir: str | Path =
 
 
 def sync_cases(warehouse: str | Path, *, period: str, org, params_dir: str | Path = "params",
-               now: pd.Timestamp | None = None, alerts: pd.DataFrame | None = None) -> int:
+               now: pd.Timestamp | None = None, alerts: pd.DataFrame | None = None,
+               ledger: str | Path | None = None) -> int:
     """Open a case for every alert of ``period`` not yet in the ledger; returns how many.
 
     ``owner`` is the first owner of the alert's unit; ``due_at`` = ``opened_at`` +
@@ -146,7 +153,7 @@ def sync_cases(warehouse: str | Path, *, period: str, org, params_dir: str | Pat
     if not rows:
         return 0
     new = pd.DataFrame(rows).drop_duplicates("alert_key")
-    with connect_ledger(warehouse) as con:
+    with connect_ledger(ledger or warehouse) as con:
         before = con.execute("SELECT count(*) FROM cases").fetchall()[0][0]
         con.register("new_cases", new)
         con.execute("""INSERT INTO cases (case_id, rule, label, severity, unit, period, detail,
