@@ -246,7 +246,7 @@ def import_cases(warehouse: str | Path, path: str | Path) -> int:
     if not path.is_file():
         raise CxlabError(f"{path}: file not found")
     if path.suffix.lower() in (".xlsx", ".xls", ".xlsm"):
-        df = pd.read_excel(path, dtype=str)
+        df = pd.read_excel(path, dtype=str, engine="calamine")
     elif path.suffix.lower() == ".csv":
         df = pd.read_csv(path, dtype=str, encoding="utf-8-sig")
     else:
@@ -281,7 +281,8 @@ def import_cases(warehouse: str | Path, path: str | Path) -> int:
             for need in ("cause", "action"):
                 if val(need) is None:
                     col = cols.get(need, IMPORT_COLUMNS[need][0])
-                    raise CxlabError(f"{where}, column {col!r}: a closed case needs a {need}")
+                    what = "a cause" if need == "cause" else "an action"
+                    raise CxlabError(f"{where}, column {col!r}: a closed case needs {what}")
             closed = pd.Timestamp.now().floor("s") if closed is None else closed
         if val("case_id") is None:
             raise CxlabError(f"{where}, column {cols['case_id']!r}: empty case id")
