@@ -107,3 +107,29 @@ def test_cli_cases(warehouse, tmp_path, capsys):
     assert main(["cases", "--warehouse", str(warehouse), "close", "CX", "--cause", "a",
                  "--action", "b"]) == 1
     assert capsys.readouterr().err.startswith("cxlab: error: case CX: unknown case 'CX'")
+
+
+def test_ledger_figures_by_owner_and_cause(warehouse):
+    from cxlab.notify import ledger_figures
+
+    org = load_org("params/org.yaml")
+    sync_cases(warehouse, period="2026Q3", org=org, now=NOW)
+    cases = list_cases(warehouse, units=["SH01", "GZ01"])
+    sh = cases[cases["unit"] == "SH01"]["case_id"].tolist()
+    close_case(warehouse, sh[0], cause="配送延误", action="更换承运商",
+               closed_at=NOW + pd.Timedelta(hours=10))             # in time (due + 72 h)
+    close_case(warehouse, sh[1], cause="配送延误", action="回访致歉",
+               closed_at=NOW + pd.Timedelta(hours=100))            # late
+    cases = list_cases(warehouse, units=["SH01", "GZ01"])
+    fig = ledger_figures(cases, by="unit", now=NOW + pd.Timedelta(hours=200)).set_index("unit")
+    n_sh = len(sh)
+    assert fig.loc["SH01"].to_dict() == {
+        "opened": n_sh, "closed": 2, "closed_in_time": 1, "open": n_sh - 2,
+        "overdue": n_sh - 2, "closed_in_time_rate": pytest.approx(100 / n_sh)}
+    by_cause = ledger_figures(cases[cases["status"] == "已关闭"], by="cause")
+    assert by_cause.to_dict("records") == [{"cause": "配送延误", "opened": 2, "closed": 2,
+                                            "closed_in_time": 1, "open": 0, "overdue": 0,
+                                            "closed_in_time_rate": 50.0}]
+    by_owner = ledger_figures(cases, by="owner", now=NOW)
+    assert set(by_owner["owner"]) == {"陈思远(分公司负责人)", "黄志强(分公司负责人)"}
+    assert by_owner["overdue"].sum() == 0

@@ -7,6 +7,7 @@ from cxlab.notify._cases import (
     connect_ledger,
     fired_alerts,
     import_cases,
+    ledger_figures,
     list_cases,
     overdue_cases,
     sync_cases,
@@ -15,4 +16,4 @@ from cxlab.notify._notify import NotifySummary, notify
 from cxlab.notify._params import EmailSettings, NotifySettings
 
 __all__ = ["EmailSettings", "NotifySettings", "NotifySummary", "notify", "CASE_COLUMNS", "STATUSES", "close_case", "connect_ledger", "fired_alerts",
-           "import_cases", "list_cases", "overdue_cases", "sync_cases"]
+           "import_cases", "ledger_figures", "list_cases", "overdue_cases", "sync_cases"]
