@@ -234,3 +234,45 @@ def test_cli_publish(tmp_path, rendered, monkeypatch, capsys):
     assert "Published 10 audience sites" in out
     assert "  SH01: 3 files\n" in out and "  HZ01: 3 files (1 PDF with password)\n" in out
     assert (tmp_path / "site" / "XM01" / "index.html").is_file()
+
+
+@pytest.mark.slow
+def test_real_reports_published_per_audience_hold_no_other_units_verbatims(
+        rendered_reports, sample_warehouse, tmp_path, monkeypatch):
+    """On the sample's rendered reports: every verbatim shown in an audience's files was
+    written in a branch of that audience's scope, and no response id of another branch is
+    there (a branch report's league table of branch aggregates is allowed, by design)."""
+    from bs4 import BeautifulSoup
+
+    from cxlab.config import load_org
+    from cxlab.io import load_responses
+
+    monkeypatch.setenv("CXLAB_PDF_PASSWORD_ALL", "pw")
+    org = load_org("params/org.yaml")
+    out = tmp_path / "site"
+    publish(rendered_reports, out, org=org, warehouse=sample_warehouse)
+    resp = load_responses(sample_warehouse)
+    writers: dict[str, set[str]] = {}
+    ids: dict[str, set[str]] = {}
+    for comment, branch, rid in zip(resp["comment"], resp["branch"].astype(str),
+                                    resp["response_id"].astype(str), strict=True):
+        if isinstance(comment, str):
+            writers.setdefault(comment, set()).add(branch)
+        ids.setdefault(branch, set()).add(rid)
+    shown_any = 0
+    for code in org.scope("SOUTH") + ["EAST", "SH01", "BJ01"]:
+        scope_branches = set(org.scope(code)) & set(org.branch_codes)
+        files = sorted((out / code).rglob("*.html"))
+        assert {f.stem for f in files if f.name != "index.html"} <= set(org.scope(code))
+        for f in files:
+            html = f.read_text(encoding="utf-8")
+            texts = {t.strip().strip("“”\"") for t in BeautifulSoup(html, "html.parser")
+                     .stripped_strings}
+            shown = [t for t in texts if t in writers]
+            shown_any += len(shown)
+            foreign = [t for t in shown if not writers[t] & scope_branches]
+            assert foreign == [], (code, f.name, foreign[:3])
+            for other in set(org.branch_codes) - scope_branches:
+                leaked = [i for i in ids[other] if i in html]
+                assert leaked == [], (code, f.name, other, leaked[:3])
+    assert shown_any > 0       # the check saw verbatims at all
