@@ -281,7 +281,7 @@ def test_each_owner_gets_their_scope_by_mail_and_robot(org, project, cert, tmp_p
                                  "r1@example.com"]
         assert smtp.logins == [SMTP_USER] * 4           # AUTH after STARTTLS, every message
         b1, r1, boss = mails["b1@example.com"], mails["r1@example.com"], mails["boss@example.com"]
-        assert b1["Subject"] == f"【客户体验】甲分部 {PERIOD}:1 份新报告、1 项待处理预警"
+        assert b1["Subject"] == f"【客户体验】甲分部 {PERIOD}:1份新报告、1项待处理预警"
         assert "甲头" in b1["To"] and "cx@example.com" in b1["From"]
         assert sorted(_attachments(b1)) == [f"{PERIOD}-B1.pdf"]
         assert _attachments(b1)[f"{PERIOD}-B1.pdf"] == \
@@ -333,7 +333,7 @@ def test_rerun_sends_nothing_already_sent_and_only_what_is_new(org, project, cer
         assert sorted(r[0] for r, _ in new) == ["b2@example.com", "boss@example.com",
                                                 "r1@example.com"]
         for _, msg in new:
-            assert msg["Subject"].endswith(":1 项待处理预警")    # no report sent twice
+            assert msg["Subject"].endswith(":1项待处理预警")    # no report sent twice
             assert _attachments(msg) == {}
         assert [r["kind"] for r in robots.requests[n_http:]] == ["dingtalk"]
 
@@ -423,3 +423,17 @@ def test_missing_secret_fails_that_recipient_only(org, project, cert):
                           "ALL:总监/email": "pdf_password_env T_PDF_ALL is not set in the "
                                             "environment"}
         assert len(smtp.messages) == 3      # the other owners got theirs
+
+
+def test_long_robot_message_is_cut_to_the_robot_limit(org, project, cert):
+    many = pd.DataFrame([_alert("detractor_complaint", "B1", f"r-b1-{i:03d}") for i in range(300)])
+    port = _free_port()
+    with SmtpServer(cert, port) as smtp, RobotServer() as robots:
+        settings = _settings(port, cert[0]).model_copy(update={"max_items_listed": 250})
+        s = _run(org, project, settings, _env(robots), alerts=many)
+        assert s.failed == []
+        wc = next(r for r in robots.requests if r["kind"] == "wecom")["body"]["markdown"]
+        assert len(wc["content"].encode("utf-8")) <= 4096          # WeCom markdown limit
+        assert "内容过长已截断" in wc["content"]
+        b1 = _by_rcpt(smtp)["b1@example.com"].get_body(("plain",)).get_content()
+        assert b1.count("测试预警 r-b1-") == 250 and "等共 300 项" in b1

@@ -102,13 +102,15 @@ def _compose(org, audience: str, owner_name: str, period: str, *, reports: list[
              attached: bool, now, max_items: int, markdown: bool) -> tuple[str, str]:
     """Subject and body (plain text for e-mail, markdown for robots), in Chinese."""
     scope_name = org.name_of(audience)
+    # no spaces inside the counts: mail clients drop the space between two folded encoded
+    # words of a long non-ASCII subject (RFC 2047 §6.2), "1 份" would arrive as "1份" anyway
     parts = []
     if reports:
-        parts.append(f"{len(reports)} 份新报告")
+        parts.append(f"{len(reports)}份新报告")
     if len(cases):
-        parts.append(f"{len(cases)} 项待处理预警")
+        parts.append(f"{len(cases)}项待处理预警")
     if len(escalations):
-        parts.append(f"{len(escalations)} 项超期工单需督办")
+        parts.append(f"{len(escalations)}项超期工单需督办")
     subject = f"【客户体验】{scope_name} {period}:{'、'.join(parts)}"
     bullet = "- " if markdown else "  · "
     lines = [f"### {subject}" if markdown else f"{owner_name},您好:", ""]
@@ -137,10 +139,7 @@ def _compose(org, audience: str, owner_name: str, period: str, *, reports: list[
         lines.append("处理完毕请登记原因与措施(cxlab cases close 编号 --cause 原因 --action 措施,"
                      "或由工单系统导出后 cxlab cases import)。")
     lines.append("—— 客户体验部(cxlab 自动发送)")
-    text = "\n".join(lines)
-    if markdown:
-        text = _fit(text)
-    return subject, text
+    return subject, "\n".join(lines)
 
 
 #: robots cap a message (WeCom markdown: 4096 bytes): longer lists are cut with a pointer
@@ -304,12 +303,17 @@ def _deliver(org, settings, *, period, ledger, reports_dir, now, env, dry_run, n
                          + [f"escalation:{i}" for i in e_new["case_id"]])
                 if not items:
                     continue
-                delivery = _send_one(org, settings, audience=audience, owner=owner,
-                                     channel=channel, recipient=recipient, period=period,
-                                     reports=r_new, cases=c_new, escalations=e_new,
-                                     links=links, items=items, now=now, env=env,
-                                     dry_run=dry_run,
-                                     retry=len(set(items) & failed_before))
+                retry = len(set(items) & failed_before)
+                try:
+                    delivery = _send_one(org, settings, audience=audience, owner=owner,
+                                         channel=channel, recipient=recipient, period=period,
+                                         reports=r_new, cases=c_new, escalations=e_new,
+                                         links=links, items=items, now=now, env=env,
+                                         dry_run=dry_run, retry=retry)
+                except Exception as err:  # noqa: BLE001 - one recipient never stops the others
+                    delivery = Delivery(recipient=recipient, unit=audience, channel=channel,
+                                        items=items, subject="", text="", retry=retry,
+                                        error=f"{channel}: {type(err).__name__}: {err}")
                 result = "failed" if delivery.error else "ok"
                 with connect_ledger(ledger) as con:
                     _record(con, delivery, period=period, now=now.to_pydatetime(),
@@ -346,12 +350,15 @@ def _send_one(org, settings, *, audience, owner, channel, recipient, period, rep
     subject, text = _compose(org, audience, owner.name, period, reports=reports, cases=cases,
                              escalations=escalations, links=links, attached=bool(attach),
                              now=now, max_items=settings.max_items_listed,
-                             markdown=not is_mail)
+                             markdown=channel in ("wecom", "dingtalk"))
+    if not is_mail:
+        text = _fit(text)
     d = dict(recipient=recipient, unit=audience, channel=channel, items=items, subject=subject,
              text=text, attachments=[a.filename for a in attach], retry=retry)
-    if error or dry_run:
+    if error:
         return Delivery(**d, error=error)
     try:
+        # secrets are looked up in a dry run too: a missing one is reported before a real run
         if is_mail:
             e = settings.email
             user = env.get(e.username_env) if e.username_env else None
@@ -360,10 +367,12 @@ def _send_one(org, settings, *, audience, owner, channel, recipient, period, rep
             pw = env.get(e.password_env) if e.password_env else None
             if e.password_env and not pw:
                 raise DeliveryError(f"email: {e.password_env} is not set in the environment")
-            send_email(Email(to=owner.email, to_name=owner.name, subject=subject, text=text,
-                             attachments=attach),
-                       host=e.host, port=e.port, security=e.security, sender=e.sender,
-                       username=user, password=pw, timeout=e.timeout_seconds, cafile=e.ca_file)
+            if not dry_run:
+                send_email(Email(to=owner.email, to_name=owner.name, subject=subject, text=text,
+                                 attachments=attach),
+                           host=e.host, port=e.port, security=e.security, sender=e.sender,
+                           username=user, password=pw, timeout=e.timeout_seconds,
+                           cafile=e.ca_file)
         else:
             robot = getattr(owner, channel)
             url = env.get(robot.url_env)
@@ -375,8 +384,9 @@ def _send_one(org, settings, *, audience, owner, channel, recipient, period, rep
                 if not secret:
                     raise DeliveryError(f"{channel}: {robot.secret_env} is not set in the "
                                         "environment")
-            send_robot(channel, url, subject, text, secret=secret,
-                       timeout=settings.webhook_timeout_seconds)
+            if not dry_run:
+                send_robot(channel, url, subject, text, secret=secret,
+                           timeout=settings.webhook_timeout_seconds)
     except DeliveryError as err:
         error = str(err)
     return Delivery(**d, error=error)

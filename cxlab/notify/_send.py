@@ -75,7 +75,7 @@ def robot_payload(kind: str, title: str, markdown: str, *, secret: str | None = 
             return body, {"timestamp": str(ts), "sign": dingtalk_sign(secret, ts)}
         return body, {}
     if kind == "feishu":
-        body = {"msg_type": "text", "content": {"text": f"{title}\n{markdown}"}}
+        body = {"msg_type": "text", "content": {"text": f"{title}\n\n{markdown}"}}  # plain text
         if secret:
             ts = int(now)
             body = {"timestamp": str(ts), "sign": feishu_sign(secret, ts), **body}
@@ -99,6 +99,8 @@ def send_robot(kind: str, url: str, title: str, markdown: str, *, secret: str | 
             raw = resp.read()
     except OSError as err:   # URLError, HTTPError, timeouts, refused connections
         raise DeliveryError(f"{kind}: {getattr(err, 'reason', err)}") from None
+    except ValueError as err:   # a malformed URL in the environment variable
+        raise DeliveryError(f"{kind}: webhook URL: {err}") from None
     try:
         answer = json.loads(raw or b"{}")
     except ValueError:
@@ -122,7 +124,10 @@ def send_email(mail: Email, *, host: str, port: int, security: str, sender: str,
     for a in mail.attachments:
         main, sub = a.mime.split("/", 1)
         msg.add_attachment(a.data, maintype=main, subtype=sub, filename=a.filename)
-    context = ssl.create_default_context(cafile=cafile)
+    try:
+        context = ssl.create_default_context(cafile=cafile)
+    except OSError as err:
+        raise DeliveryError(f"email: ca_file {cafile}: {err.strerror or err}") from None
     try:
         if security == "ssl":
             smtp = smtplib.SMTP_SSL(host, port, timeout=timeout, context=context)
