@@ -167,7 +167,7 @@ def test_encrypted_pdf_needs_the_password(tmp_path, org, rendered, monkeypatch):
 def test_missing_password_variable_stops_before_writing(tmp_path, org, rendered, monkeypatch):
     monkeypatch.delenv("TEST_PDF_PASSWORD_ALL", raising=False)
     monkeypatch.setenv("TEST_PDF_PASSWORD_HZ01", "x")
-    with pytest.raises(CxlabError, match="ALL: pdf_password_env TEST_PDF_PASSWORD_ALL is not set"):
+    with pytest.raises(CxlabError, match="ALL: pdf_password_env TEST_PDF_PASSWORD_ALL \\(org.yaml\\) is not set"):
         publish(rendered, tmp_path / "site", org=org)
     assert not (tmp_path / "site").exists()
 

@@ -155,20 +155,25 @@ def _index_html(org, code: str, scope: list[str], files: pd.DataFrame, kpis,
                      "<th>CSAT(%)</th><th>报告</th></tr></thead><tbody>")
         for unit in scope:
             mine = sub[sub["unit"] == unit].sort_values("path")
-            if mine.empty:
+            has_kpis = kpis is not None and (period, unit) in kpis.index
+            if mine.empty and not has_kpis:
                 continue
             indent = "　" * (depth[unit] - base)
-            name = org.name_of(unit) + ("(全公司)" if unit == company else "")
+            grouping = unit == company or not org.unit(unit).is_branch
+            name = escape(org.name_of(unit) + ("(全公司)" if unit == company else
+                                               "(合计)" if grouping else ""))
+            name = f"<strong>{name}</strong>" if grouping else name
             links = " · ".join(
                 f'<a href="{escape(period)}/{escape(p.name)}">'
                 f'{escape(_FMT_LABEL.get(fmt, fmt.upper()))}</a>'
                 for p, fmt in zip(mine["path"], mine["fmt"], strict=True))
+            links = links or '<span class="cx-muted">未生成</span>'
             n = nps = csat = '<span class="cx-muted">—</span>'
-            if kpis is not None and (period, unit) in kpis.index:
+            if has_kpis:
                 k = kpis.loc[(period, unit)]
                 n = str(int(k["n"]))
                 nps, csat = _fmt(k["nps"], k["n"], min_base), _fmt(k["csat"], k["csat_n"], min_base)
-            parts.append(f"<tr><td>{indent}{escape(name)}</td><td>{n}</td><td>{nps}</td>"
+            parts.append(f"<tr><td>{indent}{name}</td><td>{n}</td><td>{nps}</td>"
                          f"<td>{csat}</td><td>{links}</td></tr>")
         parts.append("</tbody></table>")
     parts.append(f'<p class="cx-provenance">生成时间 {datetime.now():%Y-%m-%d %H:%M}</p>')
@@ -238,8 +243,8 @@ def publish(reports_dir: str | Path = "reports", out: str | Path = "published", 
         var = org.audience(code).pdf_password_env
         if var is not None:
             if not env.get(var):
-                raise CxlabError(f"org.yaml: {code}: pdf_password_env {var} is not set in the "
-                                 "environment (set it, or remove pdf_password_env)")
+                raise CxlabError(f"{code}: pdf_password_env {var} (org.yaml) is not set in "
+                                 "the environment (set it, or remove pdf_password_env)")
             passwords[code] = env[var]
     wh = Path(warehouse) if warehouse is not None else None
     written: dict[str, int] = {}
