@@ -119,6 +119,19 @@ def _cmd_publish(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_region_reports(args: argparse.Namespace) -> int:
+    from cxlab.report import render_region_reports
+
+    periods = [args.period] if args.period else sorted(
+        p.name.split("=", 1)[1] for p in (args.warehouse / "responses").glob("period=*"))
+    formats = tuple(f.strip() for f in args.format.split(",") if f.strip())
+    files = render_region_reports(periods=periods, units=args.unit or None,
+                                  warehouse=args.warehouse, output_dir=args.out,
+                                  formats=formats)
+    print(f"Rendered {len(files)} region report file(s) under {args.out}")
+    return 0
+
+
 def _cmd_notify(args: argparse.Namespace) -> int:
     from cxlab.notify import notify
 
@@ -224,6 +237,14 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--warehouse", type=Path, default=Path("data/warehouse"))
     s.add_argument("--org", type=Path, default=Path("params/org.yaml"))
     s.set_defaults(func=_cmd_publish)
+
+    s = sub.add_parser("region-reports", help="render a report for every region (grouping unit)")
+    s.add_argument("--period", default=None, help="only this period (default: all)")
+    s.add_argument("--unit", action="append", default=None, help="only this unit (repeatable)")
+    s.add_argument("--format", default="html,pdf", help="comma-separated: html,pdf")
+    s.add_argument("--warehouse", type=Path, default=Path("data/warehouse"))
+    s.add_argument("--out", type=Path, default=Path("reports"))
+    s.set_defaults(func=_cmd_region_reports)
 
     s = sub.add_parser("notify", help="send owners their new reports and open cases (idempotent)")
     s.add_argument("--period", required=True, help="the period whose reports and alerts go out")
