@@ -107,7 +107,14 @@ def fired_alerts(warehouse: str | Path, *, period: str, params_dir: str | Path =
     targets = load_targets(params_dir / "targets.yaml")
     codebook = load_codebook(params_dir / "codebook.yaml")
     wanted = ["response_id", "customer_id", "period", "branch", "ltr", "csat", "comment"]
-    responses = load_responses(warehouse)
+    # the period and the one before it (period-over-period rules) are all the rules need
+    known = sorted(d.name.split("=", 1)[1] for d in (Path(warehouse) / "responses")
+                   .glob("period=*") if d.is_dir())
+    if period not in known:
+        raise CxlabError(f"{warehouse}: no responses for period {period!r} "
+                         f"(periods: {', '.join(known) or 'none'})")
+    upto = known[:known.index(period) + 1][-2:]
+    responses = load_responses(warehouse, period=upto)
     responses = responses[[c for c in wanted if c in responses.columns]]
     try:
         tickets = load_table(warehouse, "tickets")
