@@ -117,6 +117,82 @@ def _cmd_init(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_publish(args: argparse.Namespace) -> int:
+    from cxlab.config import load_org
+    from cxlab.report import publish
+
+    summary = publish(args.reports, args.out, org=load_org(args.org),
+                      warehouse=args.warehouse if args.warehouse.is_dir() else None,
+                      audiences=args.audience or None)
+    print(summary.summary())
+    return 0
+
+
+def _cmd_region_reports(args: argparse.Namespace) -> int:
+    from cxlab.report import render_region_reports
+
+    periods = [args.period] if args.period else sorted(
+        p.name.split("=", 1)[1] for p in (args.warehouse / "responses").glob("period=*"))
+    formats = tuple(f.strip() for f in args.format.split(",") if f.strip())
+    files = render_region_reports(periods=periods, units=args.unit or None,
+                                  warehouse=args.warehouse, output_dir=args.out,
+                                  formats=formats)
+    print(f"Rendered {len(files)} region report file(s) under {args.out}")
+    return 0
+
+
+def _cmd_notify(args: argparse.Namespace) -> int:
+    from cxlab.notify import notify
+
+    summary = notify(args.period, warehouse=args.warehouse, reports_dir=args.reports,
+                     params_dir=args.params, dry_run=args.dry_run)
+    print(summary.summary())
+    return 1 if summary.failed else 0
+
+
+def _cmd_cases(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from cxlab.notify import close_case, import_cases, list_cases, sync_cases
+
+    if args.action == "close":
+        close_case(args.warehouse, args.case_id, cause=args.cause, action=args.action_taken)
+        print(f"case {args.case_id}: 已关闭")
+        return 0
+    if args.action == "import":
+        n = import_cases(args.warehouse, args.file)
+        print(f"{args.file}: {n} case(s) updated")
+        return 0
+    units = None
+    if args.period:
+        from cxlab.config import load_org
+
+        org = load_org(Path(args.params) / "org.yaml")
+        n = sync_cases(args.warehouse, period=args.period, org=org, params_dir=args.params)
+        print(f"{args.period}: {n} new case(s) opened from the alerts")
+    if args.unit:
+        from cxlab.config import load_org
+
+        org = load_org(Path(args.params) / "org.yaml")
+        try:
+            units = org.scope(args.unit)
+        except KeyError:
+            raise CxlabError(f"--unit {args.unit!r}: unknown unit") from None
+    df = list_cases(args.warehouse, period=args.period, units=units, status=args.status,
+                    overdue_at=pd.Timestamp.now() if args.overdue else None)
+    if df.empty:
+        print("no case")
+        return 0
+    cols = ["case_id", "period", "unit", "label", "severity", "owner", "status", "due_at",
+            "cause", "action", "closed_at", "escalated_to"]
+    with pd.option_context("display.width", 200, "display.max_colwidth", 30,
+                           "display.max_rows", None):
+        print(df[cols].to_string(index=False))
+    print(f"{len(df)} case(s): " + ", ".join(f"{k} {v}" for k, v in
+                                               df["status"].value_counts().items()))
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="cxlab", description="cxlab: CX research and reporting workbench."
@@ -173,6 +249,48 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--actuals", type=Path, default=Path("data/raw/ops/scorecard_actuals.csv"))
     s.add_argument("--rules", type=Path, default=Path("params/scorecard.yaml"))
     s.set_defaults(func=_cmd_scorecard)
+
+    s = sub.add_parser("publish", help="one folder per audience with only the reports it may read")
+    s.add_argument("--out", type=Path, required=True, help="folder of the audience sites")
+    s.add_argument("--reports", type=Path, default=Path("reports"), help="rendered reports")
+    s.add_argument("--audience", action="append", default=None,
+                   help="only this unit code (repeatable; default: company and every unit)")
+    s.add_argument("--warehouse", type=Path, default=Path("data/warehouse"))
+    s.add_argument("--org", type=Path, default=Path("params/org.yaml"))
+    s.set_defaults(func=_cmd_publish)
+
+    s = sub.add_parser("region-reports", help="render a report for every region (grouping unit)")
+    s.add_argument("--period", default=None, help="only this period (default: all)")
+    s.add_argument("--unit", action="append", default=None, help="only this unit (repeatable)")
+    s.add_argument("--format", default="html,pdf", help="comma-separated: html,pdf")
+    s.add_argument("--warehouse", type=Path, default=Path("data/warehouse"))
+    s.add_argument("--out", type=Path, default=Path("reports"))
+    s.set_defaults(func=_cmd_region_reports)
+
+    s = sub.add_parser("notify", help="send owners their new reports and open cases (idempotent)")
+    s.add_argument("--period", required=True, help="the period whose reports and alerts go out")
+    s.add_argument("--dry-run", action="store_true", help="print what would be sent, send nothing")
+    s.add_argument("--warehouse", type=Path, default=Path("data/warehouse"))
+    s.add_argument("--reports", type=Path, default=Path("reports"))
+    s.add_argument("--params", type=Path, default=Path("params"))
+    s.set_defaults(func=_cmd_notify)
+
+    s = sub.add_parser("cases", help="the closed-loop case ledger: list, close, import")
+    s.add_argument("--warehouse", type=Path, default=Path("data/warehouse"))
+    s.add_argument("--params", type=Path, default=Path("params"))
+    cs = s.add_subparsers(dest="action", required=True, metavar="ACTION")
+    c = cs.add_parser("list", help="list cases (with --period: open cases for its new alerts first)")
+    c.add_argument("--period", default=None)
+    c.add_argument("--unit", default=None, help="this unit and the units below it")
+    c.add_argument("--status", default=None, help="新建, 处理中 or 已关闭")
+    c.add_argument("--overdue", action="store_true", help="only open cases past their due time")
+    c = cs.add_parser("close", help="close a case with its cause and the action taken")
+    c.add_argument("case_id")
+    c.add_argument("--cause", required=True)
+    c.add_argument("--action", dest="action_taken", required=True)
+    c = cs.add_parser("import", help="update cases from a ticket-system export (CSV/Excel)")
+    c.add_argument("file", type=Path)
+    s.set_defaults(func=_cmd_cases)
     from cxlab.project import add_project_option
 
     add_project_option(p)

@@ -25,7 +25,9 @@ from cxlab.config._models import (
     KanoPair,
     Kpi,
     Org,
+    Owner,
     Region,
+    Robot,
     Roles,
     Scale,
     Targets,
@@ -33,7 +35,7 @@ from cxlab.config._models import (
 )
 
 __all__ = [
-    "Branch", "Codebook", "Item", "KanoPair", "Kpi", "Org", "Region", "Roles", "Scale", "Strict",
+    "Branch", "Codebook", "Item", "KanoPair", "Kpi", "Org", "Owner", "Region", "Robot", "Roles", "Scale", "Strict",
     "Targets", "Unit", "load_codebook", "load_org", "load_params", "load_targets", "params_from_dict",
     "project_root", "use_project_root",
 ]

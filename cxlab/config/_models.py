@@ -10,7 +10,7 @@ from pydantic import Field, model_validator
 from cxlab.config._base import Strict
 
 __all__ = ["Codebook", "Item", "KanoPair", "Org", "Roles", "Scale", "Targets", "Kpi", "Branch",
-           "Region", "Unit"]
+           "Region", "Unit", "Owner", "Robot"]
 
 ScaleKind = Literal["numeric", "ordinal", "multi", "text", "category"]
 Role = Literal["measure", "dimension", "pii", "id", "weight", "text"]
@@ -301,19 +301,91 @@ class Codebook(Strict):
         return self.ids(role="pii")
 
 
-class Branch(Strict):
+_ENV_NAME = r"^[A-Z_][A-Z0-9_]*$"
+_EMAIL = r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$"
+
+
+def _env_name(value: str, key: str) -> str:
+    """``value`` must name an environment variable, never hold a secret (a pasted webhook URL,
+    access token or signing secret in params/ would be committed with the project)."""
+    import re
+
+    if not re.fullmatch(_ENV_NAME, value):
+        shown = value if len(value) <= 12 else value[:8] + "…"
+        raise ValueError(f"{key} must name an environment variable (A-Z, 0-9, _), not hold "
+                         f"the value itself (got {shown!r}); put the secret in the environment")
+    return value
+
+
+class Robot(Strict):
+    """A group robot (WeCom 企业微信, DingTalk 钉钉, Feishu 飞书) that receives an owner's
+    notifications. Its webhook address carries an access token and DingTalk/Feishu sign with a
+    secret: both are read from the environment at send time, never written in params/."""
+
+    url_env: str                        # environment variable holding the webhook URL
+    secret_env: str | None = None       # environment variable holding the signing secret
+
+    @model_validator(mode="after")
+    def _check(self) -> Robot:
+        _env_name(self.url_env, "url_env")
+        if self.secret_env is not None:
+            _env_name(self.secret_env, "secret_env")
+        return self
+
+
+class Owner(Strict):
+    """A person responsible for a unit, with the channels that reach them."""
+
+    name: str
+    email: str | None = Field(default=None, pattern=_EMAIL)
+    wecom: Robot | None = None
+    dingtalk: Robot | None = None
+    feishu: Robot | None = None
+
+    @property
+    def channels(self) -> list[str]:
+        """The channels configured for this owner: ``email``, ``wecom``, ``dingtalk``, ``feishu``."""
+        return [c for c in ("email", "wecom", "dingtalk", "feishu") if getattr(self, c)]
+
+
+class _Owned(Strict):
+    """Owner fields shared by the company and every unit."""
+
+    owner: str | None = None            # the responsible person's name (ticket handler)
+    owners: list[Owner] = Field(default_factory=list)   # owners with their contacts
+    #: environment variable holding the password of this audience's PDFs (`cxlab publish`)
+    pdf_password_env: str | None = None
+
+    @model_validator(mode="after")
+    def _check_password_env(self):
+        if self.pdf_password_env is not None:
+            _env_name(self.pdf_password_env, "pdf_password_env")
+        return self
+
+    @property
+    def contacts(self) -> list[Owner]:
+        """``owners``, or the plain ``owner`` name (no channel) when no owners are listed."""
+        return _contacts(self.owner, self.owners)
+
+
+def _contacts(owner: str | None, owners: list[Owner]) -> list[Owner]:
+    if owners:
+        return list(owners)
+    return [Owner(name=owner)] if owner else []
+
+
+class Branch(_Owned):
     code: str = Field(pattern=r"^[A-Z0-9]+$")
     name: str
-    owner: str | None = None
 
 
-class Region(Strict):
+class Region(_Owned):
     code: str
     name: str
     branches: list[Branch]
 
 
-class Unit(Strict):
+class Unit(_Owned):
     """One unit of the organisation at any depth (region, city, branch, outlet…).
 
     A unit without sub-units is a **branch**: the level responses are tagged with (the
@@ -324,12 +396,15 @@ class Unit(Strict):
     code: str = Field(pattern=r"^[A-Z0-9][A-Z0-9_-]*$")
     name: str
     level: str | None = None            # 区域, 城市, 分支机构 …: shown in reports
-    owner: str | None = None
     units: list[Unit] = Field(default_factory=list)
 
     @property
     def is_branch(self) -> bool:
         return not self.units
+
+    def codes(self) -> list[str]:
+        """This unit's code and the codes of every unit below it, depth first."""
+        return [u.code for u, _ in self.walk()]
 
     def walk(self, parents: tuple[Unit, ...] = ()):
         """Yield ``(unit, parents)`` for this unit and every unit below it, depth first."""
@@ -338,10 +413,9 @@ class Unit(Strict):
             yield from u.walk((*parents, self))
 
 
-class Company(Strict):
+class Company(_Owned):
     code: str
     name: str
-    owner: str | None = None
 
 
 class Org(Strict):
@@ -375,8 +449,10 @@ class Org(Strict):
     @cached_property
     def tree(self) -> list[Unit]:
         """The top-level units, ``regions`` converted to units (level 区域) then ``units``."""
-        out = [Unit(code=r.code, name=r.name, level="区域",
-                    units=[Unit(code=b.code, name=b.name, owner=b.owner) for b in r.branches])
+        out = [Unit(code=r.code, name=r.name, level="区域", owner=r.owner, owners=r.owners,
+                    pdf_password_env=r.pdf_password_env,
+                    units=[Unit(code=b.code, name=b.name, owner=b.owner, owners=b.owners,
+                                pdf_password_env=b.pdf_password_env) for b in r.branches])
                for r in self.regions]
         return out + list(self.units)
 
@@ -423,6 +499,35 @@ class Org(Strict):
         """The name of the branch's region, "—" when it has none."""
         r = self.region_of(code)
         return r.name if r is not None else "—"
+
+    def scope(self, code: str) -> list[str]:
+        """The unit codes an owner of ``code`` may read: the unit and every unit below it; the
+        company code reads everything (company code first, then every unit)."""
+        if code == self.company.code:
+            return [code, *(u.code for u, _ in self.walk())]
+        return self.unit(code).codes()
+
+    def superior_of(self, code: str) -> str | None:
+        """The code of the unit directly above ``code`` (the company code for a top-level unit,
+        ``None`` for the company itself): whose owners a case escalates to."""
+        if code == self.company.code:
+            return None
+        parents = self.parents_of(code)
+        return parents[-1].code if parents else self.company.code
+
+    def contacts(self, code: str) -> list[Owner]:
+        """The owners of a unit or of the company."""
+        if code == self.company.code:
+            return self.company.contacts
+        return self.unit(code).contacts
+
+    def audience(self, code: str) -> _Owned:
+        """The company or the unit ``code`` (its owners and PDF password setting)."""
+        return self.company if code == self.company.code else self.unit(code)
+
+    def name_of(self, code: str) -> str:
+        """The name of a unit or of the company."""
+        return self.company.name if code == self.company.code else self.unit(code).name
 
     def name_to_code(self) -> dict[str, str]:
         """Branch name (and code, any letter case) -> branch code, for exports and arguments

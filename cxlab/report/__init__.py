@@ -20,6 +20,9 @@ _WHERE = {
     "RunSummary": "cxlab.report._runner", "plan_jobs": "cxlab.report._runner",
     "render": "cxlab.report._runner", "render_all": "cxlab.report._runner",
     "headline_kpis": "cxlab.report._site", "write_index": "cxlab.report._site",
+    "region_sections": "cxlab.report.region_sections",
+    "render_region_reports": "cxlab.report.region_sections",
+    "publish": "cxlab.report._publish", "PublishSummary": "cxlab.report._publish",
 }
 
 __all__ = sorted(_WHERE, key=str.lower)
