@@ -65,6 +65,21 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
     return 1 if report.rejected_files else 0
 
 
+def _cmd_draft(args: argparse.Namespace) -> int:
+    from cxlab.io import draft_params
+
+    if not args.exports:
+        print("cxlab draft: error: no export given (name one or more export files)", file=sys.stderr)
+        return 2
+    missing = [str(p) for p in args.exports if not Path(p).exists()]
+    if missing:
+        print(f"cxlab draft: error: no such file or folder: {', '.join(missing)}", file=sys.stderr)
+        return 2
+    result = draft_params(args.exports, project=args.project, force=args.force)
+    print(result.summary())
+    return 0
+
+
 def _cmd_reports(args: argparse.Namespace) -> int:
     from cxlab.report import render_all
 
@@ -134,6 +149,12 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--codebook", type=Path, default=Path("params/codebook.yaml"))
     s.add_argument("--sources", type=Path, default=Path("params/sources.yaml"))
     s.set_defaults(func=_cmd_ingest)
+
+    s = sub.add_parser("draft", help="draft params/codebook.yaml, sources.yaml, org.yaml from exports")
+    s.add_argument("exports", nargs="*", type=Path, help="export files (or folders)")
+    s.add_argument("--project", type=Path, default=Path("."), help="project folder (default: here)")
+    s.add_argument("--force", action="store_true", help="overwrite existing params files")
+    s.set_defaults(func=_cmd_draft)
 
     s = sub.add_parser("reports", help="render company and branch reports")
     s.add_argument("--period", default=None, help="only this period (default: all)")

@@ -352,8 +352,10 @@ def _q(v: object) -> str:
         return repr(v)
     s = str(v)
     if _PLAIN_OK.match(s) and ": " not in s and not s.endswith((":", " ")):
-        try:
-            if yaml.safe_load(s) == s:
+        try:  # plain only where PyYAML reads it back unchanged, also inside { } and [ ]
+            if (yaml.safe_load(s) == s and yaml.safe_load("{a: " + s + ", b: 1}") == {"a": s, "b": 1}
+                    and yaml.safe_load("[" + s + ", 1]") == [s, 1]
+                    and yaml.safe_load("{" + s + ": 1}") == {s: 1}):
                 return s
         except yaml.YAMLError:
             pass
@@ -927,7 +929,7 @@ class _Drafter:
         if prev:
             options = list(prev) + [o for o in options if o not in prev]
         q.options = options
-        if n >= 10 and len(distinct) > 0.3 * n or 10 < len(distinct) <= 30:
+        if not q.pairs and (n >= 10 and len(distinct) > 0.3 * n or 10 < len(distinct) <= 30):
             self.check(f"「{q.label}」: {len(distinct)} 个不同答案 / {n} 个回答, 按单选题处理; "
                        "若是开放题请改为 scale: text")
 
@@ -1096,6 +1098,11 @@ class _Drafter:
                     if c not in pos and isinstance(t, str):
                         pos[c] = _nfkc(t)
                 hi = max([c for c in (_int(v) for v in q.codes) if c is not None] + list(pos) + [0])
+                prev_order = self.prev.get("branch_order") or []
+                for k, name in enumerate(prev_order, start=1):
+                    if k not in pos and name not in pos.values() and not name.startswith("选项"):
+                        pos[k] = name
+                hi = max(hi, len(prev_order))
                 wjx_order = [pos.get(k, f"选项{k}") for k in range(1, hi + 1)]
                 gaps = [k for k in range(1, hi + 1) if k not in pos]
                 if gaps:
@@ -1251,12 +1258,9 @@ class _Writer:
                     scales.setdefault(q.scale, _family_scale(q.scale, q.shown))
             else:
                 scales.setdefault(q.scale, dict(_SCALES_FIXED[q.scale]))
-        src = ", ".join(f"{e.name} ({_READER_DESC.get(e.reader, e.reader)}, {len(e.df)} 行)"
-                        for e in self.files)
         lines = [
-            "# cxlab codebook — DRAFTED by `cxlab draft` from the exports below. Read",
-            "# params/DRAFT-REVIEW.md, check every item, then edit freely (this file is yours).",
-            f"# Exports: {_comment(src)}",
+            "# cxlab codebook — DRAFTED by `cxlab draft` from the survey's exports (listed in",
+            "# params/DRAFT-REVIEW.md with what to check). Edit freely: this file is yours.",
             "#",
             "# Codes: a higher code is a better answer (非常满意 = 5 … 非常不满意 = 1). `shown` lists",
             "# the codes in the order the questionnaire shows the answers (position 1 first): exports",
@@ -1326,6 +1330,8 @@ class _Writer:
                 "comment": d.comment.item_id if d.comment else None}
 
     def survey_name(self) -> str:
+        if self.d.prev.get("survey"):
+            return str(self.d.prev["survey"])
         stem = self.files[0].path.stem
         stem = re.sub(r"(?<![0-9])20[0-9]{2}Q[1-4](?![0-9])", "", stem).strip("_- ")
         return stem or "问卷"
@@ -1542,7 +1548,15 @@ def _previous(params: Path) -> dict:
             sc = cb["scales"].get(it["scale"], {})
             if sc.get("kind") in ("category", "multi") and sc.get("options"):
                 out["options"][it["id"]] = [str(o) for o in sc["options"]]
+        out["survey"] = cb.get("survey")
     except (OSError, yaml.YAMLError, AttributeError, KeyError, TypeError):
+        pass
+    try:
+        src = yaml.safe_load((params / "sources.yaml").read_text(encoding="utf-8"))
+        order = (((src.get("surveys") or {}).get("wjx") or {}).get("positions") or {}).get("branch")
+        if order:
+            out["branch_order"] = [str(b) for b in order]
+    except (OSError, yaml.YAMLError, AttributeError, TypeError):
         pass
     try:
         from cxlab.config import load_org
