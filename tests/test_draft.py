@@ -293,7 +293,8 @@ def test_text_export_alone_lists_the_option_order_question(tmp_path, bank):
     res = draft_params([text], project=tmp_path / "p")
     review = res.texts["DRAFT-REVIEW.md"]
     # the branch order cannot be known from a text export: the draft says so
-    assert "网点" in review
+    assert "positions.branch" in review and "shown" in review
+    assert res.sources.surveys["wjx"].positions.branch is None
     report, _ = _ingest(tmp_path / "p", [text], tmp_path)
     assert report.rows_read == report.accepted == len(rows) and report.quarantined == 0
 
@@ -449,6 +450,9 @@ def test_spss_value_labels(tmp_path):
     assert [r.column for r in src.submitted_at] == ["submit_time"]
     assert "mobile" in {r.column for r in src.pii}
     assert "mobile" not in cols.values() and "submit_time" not in cols.values()
+    review = res.texts["DRAFT-REVIEW.md"]
+    assert "答卷编号" not in review          # the id column is metadata, nothing to check
+    assert "性别" in review and "1=男" in review   # coded answers kept as codes: listed
 
     report, wh = _ingest(project, [path], tmp_path)
     assert report.rows_read == report.accepted == len(raw) and report.quarantined == 0
@@ -521,7 +525,7 @@ def test_cli_drafts_into_the_project_and_ingest_loads(tmp_path, bank, capsys, mo
     assert f"read {len(rows)} = accepted {len(rows)} + quarantined 0" in out
 
 
-def test_bom_stays_out_of_labels(tmp_path):
+def test_code_export_alone(tmp_path):
     """Byte-order marks and full-width punctuation do not leak into the drafted labels."""
     rows = _bank_rows(3, 12, BRANCHES)
     code = bank_code(tmp_path / "c.csv", rows)
@@ -530,4 +534,18 @@ def test_bom_stays_out_of_labels(tmp_path):
     res = draft_params([code], project=tmp_path / "p")
     assert all(not i.label.startswith("\ufeff") for i in res.codebook.items)
     # code export alone: the branch names are unknown and the review says so
-    assert "网点名称未知" in res.texts["DRAFT-REVIEW.md"]
+    review = res.texts["DRAFT-REVIEW.md"]
+    assert "网点名称未知" in review
+    cb = res.codebook
+    by_label = {i.label: i for i in cb.items}
+    # fill-in answers stay text; ratings guessed from the wording are listed for checking
+    assert cb.item(cb.roles.comment).label == "您对我们还有什么意见或建议?"
+    assert cb.scale_of(by_label["您办理业务的日期"].id).kind == "text"
+    assert cb.scale_of(by_label["您对网点环境是否满意"].id).codes[5] == "非常满意"
+    assert "「您对网点环境是否满意」: 只有按选项序号导出" in review
+    assert [i.id for i in cb.items if cb.scale_of(i.id).kind == "ordinal"
+            and i.label.startswith("如果")] == [p for k in cb.kano for p in (k.functional,
+                                                                          k.dysfunctional)]
+    assert {"您的手机号码", "您的姓名"} <= {r.label for r in res.sources.surveys["wjx"].pii}
+    report, _ = _ingest(tmp_path / "p", [code], tmp_path)
+    assert report.rows_read == report.accepted == len(rows) and report.quarantined == 0

@@ -501,15 +501,25 @@ class _Drafter:
         self.fam_ignore: dict[str, list[tuple[str, str]]] = {}
         self.fam_readers: dict[str, list[str]] = {}
         self.branch_q: _Question | None = None
+        self.about: list[_Question | None] = []     # the question each review entry is about
+        self.current: _Question | None = None
 
     # -- review
     def must(self, text: str) -> None:
-        if ("必须处理", text) not in self.review:
-            self.review.append(("必须处理", text))
+        self._note("必须处理", text)
 
     def check(self, text: str) -> None:
-        if ("请核对", text) not in self.review:
-            self.review.append(("请核对", text))
+        self._note("请核对", text)
+
+    def _note(self, level: str, text: str) -> None:
+        if (level, text) not in self.review:
+            self.review.append((level, text))
+            self.about.append(self.current)
+
+    def final_review(self) -> list[tuple[str, str]]:
+        """The review entries, without those about columns that turned out to be metadata."""
+        return [r for r, q in zip(self.review, self.about, strict=True)
+                if q is None or q.kind not in ("response_id", "submitted_at")]
 
     # -- step 1: columns -> questions
     def collect(self) -> None:
@@ -625,10 +635,12 @@ class _Drafter:
                 q.spread.append(spread_opt)
             q.spread_cols.setdefault(spread_opt, []).append(col)
             return
-        if ex.reader == "wjx_code":
-            q.codes.extend(_values(s))
+        vals = _values(s)
+        # a code export writes choices as positions, fill-in answers as text
+        if ex.reader == "wjx_code" and all(_int(v) is not None for v in vals):
+            q.codes.extend(vals)
         else:
-            q.texts.extend(_values(s))
+            q.texts.extend(vals)
         if ex.value_labels.get(col):
             q.value_labels = {k: _nfkc(v) for k, v in ex.value_labels[col].items()}
         if fam == "qualtrics" and "Selected Choice" in ex.labels.get(col, ""):
@@ -667,7 +679,9 @@ class _Drafter:
         qs = sorted(self.questions.values(), key=lambda q: q.order)
         n_rows = sum(len(e.df) for e in self.exports)
         for q in qs:
+            self.current = q
             self._decide(q, n_rows)
+        self.current = None
         branch = [q for q in qs if q.kind == "branch"]
         if len(branch) > 1:
             for q in branch[1:]:
@@ -708,7 +722,9 @@ class _Drafter:
             words = [v for v in texts if isinstance(v, str) and _int(v) is None]
             named = (bool(words) and len(words) == len(texts) and _match_family(words) is None
                      and not {_nfkc(v).lower() for v in words} <= set(_kano_lookup()))
-            if (named or (all_int and q.value_labels) or (codes and not texts)) and (
+            rating = _RX_SAT.search(heads) or _RX_EASE.search(heads) or _RX_AGREE.search(
+                heads) or _RX_KANO_Q.search(label)
+            if (named or (all_int and q.value_labels) or (codes and not texts and not rating)) and (
                     1 <= len(distinct) <= 500
                     and not (len(texts) > 20 and len(distinct) == len(texts))):
                 q.kind = "branch"
@@ -905,7 +921,9 @@ class _Drafter:
             q.kind, q.scale, q.role = "text", "text", "text"
             self.check(f"「{q.label}」: 没有任何答案, 按开放题处理; 请核对题型")
             return
-        if avg > 20 or len(distinct) > 30 or (n >= 10 and len(distinct) > 0.6 * n):
+        if avg > 20 or len(distinct) > 30 or (n >= 10 and len(distinct) > 0.6 * n) or (
+                n >= 5 and len(distinct) == n) or (
+                _RX_COMMENT.search(q.label) and len(distinct) > 0.5 * n):
             q.kind, q.scale, q.role = "text", "text", "text"
             return
         q.kind, q.role = "category", "dimension"
@@ -1286,7 +1304,8 @@ class _Writer:
         for q in d.items:
             role = q.role
             section = q.section or _SECTION.get(
-                "csat" if q is d.csat else "ces" if q is d.ces else q.kind, "评价")
+                "csat" if q is d.csat else "ces" if q is d.ces else q.kind,
+                "基本信息" if q.role == "dimension" else "评价")
             entry = {"id": q.item_id, "label": q.label, "section": section, "scale": q.scale,
                      "role": role}
             cols = sorted({c for cs in q.columns.values() for c in cs}
@@ -1523,8 +1542,8 @@ def _review_text(d: _Drafter, w: _Writer, units: list[tuple[str, str]], files: l
     lines.append("个人信息列, 不导入 (dropped as personal data): " + (", ".join(dict.fromkeys(pii))
                                                                or "无"))
     lines.append("")
-    must = [t for lvl, t in d.review if lvl == "必须处理"]
-    check = [t for lvl, t in d.review if lvl == "请核对"]
+    must = [t for lvl, t in d.final_review() if lvl == "必须处理"]
+    check = [t for lvl, t in d.final_review() if lvl == "请核对"]
     lines.append("## 必须处理 (must do before `cxlab ingest`)")
     lines.append("")
     lines += [f"{i}. {t}" for i, t in enumerate(must, 1)] or ["无 (none)"]
@@ -1648,7 +1667,7 @@ def draft_params(paths, *, project: str | Path = ".", force: bool = False,
             tmp.write_text(text, encoding="utf-8")
             os.replace(tmp, path)
             written.append(path)
-    return DraftResult(codebook=cb, sources=src, org=org, texts=texts, review=list(d.review),
+    return DraftResult(codebook=cb, sources=src, org=org, texts=texts, review=d.final_review(),
                        written=written, unchanged=unchanged)
 
 
@@ -1675,7 +1694,11 @@ def _final_review(d: _Drafter, exports: list[_Export], units, roles: dict) -> No
         d.check("没有找到“总体满意度”题: roles.csat 留空; 如有, 请在 roles.csat 写入其 id")
     if roles.get("ces") is None:
         d.check("没有找到费力度 (容易/困难) 题: roles.ces 留空")
-    n_cat = sum(1 for q in d.items if q.kind == "category")
-    if n_cat and any(e.reader == "wjx_code" for e in exports) and not any(
-            e.reader == "wjx_text" for e in exports):
-        d.check("只有按选项序号导出: 单选题的选项文字需要按问卷填写 (见上)")
+    text_only = any(e.reader == "wjx_text" for e in exports) and not any(
+        e.reader == "wjx_code" for e in exports)
+    if text_only and d.branch_q is not None and "wjx" in d.branch_q.columns:
+        d.check(f"网点题「{d.branch_q.label}」的选项顺序未知 (只有按选项文本导出): 若也要导入按选项序号"
+                "导出, 请在 sources.yaml positions.branch 中按问卷顺序列出网点名称 (或同时提供两种导出再运行 draft)")
+    if text_only and any(q.kind == "ordinal" and "wjx" in q.columns for q in d.items):
+        d.check("评分题的 shown 假定选项按“最好在前”显示 (非常满意 … 非常不满意); 若也要导入按选项序号导出, "
+                "请按问卷核对")
