@@ -28,7 +28,7 @@ from cxlab.io._warehouse import (
 
 __all__ = [
     "TABLES", "DraftResult", "ExportError", "FileResult", "IngestReport", "MappingError", "neutralise_formulas", "Sources",
-    "canonical_columns", "canonical_dtypes", "connect", "ingest", "load_ingest_log",
+    "canonical_columns", "canonical_dtypes", "connect", "draft_params", "ingest", "load_ingest_log",
     "load_metadata", "load_pseudonym_key", "load_responses", "load_sources", "load_table",
     "pseudonymise", "query", "read_export", "recover", "resolve_columns", "split_multiselect",
 ]

@@ -962,9 +962,11 @@ class _Drafter:
                         key=lambda q: q.order)
             exports = [e for e in self.exports if e.family == fam]
 
-            def unique(q: _Question) -> bool:
+            def unique(q: _Question, exports=exports, fam=fam) -> bool:
                 for e in exports:
                     for c in q.columns.get(fam, []):
+                        if c not in e.df.columns:
+                            continue
                         s = e.df[c]
                         if not (s.notna().all() and s.is_unique and len(s) > 1):
                             return False
@@ -1155,7 +1157,7 @@ def _merge_orders(seqs: list[list[str]]) -> list[str]:
             if a != b:
                 after.setdefault(a, set()).add(b)
     indeg = {n: 0 for n in nodes}
-    for a, bs in after.items():
+    for bs in after.values():
         for b in bs:
             indeg[b] += 1
     out: list[str] = []
@@ -1374,7 +1376,6 @@ class _Writer:
 
     # -- sources
     def sources(self, org_bits: dict) -> str:
-        d = self.d
         lines = [
             "# cxlab sources — DRAFTED by `cxlab draft`: how the export columns map to the codebook.",
             "# Rules (see the sample project's params/sources.yaml for every key): a column is named",
@@ -1536,7 +1537,7 @@ def _review_text(d: _Drafter, w: _Writer, units: list[tuple[str, str]], files: l
                          for k, v in roles.items() if v)
     lines.append(f"角色 (roles): {role_txt or '无'}")
     pii = []
-    for fam, lst in d.fam_pii.items():
+    for lst in d.fam_pii.values():
         pii += [v for _, v, _ in lst]
     pii += [q.label for q in d.questions.values() if q.kind == "pii"]
     lines.append("个人信息列, 不导入 (dropped as personal data): " + (", ".join(dict.fromkeys(pii))
@@ -1679,7 +1680,7 @@ def _final_review(d: _Drafter, exports: list[_Export], units, roles: dict) -> No
         d.check(f"网点取自「{d.branch_q.label}」: {len(units)} 个网点写入 org.yaml units (代码 "
                 f"{units[0][0]}…{units[-1][0]}, 可改名); 要分区域, 在 org.yaml 中把网点放进上级 "
                 "units 的 units: 下, 或改用 regions:")
-    for fam, meta in d.fam_meta.items():
+    for meta in d.fam_meta.values():
         empty = meta.get("_empty_times")
         if empty:
             d.must(f"{', '.join(sorted(empty))}: 提交时间列是空的; 导入时请给出期间 "
