@@ -307,6 +307,8 @@ Q_META = ["StartDate", "EndDate", "Status", "IPAddress", "Progress", "Duration (
           "DistributionChannel", "UserLanguage"]
 Q_COLS = ["Q1", "Q1_NPS_GROUP", "Q2", "Q3_1", "Q3_2", "Q3_3", "Q4", "Q5", "Q6", "Q7", "Q7_4_TEXT",
           "store"]
+#: the legacy layout: a multi-select spread over one column per choice (1 = chosen)
+Q_LEGACY = {"Q7": ["Q9_1", "Q9_2", "Q9_3"], "Q7_4_TEXT": ["Q9_3_TEXT"]}
 Q_TEXT = ["How likely are you to recommend Acme Stores to a friend or colleague?",
           "How likely are you to recommend Acme Stores to a friend or colleague? - Group",
           "Overall, how satisfied are you with your visit today?",
@@ -316,6 +318,10 @@ Q_TEXT = ["How likely are you to recommend Acme Stores to a friend or colleague?
           "How easy was it to find what you needed?", "What is your email address?",
           "What could we do better?", "Which departments did you visit? - Selected Choice",
           "Which departments did you visit? - Other - Text", "store"]
+Q_LEGACY_TEXT = {"Q9_1": "Which services did you use? - Click and collect",
+                 "Q9_2": "Which services did you use? - Home delivery",
+                 "Q9_3": "Which services did you use? - Other",
+                 "Q9_3_TEXT": "Which services did you use? - Other - Text"}
 AGREE = ["Strongly agree", "Somewhat agree", "Neither agree nor disagree", "Somewhat disagree",
          "Strongly disagree"]
 QSAT = ["Extremely satisfied", "Somewhat satisfied", "Neither satisfied nor dissatisfied",
@@ -326,11 +332,17 @@ STORES = ["Downtown", "Airport", "Harbour Mall"]
 DEPTS = ["Grocery", "Bakery", "Pharmacy", "Other"]
 
 
-def qualtrics_csv(path: Path, n: int = 60) -> tuple[Path, list[dict]]:
+def qualtrics_csv(path: Path, n: int = 60, *, legacy: bool = False) -> tuple[Path, list[dict]]:
+    """Choice-text export; ``legacy``: the multi-select as Q9_1…Q9_3 (1 = chosen) + Q9_3_TEXT."""
     rng = np.random.default_rng(11)
+    cols, texts = list(Q_COLS), list(Q_TEXT)
+    if legacy:
+        at = cols.index("Q7")
+        cols[at:at + 2] = [*Q_LEGACY["Q7"], *Q_LEGACY["Q7_4_TEXT"]]
+        texts[at:at + 2] = [Q_LEGACY_TEXT[c] for c in cols[at:at + 4]]
     ids = [json.dumps({"ImportId": c}) for c in Q_META] + [
-        json.dumps({"ImportId": "QID" + c[1:]}) for c in Q_COLS]
-    out = [Q_META + Q_COLS, Q_META + Q_TEXT, ids]
+        json.dumps({"ImportId": "QID" + c[1:]}) for c in cols]
+    out = [Q_META + cols, Q_META + texts, ids]
     rows = []
     for i in range(n):
         start = dt.datetime(2026, 8, 3, 9) + dt.timedelta(hours=5 * i)
@@ -349,8 +361,11 @@ def qualtrics_csv(path: Path, n: int = 60) -> tuple[Path, list[dict]]:
                     "" if score is None else str(score), group, QSAT[int(rng.integers(3))],
                     *[AGREE[int(rng.integers(5))] for _ in range(3)], QEASE[int(rng.integers(7))],
                     r["email"], f"More cashiers at lane {i}" if i % 3 else "",
-                    ",".join(DEPTS[k] for k in depts), "flowers" if 3 in depts else "",
+                    *([("1" if 0 in depts else ""), ("1" if 1 in depts else ""),
+                       ("1" if 3 in depts else ""), ("gift wrap" if 3 in depts else "")] if legacy
+                      else [",".join(DEPTS[k] for k in depts), "flowers" if 3 in depts else ""]),
                     STORES[i % 3]])
+        r["depts"] = depts
     with open(path, "w", encoding="utf-8", newline="") as fh:
         fh.write("\ufeff")
         csv.writer(fh).writerows(out)
@@ -395,6 +410,30 @@ def test_qualtrics_english_export(tmp_path):
     assert nps_metric(df, score="ltr")["nps"].iloc[0] == pytest.approx(want, abs=1e-9)
     assert set(df["period"]) == {"2026Q3"}
     assert df[depts.id].str.contains("Other〖flowers〗", regex=False).any()
+
+
+def test_qualtrics_legacy_multiselect_columns(tmp_path):
+    """A multi-select spread over Q9_1…Q9_3 (1 = chosen), the "other" text in Q9_3_TEXT."""
+    path, rows = qualtrics_csv(tmp_path / "acme_legacy.csv", legacy=True)
+    project = tmp_path / "proj"
+    res = draft_params([path], project=project)
+    cb = res.codebook
+    services = next(i for i in cb.items if i.label == "Which services did you use?")
+    assert cb.scale_of(services.id).options == ["Click and collect", "Home delivery", "Other"]
+    assert not any(i.label.startswith(("Click and collect", "Home delivery")) for i in cb.items)
+    assert res.sources.surveys["qualtrics"].multi_sep == "┋"
+    report, wh = _ingest(project, [path], tmp_path)
+    kept = [r for r in rows if r["status"] != "Survey Preview"]
+    assert report.rows_read == report.accepted == len(kept) and report.quarantined == 0
+    got = load_responses(wh).set_index("response_id")[services.id]
+    names = {0: "Click and collect", 1: "Home delivery"}
+    for i, r in enumerate(rows):
+        if r["status"] == "Survey Preview":
+            continue
+        want = [names[k] for k in r["depts"] if k in names]
+        want += ["Other〖gift wrap〗"] if 3 in r["depts"] else []
+        value = got[f"R_{i:04d}abcXYZ"]
+        assert (value if not pd.isna(value) else "") == "┋".join(want)
 
 
 # ---- SPSS ---------------------------------------------------------------------------------------

@@ -116,7 +116,7 @@ _RX_CUSTOMER = re.compile(r"(客户编号|客户号|客户id|会员号|会员编
                           r"member[ _]?id|externalreference|external reference)", re.I)
 _RX_COMMENT = re.compile(r"(建议|意见|评价|想说|改进|原因|comment|feedback|suggest|improve|"
                          r"anything else|why)", re.I)
-_RX_ID = re.compile(r"^(id|respondent ?id|response ?id|responseid|record ?id|case ?id|序号|编号|"
+_RX_ID = re.compile(r"^(id|respondent[ _]?id|response[ _]?id|record[ _]?id|case[ _]?id|序号|编号|"
                     r"答卷编号|问卷编号|样本编号)$", re.I)
 _RX_SUBMIT = re.compile(r"(提交|完成时间|填写时间|答题时间|submit|recorded|end ?date|completed)", re.I)
 _RX_KANO_Q = re.compile(r"^(如果|假如|假设|若|if\b)", re.I)
@@ -137,7 +137,7 @@ _WJX_LABEL_PREFIX = r'^\s*(?:第\s*)?[0-9]+\s*(?:题)?\s*[、.．:：]\s*'
 _WJX_MISSING = ["(跳过)", "（跳过）", "(空)", "（空）", "-2", "-3", ""]
 _PERIOD_FROM_FILENAME = r'(?<![0-9])(20[0-9]{2}Q[1-4])(?![0-9])'
 _OTHER_RX = re.compile(r"^(其他|其它|other)", re.I)
-_PLACEHOLDER = re.compile(r"[【\[(（](请注明|请填写|请说明|please specify)[】\])）]\s*$", re.I)
+_PLACEHOLDER = re.compile(r"(?<!\s)[【\[(（](请注明|请填写|请说明|please specify)[】\])）]\s*$", re.I)
 
 _FAMILY_NAMES = {
     "wjx_text": "wjx", "wjx_code": "wjx", "qualtrics": "qualtrics", "surveymonkey": "surveymonkey",
@@ -427,6 +427,7 @@ class _Question:
     value_labels: dict | None = None
     readers: set[str] = field(default_factory=set)
     multi_hint: bool = False
+    spread_rule: dict | None = None                                 # sources spread rule
     # decisions
     kind: str = ""          # nps numeric ordinal kano multi category text date pii branch
     scale: str = ""
@@ -488,6 +489,60 @@ def _values(series: pd.Series) -> list:
     return [v for v in series.tolist() if not _is_missing(v)]
 
 
+def _label_spread(ex: _Export) -> dict[str, tuple]:
+    """Multi-selects spread over one column per choice whose question text reads
+    ``<question> - <choice>`` (Qualtrics ``Q7_1``, ``Q7_2``… plus ``Q7_4_TEXT``; SurveyMonkey
+    choice columns): column → ``(question, choice or None for the "other" text column, rule)``.
+    A group counts when every choice column holds only its choice text or 1 (or nothing) and
+    at most one column ("other") holds free text."""
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for col in ex.df.columns:
+        col = str(col)
+        lab = ex.labels.get(col, col) if ex.family == "qualtrics" else col
+        if ex.family == "qualtrics" and not re.fullmatch(r"[A-Za-z][A-Za-z0-9]*_[0-9]+(_TEXT)?", col):
+            continue
+        lab = re.sub(r"\s*-\s*(Text|Selected Choice)$", "", lab)
+        head, sep, tail = lab.rpartition(" - ")
+        if sep:
+            groups.setdefault(head.strip(), []).append((col, tail.strip()))
+    out: dict[str, tuple] = {}
+    for question, members in groups.items():
+        if len([c for c, _ in members if not c.endswith("_TEXT")]) < 2:
+            continue
+        others, ok = 0, True
+        for col, opt in members:
+            vals = {_nfkc(v) for v in _values(ex.df[col])}
+            if col.endswith("_TEXT") and ex.family == "qualtrics":
+                continue
+            if vals <= {_nfkc(opt), "1", "0"}:
+                continue
+            if _OTHER_RX.match(opt) and others == 0:
+                others += 1
+                continue
+            ok = False
+            break
+        if not ok:
+            continue
+        if ex.family == "qualtrics":
+            prefixes = {re.match(r"(.+?)_[0-9]+", c).group(1) for c, _ in members}
+            if len(prefixes) != 1:
+                continue
+            prefix = prefixes.pop()
+            rule = {"joined": prefix,
+                    "pattern": rf"^(?P<question>{re.escape(prefix)})_(?P<option>[0-9]+(_TEXT)?)$",
+                    "option_code": r"^(?P<pos>[0-9]+)$", "other": r"_TEXT$",
+                    "selected": ["1"], "unselected": ["0"]}
+            for col, opt in members:
+                out[col] = (question, None if col.endswith("_TEXT") else opt, rule)
+        else:
+            rule = {"joined": question,
+                    "pattern": rf"^(?P<question>{re.escape(question)}) - (?P<option>.+)$",
+                    "selected": [], "unselected": []}
+            for col, opt in members:
+                out[col] = (question, opt, rule)
+    return out
+
+
 # ---- the drafter ----------------------------------------------------------------------------------
 
 class _Drafter:
@@ -530,9 +585,13 @@ class _Drafter:
                 self.fam_readers[fam].append(ex.reader)
             meta = self.fam_meta.setdefault(fam, {})
             known = _PLATFORM_META.get(fam, {})
+            spread = _label_spread(ex) if fam in ("qualtrics", "surveymonkey") else {}
             for ci, col in enumerate(ex.df.columns):
                 col = str(col)
                 label = ex.labels.get(col, col)
+                if col in spread:
+                    self._collect_spread(fi, ci, ex, col, *spread[col])
+                    continue
                 if col in known:
                     what = known[col]
                     if what[0] == "meta":
@@ -568,6 +627,24 @@ class _Drafter:
             else:
                 self._collect_question(99, 0, ex, col, ex.labels.get(col, col))
         self._pair_wjx()
+
+    def _collect_spread(self, fi: int, ci: int, ex: _Export, col: str, question: str,
+                        option: str | None, rule: dict) -> None:
+        """One option column of a multi-select spread over columns (Qualtrics ``Q7_1…``,
+        SurveyMonkey ``<question> - <choice>``); ``option`` None = the "other" text column."""
+        key = (ex.family, "spread", rule["joined"])
+        q = self.questions.get(key)
+        if q is None:
+            q = self.questions[key] = _Question(key=key, label=_nfkc(question), section=None,
+                                                qnum=None, order=(fi, ci))
+            q.spread = []
+            q.spread_rule = rule
+        q.readers.add(ex.reader)
+        q.headers.add(col)
+        q.columns.setdefault(ex.family, [])
+        q.spread_cols.setdefault(option or "", []).append(col)
+        if option is not None and option not in q.spread:
+            q.spread.append(option)
 
     def _find(self, fam: str, col: str) -> _Question | None:
         for q in self.questions.values():
@@ -940,16 +1017,19 @@ class _Drafter:
                 self.must(f"「{q.label}」: 序号 {gaps} 没人选过, 选项文字未知; 请把 codebook 中的 "
                           + ", ".join(f"选项{k}" for k in gaps) + " 改成问卷中的选项文字")
             options = ordered + [o for o in options if o not in ordered]
-        elif "wjx" in q.columns:
-            self.check(f"「{q.label}」(单选, {len(options)} 个选项): 选项顺序未知 (只有按选项文本导出), "
-                       "已按文字排序; 若要导入按选项序号导出, 请按问卷顺序排列 options")
         prev = self.prev.get("options", {}).get(self._planned_id(q))
         if prev:
             options = list(prev) + [o for o in options if o not in prev]
         q.options = options
-        if not q.pairs and (n >= 10 and len(distinct) > 0.3 * n or 10 < len(distinct) <= 30):
-            self.check(f"「{q.label}」: {len(distinct)} 个不同答案 / {n} 个回答, 按单选题处理; "
-                       "若是开放题请改为 scale: text")
+        if not q.pairs:
+            shown = "/".join(options[:4]) + ("/…" if len(options) > 4 else "")
+            msg = f"「{q.label}」: {len(options)} 个不同答案 ({shown}), 按单选题处理"
+            if "wjx" in q.columns:
+                msg += ("; 选项顺序未知 (只有按选项文本导出), 已按文字排序, 若要导入按选项序号导出"
+                        "请按问卷顺序排列 options")
+            if n >= 10 and len(distinct) > 0.3 * n or 10 < len(distinct) <= 30:
+                msg += "; 若是开放题请改为 scale: text"
+            self.check(msg)
 
     def resolve_generic_meta(self) -> None:
         """Response id and submission time of exports without a platform layout (SPSS, CSV,
@@ -999,6 +1079,8 @@ class _Drafter:
                         if x.key[0] == "wjx" and x.qnum == q.qnum and x.key[2] is not None]
                 rows.sort(key=lambda x: x.order)
                 base = f"q{q.qnum}_{rows.index(q) + 1}"
+        elif fam == "surveymonkey":     # no variable names: the column's position
+            base = f"q{q.order[1] + 1}"
         else:
             col = str(rest[-1])
             base = _slug(col) or _slug(q.label) or "q"
@@ -1418,10 +1500,31 @@ class _Writer:
             out.append('    multi_sep: "┋"')
         elif fam == "qualtrics":
             out.append('    missing: ["", "-99"]')
-            out.append('    multi_sep: ","')
+            joined = [q for q in d.items if fam in q.columns and q.kind == "multi"
+                      and not q.spread_rule]
+            if any(q.spread_rule for q in d.items if fam in q.columns) and not joined:
+                out.append('    multi_sep: "┋"   # choices spread over columns, joined with ┋')
+            else:
+                out.append('    multi_sep: ","')
+                if any(q.spread_rule for q in d.items if fam in q.columns):
+                    d.must("Qualtrics: 同一导出里既有逗号连接的多选题, 又有按列展开的多选题; 两种格式不能共用 "
+                           "multi_sep, 请用同一种导出格式 (Export options: split multi-value fields)")
         else:
             out.append('    missing: ["", "N/A", "NA"]')
             out.append('    multi_sep: "┋"')
+        spread_qs = [q for q in d.items if fam in q.columns and q.spread_rule]
+        if spread_qs:
+            out.append("    # multi-selects exported as one column per choice, joined into one column")
+            out.append("    spread:")
+            for q in spread_qs:
+                r = dict(q.spread_rule)
+                rule = {"pattern": _Regex(r["pattern"]), "item": q.item_id}
+                for k in ("option_code", "other"):
+                    if k in r:
+                        rule[k] = _Regex(r[k])
+                rule["selected"] = r["selected"]
+                rule["unselected"] = r["unselected"]
+                out.append(f"      - {_flow(rule)}")
         # positions and spread (问卷星 code export)
         if wjx:
             pos: dict = {"readers": ["wjx_code"]}
@@ -1511,6 +1614,10 @@ class _Writer:
             mapped = [q for q in d.items if fam in q.columns]
             out.append("    items:" if mapped else "    items: []")
             for q in mapped:
+                if q.spread_rule:
+                    out.append(f"      - {_flow({'item': q.item_id, 'column': q.spread_rule['joined']})}"
+                               "   # the joined choice columns")
+                    continue
                 for c in q.columns[fam]:
                     rule = {"item": q.item_id, "column": c}
                     if fam in q.other_cols:
