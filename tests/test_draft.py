@@ -44,6 +44,8 @@ Q_REASONS = "8、您选择我行的原因"
 Q_KANO = ["9、如果网点提供免费停车，您觉得如何？", "10、如果网点不提供免费停车，您觉得如何？"]
 Q_PHONE = "11、您的手机号码"
 Q_NAME = "12、您的姓名"
+Q_COMPANY = "16、您的工作单位"
+COMPANIES = ["华北电力设计院", "北京市第一中学", "中信证券", "个体经营"]
 Q_MATRIX = ["13(排队等候时间)", "13(大堂环境卫生)"]
 Q_DATE = "14、您办理业务的日期"
 Q_COMMENT = "15、您对我们还有什么意见或建议？"
@@ -88,7 +90,7 @@ def _write_xlsx(path: Path, rows: list[list]) -> Path:
 
 def bank_text(path: Path, rows: list[dict], seed: int = 1) -> Path:
     header = [*META, Q_BRANCH, *Q_SAT, Q_EASE, Q_NPS, Q_REASONS, *Q_KANO, Q_PHONE, Q_NAME,
-              *Q_MATRIX, Q_DATE, Q_COMMENT]
+              *Q_MATRIX, Q_DATE, Q_COMMENT, Q_COMPANY]
     out = [header]
     for r in rows:
         reasons = [REASONS[k] + ("〖停车方便〗" if k == 3 else "") for k in r["reasons"]]
@@ -96,7 +98,7 @@ def bank_text(path: Path, rows: list[dict], seed: int = 1) -> Path:
                     EASE[r["ease"]], "(跳过)" if r["nps"] is None else r["nps"],
                     "┋".join(reasons), *[KANO[k] for k in r["kano"]], r["phone"], r["name"],
                     *[GOOD[k] for k in r["matrix"]], f"2026-07-{r['day']:02d}",
-                    r["comment"] or "(空)"])
+                    r["comment"] or "(空)", COMPANIES[r["id"] % 4]])
     return _write_xlsx(path, out)
 
 
@@ -104,14 +106,14 @@ def bank_code(path: Path, rows: list[dict], seed: int = 1) -> Path:
     """The same answers as a 按选项序号 export: positions, 0/1 columns, -2 for skipped."""
     header = [*META, Q_BRANCH, *Q_SAT, Q_EASE, Q_NPS,
               *[f"第8题({o})" for o in REASONS], *Q_KANO, Q_PHONE, Q_NAME, *Q_MATRIX, Q_DATE,
-              Q_COMMENT]
+              Q_COMMENT, Q_COMPANY]
     out = [header]
     for r in rows:
         out.append([*_meta(r, seed), r["branch"] + 1, *[k + 1 for k in r["sat"]], r["ease"] + 1,
                     -2 if r["nps"] is None else r["nps"] + 1,
                     *[int(k in r["reasons"]) for k in range(4)], *[k + 1 for k in r["kano"]],
                     r["phone"], r["name"], *[k + 1 for k in r["matrix"]],
-                    f"2026-07-{r['day']:02d}", r["comment"] or ""])
+                    f"2026-07-{r['day']:02d}", r["comment"] or "", COMPANIES[r["id"] % 4]])
     with open(path, "w", encoding="utf-8-sig", newline="") as fh:
         csv.writer(fh).writerows(out)
     return path
@@ -202,7 +204,7 @@ def test_bank_wjx_text_and_code_drafted_and_loaded(tmp_path, bank):
     # personal data: never items, dropped by pii rules
     assert not any(x in by_label for x in ("您的手机号码", "您的姓名"))
     pii = {r.label or r.column for r in src.surveys["wjx"].pii}
-    assert {"您的手机号码", "您的姓名", "来自IP"} <= pii
+    assert {"您的手机号码", "您的姓名", "您的工作单位", "来自IP"} <= pii
     # branches: the units of the org, in questionnaire order, codes B01…
     assert [(b.code, b.name) for b in org.branches] == [
         (f"B{k:02d}", n) for k, n in enumerate(BRANCHES, 1)]
@@ -218,8 +220,8 @@ def test_bank_wjx_text_and_code_drafted_and_loaded(tmp_path, bank):
         report, wh = _ingest(project, [f], tmp_path)
         assert report.rejected_files == []
         assert report.rows_read == report.accepted == len(rows) and report.quarantined == 0
-        _scan_pii(wh, [r["phone"] for r in rows] + [r["name"] for r in rows] + ["116.228."],
-                  ["来自IP", Q_PHONE, Q_NAME])
+        _scan_pii(wh, [r["phone"] for r in rows] + [r["name"] for r in rows] + COMPANIES
+                  + ["116.228."], ["来自IP", Q_PHONE, Q_NAME, Q_COMPANY])
         df = load_responses(wh).sort_values("response_id").reset_index(drop=True)
         loaded[f.suffix] = df
         # NPS of the warehouse = NPS counted from the raw rows
@@ -449,6 +451,8 @@ def spss_file(path: Path, n: int = 70) -> tuple[Path, pd.DataFrame]:
         "q_ces": rng.integers(1, 8, size=n).astype(float),
         "q_sat": rng.integers(1, 6, size=n).astype(float),
         "gender": rng.integers(1, 3, size=n).astype(float),
+        "q_value": rng.integers(1, 11, size=n).astype(float),
+        "q_staff": rng.integers(1, 6, size=n).astype(float),
         "mobile": [f"1370000{i:04d}" for i in range(n)],
         "remark": [f"希望延长营业时间{i}" if i % 2 else "" for i in range(n)],
         "submit_time": [dt.datetime(2026, 4, 1, 10) + dt.timedelta(hours=7 * i) for i in range(n)],
@@ -457,7 +461,8 @@ def spss_file(path: Path, n: int = 70) -> tuple[Path, pd.DataFrame]:
         df, str(path),
         column_labels={"resp_no": "答卷编号", "region": "所属分行", "q_nps": "您向朋友推荐我行的可能性",
                        "q_ces": "办理业务的难易程度", "q_sat": "总体满意度", "gender": "性别",
-                       "mobile": "手机", "remark": "其他意见", "submit_time": "提交时间"},
+                       "mobile": "手机", "remark": "其他意见", "submit_time": "提交时间",
+                       "q_value": "性价比评分(1-10)", "q_staff": "员工服务"},
         variable_value_labels={
             "region": {1.0: "北京分行", 2.0: "上海分行", 3.0: "广州分行", 4.0: "深圳分行"},
             "q_nps": {0.0: "完全不可能", 10.0: "非常可能"},
@@ -465,6 +470,8 @@ def spss_file(path: Path, n: int = 70) -> tuple[Path, pd.DataFrame]:
                       6.0: "容易", 7.0: "非常容易"},
             "q_sat": {1.0: "非常不满意", 2.0: "不满意", 3.0: "一般", 4.0: "满意", 5.0: "非常满意"},
             "gender": {1.0: "男", 2.0: "女"},
+            # coded best first: 1 = 非常满意 (cxlab wants a higher code = a better answer)
+            "q_staff": {1.0: "非常满意", 2.0: "满意", 3.0: "一般", 4.0: "不满意", 5.0: "非常不满意"},
         })
     return path, df
 
@@ -489,7 +496,13 @@ def test_spss_value_labels(tmp_path):
     assert [r.column for r in src.submitted_at] == ["submit_time"]
     assert "mobile" in {r.column for r in src.pii}
     assert "mobile" not in cols.values() and "submit_time" not in cols.values()
+    value = next(i for i in cb.items if cols[i.id] == "q_value")
+    assert (cb.scale_of(value.id).kind, cb.scale_of(value.id).min, cb.scale_of(value.id).max) == (
+        "numeric", 1, 10)
+    assert value.id in cb.roles.attributes
     review = res.texts["DRAFT-REVIEW.md"]
+    must = review.split("## 请核对")[0]
+    assert "「员工服务」" in must and "RECODE" in must   # reversed codes: must be fixed first
     assert "答卷编号" not in review          # the id column is metadata, nothing to check
     assert "性别" in review and "1=男" in review   # coded answers kept as codes: listed
 
@@ -588,3 +601,32 @@ def test_code_export_alone(tmp_path):
     assert {"您的手机号码", "您的姓名"} <= {r.label for r in res.sources.surveys["wjx"].pii}
     report, _ = _ingest(tmp_path / "p", [code], tmp_path)
     assert report.rows_read == report.accepted == len(rows) and report.quarantined == 0
+
+
+def test_one_questionnaire_on_three_platforms_gives_one_codebook(tmp_path):
+    """The sample questionnaire's responses as 问卷星 text, 问卷星 code and SurveyMonkey exports
+    (tests/data/exports/ours_*): one drafted codebook loads all three to the same answers."""
+    here = Path(__file__).parent / "data" / "exports"
+    files = [here / "ours_wjx_text.xlsx", here / "ours_wjx_code.xlsx",
+             here / "ours_surveymonkey.csv"]
+    project = tmp_path / "proj"
+    res = draft_params(files, project=project)
+    cb = res.codebook
+    assert cb.roles.nps == "ltr" and len(cb.kano) == 5
+    assert set(res.sources.surveys) == {"wjx", "surveymonkey"}
+    frames = []
+    for f in files:
+        report, wh = _ingest(project, [f], tmp_path)
+        assert report.rows_read == report.accepted == 62 and report.quarantined == 0
+        df = load_responses(wh)
+        # wjx-2026Q3-7 and SurveyMonkey's 114523189007 are respondent 7
+        df.index = df["response_id"].str.extract(r"([0-9]+)$")[0].astype("int64") % 1000
+        frames.append(df.sort_index())
+    ids = [i.id for i in cb.items]
+    for other in frames[1:]:
+        assert list(other.index) == list(frames[0].index)
+        for c in ids:
+            a = frames[0][c].astype("string").str.replace(r"〖[^〗]*〗", "", regex=True)
+            b = other[c].astype("string").str.replace(r"〖[^〗]*〗", "", regex=True)
+            assert a.fillna("<NA>").tolist() == b.fillna("<NA>").tolist(), c
+    assert frames[0]["branch"].tolist() == frames[2]["branch"].tolist()

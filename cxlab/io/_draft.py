@@ -427,7 +427,7 @@ class _Question:
     value_labels: dict | None = None
     readers: set[str] = field(default_factory=set)
     multi_hint: bool = False
-    spread_rule: dict | None = None                                 # sources spread rule
+    spread_rules: dict[str, dict] = field(default_factory=dict)     # family -> spread rule
     # decisions
     kind: str = ""          # nps numeric ordinal kano multi category text date pii branch
     scale: str = ""
@@ -638,7 +638,7 @@ class _Drafter:
             q = self.questions[key] = _Question(key=key, label=_nfkc(question), section=None,
                                                 qnum=None, order=(fi, ci))
             q.spread = []
-            q.spread_rule = rule
+            q.spread_rules[ex.family] = rule
         q.readers.add(ex.reader)
         q.headers.add(col)
         q.columns.setdefault(ex.family, [])
@@ -686,9 +686,9 @@ class _Drafter:
                 key = ("wjx", col)
                 label = _nfkc(col)
         else:
-            text = label
-            if fam == "qualtrics":
-                text = re.sub(r"\s*-\s*Selected Choice$", "", text)
+            text = label if fam != "surveymonkey" else col
+            if fam in ("qualtrics", "surveymonkey"):
+                text = re.sub(r"\s*-\s*(Selected Choice|Response|Open-Ended Response)$", "", text)
                 if " - " in text:
                     head, _, tail = text.rpartition(" - ")
                     section, text = _nfkc(head), _nfkc(tail)
@@ -759,13 +759,19 @@ class _Drafter:
             self.current = q
             self._decide(q, n_rows)
         self.current = None
-        branch = [q for q in qs if q.kind == "branch"]
-        if len(branch) > 1:
-            for q in branch[1:]:
+        self.branch_qs: dict[str, _Question] = {}     # export family -> its branch question
+        for q in (q for q in qs if q.kind == "branch"):
+            fam = next(iter(q.columns))
+            if fam in self.branch_qs:
+                self.current = q
                 q.kind = "category"
-                self.check(f"第二个网点/分支类题目「{q.label}」按单选题处理; 网点取自「{branch[0].label}」")
+                self.check(f"第二个网点/分支类题目「{q.label}」按单选题处理; 网点取自"
+                           f"「{self.branch_qs[fam].label}」")
                 self._decide_category(q)
-        self.branch_q = branch[0] if branch else None
+                self.current = None
+            else:
+                self.branch_qs[fam] = q
+        self.branch_q = next(iter(self.branch_qs.values()), None)
 
     def _decide(self, q: _Question, n_rows: int) -> None:
         label = q.label
@@ -1066,6 +1072,35 @@ class _Drafter:
                 sub.kind = "submitted_at"
                 meta["submitted_at"] = list(sub.columns[fam])
 
+    def merge_platforms(self) -> None:
+        """One item for one question asked on several platforms: questions of different export
+        families with the same text, kind and scale are merged (问卷星 first, whose option
+        order decodes its code export)."""
+        kinds = ("nps", "numeric", "ordinal", "kano", "multi", "category", "text", "date")
+        qs = sorted((q for q in self.questions.values() if q.kind in kinds),
+                    key=lambda q: (0 if "wjx" in q.columns else 1, q.order))
+        first: dict[tuple, _Question] = {}
+        for q in qs:
+            sig = (_nfkc(q.label).lower(), q.kind,
+                   q.kind if q.kind in ("multi", "category") else q.scale)
+            into = first.get(sig)
+            if into is None or set(into.columns) & set(q.columns) or q.scale_def or into.scale_def:
+                first.setdefault(sig, q)
+                continue
+            for fam, cols in q.columns.items():
+                into.columns.setdefault(fam, []).extend(cols)
+            for opt, cols in q.spread_cols.items():
+                into.spread_cols.setdefault(opt, []).extend(cols)
+            into.other_cols.update(q.other_cols)
+            into.spread_rules.update(q.spread_rules)
+            into.headers |= q.headers
+            into.options += [o for o in q.options if o not in into.options]
+            if into.kind == "multi":
+                others = [o for o in into.options if _OTHER_RX.match(o)]
+                into.options = [o for o in into.options if not _OTHER_RX.match(o)] + others
+            into.order = min(into.order, q.order)
+            q.kind = "merged"
+
     # -- step 3: ids, roles, kano pairs
     def _planned_id(self, q: _Question) -> str:
         if q.item_id:
@@ -1173,12 +1208,37 @@ class _Drafter:
     # -- step 4: organisation
     def units(self) -> tuple[list[tuple[str, str]], dict]:
         """``[(code, name)]`` and the sources bits (branch rule, positions branch order)."""
-        q = self.branch_q
         prev_codes: dict[str, str] = dict(self.prev.get("units", {}))
-        if q is None:
+        if not self.branch_qs:
             if prev_codes:
                 return sorted(((c, n) for n, c in prev_codes.items()), key=lambda x: x[0]), {}
             return [("MAIN", "全部受访者")], {}
+        names: list[str] = []
+        wjx_order: list[str] | None = None
+        recodes: dict[str, dict[str, str]] = {}
+        for fam, q in sorted(self.branch_qs.items(), key=lambda x: x[0] != "wjx"):
+            got, order, recode = self._branch_names(q)
+            names += [n for n in got if n not in names]
+            if recode:
+                recodes[fam] = recode
+            if fam == "wjx":
+                wjx_order = order
+        # codes: keep earlier drafts' codes, then B01, B02…
+        units: list[tuple[str, str]] = []
+        taken = set(prev_codes.values())
+        k = 1
+        for name in [*prev_codes, *[n for n in names if n not in prev_codes]]:
+            code = prev_codes.get(name)
+            if code is None:
+                while f"B{k:02d}" in taken:
+                    k += 1
+                code = f"B{k:02d}"
+                taken.add(code)
+            units.append((code, name))
+        units.sort(key=lambda u: u[0])
+        return units, {"recode": recodes, "order": wjx_order}
+
+    def _branch_names(self, q: _Question) -> tuple[list[str], list[str] | None, dict[str, str]]:
         names: list[str] = []
         wjx_order: list[str] | None = None
         recode: dict[str, str] = {}
@@ -1211,20 +1271,7 @@ class _Drafter:
                     self.must(f"网点题「{q.label}」: 序号 {gaps} 的网点名称未知 (按选项序号导出); 请在 "
                               "org.yaml 和 sources.yaml positions.branch 中改成问卷中的网点名称")
                 names = wjx_order + [n for n in names if n not in wjx_order]
-        # codes: keep earlier drafts' codes, then B01, B02…
-        units: list[tuple[str, str]] = []
-        taken = set(prev_codes.values())
-        k = 1
-        for name in [*prev_codes, *[n for n in names if n not in prev_codes]]:
-            code = prev_codes.get(name)
-            if code is None:
-                while f"B{k:02d}" in taken:
-                    k += 1
-                code = f"B{k:02d}"
-                taken.add(code)
-            units.append((code, name))
-        units.sort(key=lambda u: u[0])
-        return units, {"recode": recode, "order": wjx_order}
+        return names, wjx_order, recode
 
 
 def _merge_orders(seqs: list[list[str]]) -> list[str]:
@@ -1501,23 +1548,23 @@ class _Writer:
         elif fam == "qualtrics":
             out.append('    missing: ["", "-99"]')
             joined = [q for q in d.items if fam in q.columns and q.kind == "multi"
-                      and not q.spread_rule]
-            if any(q.spread_rule for q in d.items if fam in q.columns) and not joined:
+                      and fam not in q.spread_rules]
+            if any(fam in q.spread_rules for q in d.items) and not joined:
                 out.append('    multi_sep: "┋"   # choices spread over columns, joined with ┋')
             else:
                 out.append('    multi_sep: ","')
-                if any(q.spread_rule for q in d.items if fam in q.columns):
+                if any(fam in q.spread_rules for q in d.items):
                     d.must("Qualtrics: 同一导出里既有逗号连接的多选题, 又有按列展开的多选题; 两种格式不能共用 "
                            "multi_sep, 请用同一种导出格式 (Export options: split multi-value fields)")
         else:
             out.append('    missing: ["", "N/A", "NA"]')
             out.append('    multi_sep: "┋"')
-        spread_qs = [q for q in d.items if fam in q.columns and q.spread_rule]
+        spread_qs = [q for q in d.items if fam in q.spread_rules]
         if spread_qs:
             out.append("    # multi-selects exported as one column per choice, joined into one column")
             out.append("    spread:")
             for q in spread_qs:
-                r = dict(q.spread_rule)
+                r = dict(q.spread_rules[fam])
                 rule = {"pattern": _Regex(r["pattern"]), "item": q.item_id}
                 for k in ("option_code", "other"):
                     if k in r:
@@ -1528,8 +1575,8 @@ class _Writer:
         # positions and spread (问卷星 code export)
         if wjx:
             pos: dict = {"readers": ["wjx_code"]}
-            bq = d.branch_q
-            if bq is not None and "wjx" in bq.columns and org_bits.get("order"):
+            bq = d.branch_qs.get("wjx")
+            if bq is not None and org_bits.get("order"):
                 pos["branch"] = org_bits["order"]
             out.append("    # 按选项序号 (wjx_code): a choice cell is the option's position, 1 = first shown")
             out.append(f"    positions: {_flowv(pos)}")
@@ -1561,11 +1608,11 @@ class _Writer:
         elif cust:
             sel = {"label": cust[0].label} if wjx else {"column": cust[0].columns[fam][0]}
             out.append(f"    customer_id: {_flow(sel)}   # pseudonymised on ingest")
-        bq = d.branch_q
-        if bq is not None and fam in bq.columns:
+        bq = d.branch_qs.get(fam)
+        if bq is not None:
             sel = {"label": bq.label} if wjx else {"column": bq.columns[fam][0]}
-            if org_bits.get("recode"):
-                sel["values"] = org_bits["recode"]
+            if org_bits.get("recode", {}).get(fam):
+                sel["values"] = org_bits["recode"][fam]
             out.append(f"    branch: {_flow(sel)}")
         else:
             out.append("    # branch: no branch column: give `cxlab ingest --branch CODE`")
@@ -1614,8 +1661,8 @@ class _Writer:
             mapped = [q for q in d.items if fam in q.columns]
             out.append("    items:" if mapped else "    items: []")
             for q in mapped:
-                if q.spread_rule:
-                    out.append(f"      - {_flow({'item': q.item_id, 'column': q.spread_rule['joined']})}"
+                if fam in q.spread_rules:
+                    out.append(f"      - {_flow({'item': q.item_id, 'column': q.spread_rules[fam]['joined']})}"
                                "   # the joined choice columns")
                     continue
                 for c in q.columns[fam]:
@@ -1733,6 +1780,7 @@ def draft_params(paths, *, project: str | Path = ".", force: bool = False,
     d.collect()
     d.decide()
     d.resolve_generic_meta()
+    d.merge_platforms()
     d.assign_ids()
     units, org_bits = d.units()
     w = _Writer(d, exports)
@@ -1784,9 +1832,13 @@ def _final_review(d: _Drafter, exports: list[_Export], units, roles: dict) -> No
         d.must("没有找到网点/分支列: org.yaml 只起草了一个单位 MAIN; 导入时请用 "
                "`cxlab ingest 文件 --branch MAIN` (或在 org.yaml 中写入真实网点后用 --branch 代码)")
     else:
-        d.check(f"网点取自「{d.branch_q.label}」: {len(units)} 个网点写入 org.yaml units (代码 "
+        where = "、".join(dict.fromkeys(f"「{q.label}」" for q in d.branch_qs.values()))
+        d.check(f"网点取自{where}: {len(units)} 个网点写入 org.yaml units (代码 "
                 f"{units[0][0]}…{units[-1][0]}, 可改名); 要分区域, 在 org.yaml 中把网点放进上级 "
                 "units 的 units: 下, 或改用 regions:")
+        for fam in d.fam_readers:
+            if fam not in d.branch_qs:
+                d.must(f"{fam} 导出中没有网点/分支列: 导入这些文件时请用 `cxlab ingest 文件 --branch 代码`")
     for meta in d.fam_meta.values():
         empty = meta.get("_empty_times")
         if empty:
@@ -1804,8 +1856,8 @@ def _final_review(d: _Drafter, exports: list[_Export], units, roles: dict) -> No
         d.check("没有找到费力度 (容易/困难) 题: roles.ces 留空")
     text_only = any(e.reader == "wjx_text" for e in exports) and not any(
         e.reader == "wjx_code" for e in exports)
-    if text_only and d.branch_q is not None and "wjx" in d.branch_q.columns:
-        d.check(f"网点题「{d.branch_q.label}」的选项顺序未知 (只有按选项文本导出): 若也要导入按选项序号"
+    if text_only and "wjx" in d.branch_qs:
+        d.check(f"网点题「{d.branch_qs['wjx'].label}」的选项顺序未知 (只有按选项文本导出): 若也要导入按选项序号"
                 "导出, 请在 sources.yaml positions.branch 中按问卷顺序列出网点名称 (或同时提供两种导出再运行 draft)")
     if text_only and any(q.kind == "ordinal" and "wjx" in q.columns for q in d.items):
         d.check("评分题的 shown 假定选项按“最好在前”显示 (非常满意 … 非常不满意); 若也要导入按选项序号导出, "
