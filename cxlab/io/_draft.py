@@ -543,6 +543,28 @@ def _label_spread(ex: _Export) -> dict[str, tuple]:
     return out
 
 
+def _lime_spread(ex: _Export) -> dict[str, tuple]:
+    """LimeSurvey multiple choice: ``Q8[SQ001]`` … = ``Y`` or empty, ``Q8[other]`` free text."""
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for col in ex.df.columns:
+        m = re.fullmatch(r"(.+)\[(SQ[0-9]+|other)\]", str(col))
+        if m:
+            groups.setdefault(m.group(1), []).append((str(col), m.group(2)))
+    out: dict[str, tuple] = {}
+    for question, members in groups.items():
+        codes = [(c, o) for c, o in members if o != "other"]
+        if len(codes) < 2 or not all({_nfkc(v) for v in _values(ex.df[c])} <= {"Y"}
+                                     for c, _ in codes):
+            continue
+        rule = {"joined": question,
+                "pattern": rf"^(?P<question>{re.escape(question)})\[(?P<option>[^\]]+)\]$",
+                "option_code": r"^SQ(?P<pos>[0-9]+)$", "other": r"^other$",
+                "selected": ["Y"], "unselected": ["N"]}
+        for col, opt in members:
+            out[col] = (question, None if opt == "other" else opt, rule)
+    return out
+
+
 # ---- the drafter ----------------------------------------------------------------------------------
 
 class _Drafter:
@@ -557,6 +579,7 @@ class _Drafter:
         self.fam_readers: dict[str, list[str]] = {}
         self.branch_q: _Question | None = None
         self.about: list[_Question | None] = []     # the question each review entry is about
+        self.lime_codes: list[_Question] = []       # LimeSurvey questions answered by code only
         self.current: _Question | None = None
 
     # -- review
@@ -585,7 +608,8 @@ class _Drafter:
                 self.fam_readers[fam].append(ex.reader)
             meta = self.fam_meta.setdefault(fam, {})
             known = _PLATFORM_META.get(fam, {})
-            spread = _label_spread(ex) if fam in ("qualtrics", "surveymonkey") else {}
+            spread = (_label_spread(ex) if fam in ("qualtrics", "surveymonkey")
+                      else _lime_spread(ex) if fam == "limesurvey" else {})
             for ci, col in enumerate(ex.df.columns):
                 col = str(col)
                 label = ex.labels.get(col, col)
@@ -878,7 +902,13 @@ class _Drafter:
                 continue
             seqs.append([_option_name(t) for t in _split_multi(str(v), sep)])
         prev = self.prev.get("options", {}).get(self._planned_id(q))
-        if q.spread is not None:
+        if q.spread is not None and "limesurvey" in q.spread_rules:
+            opts = [f"选项{k}" for k in range(1, len(q.spread) + 1)]
+            if q.spread_cols.get(""):
+                opts.append("其他")
+            self.must(f"「{q.label}」(LimeSurvey 多选 {', '.join(q.spread)}): 导出只有子问题代码, 选项文字"
+                      "未知; 请在 codebook 中把 选项1… 改成问卷中的选项文字 (按 SQ001, SQ002… 的顺序)")
+        elif q.spread is not None:
             opts = [_option_name(o) for o in q.spread]
             extra = [o for s in seqs for o in s if o not in opts]
             if extra:
@@ -1010,6 +1040,10 @@ class _Drafter:
             q.kind, q.scale, q.role = "text", "text", "text"
             return
         q.kind, q.role = "category", "dimension"
+        if "limesurvey" in q.columns and all(re.fullmatch(r"A[0-9]+", t) for t in texts):
+            q.options = []          # answer codes only: kept as written (A1, A2…)
+            self.lime_codes.append(q)
+            return
         options = sorted({_option_name(t) for t in texts}, key=_natural_key)
         if q.pairs:
             pos: dict[int, str] = {}
@@ -1854,6 +1888,10 @@ def _final_review(d: _Drafter, exports: list[_Export], units, roles: dict) -> No
         d.check("没有找到“总体满意度”题: roles.csat 留空; 如有, 请在 roles.csat 写入其 id")
     if roles.get("ces") is None:
         d.check("没有找到费力度 (容易/困难) 题: roles.ces 留空")
+    if d.lime_codes:
+        d.must(f"LimeSurvey: {len(d.lime_codes)} 道题只有答案代码 (A1, A2…) 没有选项文字 "
+               f"({', '.join(q.label for q in d.lime_codes[:6])}{'…' if len(d.lime_codes) > 6 else ''}); "
+               "请用 LimeSurvey 的“完整答案”导出 (answers as full text) 再运行 draft, 否则答案按代码保存")
     text_only = any(e.reader == "wjx_text" for e in exports) and not any(
         e.reader == "wjx_code" for e in exports)
     if text_only and "wjx" in d.branch_qs:
