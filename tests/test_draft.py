@@ -630,3 +630,41 @@ def test_one_questionnaire_on_three_platforms_gives_one_codebook(tmp_path):
             b = other[c].astype("string").str.replace(r"〖[^〗]*〗", "", regex=True)
             assert a.fillna("<NA>").tolist() == b.fillna("<NA>").tolist(), c
     assert frames[0]["branch"].tolist() == frames[2]["branch"].tolist()
+
+
+def test_plain_csv_wording_decides(tmp_path):
+    """A plain CSV: the recommend question wins over another 0–10 "likely" question; a rating
+    that names the company is not personal data; a phone column is found by its values."""
+    rng = np.random.default_rng(3)
+    n = 40
+    sat = ["Very satisfied", "Satisfied", "Neither satisfied nor dissatisfied", "Dissatisfied",
+           "Very dissatisfied"]
+    rows = [["respondent_id", "submitted", "shop", "How likely are you to return? (0-10)",
+             "How likely are you to recommend us? (0-10)",
+             "Overall, how satisfied are you with our company?", "Contact number"]]
+    recommend = []
+    for i in range(n):
+        score = int(rng.integers(11))
+        recommend.append(score)
+        rows.append([f"{1000 + i}", f"2026-05-{1 + i % 28:02d} 10:{i:02d}:00",
+                     ["Main St", "Airport"][i % 2], str(int(rng.integers(11))), str(score),
+                     sat[int(rng.integers(5))], f"+86 138 {i:04d} 8000"])
+    path = tmp_path / "shops.csv"
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows(rows)
+    project = tmp_path / "proj"
+    res = draft_params([path], project=project)
+    cb, src = res.codebook, res.sources.surveys["csv"]
+    cols = {r.item: r.column for r in src.items}
+    assert cols[cb.roles.nps] == "How likely are you to recommend us? (0-10)"
+    assert cb.item(cb.roles.csat).label == "Overall, how satisfied are you with our company?"
+    assert "Contact number" in {r.column for r in src.pii}
+    assert src.response_id.column == "respondent_id" and src.branch.column == "shop"
+    assert "题目像个人信息" in res.texts["DRAFT-REVIEW.md"]
+    report, wh = _ingest(project, [path], tmp_path)
+    assert report.rows_read == report.accepted == n and report.quarantined == 0
+    _scan_pii(wh, ["8000", "+86"], ["Contact number"])
+    df = load_responses(wh)
+    assert nps_metric(df, score=cb.roles.nps)["nps"].iloc[0] == pytest.approx(
+        _hand_nps(recommend), abs=1e-9)
+    assert set(df["period"]) == {"2026Q2"}

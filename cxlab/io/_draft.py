@@ -805,7 +805,16 @@ class _Drafter:
         # personal data by header, then by value
         if _RX_PII_HEADER.search(label) or _RX_PII_EXACT.match(label.strip()) or any(
                 _RX_PII_EXACT.match(h.strip()) for h in q.headers):
-            if not _RX_BRANCH.search(label) or _pii_kind(texts):
+            words = [_nfkc(v) for v in texts if isinstance(v, str) and _int(v) is None]
+            rated = bool(texts) and (
+                (len(words) == len(texts) and (_match_family(words) is not None or set(
+                    w.lower() for w in words) <= set(_kano_lookup())))
+                or (not words and all(0 <= (_int(v) or 0) <= 10 for v in texts)
+                    and not _pii_kind(texts)))
+            if rated and not _pii_kind(texts):
+                self.check(f"「{label}」: 题目像个人信息 (姓名/电话/公司…), 但答案是评分; 按评分题导入, "
+                           "请核对")
+            elif not _RX_BRANCH.search(label) or _pii_kind(texts):
                 q.kind, q.pii_why = "pii", "题目/列名像个人信息"
                 return
         pii = _pii_kind(texts) or (_pii_kind([str(v) for v in codes]) if codes and not texts
@@ -1161,7 +1170,8 @@ class _Drafter:
         items = [q for q in sorted(self.questions.values(), key=lambda q: q.order)
                  if q.kind in ("nps", "numeric", "ordinal", "kano", "multi", "category", "text",
                                "date")]
-        nps = [q for q in items if q.kind == "nps"]
+        nps = sorted((q for q in items if q.kind == "nps"), key=lambda q: (
+            not re.search(r"(推荐|recommend|\bnps\b)", q.label, re.I), q.order))
         used: set[str] = set()
         special: dict[int, str] = {}
         if nps:
