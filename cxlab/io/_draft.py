@@ -1727,9 +1727,9 @@ def _review_text(d: _Drafter, w: _Writer, units: list[tuple[str, str]], files: l
     lines.append("")
     kinds = Counter(q.kind for q in d.items)
     names = {"nps": "推荐题", "ordinal": "评分题", "numeric": "数字评分", "kano": "Kano 题",
-             "multi": "多选", "category": "单选", "text": "开放题/文本", "date": "日期"}
-    lines.append("已起草 (drafted): " + ", ".join(f"{names.get(k, k)} {n}" for k, n in
-                                                 sorted(kinds.items(), key=lambda x: x[0]))
+             "category": "单选", "multi": "多选", "text": "开放题/文本", "date": "日期"}
+    lines.append("已起草 (drafted): " + ", ".join(f"{names[k]} {kinds[k]}" for k in names
+                                                 if kinds.get(k))
                  + f"; Kano 配对 {len(d.kano)}; 网点 {len(units)}")
     role_txt = ", ".join(f"{k}={v if not isinstance(v, list) else len(v)}"
                          for k, v in roles.items() if v)
@@ -1750,6 +1750,23 @@ def _review_text(d: _Drafter, w: _Writer, units: list[tuple[str, str]], files: l
     lines.append("## 请核对 (check)")
     lines.append("")
     lines += [f"{i}. {t}" for i, t in enumerate(check, 1)] or ["无 (none)"]
+    lines.append("")
+    lines.append("## 题目 (items in params/codebook.yaml)")
+    lines.append("")
+    lines.append("| id | 题目 | 题型 | 量表 | 列 |")
+    lines.append("|---|---|---|---|---|")
+    role_of: dict[str, str] = {}
+    for k, v in roles.items():
+        if isinstance(v, str):
+            role_of[v] = f"{role_of[v]}, {k}" if v in role_of else k
+    for q in d.items:
+        kind = names.get(q.kind, q.kind) + (f" ({role_of[q.item_id]})" if q.item_id in role_of
+                                            else "")
+        cols = sorted({c for cs in q.columns.values() for c in cs}
+                      | {c for cs in q.spread_cols.values() for c in cs})
+        where = ", ".join(cols[:2]) + (f" +{len(cols) - 2}" if len(cols) > 2 else "")
+        cells = [q.item_id, q.label, kind, q.scale, where]
+        lines.append("| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |")
     lines.append("")
     return "\n".join(lines)
 
