@@ -668,3 +668,18 @@ def test_plain_csv_wording_decides(tmp_path):
     assert nps_metric(df, score=cb.roles.nps)["nps"].iloc[0] == pytest.approx(
         _hand_nps(recommend), abs=1e-9)
     assert set(df["period"]) == {"2026Q2"}
+
+
+def test_force_over_the_sample_project_keeps_nothing_of_it(tmp_path, bank):
+    """--force over params that no draft wrote (the sample project's) starts afresh: the sample's
+    branches are not merged into the bank's organisation."""
+    import shutil
+
+    _, text, code = bank
+    project = tmp_path / "proj"
+    shutil.copytree(Path(__file__).parents[1] / "params", project / "params")
+    assert main(["draft", str(text), "--project", str(project)]) == 1   # refused: files differ
+    res = draft_params([text, code], project=project, force=True)
+    assert sorted(b.name for b in res.org.branches) == sorted(BRANCHES)
+    assert load_org(project / "params" / "org.yaml") == res.org
+    assert (project / "params" / "targets.yaml").exists()          # other params left alone

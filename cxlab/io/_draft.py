@@ -1777,7 +1777,17 @@ def _previous(params: Path) -> dict:
     """Option lists and branch codes of an earlier draft (kept so that a later wave changes
     nothing)."""
     out: dict = {"options": {}, "units": {}}
+
+    def drafted(name: str) -> bool:   # only files an earlier draft wrote (not the sample's)
+        try:
+            head = (params / name).read_text(encoding="utf-8")[:200]
+        except (OSError, UnicodeDecodeError):
+            return False
+        return "DRAFTED by `cxlab draft`" in head
+
     try:
+        if not drafted("codebook.yaml"):
+            raise OSError
         cb = yaml.safe_load((params / "codebook.yaml").read_text(encoding="utf-8"))
         for it in cb.get("items", []):
             sc = cb["scales"].get(it["scale"], {})
@@ -1787,6 +1797,8 @@ def _previous(params: Path) -> dict:
     except (OSError, yaml.YAMLError, AttributeError, KeyError, TypeError):
         pass
     try:
+        if not drafted("sources.yaml"):
+            raise OSError
         src = yaml.safe_load((params / "sources.yaml").read_text(encoding="utf-8"))
         order = (((src.get("surveys") or {}).get("wjx") or {}).get("positions") or {}).get("branch")
         if order:
@@ -1796,6 +1808,8 @@ def _previous(params: Path) -> dict:
     try:
         from cxlab.config import load_org
 
+        if not drafted("org.yaml"):
+            raise OSError
         org = load_org(params / "org.yaml")
         out["units"] = {b.name: b.code for b in org.branches}
     except (CxlabError, OSError):
