@@ -683,3 +683,14 @@ def test_force_over_the_sample_project_keeps_nothing_of_it(tmp_path, bank):
     assert sorted(b.name for b in res.org.branches) == sorted(BRANCHES)
     assert load_org(project / "params" / "org.yaml") == res.org
     assert (project / "params" / "targets.yaml").exists()          # other params left alone
+
+
+def test_exports_of_different_surveys_are_flagged(tmp_path, bank):
+    _, text, _ = bank
+    qualtrics, _ = qualtrics_csv(tmp_path / "acme.csv")
+    res = draft_params([text, qualtrics], project=tmp_path / "p", write=False)
+    assert "像是不同的问卷" in res.texts["DRAFT-REVIEW.md"]
+    assert not (tmp_path / "p").exists()                           # write=False writes nothing
+    # one NPS role; the other survey's recommend question is listed
+    assert res.codebook.roles.nps == "ltr"
+    assert "第二个推荐题" in res.texts["DRAFT-REVIEW.md"]

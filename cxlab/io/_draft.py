@@ -1143,6 +1143,11 @@ class _Drafter:
                 into.options = [o for o in into.options if not _OTHER_RX.match(o)] + others
             into.order = min(into.order, q.order)
             q.kind = "merged"
+        merged = {fam for q in qs if q.kind != "merged" and len(q.columns) > 1 for fam in q.columns}
+        lonely = [f for f in self.fam_readers if f not in merged]
+        if len(self.fam_readers) > 1 and lonely:
+            self.check(f"{', '.join(lonely)} 导出与其他导出没有相同的题目, 像是不同的问卷; 一个项目通常对应"
+                       "一份问卷, 请核对 (题目按题目文字合并)")
 
     # -- step 3: ids, roles, kano pairs
     def _planned_id(self, q: _Question) -> str:
