@@ -580,6 +580,7 @@ class _Drafter:
         self.branch_q: _Question | None = None
         self.about: list[_Question | None] = []     # the question each review entry is about
         self.lime_codes: list[_Question] = []       # LimeSurvey questions answered by code only
+        self.pending_other: list[tuple] = []        # Qualtrics "other" text columns, by base
         self.current: _Question | None = None
 
     # -- review
@@ -639,15 +640,13 @@ class _Drafter:
                     base = col[: -len("_TEXT")]
                     m = re.fullmatch(r"(.+)_[0-9]+", base)
                     if m and m.group(1) in ex.df.columns:
-                        self._pending_other = getattr(self, "_pending_other", [])
-                        self._pending_other.append((fam, m.group(1), col, ex))
+                        self.pending_other.append((fam, m.group(1), col, ex))
                         continue
                 self._collect_question(fi, ci, ex, col, label)
-        for fam, base, col, ex in getattr(self, "_pending_other", []):
+        for fam, base, col, ex in self.pending_other:
             q = self._find(fam, base)
             if q is not None:
                 q.other_cols[fam] = col
-                q.multi_hint = q.multi_hint or False
             else:
                 self._collect_question(99, 0, ex, col, ex.labels.get(col, col))
         self._pair_wjx()
@@ -778,10 +777,9 @@ class _Drafter:
     # -- step 2: decide every question
     def decide(self) -> None:
         qs = sorted(self.questions.values(), key=lambda q: q.order)
-        n_rows = sum(len(e.df) for e in self.exports)
         for q in qs:
             self.current = q
-            self._decide(q, n_rows)
+            self._decide(q)
         self.current = None
         self.branch_qs: dict[str, _Question] = {}     # export family -> its branch question
         for q in (q for q in qs if q.kind == "branch"):
@@ -797,7 +795,8 @@ class _Drafter:
                 self.branch_qs[fam] = q
         self.branch_q = next(iter(self.branch_qs.values()), None)
 
-    def _decide(self, q: _Question, n_rows: int) -> None:
+    def _decide(self, q: _Question) -> None:
+        """Sets ``q.kind`` (and scale, role, options) from the header and the answers."""
         label = q.label
         heads = " ".join([label, *q.headers, q.section or ""])
         texts = q.texts
@@ -1580,9 +1579,6 @@ class _Writer:
             if e.family not in out:
                 out.append(e.family)
         return out
-
-    def _cols_of(self, q: _Question, fam: str) -> list[str]:
-        return q.columns.get(fam, [])
 
     def _survey_block(self, fam: str, org_bits: dict) -> list[str]:
         d = self.d
