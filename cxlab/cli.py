@@ -75,7 +75,9 @@ def _cmd_draft(args: argparse.Namespace) -> int:
     if missing:
         print(f"cxlab draft: error: no such file or folder: {', '.join(missing)}", file=sys.stderr)
         return 2
-    result = draft_params(args.exports, project=args.project, force=args.force)
+    # `--project` after `draft`, else a global one (if the command line has it), else here
+    project = args.draft_project or getattr(args, "project", None) or Path(".")
+    result = draft_params(args.exports, project=project, force=args.force)
     print(result.summary())
     return 0
 
@@ -152,7 +154,8 @@ def _parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("draft", help="draft params/codebook.yaml, sources.yaml, org.yaml from exports")
     s.add_argument("exports", nargs="*", type=Path, help="export files (or folders)")
-    s.add_argument("--project", type=Path, default=Path("."), help="project folder (default: here)")
+    s.add_argument("--project", dest="draft_project", metavar="DIR", type=Path, default=None,
+                   help="project folder (default: here)")
     s.add_argument("--force", action="store_true", help="overwrite existing params files")
     s.set_defaults(func=_cmd_draft)
 

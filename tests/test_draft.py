@@ -454,6 +454,7 @@ def spss_file(path: Path, n: int = 70) -> tuple[Path, pd.DataFrame]:
         "q_value": rng.integers(1, 11, size=n).astype(float),
         "q_staff": rng.integers(1, 6, size=n).astype(float),
         "mobile": [f"1370000{i:04d}" for i in range(n)],
+        "idno": [f"11010519800101{i:04d}" for i in range(n)],
         "remark": [f"希望延长营业时间{i}" if i % 2 else "" for i in range(n)],
         "submit_time": [dt.datetime(2026, 4, 1, 10) + dt.timedelta(hours=7 * i) for i in range(n)],
     })
@@ -462,7 +463,7 @@ def spss_file(path: Path, n: int = 70) -> tuple[Path, pd.DataFrame]:
         column_labels={"resp_no": "答卷编号", "region": "所属分行", "q_nps": "您向朋友推荐我行的可能性",
                        "q_ces": "办理业务的难易程度", "q_sat": "总体满意度", "gender": "性别",
                        "mobile": "手机", "remark": "其他意见", "submit_time": "提交时间",
-                       "q_value": "性价比评分(1-10)", "q_staff": "员工服务"},
+                       "q_value": "性价比评分(1-10)", "q_staff": "员工服务", "idno": "备注号"},
         variable_value_labels={
             "region": {1.0: "北京分行", 2.0: "上海分行", 3.0: "广州分行", 4.0: "深圳分行"},
             "q_nps": {0.0: "完全不可能", 10.0: "非常可能"},
@@ -494,7 +495,7 @@ def test_spss_value_labels(tmp_path):
     assert src.branch.column == "region" and src.branch.values["1"] == "北京分行"
     assert src.response_id.column == "resp_no"
     assert [r.column for r in src.submitted_at] == ["submit_time"]
-    assert "mobile" in {r.column for r in src.pii}
+    assert {"mobile", "idno"} <= {r.column for r in src.pii}   # idno: by its values (ID numbers)
     assert "mobile" not in cols.values() and "submit_time" not in cols.values()
     value = next(i for i in cb.items if cols[i.id] == "q_value")
     assert (cb.scale_of(value.id).kind, cb.scale_of(value.id).min, cb.scale_of(value.id).max) == (
@@ -508,7 +509,7 @@ def test_spss_value_labels(tmp_path):
 
     report, wh = _ingest(project, [path], tmp_path)
     assert report.rows_read == report.accepted == len(raw) and report.quarantined == 0
-    _scan_pii(wh, raw["mobile"].tolist(), ["mobile"])
+    _scan_pii(wh, raw["mobile"].tolist() + raw["idno"].tolist(), ["mobile", "idno"])
     df = load_responses(wh)
     want = _hand_nps([int(v) for v in raw["q_nps"].dropna()])
     assert nps_metric(df, score=cb.roles.nps)["nps"].iloc[0] == pytest.approx(want, abs=1e-9)
