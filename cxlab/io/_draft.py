@@ -19,6 +19,7 @@ already in an earlier draft are kept).
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -215,8 +216,16 @@ class DraftResult:
 
 # ---- helpers ---------------------------------------------------------------------------------------
 
-def _nfkc(s: object) -> str:
+@functools.lru_cache(maxsize=1 << 16, typed=True)
+def _nfkc_cached(s: object) -> str:
     return norm_text(s)
+
+
+def _nfkc(s: object) -> str:
+    try:
+        return _nfkc_cached(s)
+    except TypeError:  # unhashable
+        return norm_text(s)
 
 
 def _natural_key(s: str) -> tuple:
@@ -240,6 +249,15 @@ def _is_missing(v: object) -> bool:
 
 
 def _int(v: object) -> int | None:
+    """The whole number a cell holds (``"7"``, ``7.0``), else ``None``."""
+    try:
+        return _int_cached(v)
+    except TypeError:  # unhashable
+        return _int_cached.__wrapped__(v)
+
+
+@functools.lru_cache(maxsize=1 << 16, typed=True)
+def _int_cached(v: object) -> int | None:
     num = parse_number(v) if not isinstance(v, bool) else None
     if num is None or not float(num).is_integer():
         return None
@@ -309,7 +327,8 @@ def _kano_lookup() -> dict[str, int]:
 
 
 def _pii_kind(values: list) -> str | None:
-    texts = [_nfkc(v) for v in values if not _is_missing(v)]
+    """What personal data at least half of the distinct answers look like, else ``None``."""
+    texts = [_nfkc(v) for v in dict.fromkeys(v for v in values if not _is_missing(v))]
     if len(texts) < 1:
         return None
     for what, rx in _PII_VALUES:
@@ -320,7 +339,7 @@ def _pii_kind(values: list) -> str | None:
 
 
 def _looks_date(values: list) -> bool:
-    texts = [v for v in values if not _is_missing(v)]
+    texts = list(dict.fromkeys(v for v in values if not _is_missing(v)))
     if not texts:
         return False
     if all(isinstance(v, pd.Timestamp) or hasattr(v, "year") for v in texts):
@@ -768,11 +787,13 @@ class _Drafter:
                     q = self._find("wjx", col)
                     if q is None:
                         continue
-                    for k, tv in zip(keys, tt.loc[keys, col].tolist(), strict=True):
-                        cv = cc.at[k, col]
+                    both = Counter(zip(cc.loc[keys, col].tolist(), tt.loc[keys, col].tolist(),
+                                       strict=True))
+                    for (cv, tv), n in both.items():
                         if _is_missing(tv) or _is_missing(cv) or _int(cv) is None:
                             continue
-                        q.pairs[(_int(cv), _option_name(str(tv)) if isinstance(tv, str) else tv)] += 1
+                        text = _option_name(str(tv)) if isinstance(tv, str) else tv
+                        q.pairs[(_int(cv), text)] += n
 
     # -- step 2: decide every question
     def decide(self) -> None:
