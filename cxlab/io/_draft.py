@@ -207,7 +207,17 @@ class DraftResult:
     written: list[Path] = field(default_factory=list)
     unchanged: list[Path] = field(default_factory=list)
 
+    def to_frame(self) -> pd.DataFrame:
+        """The review list: one row per entry, ``level, text``."""
+        return pd.DataFrame(self.review, columns=["level", "text"])
+
+    def _repr_html_(self) -> str:
+        import html
+
+        return "<pre>" + html.escape(self.texts["DRAFT-REVIEW.md"]) + "</pre>"
+
     def summary(self) -> str:
+        """The review list as printed by ``cxlab draft``, then the files written/unchanged."""
         lines = [self.texts["DRAFT-REVIEW.md"].rstrip(), ""]
         lines += [f"wrote {p}" for p in self.written]
         lines += [f"unchanged {p}" for p in self.unchanged]
