@@ -916,16 +916,28 @@ class _Drafter:
             return
         if all_int:
             lo, hi = min(nums), max(nums)
-            if lo >= 0 and hi <= 10:
-                if lo == 0 or hi > 7:
-                    lo2 = 0 if lo == 0 else 1
-                    q.kind, q.scale = "numeric", "score11" if lo2 == 0 else "rating10"
-                    self.check(f"「{label}」: {lo}–{hi} 的数字评分, 按 {lo2}–10 分量表 (越高越好) 处理; "
-                               "不是推荐题")
-                    return
-                top = 5 if hi <= 5 else 7
-                q.kind, q.scale = "numeric", f"rating1_{top}"
-                self.check(f"「{label}」: 数字 {lo}–{hi} 无选项文字, 按 1–{top} 分量表处理, 假定越高越好")
+            # the range the question states, e.g. "(1-10)", "0到10分", else from the answers (a
+            # wave without 0 answers still drafts 0-10, so later waves are not out of range)
+            said = re.search(r"(?<![0-9])([01])\s*(?:-|~|～|—|到|至)\s*(5|7|10)(?![0-9])", label)
+            if said and int(said.group(1)) <= lo and hi <= int(said.group(2)):
+                bounds = (int(said.group(1)), int(said.group(2)))
+            elif lo >= 0 and hi <= 10:
+                bounds = (0, 10) if (lo == 0 or hi > 7) else (1, 7) if hi > 5 else (1, 5)
+            else:
+                bounds = None
+            if bounds is not None:
+                name = {(0, 10): "score11", (1, 10): "rating10", (1, 5): "rating1_5",
+                        (1, 7): "rating1_7"}.get(bounds)
+                if name is None:
+                    name = f"rating{bounds[0]}_{bounds[1]}"
+                    _SCALES_FIXED.setdefault(name, {"kind": "numeric", "min": bounds[0],
+                                                    "max": bounds[1],
+                                                    "label": f"评分({bounds[0]}-{bounds[1]})"})
+                q.kind, q.scale = "numeric", name
+                how = "题目写明" if said and bounds == (int(said.group(1)), int(said.group(2))) \
+                    else "按答案推断"
+                self.check(f"「{label}」: 数字答案 {lo}–{hi}, 无选项文字; 按 {bounds[0]}–{bounds[1]} "
+                           f"分量表处理 ({how}), 假定越高越好; 不是推荐题")
                 return
             q.kind, q.scale, q.role = "text", "number", "dimension"
             self.check(f"「{label}」: 数字答案 {lo}–{hi}, 不是量表; 以文本保存 (scale number)")
