@@ -696,3 +696,30 @@ def test_exports_of_different_surveys_are_flagged(tmp_path, bank):
     # one NPS role; the other survey's recommend question is listed
     assert res.codebook.roles.nps == "ltr"
     assert "第二个推荐题" in res.texts["DRAFT-REVIEW.md"]
+
+
+def test_seven_point_scale_kept_for_a_wave_without_its_middle_answers(tmp_path):
+    sat7 = ["非常满意", "满意", "比较满意", "一般", "比较不满意", "不满意", "非常不满意"]
+
+    def wave(name: str, answers: list[str]) -> Path:
+        path = tmp_path / name
+        with open(path, "w", encoding="utf-8-sig", newline="") as fh:
+            w = csv.writer(fh)
+            w.writerow([*META, "1、您对本次服务满意吗？", "2、您办理业务的网点"])
+            for i, a in enumerate(answers, 1):
+                w.writerow([i, f"2026/7/{i} 10:00:00", "60秒", "微信", "直接访问",
+                            f"1.2.3.{i}(北京-北京)", a, BRANCHES[i % 2]])
+        return path
+
+    first = wave("w1.csv", sat7 * 3)
+    second = wave("w2.csv", ["非常满意", "满意", "一般", "不满意", "非常不满意"] * 3)
+    project = tmp_path / "proj"
+    res1 = draft_params([first], project=project)
+    assert res1.codebook.scale_of(res1.codebook.roles.csat or "q1").codes[7] == "非常满意"
+    res2 = draft_params([second], project=project, force=True)
+    assert [p.name for p in res2.unchanged][:3] == ["codebook.yaml", "sources.yaml", "org.yaml"]
+    # alone, the second wave looks like a 5-point scale: the earlier draft decided
+    alone = draft_params([second], project=tmp_path / "alone", write=False)
+    assert max(alone.codebook.scale_of(alone.codebook.items[0].id).codes) == 5
+    report, _ = _ingest(project, [second], tmp_path)
+    assert report.rows_read == report.accepted == 15 and report.quarantined == 0

@@ -982,6 +982,13 @@ class _Drafter:
             self.check(f"「{q.label}」: 有“其他”文本列 {list(q.other_cols.values())}, 但选项中没有“其他”")
 
     def _decide_family(self, q: _Question, fam: str) -> None:
+        # an earlier draft's family for this question wins when it holds every answer (a wave
+        # without 比较满意 answers must not turn a 7-point scale into a 5-point one)
+        before = self.prev.get("families", {}).get(q.label)
+        if before and before != fam:
+            answers = {_nfkc(v).lower() for v in q.texts if isinstance(v, str)}
+            if answers <= set(_family_lookup(_family(before)[1])):
+                fam = before
         label, words = _family(fam)
         n = len(words)
         q.kind, q.scale = "ordinal", fam
@@ -1833,6 +1840,10 @@ def _previous(params: Path) -> dict:
         if not drafted("codebook.yaml"):
             raise OSError
         cb = yaml.safe_load((params / "codebook.yaml").read_text(encoding="utf-8"))
+        families = {n for n, _, _ in _FAMILIES}
+        out["families"] = {_nfkc(it["label"]): str(it["scale"]).split("_")[0]
+                           for it in cb.get("items", [])
+                           if str(it["scale"]).split("_")[0] in families}
         for it in cb.get("items", []):
             sc = cb["scales"].get(it["scale"], {})
             if sc.get("kind") in ("category", "multi") and sc.get("options"):
