@@ -218,7 +218,9 @@ class DraftResult:
 
     def summary(self) -> str:
         """The review list as printed by ``cxlab draft``, then the files written/unchanged."""
-        lines = [self.texts["DRAFT-REVIEW.md"].rstrip(), ""]
+        review, _, _ = self.texts["DRAFT-REVIEW.md"].partition("\n## 题目")
+        lines = [review.rstrip(), "", f"({len(self.codebook.items)} 个题目的列表见 "
+                 "params/DRAFT-REVIEW.md; the drafted items are listed there)", ""]
         lines += [f"wrote {p}" for p in self.written]
         lines += [f"unchanged {p}" for p in self.unchanged]
         return "\n".join(lines)
@@ -1582,6 +1584,8 @@ class _Writer:
             return str(self.d.prev["survey"])
         stem = self.files[0].path.stem
         stem = re.sub(r"(?<![0-9])20[0-9]{2}Q[1-4](?![0-9])", "", stem).strip("_- ")
+        stem = re.sub(r"[_\- ]*(按选项文本|按选项序号|文本|序号|text|code)$", "", stem,
+                      flags=re.I).strip("_- ")
         return stem or "问卷"
 
     # -- org
