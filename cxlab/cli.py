@@ -67,6 +67,23 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
     return 1 if report.rejected_files or report.alerts else 0
 
 
+def _cmd_draft(args: argparse.Namespace) -> int:
+    from cxlab.io import draft_params
+
+    if not args.exports:
+        print("cxlab draft: error: no export given (name one or more export files)", file=sys.stderr)
+        return 2
+    missing = [str(p) for p in args.exports if not Path(p).exists()]
+    if missing:
+        print(f"cxlab draft: error: no such file or folder: {', '.join(missing)}", file=sys.stderr)
+        return 2
+    # `--project` after `draft`, else a global one (if the command line has it), else here
+    project = args.draft_project or getattr(args, "project", None) or Path(".")
+    result = draft_params(args.exports, project=project, force=args.force)
+    print(result.summary())
+    return 0
+
+
 def _cmd_reports(args: argparse.Namespace) -> int:
     from cxlab.report import render_all
 
@@ -231,6 +248,13 @@ def _parser() -> argparse.ArgumentParser:
                    help="exit 1 when more than this share of a file's rows is quarantined for "
                         "one reason (default: quarantine_alert_share in sources.yaml, 0.5)")
     s.set_defaults(func=_cmd_ingest)
+
+    s = sub.add_parser("draft", help="draft params/codebook.yaml, sources.yaml, org.yaml from exports")
+    s.add_argument("exports", nargs="*", type=Path, help="export files (or folders)")
+    s.add_argument("--project", dest="draft_project", metavar="DIR", type=Path, default=None,
+                   help="project folder (default: here)")
+    s.add_argument("--force", action="store_true", help="overwrite existing params files")
+    s.set_defaults(func=_cmd_draft)
 
     s = sub.add_parser("reports", help="render company and branch reports")
     s.add_argument("--period", default=None, help="only this period (default: all)")

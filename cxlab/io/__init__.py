@@ -6,6 +6,7 @@ data, write the parquet warehouse atomically) → :func:`load_responses` / :func
 :func:`query` / :func:`connect` (DuckDB).
 """
 
+from cxlab.io._draft import DraftResult, draft_params
 from cxlab.io._errors import ExportError
 from cxlab.io._ingest import FileResult, IngestReport, ingest
 from cxlab.io._mapping import MappingError, canonical_columns, canonical_dtypes, resolve_columns
@@ -26,8 +27,8 @@ from cxlab.io._warehouse import (
 )
 
 __all__ = [
-    "TABLES", "ExportError", "FileResult", "IngestReport", "MappingError", "neutralise_formulas", "Sources",
-    "canonical_columns", "canonical_dtypes", "connect", "ingest", "load_ingest_log",
+    "TABLES", "DraftResult", "ExportError", "FileResult", "IngestReport", "MappingError", "neutralise_formulas", "Sources",
+    "canonical_columns", "canonical_dtypes", "connect", "draft_params", "ingest", "load_ingest_log",
     "load_metadata", "load_pseudonym_key", "load_responses", "load_sources", "load_table",
     "pseudonymise", "query", "read_export", "recover", "resolve_columns", "split_multiselect",
 ]

@@ -370,6 +370,10 @@ def _map_rows(df: pd.DataFrame, cm: ColumnMap, spec: SurveySource, codebook: Cod
     else:
         bcol = cm.meta["branch"]
         lookup = {norm_text(k): v for k, v in org.name_to_code().items()}
+        # `values` of the branch rule recodes raw answers first (SPSS codes -> branch names)
+        recode = {norm_text(k): str(v) for k, v in (spec.branch.values if spec.branch else {}).items()}
+        lookup.update({k: lookup[norm_text(v)] for k, v in recode.items()
+                       if norm_text(v) in lookup and k not in lookup})
         bcodes, bvals = distinct_values(df[bcol])
         bmiss = is_missing_many(bvals, missing)
         bnorm = norm_text_many(bvals)
