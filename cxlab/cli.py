@@ -254,7 +254,7 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--project", dest="draft_project", metavar="DIR", type=Path, default=None,
                    help="project folder (default: here)")
     s.add_argument("--force", action="store_true", help="overwrite existing params files")
-    s.set_defaults(func=_cmd_draft)
+    s.set_defaults(func=_cmd_draft, project_mode="optional")
 
     s = sub.add_parser("reports", help="render company and branch reports")
     s.add_argument("--period", default=None, help="only this period (default: all)")

@@ -1935,8 +1935,11 @@ def draft_params(paths, *, project: str | Path = ".", force: bool = False,
     unchanged: list[Path] = []
     if write:
         targets = [(params / name, text) for name, text in texts.items()]
+        from cxlab.project import is_starter_file
+
         for path, text in targets:
-            if path.exists() and not force:
+            # the starter files `cxlab init` wrote (untouched) are there to be replaced
+            if path.exists() and not force and not is_starter_file(path):
                 try:
                     same = path.read_text(encoding="utf-8") == text
                 except (OSError, UnicodeDecodeError):
