@@ -152,6 +152,10 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--actuals", type=Path, default=Path("data/raw/ops/scorecard_actuals.csv"))
     s.add_argument("--rules", type=Path, default=Path("params/scorecard.yaml"))
     s.set_defaults(func=_cmd_scorecard)
+
+    from cxlab.deliver._cli import add_parsers as _deliver_parsers
+
+    _deliver_parsers(sub)  # tables, deck
     return p
 
 
