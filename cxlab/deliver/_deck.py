@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from cxlab.deliver._zh import zh
 from cxlab.errors import CxlabError
 from cxlab.metrics._common import CAUTION_BASE, MIN_BASE
 
@@ -117,7 +118,7 @@ class _Deck:
         from pptx.enum.text import MSO_ANCHOR, MSO_AUTO_SIZE, PP_ALIGN
         from pptx.util import Inches, Pt
 
-        shown = [("• " if bullets else "") + p for p in paragraphs]
+        shown = [("• " if bullets else "") + zh(p) for p in paragraphs]
         size = fit_size(shown, width_in=w, height_in=h, max_pt=max_pt, min_pt=min_pt)
         # still too long at the smallest size: cut each paragraph to what fits
         per_line = max((w - 0.2) * 72 / size, 1)
@@ -150,7 +151,7 @@ class _Deck:
               row_h: float = 0.38, max_pt: float = 14, col_w: list[float] | None = None,
               highlight: dict[int, str] | None = None):
         """A native PowerPoint table (header row navy) with cell text sized to fit."""
-        from pptx.enum.text import PP_ALIGN
+        from pptx.enum.text import MSO_ANCHOR, PP_ALIGN
         from pptx.util import Inches
 
         rows, cols = len(frame) + 1, len(frame.columns)
@@ -167,11 +168,12 @@ class _Deck:
         for i, line in enumerate(cells):
             for j, v in enumerate(line):
                 cell = tbl.cell(i, j)
+                cell.vertical_anchor = MSO_ANCHOR.MIDDLE
                 cell.margin_left = cell.margin_right = Inches(0.06)
                 cell.margin_top = cell.margin_bottom = Inches(0.02)
                 size = fit_size([v], width_in=widths[j] - 0.02, height_in=row_h, max_pt=max_pt,
                                 min_pt=9, spacing=1.3)
-                v = _clip(v, (widths[j] - 0.15) * 72 / size)
+                v = _clip(zh(v), (widths[j] - 0.15) * 72 / size)
                 cell.text = v
                 para = cell.text_frame.paragraphs[0]
                 para.alignment = PP_ALIGN.LEFT if j == 0 else PP_ALIGN.CENTER

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from cxlab.config import Codebook
+from cxlab.deliver._zh import zh
 from cxlab.errors import CxlabError
 from cxlab.metrics._common import CAUTION_BASE, MIN_BASE, base_flag
 from cxlab.metrics._crosstab import _letter
@@ -469,7 +470,7 @@ def write_tabbook(tables: Sequence[Table], path: str | Path, *, title: str,
             names[i] = f"Q{i + 1:02d}"[:31]
         seen[names[i]] = i
     toc.write(0, 0, title, f["title"])
-    toc.write(1, 0, subtitle, f["sub"])
+    toc.write(1, 0, zh(subtitle), f["sub"])
     for c, h in enumerate(("序号", "题目", "题型", "量表", "总基数")):
         toc.write(3, c, h, f["toc_head"])
     kind_cn = {"single": "单选/评分", "multi": "多选", "nps": "推荐意愿(NPS)"}
@@ -481,12 +482,14 @@ def write_tabbook(tables: Sequence[Table], path: str | Path, *, title: str,
         toc.write_number(r, 4, int(t.columns["base"].iloc[0]), f["base"])
     last = 4 + len(tables) + 1
     for k, line in enumerate(tables[0].notes if tables else [], start=last):
-        toc.write(k, 0, line, f["note"])
+        toc.write(k, 0, zh(line), f["note"])
     toc.set_column(0, 0, 8)
     toc.set_column(1, 1, 60)
     toc.set_column(2, 3, 18)
     toc.set_column(4, 4, 10)
     toc.freeze_panes(4, 0)
+    toc.set_paper(9)
+    toc.fit_to_pages(1, 0)
 
     for t, name in zip(tables, names, strict=True):
         _write_table(wb, f, t, name, title)
@@ -502,7 +505,7 @@ def _write_table(wb, f, t: Table, name: str, book_title: str) -> None:
     weighted = not np.allclose(cols["weighted_base"], cols["base"])
     ws.write(0, 0, f"{name.split(' ')[0]}. {t.title}", f["title"])
     ws.write_url(0, ncol, "internal:'目录'!A1", f["link"], string="← 返回目录")
-    ws.write(1, 0, f"{book_title} · 量表:{t.scale}", f["sub"])
+    ws.write(1, 0, zh(f"{book_title} · 量表:{t.scale}"), f["sub"])
     # banner group header (merged over its columns), labels, letters
     r = 3
     start = 0
@@ -533,7 +536,7 @@ def _write_table(wb, f, t: Table, name: str, book_title: str) -> None:
     ws.write(r, 0, "基数提示", f["label"])
     for j, row in enumerate(cols.itertuples()):
         if row.flag != "ok":
-            ws.write(r, 1 + j, FLAG_CN[row.flag], f["flag"])
+            ws.write(r, 1 + j, zh(FLAG_CN[row.flag]), f["flag"])
     ws.set_row(r, 30)
     r += 1
     freeze = r
@@ -562,12 +565,19 @@ def _write_table(wb, f, t: Table, name: str, book_title: str) -> None:
             r += 1
     r += 1
     for line in t.notes:
-        ws.write(r, 0, line, f["note"])
+        ws.write(r, 0, zh(line), f["note"])
         r += 1
     ws.set_column(0, 0, 30)
     ws.set_column(1, ncol, 11)
     ws.set_row(4, 32)
     ws.freeze_panes(freeze, 1)
+    # printing / PDF: A4 landscape, one page wide, banner headers repeated on every page
+    ws.set_paper(9)
+    ws.set_landscape()
+    if ncol <= 16:  # wider banners print across pages, the row labels repeated
+        ws.fit_to_pages(1, 0)
+    ws.repeat_rows(3, freeze - 1)
+    ws.repeat_columns(0, 0)
 
 
 # --------------------------------------------------------------------------- scopes
