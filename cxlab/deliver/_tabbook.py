@@ -25,7 +25,6 @@ from cxlab.deliver._zh import zh
 from cxlab.errors import CxlabError
 from cxlab.metrics._common import CAUTION_BASE, MIN_BASE, base_flag
 from cxlab.metrics._crosstab import _letter
-from cxlab.metrics._tests import two_proportion_test
 
 __all__ = ["Banner", "BannerColumn", "Table", "build_tables", "tabbook", "write_tabbook",
            "write_tables"]
@@ -117,23 +116,6 @@ class Table:
 
 
 # --------------------------------------------------------------------------- counting
-def _counts(values: pd.Series, weights: np.ndarray) -> pd.DataFrame:
-    """Value counts ``n, w, w2`` (count, sum of weights, sum of squared weights) by answer."""
-    codes, uniques = pd.factorize(values.to_numpy(dtype=object), use_na_sentinel=True)
-    return _binned(codes, list(uniques), weights)
-
-
-def _binned(codes: np.ndarray, uniques: list, weights: np.ndarray) -> pd.DataFrame:
-    ok = codes >= 0
-    c, w = codes[ok], weights[ok]
-    k = len(uniques)
-    out = pd.DataFrame({"n": np.bincount(c, minlength=k).astype(int),
-                        "w": np.bincount(c, weights=w, minlength=k),
-                        "w2": np.bincount(c, weights=w * w, minlength=k)},
-                       index=pd.Index(uniques, dtype=object))
-    return out[out["n"] > 0]
-
-
 def _row_defs(codebook: Codebook, item: str, values: Sequence[object]) -> tuple[str, list]:
     """(kind, [(label, row_kind, predicate over a value)]) for one item."""
     scale = codebook.scale_of(item)
@@ -262,58 +244,74 @@ def build_tables(
     tables = []
     for item in items:
         codes, uniques = pd.factorize(data[item].to_numpy(dtype=object), use_na_sentinel=True)
-        uniques = list(uniques)
-        counts = []
-        for c in cols:
+        vals = list(uniques)
+        pos = {v: i for i, v in enumerate(vals)}
+        ext = {j: (c.counts(item) if c.counts is not None else None)
+               for j, c in enumerate(cols) if c.mask is None}
+        for frame_ in ext.values():  # answers only the external counts have
+            for v in ([] if frame_ is None else frame_.index):
+                if v not in pos:
+                    pos[v] = len(vals)
+                    vals.append(v)
+        nv, ncols = len(vals), len(cols)
+        # counts by answer: one row per banner column (N: count, W: weights, W2: squares)
+        N, W, W2 = (np.zeros((ncols, nv)) for _ in range(3))
+        RN, RW, RW2 = N, W, W2  # the counts the tests use (external: without its own rows)
+        ok_codes = codes >= 0
+        u = len(uniques)
+
+        def binned(mask, _codes=codes, _ok=ok_codes, _u=u, _nv=nv):
+            sel = mask & _ok
+            c, wt = _codes[sel], w[sel]
+            out = np.zeros((3, _nv))
+            out[0, :_u] = np.bincount(c, minlength=_u)
+            out[1, :_u] = np.bincount(c, weights=wt, minlength=_u)
+            out[2, :_u] = np.bincount(c, weights=wt * wt, minlength=_u)
+            return out
+
+        rest_rows = {}
+        for j, c in enumerate(cols):
             if c.mask is not None:
-                counts.append(_binned(codes[c.mask], uniques, w[c.mask]))
-            else:
-                ext = c.counts(item) if c.counts is not None else None
-                counts.append(ext if ext is not None else _counts(data[item].iloc[:0], w[:0]))
-        values = list(dict.fromkeys(v for cn in counts for v in cn.index))
-        kind, rows = _row_defs(codebook, item, values)
-        colinfo = []
-        for c, letter, cn in zip(cols, letters, counts, strict=True):
-            n, wb, w2 = int(cn["n"].sum()), float(cn["w"].sum()), float(cn["w2"].sum())
-            colinfo.append({"group": c.group, "label": c.label, "letter": letter, "base": n,
-                            "weighted_base": wb, "effective_base": wb**2 / w2 if w2 > 0 else 0.0,
-                            "flag": base_flag(n)})
-        # the "rest" counts of external columns (company without the branch), for the tests
-        rest = []
-        for c, cn in zip(cols, counts, strict=True):
-            if c.mask is None and c.contains is not None:
-                own = _binned(codes[c.contains], uniques, w[c.contains])
-                r = cn.sub(own.reindex(cn.index, fill_value=0), fill_value=0)
-                rest.append(r.clip(lower=0))
-            else:
-                rest.append(cn)
-        arrs = [tuple(cn[x].to_numpy(float) for x in ("n", "w", "w2")) for cn in counts]
+                N[j], W[j], W2[j] = binned(c.mask)
+            elif ext[j] is not None:
+                idx = [pos[v] for v in ext[j].index]
+                N[j, idx], W[j, idx], W2[j, idx] = (ext[j][x].to_numpy(float) for x in ("n", "w", "w2"))
+                if c.contains is not None:
+                    rest_rows[j] = np.clip(np.stack([N[j], W[j], W2[j]]) - binned(c.contains), 0, None)
+        if rest_rows:
+            RN, RW, RW2 = N.copy(), W.copy(), W2.copy()
+            for j, (a, b, d) in rest_rows.items():
+                RN[j], RW[j], RW2[j] = a, b, d
+        present = N.sum(axis=0) > 0
+        kind, rows = _row_defs(codebook, item, [v for v, p in zip(vals, present, strict=True) if p])
+        base, wbase, w2base = N.sum(1), W.sum(1), W2.sum(1)
+        colinfo = [{"group": c.group, "label": c.label, "letter": letter, "base": int(base[j]),
+                    "weighted_base": float(wbase[j]),
+                    "effective_base": float(wbase[j] ** 2 / w2base[j]) if w2base[j] > 0 else 0.0,
+                    "flag": base_flag(int(base[j]))}
+                   for j, (c, letter) in enumerate(zip(cols, letters, strict=True))]
+        suppressed = np.array([ci["flag"] == "suppress" for ci in colinfo])
+        rbase, rw, rw2 = RN.sum(1), RW.sum(1), RW2.sum(1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            test_n = np.where(rw2 > 0, rw**2 / rw2, 0.0)
+        numeric = np.array([_num(v) if _num(v) is not None else np.nan for v in vals], float)
         cells, tests = [], []
         for label, row_kind, pred in rows:
+            if pred is not None:
+                hit = np.array([bool(pred(v)) for v in vals], bool)
+                k, wk = N[:, hit].sum(1), W[:, hit].sum(1)
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    value = np.where(wbase > 0, 100 * wk / wbase, np.nan)
+                    test_p = np.where(rw > 0, RW[:, hit].sum(1) / rw, np.nan)
+            else:
+                k, wk, test_p = base, wbase, np.full(ncols, np.nan)
+                value = _stats(numeric, W, row_kind)
             per_col = []
-            for j, (cn, rc) in enumerate(zip(counts, rest, strict=True)):
-                info = colinfo[j]
-                suppressed = info["flag"] == "suppress"
-                if pred is not None:
-                    hit = np.array([bool(pred(v)) for v in cn.index], bool)
-                    k, wk = int(arrs[j][0][hit].sum()), float(arrs[j][1][hit].sum())
-                    value = 100 * wk / info["weighted_base"] if info["weighted_base"] > 0 else np.nan
-                    if rc is cn:
-                        rhit, (rn, rwv, rw2v) = hit, arrs[j]
-                    else:
-                        rhit = np.array([bool(pred(v)) for v in rc.index], bool)
-                        rn, rwv, rw2v = (rc[x].to_numpy(float) for x in ("n", "w", "w2"))
-                    rw, rw2 = float(rwv.sum()), float(rw2v.sum())
-                    test_p = float(rwv[rhit].sum()) / rw if rw > 0 else np.nan
-                    test_n = rw**2 / rw2 if rw2 > 0 else 0.0
-                    test_base = float(rn.sum())
-                else:
-                    k, wk, test_p, test_n, test_base = int(cn["n"].sum()), info["weighted_base"], np.nan, 0.0, 0
-                    value = _stat(cn, row_kind)
-                cells.append({"row": label, "row_kind": row_kind, "letter": info["letter"],
-                              "count": k, "weighted_count": wk,
-                              "value": np.nan if suppressed else value, "sig": ""})
-                per_col.append((test_p, test_n, test_base, suppressed))
+            for j in range(ncols):
+                cells.append({"row": label, "row_kind": row_kind, "letter": letters[j],
+                              "count": int(k[j]), "weighted_count": float(wk[j]),
+                              "value": np.nan if suppressed[j] else float(value[j]), "sig": ""})
+                per_col.append((test_p[j], test_n[j], rbase[j], suppressed[j]))
             if row_kind in ("answer", "net"):
                 start = len(cells) - len(cols)
                 for a in range(len(cols)):
@@ -325,12 +323,11 @@ def build_tables(
                         if sa or sb or ba < MIN_BASE or bb < MIN_BASE or na <= 0 or nb <= 0 \
                                 or np.isnan(pa) or np.isnan(pb):
                             continue
-                        res = two_proportion_test(pa * na, na, pb * nb, nb)
-                        if np.isnan(res.pvalue):
-                            continue
-                        tests.append((start + a, start + b, res.pvalue, res.diff))
+                        tests.append((start + a, start + b, pa, na, pb, nb))
         if tests:
-            pvals = np.array([t[2] for t in tests])
+            arr = np.array([t[2:] for t in tests], dtype=float)
+            pvals, diffs = _z_tests(*arr.T)
+            tests = [(t[0], t[1], p, d) for t, p, d in zip(tests, pvals, diffs, strict=True)]
             if adjust == "fdr_bh":
                 reject = multipletests(pvals, alpha=alpha, method="fdr_bh")[0]
             else:
@@ -348,6 +345,21 @@ def build_tables(
                             columns=pd.DataFrame(colinfo), cells=pd.DataFrame(cells),
                             notes=_notes(adjust, alpha, weight, cols)))
     return tables
+
+
+def _z_tests(p1: np.ndarray, n1: np.ndarray, p2: np.ndarray, n2: np.ndarray):
+    """Two-sided pooled z-tests of p1 = p2, vectorised: the test of
+    :func:`cxlab.metrics.two_proportion_test` (no continuity correction) on proportions with
+    (effective) bases; returns (p-values, differences)."""
+    from scipy import stats
+
+    pooled = (p1 * n1 + p2 * n2) / (n1 + n2)
+    se = np.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
+    diff = p1 - p2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.where(se > 0, diff / se, 0.0)
+    pvalue = np.where(se > 0, 2 * stats.norm.sf(np.abs(z)), 1.0)
+    return pvalue, diff
 
 
 def _sort_letters(sig: str, letters: list[str]) -> str:
@@ -370,18 +382,18 @@ def _split_letters(sig: str, letters: list[str]) -> set[str]:
     return out
 
 
-def _stat(cn: pd.DataFrame, row_kind: str) -> float:
-    vals = np.array([_num(v) for v in cn.index], dtype=float)
-    wts = cn["w"].to_numpy(float)
-    ok = ~np.isnan(vals)
-    total = wts[ok].sum()
-    if total <= 0:
-        return np.nan
-    if row_kind == "mean":
-        return float((vals[ok] * wts[ok]).sum() / total)
-    prom = wts[ok & (vals >= 9)].sum()
-    det = wts[ok & (vals <= 6)].sum()
-    return float(100 * (prom - det) / total)
+def _stats(numeric: np.ndarray, W: np.ndarray, row_kind: str) -> np.ndarray:
+    """Mean (``mean``) or NPS points (``nps``) per banner column from weighted answer counts."""
+    ok = ~np.isnan(numeric)
+    wts = W[:, ok]
+    v = numeric[ok]
+    total = wts.sum(1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if row_kind == "mean":
+            out = (wts * v).sum(1) / total
+        else:
+            out = 100 * (wts[:, v >= 9].sum(1) - wts[:, v <= 6].sum(1)) / total
+    return np.where(total > 0, out, np.nan)
 
 
 def _notes(adjust: str, alpha: float, weight: str | None, cols: Sequence[BannerColumn]) -> list[str]:
