@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+
 import numpy as np
 import openpyxl
 import pandas as pd
@@ -286,3 +288,34 @@ def test_cli_tables(sample_warehouse, tmp_path, capsys):
                str(sample_warehouse), "--out", str(tmp_path)])
     err = capsys.readouterr().err
     assert rc == 1 and "unknown branch" in err and "Traceback" not in err
+
+
+def test_write_deliverables_is_incremental(sample_warehouse, tmp_path):
+    """Second run writes nothing; a changed parameter file rebuilds; failures are reported."""
+    from cxlab.deliver import write_deliverables
+
+    params = tmp_path / "params"
+    shutil.copytree("params", params)
+    out = tmp_path / "reports"
+    kw = {"periods": [PERIOD], "branches": ["ALL", "SU01"], "warehouse": sample_warehouse,
+          "params_dir": params, "output_dir": out}
+    first = write_deliverables(**kw)
+    assert sorted(first.written) == sorted(f"{PERIOD}/{s}/{k}" for s in ("ALL", "SU01")
+                                           for k in ("tables", "deck"))
+    assert not first.failed and not first.skipped_unchanged
+    files = sorted((out / PERIOD).glob("*"))
+    assert [f.name for f in files] == ["ALL-deck.pptx", "ALL-tables.xlsx", "SU01-deck.pptx",
+                                       "SU01-tables.xlsx"]
+    stamps = {f: f.stat().st_mtime_ns for f in files}
+    second = write_deliverables(**kw)
+    assert second.written == [] and len(second.skipped_unchanged) == 4
+    assert {f: f.stat().st_mtime_ns for f in files} == stamps
+    targets = params / "targets.yaml"
+    targets.write_text(targets.read_text(encoding="utf-8").replace("target: 40", "target: 45"),
+                       encoding="utf-8")
+    third = write_deliverables(**kw)
+    assert len(third.written) == 4
+    (out / PERIOD / "SU01-deck.pptx").unlink()  # a missing output is rebuilt
+    assert write_deliverables(**kw).written == [f"{PERIOD}/SU01/deck"]
+    bad = write_deliverables(**{**kw, "branches": ["ZZ99"]})
+    assert bad.failed and "ZZ99" in bad.failed[0][1] and "FAILED" in bad.summary()

@@ -4,7 +4,8 @@
   percentages, bases, nets, significance letters with Benjamini–Hochberg control);
 - :func:`write_tabbook` — the tables as an ``.xlsx`` tab book (目录 sheet, one sheet per question);
 - :func:`tabbook` — the tab book of one report scope (company or branch) from the warehouse;
-- :func:`deck` — the PowerPoint deck of one report scope.
+- :func:`deck` — the PowerPoint deck of one report scope;
+- :func:`write_deliverables` — both, for every period and scope, incrementally (``make reports``).
 """
 
 from importlib import import_module
@@ -15,6 +16,7 @@ _WHERE = {
     "write_tabbook": "cxlab.deliver._tabbook", "tabbook": "cxlab.deliver._tabbook",
     "write_tables": "cxlab.deliver._tabbook",
     "deck": "cxlab.deliver._deck", "write_decks": "cxlab.deliver._deck",
+    "DeliverSummary": "cxlab.deliver._run", "write_deliverables": "cxlab.deliver._run",
 }
 
 __all__ = sorted(_WHERE, key=str.lower)
