@@ -48,7 +48,7 @@ def test_deck_structure(decks):
     prs = Presentation(company)
     titles = _titles(prs)
     for expected in ("一页摘要", "核心指标与目标", "NPS 趋势", "分支机构排名", "关键驱动因素",
-                     "重要性–表现分析(IPA)", "客户反馈中的高频问题", "行动建议"):
+                     "重要性–表现分析（IPA）", "客户反馈中的高频问题", "行动建议"):
         assert any(t.startswith(expected) for t in titles), (expected, titles)
     shapes = [sh for s in prs.slides for sh in s.shapes]
     assert sum(sh.has_chart for sh in shapes) >= 2          # native charts (trend, drivers)
@@ -207,3 +207,21 @@ def test_cli_deck(sample_warehouse, tmp_path, capsys):
                str(sample_warehouse), "--out", str(tmp_path)])
     assert rc == 0 and (tmp_path / PERIOD / "HZ01-deck.pptx").is_file()
     assert "HZ01-deck.pptx" in capsys.readouterr().out
+
+
+def test_small_branch_deck_suppresses_kpis(sample_warehouse, tmp_path):
+    """A branch with fewer than 30 respondents gets no NPS/CSAT figure, only 样本不足."""
+    from cxlab.metrics import nps
+    from cxlab.report import build_aggregates, load_context
+
+    build_aggregates(sample_warehouse)
+    counts = load_context(period=PERIOD, warehouse=sample_warehouse).current["branch"].value_counts()
+    small = counts[counts < 30].index[0]
+    ctx = load_context(period=PERIOD, branch=small, warehouse=sample_warehouse)
+    prs = Presentation(deck(ctx, tmp_path))
+    text = " ".join(sh.text_frame.text for s in prs.slides for sh in s.shapes if sh.has_text_frame)
+    text += " ".join(c.text for s in prs.slides for sh in s.shapes if sh.has_table
+                     for row in sh.table.rows for c in row.cells)
+    value = nps(ctx.current.dropna(subset=["ltr"]), score="ltr")["nps"].iloc[0]
+    assert "样本不足" in text and "不予报告" in text
+    assert f"{value:.1f}" not in text

@@ -230,6 +230,12 @@ def _kpis(ctx) -> pd.DataFrame:
     return status[status["period"] == ctx.period].set_index("kpi")
 
 
+def _small(row) -> bool:
+    """A KPI on fewer than MIN_BASE respondents is not reported (DESIGN.md: n < 30)."""
+    n = row.get("n", np.nan)
+    return bool(pd.isna(row["value"]) or pd.isna(n) or n < MIN_BASE)
+
+
 def _nps_trend(ctx) -> pd.DataFrame:
     """NPS per period of the scope (and the company for a branch) from the aggregates."""
     agg = ctx.aggregates
@@ -347,6 +353,9 @@ def deck(ctx, out_dir: str | Path) -> Path:
     for kid, row in kpis.iterrows():
         if pd.isna(row["value"]):
             continue
+        if _small(row):
+            lines.append(f"{row['label']}:样本量 {int(row['n'] or 0)}(少于 {MIN_BASE}),不予报告。")
+            continue
         unit = "分" if kid == "nps" else "%"
         state = {"met": "达标", "missed": "未达标"}.get(row["status"], "")
         change = ""
@@ -378,19 +387,22 @@ def deck(ctx, out_dir: str | Path) -> Path:
             n = int(row["n"]) if not pd.isna(row["n"]) else 0
             unit = "分" if kid == "nps" else "%"
             met = row["status"] == "met"
+            small = _small(row)
+            tone = GREY if small else GREEN if met else RED
             card = s.shapes.add_shape(5, Inches(x), Inches(1.6), Inches(cw), Inches(4.6))
             card.fill.solid()
             card.fill.fore_color.rgb = _rgb(LIGHT)
-            card.line.color.rgb = _rgb(GREEN if met else RED)
+            card.line.color.rgb = _rgb(tone)
             card.line.width = Pt(3)
             d.text(s, [row["label"]], x + 0.2, 1.8, cw - 0.4, 0.7, max_pt=22, bold=True,
                    color=NAVY)
-            value = "样本不足" if n < MIN_BASE or pd.isna(row["value"]) else f"{row['value']:.1f}{unit}"
-            d.text(s, [value], x + 0.2, 2.6, cw - 0.4, 1.4, max_pt=54, bold=True,
-                   color=GREEN if met else RED)
-            prev = "" if pd.isna(row.get("previous", np.nan)) else f"上期 {row['previous']:.1f}{unit}"
+            value = "样本不足" if small else f"{row['value']:.1f}{unit}"
+            d.text(s, [value], x + 0.2, 2.6, cw - 0.4, 1.4, max_pt=54, bold=True, color=tone)
+            prev = ("" if small or pd.isna(row.get("previous", np.nan))
+                    else f"上期 {row['previous']:.1f}{unit}")
+            verdict = "不予判断" if small else "达标" if met else "未达标"
             info = [f"目标 {OP_CN.get(row['op'], row['op'])} {row['target']:g}{unit} · "
-                    f"{'达标' if met else '未达标'}", prev, f"样本量 n = {n:,}"
+                    f"{verdict}", prev, f"样本量 n = {n:,}"
                     + ("(基数小,仅供参考)" if MIN_BASE <= n < CAUTION_BASE else "")]
             d.text(s, [t for t in info if t], x + 0.2, 4.2, cw - 0.4, 1.8, max_pt=18)
 
@@ -476,10 +488,14 @@ def deck(ctx, out_dir: str | Path) -> Path:
         for kid, row in kpis.iterrows():
             comp = comp_nps if kid == "nps" else comp_csat
             unit = "" if kid == "nps" else "%"
-            rows.append({"指标": row["label"], ctx.scope_name: f"{row['value']:.1f}{unit}",
-                         "全公司": f"{comp:.1f}{unit}", "差值": f"{row['value'] - comp:+.1f}",
+            small = _small(row)
+            rows.append({"指标": row["label"],
+                         ctx.scope_name: "样本不足" if small else f"{row['value']:.1f}{unit}",
+                         "全公司": f"{comp:.1f}{unit}",
+                         "差值": "—" if small else f"{row['value'] - comp:+.1f}",
                          "目标": f"{OP_CN.get(row['op'], row['op'])}{row['target']:g}{unit}"})
-        d.table(s, pd.DataFrame(rows), 0.7, 1.6, 11.9, row_h=0.6, max_pt=18)
+        d.table(s, pd.DataFrame(rows), 0.7, 1.6, 11.9, row_h=0.6, max_pt=18,
+                col_w=[3.5, 2.1, 2.1, 2.1, 2.1])
         d.text(s, ["全公司数值来自全公司汇总计数;本机构报告不含其他机构的受访者数据。"],
                0.7, 6.2, 11.9, 0.5, max_pt=14, color=GREY)
 
@@ -534,8 +550,9 @@ def deck(ctx, out_dir: str | Path) -> Path:
             y = 1.4 + i * 1.8
             d.text(s, [f"{r.rank}. {r.theme_name}"], 0.7, y, 3.4, 0.6, max_pt=22, bold=True,
                    color=NAVY)
-            d.text(s, [f"{r.n} 条负面提及,占评论 {r.share:.1%}"], 0.7, y + 0.65, 3.4, 0.8,
-                   max_pt=15, color=GREY)
+            few = "(评论少,仅供参考)" if r.n_comments < MIN_BASE else ""
+            d.text(s, [f"{r.n} 条负面提及,占评论 {r.share:.1%}{few}"], 0.7, y + 0.65, 3.4,
+                   0.8, max_pt=15, color=GREY)
             quote = r.example_1 if isinstance(r.example_1, str) else "(无可引用的原话)"
             d.text(s, [f"“{quote}”"], 4.3, y, 8.3, 1.55, max_pt=18, fill=LIGHT)
         d.text(s, ["原话已去除姓名、电话、邮箱等个人信息。"], 0.7, 6.55, 11.9, 0.4, max_pt=12,
