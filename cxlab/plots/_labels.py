@@ -47,10 +47,11 @@ def label_points(ax: Axes, x: Sequence[float], y: Sequence[float], labels: Seque
     objects = [t.get_window_extent(renderer) for t in avoid]
     size = fontsize
     for attempt in range(4):
-        adjust_text(texts, x=x[keep], y=y[keep], objects=objects or None, ax=ax,
-                    force_text=(0.3 + 0.3 * attempt, 0.5 + 0.5 * attempt),
-                    expand=(1.15 + 0.1 * attempt, 1.4 + 0.2 * attempt),
-                    iter_lim=500 + 500 * attempt)
+        # first the library's defaults (they stop once nothing overlaps), then stronger pushes
+        strength = {} if attempt == 0 else {
+            "force_text": (0.3 * attempt, 0.5 * attempt),
+            "expand": (1.1 + 0.1 * attempt, 1.3 + 0.2 * attempt), "iter_lim": 500 * attempt}
+        adjust_text(texts, x=x[keep], y=y[keep], objects=objects or None, ax=ax, **strength)
         if not overlaps(list(texts) + list(avoid), renderer=renderer):
             break
         size = max(size - 1, 6)
