@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,6 +18,7 @@ __all__ = ["DeliverSummary", "write_deliverables"]
 
 STATE_FILE = ".deliver-state.json"
 KINDS = ("tables", "deck")
+SUFFIX = {"tables": "tables.xlsx", "deck": "deck.pptx"}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -47,20 +49,46 @@ def _inputs(warehouse: Path, branch: str | None, period: str) -> list[Path]:
     return out
 
 
+def _scope_outputs(period: str, scope: str | None, kinds: list[str], warehouse: str,
+                   params_dir: str, output_dir: str) -> dict[str, str | None]:
+    """Worker: write ``kinds`` of one scope; {kind: one-line error or None}."""
+    from cxlab.deliver._deck import deck
+    from cxlab.deliver._tabbook import tabbook
+    from cxlab.report import load_context
+
+    errors: dict[str, str | None] = {}
+    try:
+        ctx = load_context(period=period, branch=scope, warehouse=warehouse,
+                           params_dir=params_dir)
+    except Exception as err:  # noqa: BLE001 - reported per output, the others go on
+        return dict.fromkeys(kinds, _one_line(err))
+    for kind in kinds:
+        try:
+            (tabbook if kind == "tables" else deck)(ctx, Path(output_dir) / period)
+            errors[kind] = None
+        except Exception as err:  # noqa: BLE001
+            errors[kind] = _one_line(err)
+    return errors
+
+
+def _one_line(err: BaseException) -> str:
+    text = str(err).strip().splitlines()
+    return f"{type(err).__name__}: {text[0] if text else ''}"
+
+
 def write_deliverables(*, periods: list[str] | None = None, branches: list[str] | None = None,
                        warehouse: str | Path = "data/warehouse", params_dir: str | Path = "params",
                        output_dir: str | Path = "reports", kinds: tuple[str, ...] = KINDS,
-                       force: bool = False) -> DeliverSummary:
+                       force: bool = False, jobs: int | None = None) -> DeliverSummary:
     """Write the tab books and decks of ``periods`` (default: all) for the company and
     ``branches`` (default: every branch; ``"ALL"`` in the list is the company) under
     ``<output_dir>/<period>/``, skipping outputs whose inputs did not change.
 
     A failing output is reported in ``failed`` with a one-line reason; the others are written.
+    Scopes are built in ``jobs`` worker processes (default: one per core).
     """
     from cxlab.config import load_org
-    from cxlab.deliver._deck import deck
-    from cxlab.deliver._tabbook import tabbook
-    from cxlab.report import build_aggregates, load_context
+    from cxlab.report import build_aggregates
     from cxlab.report._runner import _available_periods, _code_hash, _tree_hash
 
     bad = [k for k in kinds if k not in KINDS]
@@ -85,33 +113,45 @@ def write_deliverables(*, periods: list[str] | None = None, branches: list[str] 
     except (OSError, ValueError):
         state = {}
     written, skipped, failed = [], [], []
-    writers = {"tables": (tabbook, "tables.xlsx"), "deck": (deck, "deck.pptx")}
+    todo: list[tuple[str, str | None, list[tuple[str, str, str]]]] = []
     for period in periods:
         for scope in scopes:
             stem = scope or "ALL"
             h = base.copy()
             h.update(f"{period}/{stem}".encode())
             h.update(_tree_hash(_inputs(warehouse, scope, period), warehouse).encode())
-            ctx = None
+            kinds_todo = []
             for kind in kinds:
                 key = f"{period}/{stem}/{kind}"
                 fp = h.copy()
                 fp.update(kind.encode())
                 fp = fp.hexdigest()
-                write, suffix = writers[kind]
-                out = output_dir / period / f"{stem}-{suffix}"
+                out = output_dir / period / f"{stem}-{SUFFIX[kind]}"
                 if not force and state.get(key) == fp and out.exists():
                     skipped.append(key)
-                    continue
-                try:
-                    if ctx is None:
-                        ctx = load_context(period=period, branch=scope, warehouse=warehouse,
-                                           params_dir=params_dir)
-                    write(ctx, output_dir / period)
-                except Exception as err:  # noqa: BLE001 - one failure must not stop the others
-                    failed.append((key, f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}"))
-                    state.pop(key, None)
-                    continue
+                else:
+                    kinds_todo.append((kind, key, fp))
+            if kinds_todo:
+                todo.append((period, scope, kinds_todo))
+    args = (str(warehouse), str(params_dir), str(output_dir))
+    if jobs is None:
+        jobs = min(len(todo), os.cpu_count() or 1)
+    if jobs <= 1 or len(todo) <= 1:
+        results = [_scope_outputs(period, scope, [k for k, _, _ in kt], *args)
+                   for period, scope, kt in todo]
+    else:
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            futures = [pool.submit(_scope_outputs, period, scope, [k for k, _, _ in kt], *args)
+                       for period, scope, kt in todo]
+            results = [f.result() for f in futures]
+    for (_, _, kinds_todo), errors in zip(todo, results, strict=True):
+        for kind, key, fp in kinds_todo:
+            if errors.get(kind):
+                failed.append((key, errors[kind]))
+                state.pop(key, None)
+            else:
                 written.append(key)
                 state[key] = fp
     from cxlab.report._export import atomic_write
