@@ -24,32 +24,39 @@ def _scope(args: argparse.Namespace) -> tuple[str | None, bool]:
     return branch, bool(args.all)
 
 
-def _cmd_tables(args: argparse.Namespace) -> int:
-    from cxlab.deliver._tabbook import write_tables
+def _run(args: argparse.Namespace, kind: str) -> int:
+    from cxlab.deliver._run import write_deliverables
 
     branch, every = _scope(args)
-    paths = write_tables(period=args.period, branch=branch, warehouse=args.warehouse,
-                         params_dir=args.params, output_dir=args.out, all_branches=every,
-                         adjust=args.adjust)
-    for p in paths:
-        print(f"tab book -> {p}")
-    return 0
+    if branch is not None:
+        branches = [branch]
+    elif every:
+        branches = None  # the company and every branch
+    else:
+        branches = ["ALL"]
+    summary = write_deliverables(
+        periods=[args.period] if args.period else None, branches=branches,
+        warehouse=args.warehouse, params_dir=args.params, output_dir=args.out, kinds=(kind,),
+        force=args.force, jobs=args.jobs, adjust=getattr(args, "adjust", "fdr_bh"))
+    suffix = "tables.xlsx" if kind == "tables" else "deck.pptx"
+    for key in summary.written:
+        period, stem, _ = key.split("/")
+        print(f"wrote {args.out / period / f'{stem}-{suffix}'}")
+    print(summary.summary())
+    return 1 if summary.failed else 0
+
+
+def _cmd_tables(args: argparse.Namespace) -> int:
+    return _run(args, "tables")
 
 
 def _cmd_deck(args: argparse.Namespace) -> int:
-    from cxlab.deliver._deck import write_decks
-
-    branch, every = _scope(args)
-    paths = write_decks(period=args.period, branch=branch, warehouse=args.warehouse,
-                        params_dir=args.params, output_dir=args.out, all_branches=every)
-    for p in paths:
-        print(f"deck -> {p}")
-    return 0
+    return _run(args, "deck")
 
 
 def _common(s: argparse.ArgumentParser) -> None:
     s.add_argument("--period", default=None,
-                   help="reporting period, e.g. 2026Q3 (default: the latest in the warehouse)")
+                   help="reporting period, e.g. 2026Q3 (default: every period)")
     s.add_argument("--branch", default=None,
                    help="branch code or name (default or ALL: the company)")
     s.add_argument("--all", action="store_true", help="the company and every branch")
@@ -57,6 +64,9 @@ def _common(s: argparse.ArgumentParser) -> None:
     s.add_argument("--params", type=Path, default=Path("params"))
     s.add_argument("--out", type=Path, default=Path("reports"),
                    help="output root; files go to OUT/<period>/")
+    s.add_argument("--force", action="store_true",
+                   help="rebuild even if nothing changed (default: only changed scopes)")
+    s.add_argument("--jobs", type=int, default=None, help="parallel scopes (default: cores)")
 
 
 def add_parsers(sub) -> None:

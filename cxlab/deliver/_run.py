@@ -50,7 +50,7 @@ def _inputs(warehouse: Path, branch: str | None, period: str) -> list[Path]:
 
 
 def _scope_outputs(period: str, scope: str | None, kinds: list[str], warehouse: str,
-                   params_dir: str, output_dir: str) -> dict[str, str | None]:
+                   params_dir: str, output_dir: str, adjust: str) -> dict[str, str | None]:
     """Worker: write ``kinds`` of one scope; {kind: one-line error or None}."""
     from cxlab.deliver._deck import deck
     from cxlab.deliver._tabbook import tabbook
@@ -64,7 +64,10 @@ def _scope_outputs(period: str, scope: str | None, kinds: list[str], warehouse: 
         return dict.fromkeys(kinds, _one_line(err))
     for kind in kinds:
         try:
-            (tabbook if kind == "tables" else deck)(ctx, Path(output_dir) / period)
+            if kind == "tables":
+                tabbook(ctx, Path(output_dir) / period, adjust=adjust)
+            else:
+                deck(ctx, Path(output_dir) / period)
             errors[kind] = None
         except Exception as err:  # noqa: BLE001
             errors[kind] = _one_line(err)
@@ -79,13 +82,15 @@ def _one_line(err: BaseException) -> str:
 def write_deliverables(*, periods: list[str] | None = None, branches: list[str] | None = None,
                        warehouse: str | Path = "data/warehouse", params_dir: str | Path = "params",
                        output_dir: str | Path = "reports", kinds: tuple[str, ...] = KINDS,
-                       force: bool = False, jobs: int | None = None) -> DeliverSummary:
+                       force: bool = False, jobs: int | None = None,
+                       adjust: str = "fdr_bh") -> DeliverSummary:
     """Write the tab books and decks of ``periods`` (default: all) for the company and
     ``branches`` (default: every branch; ``"ALL"`` in the list is the company) under
     ``<output_dir>/<period>/``, skipping outputs whose inputs did not change.
 
     A failing output is reported in ``failed`` with a one-line reason; the others are written.
-    Scopes are built in ``jobs`` worker processes (default: one per core).
+    Scopes are built in ``jobs`` worker processes (default: one per core). ``adjust`` is the
+    multiplicity control of the tab books' letters (see :func:`cxlab.deliver.build_tables`).
     """
     from cxlab.config import load_org
     from cxlab.report import build_aggregates
@@ -118,7 +123,7 @@ def write_deliverables(*, periods: list[str] | None = None, branches: list[str] 
         for scope in scopes:
             stem = scope or "ALL"
             h = base.copy()
-            h.update(f"{period}/{stem}".encode())
+            h.update(f"{period}/{stem}/{adjust}".encode())
             h.update(_tree_hash(_inputs(warehouse, scope, period), warehouse).encode())
             kinds_todo = []
             for kind in kinds:
@@ -133,7 +138,7 @@ def write_deliverables(*, periods: list[str] | None = None, branches: list[str] 
                     kinds_todo.append((kind, key, fp))
             if kinds_todo:
                 todo.append((period, scope, kinds_todo))
-    args = (str(warehouse), str(params_dir), str(output_dir))
+    args = (str(warehouse), str(params_dir), str(output_dir), adjust)
     if jobs is None:
         jobs = min(len(todo), os.cpu_count() or 1)
     if jobs <= 1 or len(todo) <= 1:
