@@ -59,6 +59,7 @@ def test_deck_structure(decks):
         for el in s.shapes._spTree.iter(qn("a:r")):
             rpr = el.find(qn("a:rPr"))
             assert rpr is not None and rpr.find(qn("a:ea")).get("typeface") == EA_FONT
+            assert rpr.get("lang") == "zh-CN"
             runs += 1
     assert runs > 50
     for sh in shapes:

@@ -43,6 +43,8 @@ def _set_font(font, *, size: float | None = None, bold: bool | None = None,
 
     font.name = LATIN_FONT
     rpr = font._rPr
+    rpr.set("lang", "zh-CN")  # Chinese (not Japanese) glyph forms for the shared ideographs
+    rpr.set("altLang", "en-US")
     ea = rpr.find(qn("a:ea"))
     if ea is None:
         ea = rpr.makeelement(qn("a:ea"), {})
