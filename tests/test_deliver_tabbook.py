@@ -319,3 +319,39 @@ def test_write_deliverables_is_incremental(sample_warehouse, tmp_path):
     assert write_deliverables(**kw).written == [f"{PERIOD}/SU01/deck"]
     bad = write_deliverables(**{**kw, "branches": ["ZZ99"]})
     assert bad.failed and "ZZ99" in bad.failed[0][1] and "FAILED" in bad.summary()
+
+
+def test_branch_against_company_tests_the_rest_of_the_company(sample_warehouse):
+    """In a branch book the branch column is tested against the company without the branch:
+    the letters equal two_proportion_test on (branch) vs (all branches − branch) counts."""
+    from cxlab.deliver._tabbook import _with_tiers, scope_banner
+    from cxlab.io import load_responses
+    from cxlab.report import build_aggregates, load_context
+
+    build_aggregates(sample_warehouse)
+    ctx = load_context(period=PERIOD, branch="GZ01", warehouse=sample_warehouse)
+    frame = _with_tiers(ctx, ctx.responses.reset_index(drop=True))
+    banner = scope_banner(ctx, frame, weight=None)
+    assert [c.label for c in banner[:2]] == ["广州分公司", "全公司"]
+    items = ctx.codebook.attribute_items[:8] + ["csat"]
+    tables = build_tables(frame, codebook=ctx.codebook, columns=banner, items=items,
+                          adjust="none")
+    everyone = load_responses(sample_warehouse, period=PERIOD)
+    rest = everyone[everyone["branch"] != "GZ01"]
+    own = ctx.current
+    letters = 0
+    for t in tables:
+        scale = ctx.codebook.scale_of(t.item)
+        label_to_codes = {scale.codes[c]: [c] for c in scale.codes}
+        label_to_codes.update({r: v for r, _, v in _answer_rows(ctx.codebook, t.item)})
+        for row, codes in label_to_codes.items():
+            a, b = own[t.item].dropna(), rest[t.item].dropna()
+            res = two_proportion_test(int(a.isin(codes).sum()), len(a), int(b.isin(codes).sum()),
+                                      len(b))
+            cells = t.cells[t.cells["row"] == row].set_index("letter")
+            expect_a = "B" if res.pvalue < 0.05 and res.diff > 0 else ""
+            expect_b = "A" if res.pvalue < 0.05 and res.diff < 0 else ""
+            assert ("B" in cells.loc["A", "sig"]) == bool(expect_a), (t.item, row)
+            assert ("A" in cells.loc["B", "sig"]) == bool(expect_b), (t.item, row)
+            letters += len(expect_a) + len(expect_b)
+    assert letters > 0
