@@ -290,6 +290,7 @@ def test_cli_tables(sample_warehouse, tmp_path, capsys):
     assert rc == 1 and "unknown branch" in err and "Traceback" not in err
 
 
+@pytest.mark.slow
 def test_write_deliverables_is_incremental(sample_warehouse, tmp_path):
     """Second run writes nothing; a changed parameter file rebuilds; failures are reported."""
     from cxlab.deliver import write_deliverables
