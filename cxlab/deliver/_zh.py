@@ -23,7 +23,14 @@ def zh(text: str) -> str:
     'Johnson (2000): R2 = 0.5, n = 604'
     >>> zh("均分 3.20 (基数小)")
     '均分 3.20（基数小）'
+    >>> zh("Johnson 法(将 R² 分配给各因素),n = 604。")
+    'Johnson 法（将 R² 分配给各因素），n = 604。'
     """
+    once = _zh(text)
+    return once if once == text else _zh(once)  # punctuation next to a converted bracket
+
+
+def _zh(text: str) -> str:
     chars = list(text)
     n = len(chars)
 
