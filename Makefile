@@ -12,8 +12,9 @@ WAREHOUSE := data/warehouse
 PERIOD ?=
 BRANCH ?=
 JOBS   ?=
+LAB_ARGS ?=
 
-.PHONY: help setup data ingest reports report lab test lint bench clean
+.PHONY: help setup data ingest reports report lab test lint bench clean tables deck
 
 ## Show this list of targets
 help:
@@ -55,9 +56,17 @@ report: ingest
 	@test -n "$(PERIOD)" || { echo "usage: make report PERIOD=2026Q3 [BRANCH=SH01]" >&2; exit 2; }
 	$(PY) -m cxlab reports --period $(PERIOD) $(if $(BRANCH),--branch $(BRANCH)) --force
 
-## Open JupyterLab on cxlab/notebooks/ (report templates, exploratory notebooks) with the project's kernel
+## Write Excel tab books, incremental (company + every branch; PERIOD= one period, BRANCH= one scope)
+tables: ingest
+	$(PY) -m cxlab tables $(if $(PERIOD),--period $(PERIOD)) $(if $(BRANCH),--branch $(BRANCH),--all)
+
+## Write PowerPoint decks, incremental (company + every branch; PERIOD= one period, BRANCH= one scope)
+deck: ingest
+	$(PY) -m cxlab deck $(if $(PERIOD),--period $(PERIOD)) $(if $(BRANCH),--branch $(BRANCH),--all)
+
+## Open JupyterLab on cxlab/notebooks/ (report templates, exploratory notebooks) with the project's kernel (extra flags: LAB_ARGS="--port 8890 --no-browser")
 lab: ingest
-	$(PY) -m jupyter lab --notebook-dir=cxlab/notebooks
+	$(PY) -m jupyter lab --notebook-dir=cxlab/notebooks $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
 ## Run the whole test suite (what CI runs)
 test: setup

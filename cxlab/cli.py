@@ -315,6 +315,10 @@ def _parser() -> argparse.ArgumentParser:
     c = cs.add_parser("import", help="update cases from a ticket-system export (CSV/Excel)")
     c.add_argument("file", type=Path)
     s.set_defaults(func=_cmd_cases)
+
+    from cxlab.deliver._cli import add_parsers as _deliver_parsers
+
+    _deliver_parsers(sub)  # tables, deck
     from cxlab.project import add_project_option
 
     add_project_option(p)

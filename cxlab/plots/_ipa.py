@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 
+from cxlab.plots._labels import label_points
 from cxlab.plots._style import cjk_font
 
 __all__ = ["IPA_QUADRANT_LABELS", "ipa_map"]
@@ -93,9 +94,8 @@ def ipa_map(
                        label=IPA_QUADRANT_LABELS[quad])
     names = dict(labels.items()) if labels is not None else {}
     default = result["label"] if "label" in result.columns else result["item"]
-    for item, text, xi, yi in zip(result["item"], default, x, y, strict=True):
-        ax.annotate(str(names.get(item, text)), (xi, yi), xytext=(4, 4),
-                    textcoords="offset points", fontsize=9, **font)
+    point_labels = [str(names.get(item, text)) for item, text in
+                    zip(result["item"], default, strict=True)]
 
     ax.axvline(cx, color="0.5", lw=1, ls="--")
     ax.axhline(cy, color="0.5", lw=1, ls="--")
@@ -111,9 +111,11 @@ def ipa_map(
         "low_priority": (0.02, 0.02, "left", "bottom"),
         "possible_overkill": (0.98, 0.02, "right", "bottom"),
     }
-    for quad, (tx, ty, ha, va) in corners.items():
-        ax.text(tx, ty, IPA_QUADRANT_LABELS[quad], transform=ax.transAxes, ha=ha, va=va,
-                fontsize=12, color="0.45", **font)
+    quadrant_names = [ax.text(tx, ty, IPA_QUADRANT_LABELS[quad], transform=ax.transAxes,
+                              ha=ha, va=va, fontsize=12, color="0.45", **font)
+                      for quad, (tx, ty, ha, va) in corners.items()]
     ax.set_xlabel("表现 (performance)", **font)
     ax.set_ylabel("重要性 (importance)", **font)
+    # point labels last, once the limits are final, moved apart where they would overlap
+    label_points(ax, x, y, point_labels, avoid=quadrant_names, **font)
     return ax

@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 
+from cxlab.plots._labels import label_points
 from cxlab.plots._style import cjk_font
 
 __all__ = ["KANO_QUADRANT_LABELS", "kano_scatter"]
@@ -61,14 +62,13 @@ def kano_scatter(result: pd.DataFrame, *, ax: Axes | None = None, threshold: flo
     y = result["better"].to_numpy(dtype=float)
     ax.scatter(x, y, s=40, color="C0", zorder=3)
     extra = [c for c in result.columns if c not in _KANO_COLUMNS]
-    for k, (xi, yi) in enumerate(zip(x, y, strict=True)):
-        if not (np.isfinite(xi) and np.isfinite(yi)):
-            continue
+    point_labels = []
+    for k in range(len(result)):
         row = result.iloc[k]
         text = str(row["feature"])
         if extra:
             text += " (" + ", ".join(str(row[c]) for c in extra) + ")"
-        ax.annotate(text, (xi, yi), xytext=(4, 4), textcoords="offset points", fontsize=9, **font)
+        point_labels.append(text)
 
     ax.axvline(threshold, color="0.5", lw=1, ls="--")
     ax.axhline(threshold, color="0.5", lw=1, ls="--")
@@ -76,11 +76,13 @@ def kano_scatter(result: pd.DataFrame, *, ax: Axes | None = None, threshold: flo
     ax.set_ylim(-0.02, 1.02)
     lo, hi = threshold / 2, (1 + threshold) / 2
     corners = {"A": (lo, hi), "O": (hi, hi), "M": (hi, lo), "I": (lo, lo)}
-    for cat, (cx, cy) in corners.items():
-        ax.text(cx, cy, KANO_QUADRANT_LABELS[cat], ha="center", va="center", fontsize=14,
-                color="0.6", alpha=0.8, zorder=1, **font)
+    names = [ax.text(cx, cy, KANO_QUADRANT_LABELS[cat], ha="center", va="center", fontsize=14,
+                     color="0.6", alpha=0.8, zorder=1, **font)
+             for cat, (cx, cy) in corners.items()]
     ax.set_xlabel("不满意影响 |Worse|", **font)
     ax.set_ylabel("满意影响 Better", **font)
+    # feature labels last (limits final), moved apart where they would overlap
+    label_points(ax, x, y, point_labels, avoid=names, **font)
     return ax
 
 

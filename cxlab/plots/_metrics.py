@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import math
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
+from matplotlib.ticker import MaxNLocator
+
+from cxlab.plots._labels import legend_outside
 
 __all__ = ["nps_bars", "trend"]
 
@@ -85,11 +90,16 @@ def nps_bars(result: pd.DataFrame, *, ax: Axes | None = None, target: float | No
         if flag == "suppress":
             ax.annotate("样本不足", (xi, 0), ha="center", va="bottom", fontsize="small", color="#555555")
         elif flag == "caution":
-            ax.annotate(f"n={int(n)}", (xi, v), ha="center", va="bottom", fontsize="x-small", color="#555555",
-                        xytext=(0, 2), textcoords="offset points")
+            # above the error bar's cap (or below it for a negative bar), never across it
+            top = np.nanmax([v, hi[xi] if np.isfinite(hi[xi]) else v])
+            bottom = np.nanmin([v, lo[xi] if np.isfinite(lo[xi]) else v])
+            up = v >= 0
+            ax.annotate(f"n={int(n)}", (xi, top if up else bottom), ha="center",
+                        va="bottom" if up else "top", fontsize="x-small", color="#555555",
+                        xytext=(0, 4 if up else -4), textcoords="offset points")
     if target is not None:
         ax.axhline(target, color="#c0392b", linestyle="--", linewidth=1.2, label=f"目标 {target:g}", zorder=4)
-        ax.legend(loc="best")
+        legend_outside(ax)
     ax.axhline(0, color="#666666", linewidth=0.8, zorder=1)
     ax.set_xticks(x, labels)
     ax.set_ylabel("净推荐值 (NPS)")
@@ -103,8 +113,13 @@ def trend(
     x: str = "period",
     ax: Axes | None = None,
     target: float | None = None,
+    max_lines: int = 4,
 ) -> Axes:
     """NPS over periods with a shaded confidence band, one line per remaining group.
+
+    With more than ``max_lines`` groups (e.g. ten branches) the lines would hide each other:
+    the chart becomes small multiples, one panel per group inside ``ax`` on a shared y scale
+    (``ax.child_axes``), each group in colour over the others in light grey.
 
     Parameters
     ----------
@@ -117,6 +132,8 @@ def trend(
         Axes to draw on; default the current axes.
     target : float, optional
         NPS target drawn as a dashed horizontal line labelled 目标.
+    max_lines : int, default 4
+        Most lines drawn in one panel before switching to small multiples.
 
     Returns
     -------
@@ -138,6 +155,8 @@ def trend(
     pos = {p: i for i, p in enumerate(periods)}
     keys, labels = _group_labels(result, exclude=(x,))
     frame = result.assign(_label=labels, _x=result[x].map(pos))
+    if frame["_label"].nunique() > max_lines:
+        return _trend_panels(frame, periods, ax=ax, target=target)
     for i, (label, grp) in enumerate(frame.groupby("_label", sort=True)):
         grp = grp.sort_values("_x")
         color = f"C{i % 10}"
@@ -154,5 +173,50 @@ def trend(
     ax.set_xlabel("期间")
     ax.set_ylabel("净推荐值 (NPS)")
     ax.set_title("净推荐值趋势")
-    ax.legend(loc="best")
+    legend_outside(ax)
+    return ax
+
+
+def _trend_panels(frame: pd.DataFrame, periods: list, *, ax: Axes, target: float | None) -> Axes:
+    """Small multiples: one panel per group inside ``ax`` (same y scale), the group's line and
+    band in colour over the other groups in light grey."""
+    groups = list(frame.groupby("_label", sort=True))
+    n = len(groups)
+    ncols = min(n, 5 if n > 12 else 4 if n > 6 else 3)
+    nrows = math.ceil(n / ncols)
+    ok_all = (frame["base_flag"] != "suppress") if "base_flag" in frame else pd.Series(True, index=frame.index)
+    vals = pd.concat([frame["ci_low"].where(ok_all), frame["ci_high"].where(ok_all)])
+    if target is not None:
+        vals = pd.concat([vals, pd.Series([target])])
+    lo, hi = (float(vals.min()), float(vals.max())) if vals.notna().any() else (-100.0, 100.0)
+    pad = 0.08 * ((hi - lo) or 10.0)
+    ax.set_axis_off()
+    w, h = 1.0 / ncols, 1.0 / nrows
+    short = [str(p)[-4:] if len(str(p)) > 4 and len(periods) > 3 else str(p) for p in periods]
+    for i, (label, grp) in enumerate(groups):
+        r, c = divmod(i, ncols)
+        sub = ax.inset_axes([c * w + 0.06 * w, 1 - (r + 1) * h + 0.22 * h, 0.88 * w, 0.62 * h])
+        for other, og in groups:
+            if other != label:
+                og = og.sort_values("_x")
+                ok = (og["base_flag"] != "suppress") if "base_flag" in og else True
+                sub.plot(og["_x"], og["nps"].where(ok), color="0.85", lw=0.8, zorder=1)
+        grp = grp.sort_values("_x")
+        ok = (grp["base_flag"] != "suppress") if "base_flag" in grp else pd.Series(True, index=grp.index)
+        sub.plot(grp["_x"], grp["nps"].where(ok), marker="o", ms=3, color="C0", label=label, zorder=3)
+        sub.fill_between(grp["_x"], grp["ci_low"].where(ok), grp["ci_high"].where(ok), color="C0",
+                         alpha=0.2, linewidth=0, zorder=2)
+        if (~ok).any():
+            sub.scatter(grp.loc[~ok, "_x"], grp.loc[~ok, "nps"], facecolors="none",
+                        edgecolors=_SUPPRESSED_COLOR, zorder=3, s=12, label="_suppressed")
+        if target is not None:
+            sub.axhline(target, color="#c0392b", linestyle="--", linewidth=0.9)
+        sub.set_ylim(lo - pad, hi + pad)
+        sub.set_title(label, fontsize="small", pad=3)
+        sub.set_xticks(range(len(periods)), short if r == nrows - 1 or i + ncols >= n else [""] * len(periods),
+                       fontsize="x-small")
+        sub.yaxis.set_major_locator(MaxNLocator(nbins=3, prune="both"))
+        sub.tick_params(axis="y", labelsize="x-small", labelleft=c == 0)
+    note = "每格一组;浅灰线为其他各组" + (f";红色虚线为目标 {target:g}" if target is not None else "")
+    ax.set_title(f"净推荐值趋势({note})", fontsize="medium")
     return ax

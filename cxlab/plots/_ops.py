@@ -10,6 +10,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from cxlab.plots._labels import legend_outside
+
 __all__ = ["closure_bars", "journey_heatmap", "scorecard_bars", "sla_bars"]
 
 _GOOD, _BAD, _GREY, _OPEN = "#4c9a5b", "#c8553d", "#d9d9d9", "#e3a72f"
@@ -45,7 +47,7 @@ def scorecard_bars(table: pd.DataFrame, *, ax=None) -> plt.Axes:
         ax.set_title(f"客户体验主管考核得分:{total['score'].iloc[0]:.1f} / {total['max_score'].iloc[0]:.0f}")
     else:
         ax.set_title("客户体验主管考核得分")
-    ax.legend(loc="lower right")
+    legend_outside(ax)
     return ax
 
 
@@ -64,7 +66,7 @@ def closure_bars(summary: pd.DataFrame, *, by: str = "branch", ax=None) -> plt.A
     ax.set_xticks(x, summary[by].astype(str))
     ax.set_ylabel("预警数")
     ax.set_title("预警闭环处理情况")
-    ax.legend()
+    legend_outside(ax)
     return ax
 
 

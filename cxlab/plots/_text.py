@@ -7,6 +7,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 
+from cxlab.plots._labels import legend_outside
+
 __all__ = ["segment_bars", "theme_bars"]
 
 _SENTIMENT_COLORS = {"正面": "#4C9A6A", "中性": "#B0B0B0", "负面": "#C8553D"}
@@ -61,7 +63,7 @@ def theme_bars(result: pd.DataFrame, *, ax: Axes | None = None, share: bool = Fa
     ax.set_xlabel("占比" if share else "提及次数")
     ax.set_ylabel("")
     ax.set_title("评论主题与情感")
-    ax.legend(title="情感", loc="lower right", frameon=False)
+    legend_outside(ax, title="情感")
     return ax
 
 
@@ -98,9 +100,10 @@ def segment_bars(
     suppressed = (result["base"] == "suppress").to_numpy() if "base" in result.columns else np.zeros(len(x), bool)
     colors = ["#4C72B0" if not s else "none" for s in suppressed]
     ax.bar(x, np.where(suppressed, 0, v), color=colors, edgecolor="#4C72B0")
+    lo_err = hi_err = np.zeros(len(x))
     if {"ci_low", "ci_high"} <= set(result.columns):
-        lo = np.clip(v - result["ci_low"].to_numpy(dtype=float), 0, None)
-        hi = np.clip(result["ci_high"].to_numpy(dtype=float) - v, 0, None)
+        lo_err = lo = np.clip(v - result["ci_low"].to_numpy(dtype=float), 0, None)
+        hi_err = hi = np.clip(result["ci_high"].to_numpy(dtype=float) - v, 0, None)
         ok = ~suppressed
         ax.errorbar(x[ok], v[ok], yerr=[lo[ok], hi[ok]], fmt="none", ecolor="#333333", capsize=3)
     sig = result["significant"].to_numpy(dtype=bool) if "significant" in result.columns else np.zeros(len(x), bool)
@@ -108,8 +111,12 @@ def segment_bars(
         if sup:
             ax.annotate("样本不足", (xi, 0), ha="center", va="bottom", fontsize=8)
             continue
-        ax.annotate(f"{vi:.0f}{'*' if s else ''}", (xi, vi), ha="center",
-                    va="bottom" if vi >= 0 else "top", fontsize=9)
+        # the value above the error bar's cap (below it for a negative bar), not across it
+        up = vi >= 0
+        end = vi + (hi_err[xi] if up else -lo_err[xi])
+        ax.annotate(f"{vi:.0f}{'*' if s else ''}", (xi, end if np.isfinite(end) else vi),
+                    ha="center", va="bottom" if up else "top", fontsize=9,
+                    xytext=(0, 3 if up else -3), textcoords="offset points")
     ax.axhline(0, color="#666666", linewidth=0.8)
     ax.set_xticks(x, labels, rotation=0 if len(x) <= 6 else 30)
     ax.set_ylabel({"nps": "NPS", "csat": "CSAT (%)"}.get(value, value))
