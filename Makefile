@@ -12,6 +12,7 @@ WAREHOUSE := data/warehouse
 PERIOD ?=
 BRANCH ?=
 JOBS   ?=
+FORMATS ?= html,pdf,xlsx,pptx
 LAB_ARGS ?=
 
 .PHONY: help setup data ingest reports report lab test lint bench clean tables deck
@@ -47,9 +48,9 @@ $(WAREHOUSE)/.ingested: $(RAW)/truth.json $(wildcard params/*.yaml)
 ## Validate the raw data and load it into the parquet warehouse (bad rows go to data/quarantine/)
 ingest: $(WAREHOUSE)/.ingested
 
-## Render every company and branch report for every period to reports/ (HTML, PDF, index.html)
+## Render every company and branch report for every period to reports/ (HTML, PDF, Excel tab books, PowerPoint decks, index.html; FORMATS=html,pdf to skip the others)
 reports: ingest
-	$(PY) -m cxlab reports $(if $(JOBS),--jobs $(JOBS))
+	$(PY) -m cxlab reports --format $(FORMATS) $(if $(JOBS),--jobs $(JOBS))
 
 ## Render one report: make report PERIOD=2026Q3 BRANCH=SH01 (BRANCH empty or ALL = company report)
 report: ingest

@@ -87,16 +87,39 @@ def _cmd_draft(args: argparse.Namespace) -> int:
 def _cmd_reports(args: argparse.Namespace) -> int:
     from cxlab.report import render_all
 
-    formats = tuple(f.strip() for f in args.format.split(",") if f.strip())
-    summary = render_all(
-        periods=[args.period] if args.period else None,
-        branches=[args.branch] if args.branch else None,
-        jobs=args.jobs, force=args.force, formats=formats,
-        warehouse=args.warehouse, output_dir=args.out,
-        executor=args.executor, scheduler=args.scheduler,
-    )
-    print(summary.summary())
-    return 1 if summary.failed else 0
+    # html/pdf are rendered notebooks; xlsx (tab books) and pptx (decks) are written beside them
+    deliverable = {"xlsx": "tables", "pptx": "deck"}
+    wanted = [f.strip().lower() for f in args.format.split(",") if f.strip()]
+    unknown = [f for f in wanted if f not in ("html", "pdf", *deliverable)]
+    if unknown or not wanted:
+        print(f"cxlab reports: error: --format {args.format!r}: expected a comma-separated list "
+              "of html, pdf, xlsx, pptx", file=sys.stderr)
+        return 2
+    formats = tuple(f for f in wanted if f in ("html", "pdf"))
+    failed = False
+    if formats:
+        summary = render_all(
+            periods=[args.period] if args.period else None,
+            branches=[args.branch] if args.branch else None,
+            jobs=args.jobs, force=args.force, formats=formats,
+            warehouse=args.warehouse, output_dir=args.out,
+            executor=args.executor, scheduler=args.scheduler,
+        )
+        print(summary.summary())
+        failed = bool(summary.failed)
+    kinds = tuple(deliverable[f] for f in wanted if f in deliverable)
+    if kinds:
+        from cxlab.deliver._run import write_deliverables
+
+        branch = None if args.branch in (None, "", "ALL") else args.branch
+        result = write_deliverables(
+            periods=[args.period] if args.period else None,
+            branches=None if args.branch is None else [branch or "ALL"],
+            warehouse=args.warehouse, output_dir=args.out, kinds=kinds, force=args.force,
+            jobs=args.jobs)
+        print(result.summary())
+        failed = failed or bool(result.failed)
+    return 1 if failed else 0
 
 
 def _cmd_scorecard(args: argparse.Namespace) -> int:
@@ -260,7 +283,8 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--period", default=None, help="only this period (default: all)")
     s.add_argument("--branch", default=None, help="only this branch (ALL = company report)")
     s.add_argument("--jobs", type=int, default=None, help="parallel renders (default: cores)")
-    s.add_argument("--format", default="html,pdf", help="comma-separated: html,pdf")
+    s.add_argument("--format", default="html,pdf",
+                   help="comma-separated: html, pdf, xlsx (Excel tab books), pptx (decks)")
     s.add_argument("--force", action="store_true", help="re-render even if nothing changed")
     s.add_argument("--warehouse", type=Path, default=Path("data/warehouse"))
     s.add_argument("--out", type=Path, default=Path("reports"))
