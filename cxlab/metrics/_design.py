@@ -84,8 +84,9 @@ def weighted_mean(
     weight : str, optional
         Survey weights (default 1).
     by : str or list of str, optional
-        Domains: one estimate per group, each group analysed as its own sample (as
-        ``svymean`` on a subset of rows).
+        Domains: one estimate per group, with the variance of domain estimation (rows outside
+        the group, or missing ``column``, contribute zero influence but still count in ``n``),
+        as ``svyby(~x, ~g, design, svymean)`` and ``svymean(..., na.rm = TRUE)``.
     poststrata : str or list of str, optional
         Columns of the post-strata the weights were calibrated to (``weight`` being the
         post-stratified weights and ``base_weight`` the weights before); the variance then
@@ -100,15 +101,15 @@ def weighted_mean(
     -------
     DataFrame
         ``[by...]``, ``n`` (rows), ``weighted_n`` (sum of weights), ``mean``, ``se``,
-        ``ci_low``, ``ci_high`` (``mean ± t(n-1)·se``, as ``confint(svymean(...), df = degf)``),
-        ``deff`` (design effect against simple random sampling with replacement,
+        ``ci_low``, ``ci_high`` (``mean ± t·se`` with ``len(data) - 1`` degrees of freedom, as
+        ``confint(svymean(...), df = degf(design))``), ``deff`` (design effect against simple random sampling with replacement,
         ``svymean(..., deff = "replace")``) and ``n_eff`` (Kish).
 
     Notes
     -----
     With :math:`\\hat\\mu = \\sum w_i y_i/\\sum w_i` and influence values
     :math:`u_i = w_i (y_i - \\hat\\mu)/\\sum w` the variance is
-    :math:`\\frac{n}{n-1}\\sum (u_i - \\bar u)^2` (Woodruff 1971; Lumley 2010, §2.3). The design
+    :math:`\\frac{n}{n-1}\\sum (u_i - \\bar u)^2` over all ``n = len(data)`` rows (Woodruff 1971; Lumley 2010, §2.3). The design
     effect divides it by :math:`s^2_w/n` with the weighted variance
     :math:`s^2_w = \\frac{n}{n-1}\\sum w_i (y_i-\\hat\\mu)^2/\\sum w_i` (``svyvar``).
 
@@ -141,6 +142,8 @@ def weighted_mean(
         if data[ps_cols].isna().any().any():
             raise ValueError(f"poststrata columns {ps_cols} have missing values")
         ps_all = data.groupby(ps_cols, sort=True, observed=True).ngroup().to_numpy()
+    big_n = len(data)
+    t = float(stats.t.ppf(1 - (1 - level) / 2, df=big_n - 1)) if big_n > 1 else np.nan
     rows = []
     for key, pos in group_positions(data, by_cols):
         pos = pos[~np.isnan(y_all[pos])]
@@ -152,17 +155,17 @@ def weighted_mean(
             rows.append(rec | dict.fromkeys(["mean", "se", "ci_low", "ci_high", "deff", "n_eff"], np.nan))
             continue
         mu = float(np.dot(w, y) / total)
-        u = w * (y - mu) / total
+        u = np.zeros(big_n)
+        u[pos] = w * (y - mu) / total
         if ps_all is not None:
-            u = _poststrata_correct(u, ps_all[pos], w, w0_all[pos])
+            u = _poststrata_correct(u, ps_all, w_all, w0_all)
         var = _wr_var(u)
         se = math.sqrt(var) if np.isfinite(var) else np.nan
         if n > 1:
-            t = float(stats.t.ppf(1 - (1 - level) / 2, df=n - 1))
             s2 = n / (n - 1) * float(np.dot(w, (y - mu) ** 2)) / total
             deff = var / (s2 / n) if s2 > 0 else np.nan
         else:
-            t, deff = np.nan, np.nan
+            deff = np.nan
         n_eff = total**2 / float(np.dot(w, w))
         rows.append(rec | {"mean": mu, "se": se, "ci_low": mu - t * se, "ci_high": mu + t * se,
                            "deff": deff, "n_eff": n_eff})
@@ -221,8 +224,8 @@ def weighted_proportion(
     out = weighted_mean(data, column=column, weight=weight, by=by, level=level)
     out = out.rename(columns={"mean": "proportion"})
     if ci == "logit":
-        p, se, n = out["proportion"].to_numpy(), out["se"].to_numpy(), out["n"].to_numpy()
-        t = stats.t.ppf(1 - (1 - level) / 2, df=np.maximum(n - 1, 1))
+        p, se = out["proportion"].to_numpy(), out["se"].to_numpy()
+        t = stats.t.ppf(1 - (1 - level) / 2, df=max(len(data) - 1, 1))
         with np.errstate(divide="ignore", invalid="ignore"):
             eta = np.log(p / (1 - p))
             half = t * se / (p * (1 - p))

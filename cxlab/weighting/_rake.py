@@ -246,7 +246,8 @@ def rake(
     converged = False
     it = 0
     with np.errstate(divide="ignore", invalid="ignore"):
-        for it in range(1, max_iter + 1):
+        while it < max_iter:
+            it += 1
             worst = 0.0
             for codes, t in zip(codes_list, targets, strict=True):
                 sums = np.bincount(codes, weights=w, minlength=t.size)
