@@ -51,7 +51,7 @@ def _codes(data: pd.DataFrame, columns: list[str], levels: list, label: str) -> 
         if isinstance(col.dtype, pd.CategoricalDtype):
             col = col.astype(object)
         keys = [lv[0] if isinstance(lv, tuple) and len(lv) == 1 else lv for lv in levels]
-        codes = pd.Categorical(col, categories=keys).codes.astype(np.int64)
+        codes = pd.Index(keys).get_indexer(col).astype(np.int64)
         missing = col.isna().to_numpy()
         values = col
     else:
