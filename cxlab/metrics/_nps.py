@@ -311,9 +311,13 @@ def nps_test(
     Returns
     -------
     TestResult
-        ``diff`` (NPS of ``a`` minus NPS of ``b`` in points, from the adjusted proportions when
-        ``method="adjusted_wald"``), ``se`` (points), ``statistic`` (z = diff / se), ``pvalue``
-        (two-sided), ``ci_low``/``ci_high`` (diff ± z·se), ``level``, ``method``.
+        ``diff`` (observed NPS of ``a`` minus observed NPS of ``b``, in points: the same
+        difference :func:`nps` values and :func:`change` report, whatever the method), ``se``
+        (points), ``statistic`` (z), ``pvalue`` (two-sided), ``ci_low``/``ci_high``, ``level``
+        and ``method`` (naming the test and the point estimate). With ``adjusted_wald``,
+        ``se``, ``statistic`` and the interval come from the adjusted proportions, so z is the
+        adjusted difference over ``se`` and the interval is centred on the adjusted difference,
+        exactly as :func:`nps` keeps the observed NPS but adjusts its interval.
 
     Notes
     -----
@@ -334,7 +338,7 @@ def nps_test(
     >>> b = pd.Series([10] * 40 + [8] * 30 + [3] * 30)
     >>> res = nps_test(a, b)
     >>> round(res.diff, 1), round(res.pvalue, 4)
-    (34.0, 0.0019)
+    (35.0, 0.0019)
     """
     check_choice("method", method, ("adjusted_wald", "wald"))
     check_level(level)
@@ -351,20 +355,23 @@ def nps_test(
 
     ea, va = parts(ya)
     eb, vb = parts(yb)
-    diff = float(ea - eb)
+    diff = float(ea - eb)  # the adjusted difference when method="adjusted_wald"
+    observed = float(np.mean(ya) - np.mean(yb))
     se = float(math.sqrt(va + vb))
     stat = diff / se if se > 0 else (0.0 if diff == 0 else math.copysign(math.inf, diff))
     pvalue = float(2 * stats.norm.sf(abs(stat)))
     z = _z(level)
+    label = ("adjusted Wald (Rocks 2016): z and interval on adjusted proportions"
+             if method == "adjusted_wald" else "Wald")
     return TestResult(
-        diff=100 * diff,
+        diff=100 * observed,
         se=100 * se,
         statistic=float(stat),
         pvalue=pvalue,
         ci_low=100 * (diff - z * se),
         ci_high=100 * (diff + z * se),
         level=level,
-        method=f"two-sample NPS z-test ({method})",
+        method=f"two-sample NPS z-test, {label}; diff = observed NPS difference",
     )
 
 
