@@ -48,11 +48,13 @@ def _codes(data: pd.DataFrame, columns: list[str], levels: list, label: str) -> 
             raise CxlabError(f"{label}: column {c!r} not found in the data")
     if len(columns) == 1:
         col = data[columns[0]]
-        if isinstance(col.dtype, pd.CategoricalDtype):
-            col = col.astype(object)
         keys = [lv[0] if isinstance(lv, tuple) and len(lv) == 1 else lv for lv in levels]
-        codes = pd.Index(keys).get_indexer(col).astype(np.int64)
-        missing = col.isna().to_numpy()
+        # hash the distinct values once (fast for strings and categoricals), then map them
+        row_codes, uniques = pd.factorize(col, use_na_sentinel=True)
+        lookup = pd.Index(keys, dtype=object).get_indexer(pd.Index(np.asarray(uniques, dtype=object)))
+        missing = row_codes < 0
+        codes = np.where(missing, -1, lookup[np.maximum(row_codes, 0)] if lookup.size else -1)
+        codes = codes.astype(np.int64)
         values = col
     else:
         index = pd.MultiIndex.from_tuples([tuple(lv) for lv in levels], names=columns)
