@@ -282,3 +282,21 @@ out("bh", p.adjust(d$p, "BH")); out("holm", p.adjust(d$p, "holm"))
 """)
     close(adjust_pvalues(p), r["bh"])
     close(adjust_pvalues(p, method="holm"), r["holm"])
+
+
+def test_csat_and_ces_variance_convention_against_svymean(tmp_path, survey_data):
+    # The convention stated in the nps/csat/ces docstrings: CSAT (like NPS) omits n/(n-1),
+    # CES (a mean) includes it; survey::svymean includes it for both.
+    d = survey_data.dropna(subset=["csat"]).reset_index(drop=True)
+    n = len(d)
+    r = run_r(tmp_path, d, """
+des <- svydesign(ids = ~1, weights = ~bw, data = d)
+t2 <- svymean(~I(as.numeric(csat >= 4)), des); out("top2", c(coef(t2), SE(t2)))
+m <- svymean(~csat, des); out("mean", c(coef(m), SE(m)))
+""")
+    from cxlab.metrics import ces, csat
+
+    c = csat(d, score="csat", weight="bw").iloc[0]
+    close([c["csat"] / 100, c["se"] / 100 * np.sqrt(n / (n - 1))], r["top2"])
+    e = ces(d, score="csat", scale=5, weight="bw").iloc[0]
+    close([e["mean"], e["se"]], r["mean"])

@@ -206,6 +206,16 @@ def nps(
     use the effective size :math:`n^* = v / se^2` (Korn & Graubard 1998) in place of ``n``, so a
     weighted analysis with all weights equal to 1 reproduces the unweighted one.
 
+    Variance convention (the same for :func:`nps`, :func:`csat` and :func:`ces`): the weighted
+    ``se`` is the with-replacement Taylor linearisation SE, scaled so that unit weights give
+    exactly the textbook unweighted SE of the statistic: for the proportion-type NPS and CSAT
+    that is the Wald :math:`\\sqrt{v/n}` (no :math:`n/(n-1)` factor, HC0), for the CES mean
+    :math:`s/\\sqrt{n}` with the :math:`n-1` standard deviation (factor :math:`n/(n-1)`, HC1).
+    R's ``survey::svymean`` applies :math:`n/(n-1)` to all three; multiply the NPS and CSAT
+    ``se`` by :math:`\\sqrt{n/(n-1)}` to get it, or use
+    :func:`cxlab.metrics.weighted_mean` / :func:`cxlab.metrics.weighted_proportion`, which
+    reproduce ``svymean``/``svyciprop`` (checked live in ``tests/test_r_survey.py``).
+
     References
     ----------
     Reichheld, F. F. (2003). The one number you need to grow. *Harvard Business Review* 81(12), 46-54.
