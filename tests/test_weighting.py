@@ -181,3 +181,51 @@ def test_poststratify_errors(sample):
         poststratify(sample, {"app": 1.0}, by="channel")
     with pytest.raises(CxlabError, match="tuple of 2 levels"):
         poststratify(sample, {"A": 1.0}, by=["branch", "tier"])
+
+
+# ---------------------------------------------------------------------------------------------
+# params/weighting.yaml and per-period weights on the sample warehouse
+
+
+def test_sample_weighting_plan_weights_every_period(sample_warehouse):
+    from cxlab.io import load_responses, load_table
+    from cxlab.weighting import load_weighting, weights_by_period
+
+    plan = load_weighting("params/weighting.yaml")
+    assert plan.enabled and plan.variables == ["branch", "customer_type"]
+    responses = load_responses(sample_warehouse)
+    customers = load_table(sample_warehouse, "customers")
+    w, diag = weights_by_period(responses, customers, plan)
+    assert w.index.equals(responses.index) and w.notna().all() and (w > 0).all()
+    assert list(diag["period"]) == sorted(responses["period"].astype(str).unique())
+    assert diag["converged"].all()
+    assert (diag["design_effect"] >= 1).all() and (diag["efficiency"] <= 100).all()
+    # every period reproduces the population's branch and value-tier shares
+    base = customers[customers["churned"].astype(int) != 1]
+    tier = responses["customer_id"].map(customers.set_index("customer_id")["customer_type"])
+    for period, idx in responses.groupby("period", observed=True).groups.items():
+        ww = w.loc[idx]
+        assert ww.mean() == pytest.approx(1.0, rel=1e-9)
+        for col, values in (("branch", responses.loc[idx, "branch"]), ("customer_type", tier.loc[idx])):
+            got = ww.groupby(values.to_numpy()).sum() / ww.sum()
+            want = base[col].value_counts(normalize=True)
+            assert got.sort_index().to_numpy() == pytest.approx(want.sort_index().to_numpy(), abs=1e-8), period
+
+
+def test_disabled_plan_gives_unit_weights_and_bad_plans_fail():
+    from cxlab.config import params_from_dict
+    from cxlab.errors import ParamsError
+    from cxlab.weighting import WeightingPlan, weights_by_period
+
+    plan = params_from_dict({"variables": ["tier"]}, WeightingPlan)
+    df = pd.DataFrame({"period": ["a", "a", "b"], "tier": ["x", "y", "x"]})
+    w, diag = weights_by_period(df, df, plan)
+    assert w.tolist() == [1.0, 1.0, 1.0] and diag["method"].eq("unweighted").all()
+    with pytest.raises(ParamsError, match="trim"):
+        params_from_dict({"variables": ["tier"], "trim": [2, 5]}, WeightingPlan, source="weighting.yaml")
+    with pytest.raises(ParamsError, match="unknown key"):
+        params_from_dict({"variables": ["tier"], "margin": "x"}, WeightingPlan)
+    on = params_from_dict({"variables": ["tier"], "enabled": True}, WeightingPlan)
+    pop = pd.DataFrame({"tier": ["x", "x", "y", "z"]})
+    with pytest.raises(CxlabError, match=r"weighting period a: .*level 'z' has a target but no respondents"):
+        weights_by_period(df, pop, on)
