@@ -16,6 +16,8 @@ The weights of all three are compared (largest relative difference; target ≤ 1
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 
@@ -69,8 +71,10 @@ def ipfn_weights(df: pd.DataFrame, margins: dict) -> np.ndarray:
     aggregates = [pd.Series({k: v * n for k, v in spec.items()}).rename_axis(col)
                   for col, spec in margins.items()]
     dims = [[col] for col in margins]
-    out = ipfn.ipfn(frame, aggregates, dims, weight_col="w", convergence_rate=TOL,
-                    max_iteration=100, rate_tolerance=0.0).iteration()
+    with warnings.catch_warnings():  # ipfn 1.4 uses pandas' deprecated inplace= keywords
+        warnings.simplefilter("ignore")
+        out = ipfn.ipfn(frame, aggregates, dims, weight_col="w", convergence_rate=TOL,
+                        max_iteration=100, rate_tolerance=0.0).iteration()
     return out["w"].to_numpy()
 
 
