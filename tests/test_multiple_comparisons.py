@@ -92,3 +92,38 @@ def test_adjust_pvalues_properties_and_errors():
         adjust_pvalues(p, method="bonferroni")
     with pytest.raises(ValueError, match=r"\[0, 1\]"):
         adjust_pvalues([0.2, 1.5])
+
+
+def test_crosstab_letters_with_adjustment_are_a_subset_and_match_manual_bh():
+    from cxlab.metrics import crosstab
+
+    rng = np.random.default_rng(5)
+    df = pd.DataFrame({"r": rng.choice(list("abc"), 4000), "c": rng.choice(list("pqrstuvw"), 4000)})
+    df.loc[(df["c"] == "p") & (df["r"] == "a"), "r"] = "b"  # one real difference
+    raw = crosstab(df, row="r", col="c")
+    bh = crosstab(df, row="r", col="c", adjust="fdr_bh")
+    holm = crosstab(df, row="r", col="c", adjust="holm")
+    for adj in (bh, holm):
+        assert all(set(a) <= set(b) for a, b in zip(adj["sig"], raw["sig"], strict=True))
+    assert (bh["sig"] != "").sum() > 0  # the planted difference survives
+    # manual BH over every (row, column pair) test of the table
+    tests = []
+    for r, grp in raw.groupby("row"):
+        g = grp.set_index("col")
+        cols = list(g.index)
+        for i, c in enumerate(cols):
+            for o in cols[i + 1:]:
+                res = two_proportion_test(g.loc[c, "pct"] / 100 * g.loc[c, "base"], g.loc[c, "base"],
+                                          g.loc[o, "pct"] / 100 * g.loc[o, "base"], g.loc[o, "base"])
+                tests.append((r, c, o, res.pvalue, res.diff))
+    adj = adjust_pvalues([t[3] for t in tests])
+    expected = {(r, c if d > 0 else o): set() for r, c, o, _, d in tests}
+    for (r, c, o, _, d), p in zip(tests, adj, strict=True):
+        if p < ALPHA:
+            expected[(r, c if d > 0 else o)].add(o if d > 0 else c)
+    got = {(r, c): set(s) for r, c, s in zip(bh["row"], bh["col"], bh["sig"], strict=True) if s}
+    letter = dict(zip(bh["col"], bh["letter"], strict=False))
+    want = {k: {letter[x] for x in v} for k, v in expected.items() if v}
+    assert got == want
+    with pytest.raises(ValueError, match="adjust="):
+        crosstab(df, row="r", col="c", adjust="bonferroni")
