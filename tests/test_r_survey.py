@@ -300,3 +300,15 @@ m <- svymean(~csat, des); out("mean", c(coef(m), SE(m)))
     close([c["csat"] / 100, c["se"] / 100 * np.sqrt(n / (n - 1))], r["top2"])
     e = ces(d, score="csat", scale=5, weight="bw").iloc[0]
     close([e["mean"], e["se"]], r["mean"])
+
+
+def test_missing_r_fails_under_ci_and_skips_elsewhere(monkeypatch):
+    import tests.test_r_survey as mod
+
+    monkeypatch.setattr(mod, "RSCRIPT", None)
+    monkeypatch.setattr(mod, "_IN_CI", True)
+    with pytest.raises(pytest.fail.Exception, match="CI=true"):
+        mod._require_r()
+    monkeypatch.setattr(mod, "_IN_CI", False)
+    with pytest.raises(pytest.skip.Exception, match="Rscript not found"):
+        mod._require_r()
