@@ -303,7 +303,9 @@ m <- svymean(~csat, des); out("mean", c(coef(m), SE(m)))
 
 
 def test_missing_r_fails_under_ci_and_skips_elsewhere(monkeypatch):
-    import tests.test_r_survey as mod
+    import sys
+
+    mod = sys.modules[__name__]
 
     monkeypatch.setattr(mod, "RSCRIPT", None)
     monkeypatch.setattr(mod, "_IN_CI", True)
