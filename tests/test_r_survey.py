@@ -102,10 +102,12 @@ des <- svydesign(ids = ~1, weights = ~bw, data = d)
 m <- svymean(~overall, des, deff = "replace")
 out("mean", coef(m)); out("se", SE(m)); out("deff", deff(m))
 out("ci", confint(m, df = degf(des)))
-mc <- svymean(~csat, des, na.rm = TRUE)
-out("csat", c(coef(mc), SE(mc)))
-b <- svyby(~overall, ~branch, des, svymean)
-out("by_mean", coef(b)); out("by_se", SE(b))
+mc <- svymean(~csat, des, na.rm = TRUE, deff = "replace")
+out("csat", c(coef(mc), SE(mc), deff(mc)))
+b <- svyby(~overall, ~branch, des, svymean, deff = "replace")
+out("by_mean", coef(b)); out("by_se", SE(b)); out("by_deff", b[, ncol(b)])
+bc <- svyby(~csat, ~tier, des, svymean, na.rm = TRUE, deff = "replace")
+out("byc", c(coef(bc), SE(bc), bc[, ncol(bc)]))
 """)
     res = weighted_mean(survey_data, column="overall", weight="bw").iloc[0]
     close(res["mean"], r["mean"])  # svymean(~overall, des)
@@ -113,10 +115,13 @@ out("by_mean", coef(b)); out("by_se", SE(b))
     close(res["deff"], r["deff"])  # svymean(..., deff = "replace")
     close([res["ci_low"], res["ci_high"]], r["ci"])  # confint(m, df = degf(des))
     c = weighted_mean(survey_data, column="csat", weight="bw").iloc[0]
-    close([c["mean"], c["se"]], r["csat"])  # svymean(~csat, des, na.rm = TRUE)
+    close([c["mean"], c["se"], c["deff"]], r["csat"])  # svymean(~csat, des, na.rm = TRUE)
     by = weighted_mean(survey_data, column="overall", weight="bw", by="branch")
     close(by["mean"], r["by_mean"])  # svyby(~overall, ~branch, des, svymean), sorted A..D
     close(by["se"], r["by_se"])
+    close(by["deff"], r["by_deff"])
+    bc = weighted_mean(survey_data, column="csat", weight="bw", by="tier")  # hi, lo, mid
+    close(np.r_[bc["mean"], bc["se"], bc["deff"]], r["byc"])  # svyby(..., na.rm = TRUE)
 
 
 def test_svyciprop_logit_and_mean(tmp_path, survey_data):
