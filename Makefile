@@ -69,8 +69,9 @@ deck: ingest
 lab: ingest
 	$(PY) -m jupyter lab --notebook-dir=cxlab/notebooks $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
 
-## Run the whole test suite (what CI runs)
+## Run the whole test suite (what CI runs); installs R, LibreOffice and Chromium for the tests first
 test: setup
+	@bash scripts/system-deps.sh --test
 	$(PY) -m pytest
 
 ## Check the code with ruff

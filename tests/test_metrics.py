@@ -151,7 +151,9 @@ def test_nps_test_adjusted_wald_follows_measuringu_and_rocks_recipe():
 
     (ea, va), (eb, vb) = adjusted(*counts_a), adjusted(*counts_b)
     se = np.sqrt(va + vb)
-    assert res.diff == pytest.approx(100 * (ea - eb), rel=1e-12)
+    # diff is the observed difference (as nps() and change() report it, issue 22); the test
+    # statistic and the interval follow the adjusted recipe.
+    assert res.diff == pytest.approx(100 * ((60 - 15) - (40 - 30)) / 100, rel=1e-12)
     assert res.se == pytest.approx(100 * se, rel=1e-12)
     assert res.statistic == pytest.approx((ea - eb) / se, rel=1e-12)
     assert res.pvalue == pytest.approx(2 * stats.norm.sf(abs(ea - eb) / se), rel=1e-10)
@@ -529,6 +531,10 @@ def test_change_nps_by_branch_matches_nps_test():
     assert sh["previous_period"] == "2026Q1"
     assert sh["change"] == pytest.approx(-40.0)
     assert sh["pvalue"] == pytest.approx(expected.pvalue, rel=1e-12)
+    # one definition of the change (issue 22): change() and nps_test() report the same difference
+    assert sh["change"] == pytest.approx(expected.diff, rel=1e-12)
+    assert [sh["ci_low"], sh["ci_high"]] == pytest.approx([expected.ci_low, expected.ci_high], rel=1e-12)
+    assert sh["method"] == expected.method and "adjusted Wald" in sh["method"]
     assert bool(sh["significant"])
     bj = res[(res["branch"] == "BJ") & (res["period"] == "2026Q2")].iloc[0]
     assert not bool(bj["significant"])

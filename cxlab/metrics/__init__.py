@@ -8,6 +8,14 @@ plots or rounds.
 from cxlab.metrics._change import change
 from cxlab.metrics._common import CAUTION_BASE, MIN_BASE, base_flag
 from cxlab.metrics._crosstab import crosstab
+from cxlab.metrics._design import (
+    ChiSquareResult,
+    adjust_pvalues,
+    design_ols,
+    rao_scott_test,
+    weighted_mean,
+    weighted_proportion,
+)
 from cxlab.metrics._nps import CI_METHODS, nps, nps_sample_size, nps_test, scores_from_counts
 from cxlab.metrics._results import TestResult
 from cxlab.metrics._scales import VERBAL5, ces, csat, item_summary, wilson_interval
@@ -15,21 +23,27 @@ from cxlab.metrics._tests import two_proportion_test, welch_test
 
 __all__ = [
     "CAUTION_BASE",
+    "ChiSquareResult",
     "CI_METHODS",
     "MIN_BASE",
     "VERBAL5",
     "TestResult",
+    "adjust_pvalues",
     "base_flag",
     "ces",
     "change",
     "crosstab",
     "csat",
+    "design_ols",
     "item_summary",
     "nps",
     "nps_sample_size",
     "nps_test",
+    "rao_scott_test",
     "scores_from_counts",
     "two_proportion_test",
+    "weighted_mean",
+    "weighted_proportion",
     "welch_test",
     "wilson_interval",
 ]

@@ -66,12 +66,15 @@ def change(
         One row per group and period: ``[by...]``, ``period``, ``previous_period`` (missing for
         the first period of a group), ``n``, ``previous_n``, ``value``, ``previous_value``,
         ``change`` (value − previous value), ``se``, ``ci_low``, ``ci_high`` (of the change),
-        ``pvalue``, ``significant`` (``pvalue < 1 - level``) and ``base_flag`` of the period.
-        ``value`` is the NPS in points, the CSAT in % or the CES mean.
+        ``pvalue``, ``significant`` (``pvalue < 1 - level``), ``method`` (the test, as named by
+        its :class:`TestResult`) and ``base_flag`` of the period. ``value`` is the NPS in
+        points, the CSAT in % or the CES mean; ``change`` is always the observed difference,
+        the same number :func:`nps_test` reports as ``diff`` for the two periods.
 
     Notes
     -----
-    Tests: NPS with :func:`nps_test` (adjusted Wald, Rocks 2016); CSAT with
+    Tests: NPS with :func:`nps_test` (adjusted Wald, Rocks 2016: its z and interval use the
+    adjusted proportions, its ``diff`` is the observed change); CSAT with
     :func:`two_proportion_test` on the top-2-box counts (pooled z, no continuity correction;
     ``change``, ``se`` and interval in percentage points); CES with Welch's t-test on the means.
     The two periods are treated as independent samples (different respondents).
@@ -131,6 +134,7 @@ def change(
                 "ci_high": np.nan,
                 "pvalue": np.nan,
                 "significant": False,
+                "method": None,
                 "base_flag": rec["base_flag"],
             }
             if prev is not None and rec["n"] > 0 and prev["n"] > 0:
@@ -145,6 +149,7 @@ def change(
                     "ci_high": res.ci_high,
                     "pvalue": res.pvalue,
                     "significant": bool(res.pvalue < 1 - level),
+                    "method": res.method,
                 }
             elif prev is not None:
                 out |= {"previous_period": prev[period_col], "previous_n": prev["n"], "previous_value": prev[value_col]}

@@ -10,7 +10,8 @@ import numpy as np
 import pandas as pd
 
 from cxlab.metrics._codebook import category_order, codebook_scale
-from cxlab.metrics._common import check_columns, kish_n_eff, weights_array
+from cxlab.metrics._common import check_choice, check_columns, kish_n_eff, weights_array
+from cxlab.metrics._design import adjust_pvalues
 from cxlab.metrics._tests import two_proportion_test
 
 if TYPE_CHECKING:
@@ -40,13 +41,17 @@ def crosstab(
     row_order: Sequence[object] | None = None,
     col_order: Sequence[object] | None = None,
     codebook: Codebook | None = None,
+    adjust: str | None = None,
 ) -> pd.DataFrame:
     """Banner table of ``row`` by ``col``: column percentages (0–100) with significance letters.
 
     Each banner column gets a letter (A, B, C, … in banner order, see ``col_order``). A cell carries the
     letter of every other column whose percentage it exceeds significantly, by a two-sided
     column-proportion z-test (pooled, no continuity correction) at ``alpha``, as in
-    market-research banner tables. No correction for multiple comparisons is applied.
+    market-research banner tables. With ``adjust=None`` no correction for multiple comparisons
+    is applied; ``adjust="fdr_bh"`` (Benjamini-Hochberg) or ``"holm"`` adjusts the p-values of
+    all column pairs of all rows of the table together (each pair tested once) with
+    :func:`cxlab.metrics.adjust_pvalues` before comparing them with ``alpha``.
 
     Parameters
     ----------
@@ -68,6 +73,8 @@ def crosstab(
         else sorted. Values not covered by the order come last, sorted.
     codebook : cxlab.config.Codebook, optional
         Supplies the category orders.
+    adjust : {None, "fdr_bh", "holm"}
+        Multiple-comparison adjustment over the table's pairwise tests.
 
     Returns
     -------
@@ -120,23 +127,37 @@ def crosstab(
     ebase = frame.groupby(col, observed=True)["_w"].apply(lambda w: kish_n_eff(w.to_numpy()))
     count = frame.groupby([row, col], observed=True).size()
     wcount = frame.groupby([row, col], observed=True)["_w"].sum()
-    records = []
+    if adjust is not None:
+        check_choice("adjust", adjust, ("fdr_bh", "holm"))
+    pct_of: dict = {}
     for r in rows:
-        pct = {}
         for c in cols:
             wc = float(wcount.get((r, c), 0.0))
-            pct[c] = wc / float(wbase[c]) if wbase[c] > 0 else np.nan
-        for c in cols:
-            sig = ""
-            for other in cols:
-                if other == c or np.isnan(pct[c]) or np.isnan(pct[other]):
-                    continue
+            pct_of[r, c] = wc / float(wbase[c]) if wbase[c] > 0 else np.nan
+    tests: dict = {}  # (row, first column, second column) -> (p-value, first minus second)
+    for r in rows:
+        for i, c in enumerate(cols):
+            for other in cols[i + 1:]:
+                p1, p2 = pct_of[r, c], pct_of[r, other]
                 n1, n2 = float(ebase[c]), float(ebase[other])
-                if n1 <= 0 or n2 <= 0:
+                if np.isnan(p1) or np.isnan(p2) or n1 <= 0 or n2 <= 0:
                     continue
-                res = two_proportion_test(pct[c] * n1, n1, pct[other] * n2, n2)
-                if res.pvalue < alpha and res.diff > 0:
-                    sig += letters[other]
+                res = two_proportion_test(p1 * n1, n1, p2 * n2, n2)
+                tests[r, c, other] = (res.pvalue, res.diff)
+    keys = list(tests)
+    pv = np.array([tests[k][0] for k in keys], dtype=float)
+    if adjust is not None and pv.size:
+        pv = adjust_pvalues(pv, method=adjust)
+    higher: dict = {}
+    for k, p in zip(keys, pv, strict=True):
+        r, c, other = k
+        if p < alpha and tests[k][1] != 0:
+            hi, lo = (c, other) if tests[k][1] > 0 else (other, c)
+            higher.setdefault((r, hi), set()).add(lo)
+    records = []
+    for r in rows:
+        for c in cols:
+            sig = "".join(letters[o] for o in cols if o in higher.get((r, c), ()))
             records.append(
                 {
                     "row": r,
@@ -147,7 +168,7 @@ def crosstab(
                     "base": int(base[c]),
                     "weighted_base": float(wbase[c]),
                     "effective_base": float(ebase[c]),
-                    "pct": 100 * pct[c],
+                    "pct": 100 * pct_of[r, c],
                     "sig": sig,
                 }
             )

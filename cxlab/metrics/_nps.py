@@ -214,6 +214,16 @@ def nps(
     use the effective size :math:`n^* = v / se^2` (Korn & Graubard 1998) in place of ``n``, so a
     weighted analysis with all weights equal to 1 reproduces the unweighted one.
 
+    Variance convention (the same for :func:`nps`, :func:`csat` and :func:`ces`): the weighted
+    ``se`` is the with-replacement Taylor linearisation SE, scaled so that unit weights give
+    exactly the textbook unweighted SE of the statistic: for the proportion-type NPS and CSAT
+    that is the Wald :math:`\\sqrt{v/n}` (no :math:`n/(n-1)` factor, HC0), for the CES mean
+    :math:`s/\\sqrt{n}` with the :math:`n-1` standard deviation (factor :math:`n/(n-1)`, HC1).
+    R's ``survey::svymean`` applies :math:`n/(n-1)` to all three; multiply the NPS and CSAT
+    ``se`` by :math:`\\sqrt{n/(n-1)}` to get it, or use
+    :func:`cxlab.metrics.weighted_mean` / :func:`cxlab.metrics.weighted_proportion`, which
+    reproduce ``svymean``/``svyciprop`` (checked live in ``tests/test_r_survey.py``).
+
     References
     ----------
     Reichheld, F. F. (2003). The one number you need to grow. *Harvard Business Review* 81(12), 46-54.
@@ -335,9 +345,13 @@ def nps_test(
     Returns
     -------
     TestResult
-        ``diff`` (NPS of ``a`` minus NPS of ``b`` in points, from the adjusted proportions when
-        ``method="adjusted_wald"``), ``se`` (points), ``statistic`` (z = diff / se), ``pvalue``
-        (two-sided), ``ci_low``/``ci_high`` (diff ± z·se), ``level``, ``method``.
+        ``diff`` (observed NPS of ``a`` minus observed NPS of ``b``, in points: the same
+        difference :func:`nps` values and :func:`change` report, whatever the method), ``se``
+        (points), ``statistic`` (z), ``pvalue`` (two-sided), ``ci_low``/``ci_high``, ``level``
+        and ``method`` (naming the test and the point estimate). With ``adjusted_wald``,
+        ``se``, ``statistic`` and the interval come from the adjusted proportions, so z is the
+        adjusted difference over ``se`` and the interval is centred on the adjusted difference,
+        exactly as :func:`nps` keeps the observed NPS but adjusts its interval.
 
     Notes
     -----
@@ -358,7 +372,7 @@ def nps_test(
     >>> b = pd.Series([10] * 40 + [8] * 30 + [3] * 30)
     >>> res = nps_test(a, b)
     >>> round(res.diff, 1), round(res.pvalue, 4)
-    (34.0, 0.0019)
+    (35.0, 0.0019)
     """
     check_choice("method", method, ("adjusted_wald", "wald"))
     check_level(level)
@@ -376,20 +390,23 @@ def nps_test(
 
     ea, va = parts(ya)
     eb, vb = parts(yb)
-    diff = float(ea - eb)
+    diff = float(ea - eb)  # the adjusted difference when method="adjusted_wald"
+    observed = float(np.mean(ya) - np.mean(yb))
     se = float(math.sqrt(va + vb))
     stat = diff / se if se > 0 else (0.0 if diff == 0 else math.copysign(math.inf, diff))
     pvalue = float(2 * stats.norm.sf(abs(stat)))
     z = _z(level)
+    label = ("adjusted Wald (Rocks 2016): z and interval on adjusted proportions"
+             if method == "adjusted_wald" else "Wald")
     return TestResult(
-        diff=100 * diff,
+        diff=100 * observed,
         se=100 * se,
         statistic=float(stat),
         pvalue=pvalue,
         ci_low=100 * (diff - z * se),
         ci_high=100 * (diff + z * se),
         level=level,
-        method=f"two-sample NPS z-test ({method})",
+        method=f"two-sample NPS z-test, {label}; diff = observed NPS difference",
     )
 
 
