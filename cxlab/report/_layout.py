@@ -30,7 +30,7 @@ from html import escape
 from pathlib import Path
 from typing import Literal
 
-from pydantic import field_validator, model_validator
+from pydantic import field_validator
 
 from cxlab.config._base import Strict, load_params
 from cxlab.report._base import (
@@ -262,7 +262,7 @@ SECTIONS: dict[str, Section] = {s.id: s for s in [
     Section("summary", _const("摘要"), _parts("summary"), intro=_summary_intro, numbered=False),
     Section("kpis", _kpis_title, _kpi_parts, _has_kpis, _kpis_intro),
     Section("items", _const("评价项目汇总"), _items_parts, _has_items,
-            _const("各评价项目的均值与好评率(最高档答案的占比)及其 95% 置信区间,按问卷顺序排列。"),
+            _const("各评价项目的均值与好评率(最好的几档答案的占比)及其 95% 置信区间,按问卷顺序排列。"),
             auto=_no_nps),
     Section("crosstabs", lambda ctx: "单选题交叉分析" if ctx.is_company else "单选题回答分布",
             _crosstab_parts, _has_choices,
@@ -330,42 +330,55 @@ class SectionSpec(Strict):
     enabled: bool | None = None     # None = automatic (see the module docstring)
 
 
-class ReportLayout(Strict):
-    """The sections of one report kind, in order."""
+# an unknown id is reported with the allowed ones: "Input should be 'summary', 'kpis', … (got …)"
+class CompanySection(SectionSpec):
+    id: Literal[tuple(DEFAULT_LAYOUT["company"])]  # type: ignore[valid-type]
 
-    sections: list[SectionSpec]
 
-    @field_validator("sections", mode="before")
-    @classmethod
-    def _ids_alone(cls, v):
-        if isinstance(v, list):
-            return [{"id": x} if isinstance(x, str) else x for x in v]
-        return v
+class BranchSection(SectionSpec):
+    id: Literal[tuple(DEFAULT_LAYOUT["branch"])]  # type: ignore[valid-type]
+
+
+def _ids_alone(v):
+    """``- summary`` is short for ``- {id: summary}``."""
+    if isinstance(v, list):
+        return [{"id": x} if isinstance(x, str) else x for x in v]
+    return v
+
+
+def _no_repeats(v: list[SectionSpec]) -> list[SectionSpec]:
+    ids = [s.id for s in v]
+    dup = sorted({i for i in ids if ids.count(i) > 1})
+    if dup:
+        raise ValueError(f"section {dup[0]!r} listed twice")
+    return v
+
+
+class CompanyLayout(Strict):
+    """The sections of the company report, in order."""
+
+    sections: list[CompanySection]
+    _pre = field_validator("sections", mode="before")(_ids_alone)
+    _post = field_validator("sections")(_no_repeats)
+
+
+class BranchLayout(Strict):
+    """The sections of a branch report, in order (no company-level sections)."""
+
+    sections: list[BranchSection]
+    _pre = field_validator("sections", mode="before")(_ids_alone)
+    _post = field_validator("sections")(_no_repeats)
+
+
+ReportLayout = CompanyLayout | BranchLayout
 
 
 class ReportsConfig(Strict):
     """``params/report.yaml``: the section layout of the company and the branch reports."""
 
     version: Literal[1]
-    company: ReportLayout | None = None
-    branch: ReportLayout | None = None
-
-    @model_validator(mode="after")
-    def _check(self) -> ReportsConfig:
-        for kind in ("company", "branch"):
-            layout = getattr(self, kind)
-            if layout is None:
-                continue
-            allowed = DEFAULT_LAYOUT[kind]
-            seen: set[str] = set()
-            for spec in layout.sections:
-                if spec.id not in allowed:
-                    raise ValueError(f"{kind}.sections: unknown section {spec.id!r} "
-                                     f"(allowed: {', '.join(allowed)})")
-                if spec.id in seen:
-                    raise ValueError(f"{kind}.sections: section {spec.id!r} listed twice")
-                seen.add(spec.id)
-        return self
+    company: CompanyLayout | None = None
+    branch: BranchLayout | None = None
 
 
 def load_report_config(params_dir: str | Path = "params") -> ReportsConfig | None:

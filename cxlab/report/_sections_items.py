@@ -58,11 +58,14 @@ def item_table(ctx: ReportContext, data: pd.DataFrame) -> pd.DataFrame:
         sc = cb.scales[name]
         lo, hi = float(sc.lo), float(sc.hi)
         k = int(hi - lo + 1)
-        shifted = data[group].apply(pd.to_numeric, errors="coerce") - lo + 1
+        shifted = data[group].apply(pd.to_numeric, errors="coerce")
+        if lo != 1:  # item_summary reads codes 1..k
+            shifted = shifted - lo + 1
         # item_summary(codebook=/order=) from the metrics helper would keep codebook order
         # itself; the items are passed in codebook order here, which it keeps.
         res = item_summary(shifted, items=group, scale=k, labels=labels)
-        res["mean"] = res["mean"] + lo - 1
+        if lo != 1:
+            res["mean"] = res["mean"] + lo - 1
         thr = sc.top_threshold - lo + 1
         res["top"] = [100.0 * float((shifted[i].dropna() >= thr).mean()) if n else np.nan
                       for i, n in zip(group, res["n"], strict=True)]
@@ -150,7 +153,7 @@ def item_summary(ctx: ReportContext) -> Html:
     return join(
         paragraph(text),
         table(t, columns=columns, formats=formats, classes=classes),
-        note(f"评分:{scale_text(ctx, items)}。好评率为最高档答案({'；'.join(tops)})的占比。"
+        note(f"评分:{scale_text(ctx, items)}。好评率为最好的几档答案({'；'.join(tops)})的占比。"
              "均值区间为 t 分布 95% 置信区间,好评率区间为 Wilson 95% 置信区间;"
              f"回答数少于 {MIN_BASE} 的项目不予报告"
              + (";全公司数值来自各机构汇总数据。" if not ctx.is_company else "。")),

@@ -86,6 +86,7 @@ def write_index(output_dir: str | Path, *, warehouse: str | Path,
     judged = {k: t for k, t in tgt.items() if t is not None}
     names = {COMPANY: f"{org.company.name}(全公司)"} | {b.code: b.name for b in org.branches}
     regions = {b.code: org.region_name(b.code) for b in org.branches} | {COMPANY: "—"}
+    has_regions = any(org.region_of(b.code) is not None for b in org.branches)
 
     rule = ",".join(f"{h.split('(')[0]} {_OP.get(t.op, t.op)} {t.target:g}{'%' if k == 'csat' else ''}"
                     for k, h in shown if (t := judged.get(k)) is not None)
@@ -101,7 +102,8 @@ def write_index(output_dir: str | Path, *, warehouse: str | Path,
         parts.append(f"<h2>{escape(period)}</h2>")
         head = "".join(f"<th>{escape(h)}</th>" for _, h in shown)
         status_head = "<th>状态</th>" if judged else ""
-        parts.append("<table><thead><tr><th>机构</th><th>区域</th><th>样本量</th>"
+        region_head = "<th>区域</th>" if has_regions else ""
+        parts.append(f"<table><thead><tr><th>机构</th>{region_head}<th>样本量</th>"
                      f"{head}{status_head}<th>报告</th></tr></thead><tbody>")
         for code, r in rows.iterrows():
             sup = bool(r["suppressed"])
@@ -119,7 +121,8 @@ def write_index(output_dir: str | Path, *, warehouse: str | Path,
                 if (output_dir / period / f"{code}.{fmt}").exists():
                     links.append(f'<a href="{escape(period)}/{escape(code)}.{fmt}">{label}</a>')
             parts.append(
-                f"<tr><td>{escape(names.get(code, code))}</td><td>{escape(regions.get(code, ''))}</td>"
+                f"<tr><td>{escape(names.get(code, code))}</td>"
+                + (f"<td>{escape(regions.get(code, ''))}</td>" if has_regions else "") +
                 f"<td>{int(r['n'])}</td>{cells}{status}"
                 f"<td>{' · '.join(links) or '<span class=cx-muted>未生成</span>'}</td></tr>"
             )

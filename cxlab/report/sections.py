@@ -92,6 +92,11 @@ def _labels(ctx: ReportContext) -> dict[str, str]:
     return ctx.codebook.labels()
 
 
+def _and(names: list[str]) -> str:
+    """满意及非常满意; 比较满意、满意及非常满意."""
+    return "及".join(names) if len(names) <= 2 else "、".join(names[:-1]) + "及" + names[-1]
+
+
 def _goal(kpi, unit: str = "") -> str:
     return f"(目标 {_OP[kpi.op]} {kpi.target:g}{unit})" if kpi is not None else ""
 
@@ -170,7 +175,7 @@ def summary(ctx: ReportContext) -> Html:
         items.append(line + "。")
     if h.get("csat") is not None:
         cv = h["csat"]["csat"]
-        line = (f"客户满意度(CSAT,{'及'.join(top_names(ctx, csat_col(ctx)))}"
+        line = (f"客户满意度(CSAT,{_and(top_names(ctx, csat_col(ctx)))}"
                 f"占比)为 {cv:.1f}%")
         if csat_t is not None:
             line += "," + _met_text(csat_t, cv, "%")
@@ -341,15 +346,17 @@ def league_table(ctx: ReportContext) -> Html:
     if has_csat:
         columns["csat"] = "CSAT%"
     columns |= {"change": "环比", "pvalue": "p 值", "flag": "状态"}
-    if lt["region"].fillna("").eq("").all():
+    if lt["region"].fillna("—").isin(["", "—"]).all():  # an org without regions
         del columns["region"]
     tbl = table(shown, columns=columns, formats={"n": "int", "pvalue": "p"},
                 classes={"flag": lambda v: "cx-flag-missed" if "需整改" in str(v) else
                          ("cx-flag-met" if v == "达标" else "cx-muted")})
-    goals = "NPS 或 CSAT" if has_csat else "NPS"
+    goals = [k.upper() for k in ("nps", "csat") if _target(ctx, k) is not None
+             and (k == "nps" or has_csat)]
+    rule = (f"{' 或 '.join(goals)} 未达目标,或 NPS 较上期显著下降(p < 0.05)" if goals
+            else "NPS 较上期显著下降(p < 0.05)")
     return join(figure(fig, alt="分支机构 NPS"), tbl,
-                note("排名基于各机构汇总计数;样本量少于 30 的机构不参与排名。"
-                     f"“需整改”:{goals} 未达目标,或 NPS 较上期显著下降(p < 0.05)。"))
+                note(f"排名基于各机构汇总计数;样本量少于 30 的机构不参与排名。“需整改”:{rule}。"))
 
 
 def branch_comparison(ctx: ReportContext) -> Html:
