@@ -264,9 +264,11 @@ SECTIONS: dict[str, Section] = {s.id: s for s in [
     Section("items", _const("评价项目汇总"), _items_parts, _has_items,
             _const("各评价项目的均值与好评率(最好的几档答案的占比)及其 95% 置信区间,按问卷顺序排列。"),
             auto=_no_nps),
-    Section("crosstabs", lambda ctx: "单选题交叉分析" if ctx.is_company else "单选题回答分布",
+    Section("crosstabs", lambda ctx: ("单选题交叉分析" if ctx.is_company and len(ctx.org.branches) > 1
+                                      else "单选题回答分布"),
             _crosstab_parts, _has_choices,
-            lambda ctx: ("单选题各选项的回答比例,并按分支机构比较。" if ctx.is_company
+            lambda ctx: ("单选题各选项的回答比例,并按分支机构比较。"
+                         if ctx.is_company and len(ctx.org.branches) > 1
                          else "单选题各选项的回答比例。"),
             auto=_no_nps),
     Section("trend", _const("趋势与环比"), _parts("trend"), lambda ctx: nps_col(ctx) is not None,

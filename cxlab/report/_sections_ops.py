@@ -725,7 +725,11 @@ def journey(ctx: ReportContext) -> Html:
                                         "company_mean": "全公司均值", "gap": "差距"},
                             formats={"rank": "int", "n": "int", "mean": 2, "company_mean": 2, "gap": 2},
                             classes={"gap": lambda v: "cx-bad" if not pd.isna(v) and v < -0.1 else None}))
-    blocks.append(note("触点得分汇总该触点下所有五级题目(好=5 … 差=1)的回答;好评率为“好/良好”占比。"
+    from cxlab.report._base import scale_text, top_names
+
+    items = [i for i in _journey_items(ctx) if i in cur.columns]
+    tops = "/".join(dict.fromkeys(n for i in items for n in reversed(top_names(ctx, i))))
+    blocks.append(note(f"触点得分汇总该触点下所有{scale_text(ctx, items)}题目的回答;好评率为“{tops}”占比。"
                        "短板为各机构均值最低的三个触点(回答数不少于 30),差距为负表示低于全公司。"))
     return join(*blocks)
 
