@@ -370,3 +370,53 @@ def test_chinese_numerals():
 
     assert [cn_number(n) for n in (1, 9, 10, 11, 17, 20, 21, 99)] == [
         "一", "九", "十", "十一", "十七", "二十", "二十一", "九十九"]
+
+
+# --------------------------------------------------------------------------- aggregates and index
+def test_aggregates_follow_the_codebook_roles(no_nps_project, nps_project):
+    from cxlab.report import load_aggregates
+
+    agg = load_aggregates(no_nps_project["warehouse"])
+    assert not {"promoters", "passives", "detractors", "ces_n"} & set(agg.columns)
+    cur = no_nps_project["current"]
+    got = agg[agg["period"] == PERIOD].set_index("branch")
+    for code, own in cur.groupby("branch"):
+        assert got.loc[code, "n"] == len(own)                           # responses, no NPS item
+        assert got.loc[code, "csat_top2"] == (own["sat"] >= 5).sum()   # top 3 of 7
+        assert got.loc[code, "staff__top2"] == (own["staff"] >= 4).sum()
+        assert got.loc[code, "staff__mean"] == pytest.approx(own["staff"].mean(), rel=1e-12)
+    agg = load_aggregates(nps_project["warehouse"])
+    assert "csat_n" not in agg.columns
+    got = agg[agg["period"] == PERIOD].set_index("branch")
+    cur = nps_project["current"]
+    for code, own in cur.groupby("branch"):
+        assert got.loc[code, "promoters"] == (own["recommend"] >= 9).sum()
+        assert got.loc[code, "detractors"] == (own["recommend"] <= 6).sum()
+
+
+def test_index_headline_without_nps_and_csat_is_the_pooled_item_top_box():
+    from cxlab.report import headline_kpis
+
+    agg = pd.DataFrame({"period": ["2026Q3"] * 2, "branch": ["B1", "B2"], "n": [40, 50],
+                        "a__n": [40, 50], "a__top2": [10, 30], "b__n": [40, 48], "b__top2": [20, 24],
+                        "a__mean": [3.0, 3.5], "b__mean": [3.2, 3.1]})
+    k = headline_kpis(agg).set_index("branch")
+    assert k["nps"].isna().all() and k["csat"].isna().all()
+    assert k.loc["B1", "items_top"] == pytest.approx(100 * 30 / 80)
+    assert k.loc["ALL", "items_top"] == pytest.approx(100 * 84 / 178)
+    assert k.loc["ALL", "n"] == 90
+
+
+def test_a_bad_report_yaml_stops_the_run_before_any_report(nps_project, tmp_path):
+    import shutil
+
+    from cxlab.report import render_all
+
+    params = tmp_path / "params"
+    shutil.copytree(nps_project["params"], params)
+    (params / "report.yaml").write_text("version: 1\ncompany:\n  sections: [summary, nps_trend]\n",
+                                        encoding="utf-8")
+    with pytest.raises(ParamsError, match=r"report\.yaml: company\.sections\.1\.id: .*'nps_trend'"):
+        render_all(periods=[PERIOD], warehouse=nps_project["warehouse"], output_dir=tmp_path / "out",
+                   params_dir=params, formats=("html",), progress=False)
+    assert not (tmp_path / "out" / PERIOD).exists()

@@ -27,12 +27,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from html import escape
-from pathlib import Path
 from typing import Literal
 
-from pydantic import field_validator
-
-from cxlab.config._base import Strict, load_params
 from cxlab.report._base import (
     ces_col,
     cn_number,
@@ -42,12 +38,19 @@ from cxlab.report._base import (
     top_labels,
 )
 from cxlab.report._context import ReportContext
+from cxlab.report._report_config import (
+    DEFAULT_LAYOUT,
+    BranchLayout,
+    CompanyLayout,
+    Kind,
+    ReportsConfig,
+    SectionSpec,
+    load_report_config,
+)
 from cxlab.report.tables import Html, join
 
-__all__ = ["DEFAULT_LAYOUT", "SECTIONS", "ReportLayout", "ReportsConfig", "SectionSpec", "body",
-           "layout_for", "load_report_config", "shown_sections"]
-
-Kind = Literal["company", "branch"]
+__all__ = ["DEFAULT_LAYOUT", "SECTIONS", "BranchLayout", "CompanyLayout", "ReportsConfig",
+           "SectionSpec", "body", "layout_for", "load_report_config", "shown_sections"]
 
 
 # --------------------------------------------------------------------------- the registry
@@ -309,87 +312,6 @@ SECTIONS: dict[str, Section] = {s.id: s for s in [
             _const("依据《客户体验主管考核量表》的十项加权指标计算本期得分。"), kinds=("company",)),
     Section("provenance", _const("附录:数据来源与可追溯性"), _parts("provenance"), numbered=False),
 ]}
-
-#: The built-in layout (no params/report.yaml): the order of the sample's reports, with the
-#: sections for questionnaires without NPS after the headline figures.
-DEFAULT_LAYOUT: dict[str, list[str]] = {
-    "company": ["summary", "kpis", "items", "crosstabs", "trend", "league", "alerts", "drivers",
-                "ipa", "journey", "voice", "segments", "service_levels", "audits", "kano",
-                "price_channel", "ab_tests", "scorecard", "provenance"],
-    "branch": ["summary", "kpis", "items", "crosstabs", "trend", "league", "alerts", "drivers",
-               "ipa", "journey", "voice", "segments", "service_levels", "audits", "kano",
-               "price_channel", "provenance"],
-}
-
-
-# --------------------------------------------------------------------------- params/report.yaml
-class SectionSpec(Strict):
-    """One entry of a report's section list."""
-
-    id: str
-    title: str | None = None        # heading without its number; default: the built-in title
-    intro: str | None = None        # Markdown paragraph under the heading; "" = none
-    enabled: bool | None = None     # None = automatic (see the module docstring)
-
-
-# an unknown id is reported with the allowed ones: "Input should be 'summary', 'kpis', … (got …)"
-class CompanySection(SectionSpec):
-    id: Literal[tuple(DEFAULT_LAYOUT["company"])]  # type: ignore[valid-type]
-
-
-class BranchSection(SectionSpec):
-    id: Literal[tuple(DEFAULT_LAYOUT["branch"])]  # type: ignore[valid-type]
-
-
-def _ids_alone(v):
-    """``- summary`` is short for ``- {id: summary}``."""
-    if isinstance(v, list):
-        return [{"id": x} if isinstance(x, str) else x for x in v]
-    return v
-
-
-def _no_repeats(v: list[SectionSpec]) -> list[SectionSpec]:
-    ids = [s.id for s in v]
-    dup = sorted({i for i in ids if ids.count(i) > 1})
-    if dup:
-        raise ValueError(f"section {dup[0]!r} listed twice")
-    return v
-
-
-class CompanyLayout(Strict):
-    """The sections of the company report, in order."""
-
-    sections: list[CompanySection]
-    _pre = field_validator("sections", mode="before")(_ids_alone)
-    _post = field_validator("sections")(_no_repeats)
-
-
-class BranchLayout(Strict):
-    """The sections of a branch report, in order (no company-level sections)."""
-
-    sections: list[BranchSection]
-    _pre = field_validator("sections", mode="before")(_ids_alone)
-    _post = field_validator("sections")(_no_repeats)
-
-
-ReportLayout = CompanyLayout | BranchLayout
-
-
-class ReportsConfig(Strict):
-    """``params/report.yaml``: the section layout of the company and the branch reports."""
-
-    version: Literal[1]
-    company: CompanyLayout | None = None
-    branch: BranchLayout | None = None
-
-
-def load_report_config(params_dir: str | Path = "params") -> ReportsConfig | None:
-    """``params/report.yaml`` validated, or None when the file does not exist."""
-    path = Path(params_dir) / "report.yaml"
-    if not path.is_file():
-        return None
-    return load_params(path, ReportsConfig)
-
 
 def layout_for(kind: Kind, config: ReportsConfig | None) -> list[SectionSpec]:
     """The section list of a report kind: from ``config``, else the built-in one."""

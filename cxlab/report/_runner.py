@@ -433,6 +433,9 @@ def render_all(*, periods: Sequence[str] | None = None, branches: Sequence[str] 
     warehouse, output_dir = Path(warehouse), Path(output_dir)
     templates_dir, params_dir = Path(templates_dir), Path(params_dir)
     org = load_org(params_dir / "org.yaml")
+    from cxlab.report._report_config import load_report_config
+
+    load_report_config(params_dir)  # a bad params/report.yaml: one line, before any report runs
     all_periods = _available_periods(warehouse)
     if periods:
         unknown = sorted(set(periods) - set(all_periods))
