@@ -138,3 +138,54 @@ def build(base: Path, kind: str, *, report_yaml: str | None = None,
                  org=params / "org.yaml")
     assert rep.quarantined == 0 and rep.accepted == len(df), rep
     return params, base / "warehouse", df
+
+
+#: A codebook for the real 问卷星 export shared/real-exports/wjx/wjx_800_800_0.xls (profile and
+#: interest questions: single choice and multi-select; no rating, no recommend question).
+CODEBOOK_WJX = """version: 1
+survey: 手机与兴趣爱好调查
+scales:
+  phones: {kind: category, label: 手机部数, options: [1部, 2部, 3部, 4部及以上]}
+  price: {kind: category, label: 手机价格, options: [免费赠送的, 0-799元, 800-999元, 1000-1499元, 1500-1999元, 2000-2499元, 2500-2999元, 3000-3499元, 3500元及以上, 其他]}
+  gender: {kind: category, label: 性别, options: [男, 女]}
+  age: {kind: category, label: 年龄, options: [16~19岁, 20~24岁, 25~29岁, 30~34岁, 35~39岁, 40~49岁, 50~59岁, 60岁以上]}
+  income: {kind: category, label: 月收入, options: [无收入, 3000元以下, 3001-5000元, 5001-8000元, 8001-10000元, 10001-15000元, 15000元以上, 不知道/拒绝回答]}
+  hobbies: {kind: multi, label: 兴趣爱好, options: [运动, 影视, 购物, 阅读, 美食, 旅游, 音乐, 健康, IT数码, 摄影, 游戏动漫, 艺术, 手工艺, 其他]}
+  share: {kind: category, label: 爱好投入占收入比重, options: [没有投入, 10%左右, 20%左右, 30%左右, 40%左右, 50%左右, 超过50%]}
+  news: {kind: multi, label: 关注资讯, options: [财经, 娱乐八卦, 时尚, 电子科技类, 汽车类, 政治/军事, 体育类, ACG文化(动漫、游戏等), 不关注, 其他]}
+items:
+  - {id: phones, label: 手机部数, section: 手机, scale: phones, role: dimension}
+  - {id: price, label: 手机价格, section: 手机, scale: price, role: dimension}
+  - {id: gender, label: 性别, section: 背景, scale: gender, role: dimension}
+  - {id: age, label: 年龄, section: 背景, scale: age, role: dimension}
+  - {id: income, label: 月收入, section: 背景, scale: income, role: dimension}
+  - {id: hobbies, label: 兴趣爱好, section: 爱好, scale: hobbies, role: dimension}
+  - {id: share, label: 爱好投入占收入比重, section: 爱好, scale: share, role: dimension}
+  - {id: news, label: 关注资讯, section: 资讯, scale: news, role: dimension}
+"""
+WJX_FILE = ROOT.parent / "shared" / "real-exports" / "wjx" / "wjx_800_800_0.xls"
+
+
+def build_wjx(base: Path) -> tuple[Path, Path]:
+    """The real 问卷星 text export ingested for one unit (the file names no branch)."""
+    import yaml
+
+    from cxlab.io import ingest
+
+    params = base / "params"
+    params.mkdir(parents=True)
+    (params / "org.yaml").write_text(
+        "version: 1\ncompany: {code: ALL, name: 手机用户调研}\nunits:\n  - {code: HQ, name: 总部}\n",
+        encoding="utf-8")
+    (params / "codebook.yaml").write_text(CODEBOOK_WJX, encoding="utf-8")
+    src = yaml.safe_load((ROOT / "params" / "sources.yaml").read_text(encoding="utf-8"))
+    src["surveys"], src["tables"] = {"wjx": src["surveys"]["wjx"]}, {}
+    (params / "sources.yaml").write_text(yaml.safe_dump(src, allow_unicode=True), encoding="utf-8")
+    raw = base / "raw"
+    raw.mkdir()
+    shutil.copy(WJX_FILE, raw / WJX_FILE.name)
+    rep = ingest([raw], warehouse=base / "warehouse", quarantine_dir=base / "q",
+                 codebook=params / "codebook.yaml", sources=params / "sources.yaml",
+                 org=params / "org.yaml", period="2026Q3", branch="HQ")
+    assert rep.quarantined == 0 and rep.accepted == 800, rep
+    return params, base / "warehouse"

@@ -420,3 +420,43 @@ def test_a_bad_report_yaml_stops_the_run_before_any_report(nps_project, tmp_path
         render_all(periods=[PERIOD], warehouse=nps_project["warehouse"], output_dir=tmp_path / "out",
                    params_dir=params, formats=("html",), progress=False)
     assert not (tmp_path / "out" / PERIOD).exists()
+
+
+# --------------------------------------------------------------------------- the real 问卷星 export
+def test_real_wjx_export_gets_choice_tables_and_no_nps(tmp_path):
+    """shared/real-exports/wjx (no recommend or rating question): the company report shows the
+    answers to every choice question in questionnaire order, counted as in the raw file."""
+    from cxlab.report import render_all
+
+    if not mini.WJX_FILE.exists():
+        pytest.fail(f"{mini.WJX_FILE} missing (the shared real exports)")
+    params, wh = mini.build_wjx(tmp_path)
+    cwd = os.getcwd()
+    os.chdir(ROOT)
+    try:
+        summary = render_all(periods=[PERIOD], branches=["ALL"], warehouse=wh,
+                             output_dir=tmp_path / "reports", params_dir=params,
+                             formats=("html",), progress=False)
+    finally:
+        os.chdir(cwd)
+    assert not summary.failed, summary.summary()
+    soup = _soup(tmp_path / "reports" / PERIOD / "ALL.html")
+    assert _headings(soup) == ["一、选择题回答分布", "附录:数据来源与可追溯性"]
+    assert "NPS" not in soup.get_text() and "CSAT" not in soup.get_text()
+    raw = pd.read_excel(mini.WJX_FILE)
+    tables = {t.find("caption").get_text(): t for t in soup.find_all("table") if t.find("caption")}
+    gender = _table(BeautifulSoup(str(tables["性别(n = 800)"]), "html.parser"), "选项").set_index("选项")
+    counts = raw["3、性别 "].value_counts()
+    assert gender.index.tolist() == ["男", "女"]
+    assert {k: int(v) for k, v in gender["人数"].items()} == {k: int(counts[k]) for k in gender.index}
+    age = _table(BeautifulSoup(str(tables["年龄(n = 800)"]), "html.parser"), "选项")
+    assert age["选项"].tolist() == ["16~19岁", "20~24岁", "25~29岁", "30~34岁", "35~39岁", "40~49岁",
+                                  "50~59岁", "60岁以上"]  # codebook order, not by frequency
+    hobbies = _table(BeautifulSoup(str(tables["兴趣爱好(多选,n = 800)"]), "html.parser"), "选项").set_index("选项")
+    chosen = raw["6、兴趣爱好"].str.split("┋")
+    for option in ("运动", "美食", "手工艺"):
+        k = int(chosen.map(lambda xs, o=option: o in xs).sum())
+        assert int(hobbies.loc[option, "选择人数"]) == k
+        assert _same(_f(hobbies.loc[option, "选择比例%"]), 100 * k / 800, 1)
+    assert int(hobbies.loc["其他", "选择人数"]) == int(chosen.map(
+        lambda xs: any(x.startswith("其他") for x in xs)).sum())

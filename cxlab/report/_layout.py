@@ -238,7 +238,14 @@ def _has_items(ctx: ReportContext) -> bool:
 def _has_choices(ctx: ReportContext) -> bool:
     from cxlab.report._sections_items import choice_items
 
-    return bool(choice_items(ctx))
+    return bool(choice_items(ctx, kinds=("category", "multi")))
+
+
+def _choice_word(ctx: ReportContext) -> str:
+    """单选题, or 选择题 when multi-select questions are summarised too."""
+    from cxlab.report._sections_items import choice_items
+
+    return "选择题" if choice_items(ctx, kinds=("multi",)) else "单选题"
 
 
 def _const(text: str | None):
@@ -267,12 +274,13 @@ SECTIONS: dict[str, Section] = {s.id: s for s in [
     Section("items", _const("评价项目汇总"), _items_parts, _has_items,
             _const("各评价项目的均值与好评率(最好的几档答案的占比)及其 95% 置信区间,按问卷顺序排列。"),
             auto=_no_nps),
-    Section("crosstabs", lambda ctx: ("单选题交叉分析" if ctx.is_company and len(ctx.org.branches) > 1
-                                      else "单选题回答分布"),
+    Section("crosstabs", lambda ctx: (_choice_word(ctx) + ("交叉分析" if ctx.is_company
+                                                           and len(ctx.org.branches) > 1
+                                                           else "回答分布")),
             _crosstab_parts, _has_choices,
-            lambda ctx: ("单选题各选项的回答比例,并按分支机构比较。"
+            lambda ctx: (f"{_choice_word(ctx)}各选项的回答比例,并按分支机构比较。"
                          if ctx.is_company and len(ctx.org.branches) > 1
-                         else "单选题各选项的回答比例。"),
+                         else f"{_choice_word(ctx)}各选项的回答比例。"),
             auto=_no_nps),
     Section("trend", _const("趋势与环比"), _parts("trend"), lambda ctx: nps_col(ctx) is not None,
             lambda ctx: ("下图给出各期 NPS 及其 95% 置信区间;环比是否显著以检验结果为准。"

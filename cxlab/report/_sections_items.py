@@ -161,11 +161,39 @@ def item_summary(ctx: ReportContext) -> Html:
 
 
 # --------------------------------------------------------------------------- crosstabs
-def choice_items(ctx: ReportContext) -> list[str]:
-    """Single-choice questions (category scales) the responses hold, in codebook order."""
+def choice_items(ctx: ReportContext, *, kinds: tuple[str, ...] = ("category",)) -> list[str]:
+    """Choice questions the responses hold, in codebook order: single-choice (category scales)
+    by default, ``kinds=("multi",)`` for multi-select ones."""
     cb = ctx.codebook
-    return [i.id for i in cb.items if cb.scales[i.scale].kind == "category"
+    return [i.id for i in cb.items if cb.scales[i.scale].kind in kinds
             and i.role in ("dimension", "measure") and i.id in ctx.responses.columns]
+
+
+def _one_multi(ctx: ReportContext, data: pd.DataFrame, item: str, branches: list[str]) -> Html:
+    """Share of respondents choosing each option of a multi-select question (options in codebook
+    order; written-in 其他〖…〗 answers count for 其他), by branch when there are several."""
+    from cxlab.ops import channel_preference
+
+    label = ctx.codebook.item(item).label
+    try:
+        tot = channel_preference(data, column=item, codebook=ctx.codebook)
+    except ValueError as exc:  # an answer outside the codebook's options
+        return note(f"{label}:含问卷选项以外的回答,未汇总({exc})。")
+    if tot.empty or int(tot["n_respondents"].iloc[0]) == 0:
+        return Html("")
+    n = int(tot["n_respondents"].iloc[0])
+    wide = tot[["channel", "n_selected", "pct"]].copy()
+    columns = {"channel": "选项", "n_selected": "选择人数", "pct": "选择比例%"}
+    formats: dict = {"n_selected": "int", "pct": 1}
+    if len(branches) >= 2:
+        sub = data[data["branch"].astype(str).isin(branches)]
+        byb = channel_preference(sub, column=item, codebook=ctx.codebook, by="branch")
+        for b in sorted(branches):
+            vals = byb[byb["branch"].astype(str) == b].set_index("channel")["pct"]
+            wide[f"b_{b}"] = wide["channel"].map(vals)
+            columns[f"b_{b}"] = f"{ctx.branch_name(b)} %"
+            formats[f"b_{b}"] = 1
+    return table(wide, columns=columns, formats=formats, caption=f"{label}(多选,n = {n:,})")
 
 
 def _order(ctx: ReportContext, item: str, values) -> list:
@@ -215,28 +243,34 @@ def _one_crosstab(ctx: ReportContext, data: pd.DataFrame, item: str, branches: l
 
 def crosstabs(ctx: ReportContext) -> Html:
     """Answers to every single-choice question: the scope's distribution and, in the company
-    report, column percentages by branch with significance letters."""
+    report, column percentages by branch with significance letters; then the multi-select
+    questions (share of respondents choosing each option)."""
     items = choice_items(ctx)
     cur = ctx.current
-    if not items or cur.empty:
+    if not (items or choice_items(ctx, kinds=("multi",))) or cur.empty:
         return Html("")
     n = len(cur)
     if n < MIN_BASE:
-        return _base_note(n, "单选题")
+        return _base_note(n, "选择题")
     branches: list[str] = []
     small: list[str] = []
     if ctx.is_company and "branch" in cur.columns:
         sizes = cur.groupby(cur["branch"].astype(str)).size()
         branches = [b for b in ctx.org.branch_codes if sizes.get(b, 0) >= MIN_BASE]
         small = [b for b in ctx.org.branch_codes if 0 < sizes.get(b, 0) < MIN_BASE]
-    blocks = [_base_note(n, "单选题")]
+    blocks = [_base_note(n, "选择题")]
     for item in items:
         if cur[item].notna().sum() == 0:
             continue
         blocks.append(_one_crosstab(ctx, cur, item, branches))
+    multi = [i for i in choice_items(ctx, kinds=("multi",)) if cur[i].notna().any()]
+    for item in multi:
+        blocks.append(_one_multi(ctx, cur, item, branches))
     if len(blocks) == 1:
         return Html("")
     text = "各选项占回答人数的百分比,按问卷中的选项顺序排列。"
+    if multi:
+        text += "多选题各选项比例之和可超过 100%。"
     if len(branches) >= 2:
         text += ("各分支机构列为列百分比;字母表示该格显著高于对应字母的机构"
                  "(列比例 z 检验,p < 0.05,未做多重比较校正)。")
