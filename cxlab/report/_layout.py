@@ -321,6 +321,7 @@ SECTIONS: dict[str, Section] = {s.id: s for s in [
     Section("provenance", _const("附录:数据来源与可追溯性"), _parts("provenance"), numbered=False),
 ]}
 
+
 def layout_for(kind: Kind, config: ReportsConfig | None) -> list[SectionSpec]:
     """The section list of a report kind: from ``config``, else the built-in one."""
     layout = getattr(config, kind) if config is not None else None
