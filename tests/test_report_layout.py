@@ -11,9 +11,9 @@ single-choice question).
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -21,10 +21,13 @@ import pandas as pd
 import pytest
 from bs4 import BeautifulSoup
 
-sys.path.insert(0, str(Path(__file__).parent))
-import _minimal_project as mini  # noqa: E402
+from cxlab.errors import ParamsError
 
-from cxlab.errors import ParamsError  # noqa: E402
+# the project builder lives beside this file (loaded by path: tests/ is not a package)
+_spec = importlib.util.spec_from_file_location("_minimal_project",
+                                               Path(__file__).with_name("_minimal_project.py"))
+mini = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(mini)
 
 ROOT = Path(__file__).resolve().parents[1]
 PERIOD = "2026Q3"
