@@ -463,3 +463,33 @@ def test_real_wjx_export_gets_choice_tables_and_no_nps(tmp_path):
         assert _same(_f(hobbies.loc[option, "选择比例%"]), 100 * k / 800, 1)
     assert int(hobbies.loc["其他", "选择人数"]) == int(chosen.map(
         lambda xs: any(x.startswith("其他") for x in xs)).sum())
+
+
+def test_alerts_without_a_ticket_log_have_no_closure_block(nps_project, tmp_path):
+    """With alert rules and targets but no ticket log: the fired branch-level alerts, no
+    closed-loop tracking, and no rule on CSAT (the questionnaire has none)."""
+    import shutil
+
+    from cxlab.plots import set_style
+    from cxlab.report import load_context, sections
+    from cxlab.report._layout import shown_sections
+
+    set_style()
+    params = tmp_path / "params"
+    shutil.copytree(nps_project["params"], params)
+    for name in ("alerts.yaml", "targets.yaml"):
+        shutil.copy(ROOT / "params" / name, params / name)
+    ctx = load_context(period=PERIOD, warehouse=nps_project["warehouse"], params_dir=params)
+    titles = {s.id: sec.title(ctx) for s, sec in shown_sections(ctx)}
+    assert titles["alerts"] == "预警" and titles["kpis"] == "核心指标与目标达成"
+    assert "service_levels" not in titles and "audits" not in titles
+    part = _section(BeautifulSoup(sections.body(ctx).html, "html.parser"), "预警")
+    text = part.get_text()
+    assert [h.get_text() for h in part.find_all("h3")] == ["预警概览", "机构层面预警(指标未达标、显著下滑、排名末位)"]
+    assert "闭环率" not in text and "不做闭环跟踪" in text and "CSAT" not in text
+    # B2's NPS is below the target of 40 in the company's aggregates: its alert is listed
+    from cxlab.metrics import nps
+
+    cur = nps_project["current"]
+    assert nps(cur[cur["branch"] == "B2"], score="recommend").iloc[0]["nps"] < 40
+    assert "NPS 未达标" in text and "二号店" in text
