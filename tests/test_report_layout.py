@@ -493,3 +493,23 @@ def test_alerts_without_a_ticket_log_have_no_closure_block(nps_project, tmp_path
     cur = nps_project["current"]
     assert nps(cur[cur["branch"] == "B2"], score="recommend").iloc[0]["nps"] < 40
     assert "NPS 未达标" in text and "二号店" in text
+
+
+def test_kpi_table_csat_is_the_top_box_of_the_items_own_scale(no_nps_project, tmp_path):
+    """With targets, the KPI table's CSAT of a 1-7 item is its top-3 share (5-7), as in the card."""
+    import shutil
+
+    from cxlab.metrics import csat
+    from cxlab.report import load_context, sections
+
+    params = tmp_path / "params"
+    shutil.copytree(no_nps_project["params"], params)
+    shutil.copy(ROOT / "params" / "targets.yaml", params / "targets.yaml")
+    ctx = load_context(period=PERIOD, warehouse=no_nps_project["warehouse"], params_dir=params)
+    t = _table(BeautifulSoup(sections.operations_kpis(ctx).html, "html.parser"), "指标").set_index("指标")
+    want = csat(no_nps_project["current"], score="sat", scale=7, top_box=3).iloc[0]["csat"]
+    assert _same(_f(t.loc["客户满意度(CSAT)", "本期"]), want, 1)
+    # no recommend question, no ticket log, no CRM: only the CSAT row
+    assert t.index.tolist() == ["客户满意度(CSAT)"]
+    cards = _cards(BeautifulSoup(sections.kpi_dashboard(ctx).html, "html.parser"))
+    assert _same(_f(cards["CSAT(目标 ≥ 85%)"]), want, 1)

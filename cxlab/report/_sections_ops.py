@@ -167,13 +167,31 @@ def operations_kpis(ctx: ReportContext) -> Html:
         return no_data()
     if not ctx.targets.kpis:
         return Html("")
+    if resp_in is not None and cs is not None:
+        sc = ctx.codebook.scale_of(cs)
+        if sorted(sc.top_codes) != [4, 5] or (sc.lo, sc.hi) != (1, 5):
+            # compute_kpis counts 4-5 of a 1-5 item as satisfied: hand it the item's own top box
+            x = pd.to_numeric(resp_in[cs], errors="coerce")
+            resp_in = resp_in.assign(_csat_top=np.where(x.isna(), np.nan,
+                                                        np.where(x >= sc.top_threshold, 5.0, 1.0)))
+            cs = "_csat_top"
     values = compute_kpis(resp_in, tick_in, cust_in, by=("period",), targets=ctx.targets,
                           codebook=ctx.codebook, score=ltr or "ltr", csat=cs or "csat")
     status = kpi_status(values, targets=ctx.targets)
     cur = status[status["period"] == ctx.period].set_index("kpi")
 
+    # a KPI whose source the project lacks (no such question, no ticket log, no CRM) is left out
+    lacking = {"nps"} if ltr is None else set()
+    lacking |= {"csat"} if csat_col(ctx) is None else set()
+    if tick_in is None:
+        lacking |= {"solution_satisfaction", "complaint_response_hours", "email_reply_hours",
+                    "email_reply_hours_urgent", "phone_answer_seconds"}
+    if cust_in is None:
+        lacking.add("annual_churn")
     rows = []
     for k in ctx.targets.kpis:
+        if k.id in lacking:
+            continue
         ids = [k.id] + ([WITHIN[k.id][0]] if k.id in WITHIN else [])
         for kid in ids:
             is_within = kid != k.id
@@ -203,7 +221,7 @@ def operations_kpis(ctx: ReportContext) -> Html:
                          "_id": kid, "_status": r["status"], "_sig": bool(r["significant"]),
                          "_change": r["change"], "_label": label})
     df = pd.DataFrame(rows)
-    if (df["_status"] == "no_data").all():
+    if df.empty or (df["_status"] == "no_data").all():
         return Html("")
 
     main = df[~df["_id"].isin([w for w, _ in WITHIN.values()])]
