@@ -328,6 +328,36 @@ def test_company_report_content(rendered_sample, sample_truth):
     assert row and "需整改" in row.group(0)
 
 
+#: The sample's sections, as the per-section templates showed them before params/report.yaml.
+SAMPLE_COMPANY_HEADINGS = [
+    "摘要", "一、核心指标与目标达成", "二、趋势与环比", "三、分支机构排名", "四、预警与闭环管理",
+    "五、NPS 关键驱动因素", "六、重要性–表现分析(IPA)与主要问题", "七、客户旅程与触点",
+    "八、客户之声:开放题反馈", "九、客户分群", "十、服务水平与调研参与", "十一、服务质量检查",
+    "十二、候选功能的 Kano 分析", "十三、产品价格与购买渠道", "十四、服务话术 A/B 测试",
+    "十五、客户体验主管考核", "附录:数据来源与可追溯性"]
+SAMPLE_BRANCH_HEADINGS = [
+    *SAMPLE_COMPANY_HEADINGS[:3], "三、与全公司及其他机构的对比", *SAMPLE_COMPANY_HEADINGS[4:14],
+    SAMPLE_COMPANY_HEADINGS[-1]]
+
+
+@pytest.mark.parametrize(("name", "expected"), [("ALL", SAMPLE_COMPANY_HEADINGS),
+                                                ("GZ01", SAMPLE_BRANCH_HEADINGS)])
+def test_sample_reports_keep_their_sections_and_anchors(rendered_sample, name, expected):
+    from urllib.parse import quote
+
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup((rendered_sample / "2026Q3" / f"{name}.html").read_text(encoding="utf-8"),
+                         "html.parser")
+    heads = soup.find_all("h2")
+    assert [h.get_text().rstrip("¶") for h in heads] == expected
+    for h in heads:  # nbconvert's heading anchors, as the Markdown headings had them
+        text = h.get_text().rstrip("¶")
+        assert h["id"] == quote(text.replace(" ", "-"), safe="?/:@!$&'()*+,;=")
+        assert h.find("a", class_="anchor-link")["href"] == "#" + h["id"]
+    assert "<h3></h3>" not in str(soup) and not [h for h in heads if not h.get_text().strip()]
+
+
 def test_every_report_image_has_alt_text(rendered_sample):
     """Report figures carry alt text; nbconvert's placeholder pass is skipped (see
     test_html_export_is_nbconvert_page_without_its_reserialisation)."""

@@ -358,11 +358,14 @@ def test_sections_do_not_crash_on_empty_tables(contexts):
     for name, fn in SECTIONS.items():
         html = fn(empty).html
         text = _text(html)
-        assert "本期无数据" in text or "未触发任何预警" in text, (name, text[:200])
+        if name in ("service_levels", "operations_kpis"):  # nothing at all without their tables
+            assert text.strip() in ("", "本期无数据。"), (name, text[:200])
+        else:
+            assert "本期无数据" in text or "未触发任何预警" in text, (name, text[:200])
     branch = dataclasses.replace(contexts["GZ01"], responses=ctx.responses.iloc[0:0],
                                  tables={k: pd.DataFrame() for k in ctx.tables})
     for name, fn in SECTIONS.items():
-        assert fn(branch).html, name
+        assert fn(branch).html or name == "service_levels", name
 
 
 @pytest.mark.parametrize("branch", [None, "GZ01"])
@@ -377,6 +380,99 @@ def test_every_section_renders_for_the_first_period(warehouse, branch):
     ctx = load_context(period=first, branch=branch, warehouse=warehouse, params_dir=PARAMS)
     assert ctx.previous is None
     for name in sections.__all__:
-        if name != "setup":
+        if name not in ("setup", "body") and not (name == "branch_comparison" and branch is None):
             html = getattr(sections, name)(ctx).html
             assert html.strip(), name
+
+
+# --------------------------------------------------------------------------- figures = metrics
+def _shown(text: str) -> float:
+    return float(text.replace(",", "").rstrip("%"))
+
+
+def _same(shown: float, value: float, decimals: int) -> bool:
+    """``shown`` is ``value`` rounded to ``decimals`` (half a unit plus float noise)."""
+    return abs(shown - value) <= 0.5 * 10 ** -decimals + 1e-9
+
+
+def _cards(html: str) -> dict[str, str]:
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(html, "html.parser")
+    return {c.find(class_="cx-kpi-label").get_text(): c.find(class_="cx-kpi-value").get_text()
+            for c in soup.find_all(class_="cx-kpi")}
+
+
+def _html_table(html: str, first_header: str) -> pd.DataFrame:
+    from bs4 import BeautifulSoup
+
+    for t in BeautifulSoup(html, "html.parser").find_all("table"):
+        head = [th.get_text().strip() for th in t.find("thead").find_all("th")]
+        if head and head[0] == first_header:
+            return pd.DataFrame([[td.get_text(" ").strip() for td in tr.find_all("td")]
+                                 for tr in t.find("tbody").find_all("tr")], columns=head)
+    raise AssertionError(first_header)
+
+
+@pytest.mark.parametrize("branch", [None, "GZ01"], ids=lambda b: b or "ALL")
+def test_sample_headline_figures_equal_metrics(contexts, branch):
+    """NPS, CSAT (top-2 of the 1-5 item) and CES (5-7 of 7) in the cards and the summary are
+    cxlab.metrics on the scope's current responses."""
+    from cxlab.metrics import csat, nps
+    from cxlab.report import sections
+
+    ctx = contexts[branch]
+    cur = ctx.current
+    n = nps(cur, score="ltr").iloc[0]
+    c = csat(cur, score="csat", scale=5, top_box=2).iloc[0]
+    cards = _cards(sections.kpi_dashboard(ctx).html)
+    assert _same(_shown(cards["NPS(目标 ≥ 40)"]), n["nps"], 1)
+    assert _same(_shown(cards["CSAT(目标 ≥ 85%)"]), c["csat"], 1)
+    ces = cur["ces"].dropna()
+    assert _same(_shown(cards["CES 容易占比(5–7 分)"]), 100 * (ces >= 5).mean(), 1)
+    assert cards["有效样本"] == f"{int(cur['ltr'].notna().sum()):,}"
+    text = _text(sections.summary(ctx).html)
+    m = re.search(r"NPS\)为 (-?[\d.]+)\(95% 置信区间 (-?[\d.]+)~(-?[\d.]+)\)", text)
+    assert m and all(_same(float(v), n[k], 1) for v, k in zip(m.groups(), ("nps", "ci_low", "ci_high"),
+                                                              strict=True))
+    m = re.search(r"满意及非常满意占比\)为 ([\d.]+)%", text)
+    assert m and _same(float(m.group(1)), c["csat"], 1)
+
+
+def test_sample_league_table_equals_metrics_by_branch(contexts):
+    from cxlab.metrics import csat, nps
+    from cxlab.plots import set_style
+    from cxlab.report import sections
+
+    set_style()  # the league chart's Chinese labels
+
+    ctx = contexts[None]
+    cur = ctx.current
+    lt = _html_table(sections.league_table(ctx).html, "分支机构").set_index("分支机构")
+    by_n = nps(cur, score="ltr", by="branch").set_index("branch")
+    by_c = csat(cur, score="csat", scale=5, top_box=2, by="branch").set_index("branch")
+    checked = 0
+    for code in ctx.org.branch_codes:
+        row = lt.loc[ctx.branch_name(code)]
+        assert int(row["样本量"]) == by_n.loc[code, "n"]
+        if by_n.loc[code, "n"] < 30:
+            assert row["NPS"] == "—" and row["状态"] == "样本不足"
+            continue
+        assert _same(_shown(row["NPS"]), by_n.loc[code, "nps"], 1)
+        assert _same(_shown(row["CSAT%"]), by_c.loc[code, "csat"], 1)
+        checked += 1
+    assert checked >= 8
+
+
+def test_sample_branch_comparison_means_equal_item_means(contexts):
+    from cxlab.report import sections
+
+    ctx, company = contexts["GZ01"], contexts[None]
+    html = sections.branch_comparison(ctx).html
+    t = _html_table(html, "评价项目").set_index("评价项目")
+    labels = ctx.codebook.labels()
+    assert len(t) == len(ctx.codebook.attribute_items) == 17
+    for item in ctx.codebook.attribute_items:
+        assert _same(_shown(t.loc[labels[item], "本机构均值"]), ctx.current[item].mean(), 2)
+        assert _same(_shown(t.loc[labels[item], "全公司均值"]), company.current[item].mean(), 2)
+    assert "五级评价(好=5 … 差=1)" in _text(html)  # derived from the verbal5 scale's labels

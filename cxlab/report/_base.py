@@ -10,7 +10,9 @@ from cxlab.report.tables import Html, note
 if TYPE_CHECKING:
     from cxlab.report._context import ReportContext
 
-__all__ = ["ALPHA", "CAUTION_BASE", "MIN_BASE", "base_note", "scope_label"]
+__all__ = ["ALPHA", "CAUTION_BASE", "MIN_BASE", "base_note", "ces_col", "cn_number", "csat_col", "csat_result",
+           "nps_col", "outcome_names", "scale_text", "scope_label", "target", "top_labels",
+           "top_names"]
 
 #: Significance level of the report's tests.
 ALPHA = 0.05
@@ -28,3 +30,105 @@ def base_note(n: int, what: str) -> Html | None:
 def scope_label(ctx: ReportContext) -> str:
     """全公司 for the company report, else the branch's name."""
     return "全公司" if ctx.is_company else ctx.scope_name
+
+
+# --------------------------------------------------------------------------- codebook roles
+def nps_col(ctx: ReportContext) -> str | None:
+    """The NPS item's column, when the codebook has one and the responses hold it."""
+    col = ctx.codebook.nps_item
+    return col if col is not None and col in ctx.responses.columns else None
+
+
+def csat_col(ctx: ReportContext) -> str | None:
+    """The CSAT item's column, when the codebook has one and the responses hold it."""
+    col = ctx.codebook.csat_item
+    if col is None or col not in ctx.responses.columns:
+        return None
+    return col if ctx.codebook.scale_of(col).top_codes else None
+
+
+def ces_col(ctx: ReportContext) -> str | None:
+    col = ctx.codebook.ces_item
+    if col is None or col not in ctx.responses.columns:
+        return None
+    return col if ctx.codebook.scale_of(col).top_codes else None
+
+
+def target(ctx: ReportContext, kpi: str):
+    """The target of ``kpi`` from params/targets.yaml, or None when it has none."""
+    if ctx.targets is None:
+        return None
+    try:
+        return ctx.targets.kpi(kpi)
+    except KeyError:
+        return None
+
+
+def csat_result(data, ctx: ReportContext, *, by=None):
+    """:func:`cxlab.metrics.csat` of the CSAT item: top box of its scale (codes shifted to 1…k)."""
+    import pandas as pd
+
+    from cxlab.metrics import csat
+
+    col = csat_col(ctx)
+    sc = ctx.codebook.scale_of(col)
+    lo, hi = float(sc.lo), float(sc.hi)
+    x = pd.to_numeric(data[col], errors="coerce")
+    frame = data.assign(_csat=x - lo + 1) if lo != 1 else data.assign(_csat=x)
+    return csat(frame, score="_csat", scale=int(hi - lo + 1), top_box=len(sc.top_codes), by=by)
+
+
+def top_names(ctx: ReportContext, item: str) -> list[str]:
+    """The top-box answers of an item's scale, lowest first: ``["满意", "非常满意"]``; for an
+    unlabelled numeric scale one range, ``["9–10 分"]``."""
+    sc = ctx.codebook.scale_of(item)
+    codes = sorted(sc.top_codes)
+    if sc.codes:
+        return [sc.codes[int(c)] for c in codes if int(c) in sc.codes]
+    return [f"{codes[0]:g}–{codes[-1]:g} 分"] if codes else []
+
+
+def top_labels(ctx: ReportContext, item: str) -> str:
+    """The top-box answers quoted for narrative text: ``“满意”和“非常满意”``."""
+    names = [f"“{n}”" for n in top_names(ctx, item)]
+    return "和".join(names) if len(names) <= 2 else "、".join(names)
+
+
+_DIGITS = "零一二三四五六七八九"
+
+
+def cn_number(n: int) -> str:
+    """A Chinese numeral for 1–99 (headings 一、二、…; 十七); other numbers as digits."""
+    if not 0 < n < 100:
+        return str(n)
+    tens, ones = divmod(n, 10)
+    if tens == 0:
+        return _DIGITS[ones]
+    return ("" if tens == 1 else _DIGITS[tens]) + "十" + (_DIGITS[ones] if ones else "")
+
+
+def scale_text(ctx: ReportContext, items) -> str:
+    """How the items are scored, from their scales' labels: ``五级评价(好=5 … 差=1)``."""
+    parts = []
+    for name in dict.fromkeys(ctx.codebook.item(i).scale for i in items):
+        sc = ctx.codebook.scales[name]
+        if sc.codes:
+            hi, lo = max(sc.codes), min(sc.codes)
+            parts.append(f"{sc.label}({sc.codes[hi]}={hi} … {sc.codes[lo]}={lo})")
+        elif sc.lo is not None:
+            parts.append(f"{sc.label}({sc.lo:g}–{sc.hi:g} 分)")
+        else:
+            parts.append(sc.label)
+    return "、".join(parts)
+
+
+def outcome_names(ctx: ReportContext) -> tuple[str, str]:
+    """(phrase, title) of the drivers/IPA outcome: ("推荐意愿", "推荐意愿(NPS)") for NPS."""
+    cb = ctx.codebook
+    out = cb.outcome_item
+    if out is not None and out == cb.nps_item:
+        return "推荐意愿", "推荐意愿(NPS)"
+    if out is not None and out == cb.csat_item:
+        return "总体满意度", "总体满意度(CSAT)"
+    label = cb.item(out).label if out is not None else ""
+    return label, label

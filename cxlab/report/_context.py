@@ -140,7 +140,9 @@ def load_context(*, period: str, branch: str | None = None,
         branch = None
     codebook = load_codebook(params_dir / "codebook.yaml")
     org = load_org(params_dir / "org.yaml")
-    targets = load_targets(params_dir / "targets.yaml")
+    # targets are optional: without params/targets.yaml nothing is judged against a target
+    targets = (load_targets(params_dir / "targets.yaml") if (params_dir / "targets.yaml").is_file()
+               else Targets(version=1, kpis=[]))
     if branch is not None:
         org.branch(branch)  # KeyError naming known branches
 

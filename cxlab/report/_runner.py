@@ -451,6 +451,9 @@ def render_all(*, periods: Sequence[str] | None = None, branches: Sequence[str] 
     templates_dir = Path(templates_dir) if templates_dir is not None else None
     params_dir = Path(params_dir)
     org = load_org(params_dir / "org.yaml")
+    from cxlab.report._report_config import load_report_config
+
+    load_report_config(params_dir)  # a bad params/report.yaml: one line, before any report runs
     all_periods = _available_periods(warehouse)
     if periods:
         unknown = sorted(set(periods) - set(all_periods))

@@ -16,7 +16,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from cxlab.report._base import ALPHA, CAUTION_BASE, MIN_BASE, scope_label
+from cxlab.report._base import ALPHA, CAUTION_BASE, MIN_BASE, csat_col, nps_col, scope_label
 from cxlab.report._base import base_note as _base_note
 from cxlab.report._context import ReportContext
 from cxlab.report.tables import (
@@ -159,18 +159,39 @@ def operations_kpis(ctx: ReportContext) -> Html:
     resp = ctx.responses
     tickets = upto(ctx, "tickets")
     customers = ctx.table("customers")
-    resp_in = resp if len(resp) and "ltr" in resp.columns else None
+    ltr, cs = nps_col(ctx), csat_col(ctx)
+    resp_in = resp if len(resp) and (ltr or cs) else None
     tick_in = tickets if len(tickets) and "created_at" in tickets.columns else None
     cust_in = customers if len(customers) and "churned" in customers.columns else None
     if resp_in is None and tick_in is None and cust_in is None:
         return no_data()
+    if not ctx.targets.kpis:
+        return Html("")
+    if resp_in is not None and cs is not None:
+        sc = ctx.codebook.scale_of(cs)
+        if sorted(sc.top_codes) != [4, 5] or (sc.lo, sc.hi) != (1, 5):
+            # compute_kpis counts 4-5 of a 1-5 item as satisfied: hand it the item's own top box
+            x = pd.to_numeric(resp_in[cs], errors="coerce")
+            resp_in = resp_in.assign(_csat_top=np.where(x.isna(), np.nan,
+                                                        np.where(x >= sc.top_threshold, 5.0, 1.0)))
+            cs = "_csat_top"
     values = compute_kpis(resp_in, tick_in, cust_in, by=("period",), targets=ctx.targets,
-                          codebook=ctx.codebook)
+                          codebook=ctx.codebook, score=ltr or "ltr", csat=cs or "csat")
     status = kpi_status(values, targets=ctx.targets)
     cur = status[status["period"] == ctx.period].set_index("kpi")
 
+    # a KPI whose source the project lacks (no such question, no ticket log, no CRM) is left out
+    lacking = {"nps"} if ltr is None else set()
+    lacking |= {"csat"} if csat_col(ctx) is None else set()
+    if tick_in is None:
+        lacking |= {"solution_satisfaction", "complaint_response_hours", "email_reply_hours",
+                    "email_reply_hours_urgent", "phone_answer_seconds"}
+    if cust_in is None:
+        lacking.add("annual_churn")
     rows = []
     for k in ctx.targets.kpis:
+        if k.id in lacking:
+            continue
         ids = [k.id] + ([WITHIN[k.id][0]] if k.id in WITHIN else [])
         for kid in ids:
             is_within = kid != k.id
@@ -200,6 +221,8 @@ def operations_kpis(ctx: ReportContext) -> Html:
                          "_id": kid, "_status": r["status"], "_sig": bool(r["significant"]),
                          "_change": r["change"], "_label": label})
     df = pd.DataFrame(rows)
+    if df.empty or (df["_status"] == "no_data").all():
+        return Html("")
 
     main = df[~df["_id"].isin([w for w, _ in WITHIN.values()])]
     met = main[main["_status"] == "met"]["kpi"].tolist()
@@ -231,11 +254,14 @@ def operations_kpis(ctx: ReportContext) -> Html:
                              "previous": "上期", "change": "环比变化", "pvalue": "p 值",
                              "n": "基数"},
                 formats={"pvalue": pcell, "n": "int"}, classes={"status": status_class})
+    # NPS and CSAT have their cards in sections.kpi_dashboard, just above; the others only
+    # when their data exist
+    shown = [c for c in (card("solution_satisfaction", "解决方案满意度"),
+                         card("complaint_response_hours", "投诉响应(中位数)"),
+                         card("annual_churn", "年度流失率")) if c[1] != "—"]
     return join(
         paragraph(text),
-        # NPS and CSAT have their cards in sections.kpi_dashboard, just above
-        cards([card("solution_satisfaction", "解决方案满意度"),
-               card("complaint_response_hours", "投诉响应(中位数)"), card("annual_churn", "年度流失率")]),
+        cards(shown) if shown else None,
         tbl,
         note("指标与目标值取自 params/targets.yaml(客户体验品牌规程)。时长类指标取中位数,"
              "并给出在目标时限内完成的占比(“达标率”)。年度流失率按客户最近一次调研所在期归属。"
@@ -261,7 +287,9 @@ def _responses_from_aggregates(ctx: ReportContext) -> pd.DataFrame:
     if agg.empty:
         return pd.DataFrame(columns=["period", "branch", "ltr", "csat"])
 
-    def count(col: str) -> np.ndarray:
+    def count(col: str) -> np.ndarray:  # a questionnaire without NPS or CSAT has no such counts
+        if col not in agg.columns:
+            return np.zeros(len(agg), dtype=np.int64)
         return agg[col].fillna(0).to_numpy(dtype=np.int64)
 
     top = count("csat_top2")
@@ -286,14 +314,25 @@ def _evaluate(ctx: ReportContext, rules) -> pd.DataFrame:
     """Fired alerts of the report's period and scope."""
     from cxlab.ops import ALERT_COLUMNS, evaluate_alerts
 
-    dumped = [r.model_dump() for r in rules.rules]
+    has = {"nps": "promoters" in ctx.aggregates.columns, "csat": "csat_n" in ctx.aggregates.columns}
+    from cxlab.report._base import target
+
+    # rules on a metric the questionnaire lacks, or on a target params/targets.yaml lacks, are left out
+    dumped = [r.model_dump() for r in rules.rules
+              if r.kind not in _KPI_RULE_KINDS or (
+                  has.get(r.metric or "nps", True)
+                  and not (r.kind == "below_target" and r.threshold is None
+                           and target(ctx, r.metric) is None))]
     kpi_rules = {"version": 1, "rules": [r for r in dumped if r["kind"] in _KPI_RULE_KINDS]}
     case_rules = {"version": 1, "rules": [r for r in dumped if r["kind"] not in _KPI_RULE_KINDS]}
     frames = []
     synth = _responses_from_aggregates(ctx)
     if kpi_rules["rules"] and len(synth):
         frames.append(evaluate_alerts({"responses": synth}, rules=kpi_rules, targets=ctx.targets))
-    resp = ctx.responses if len(ctx.responses) and "ltr" in ctx.responses.columns else None
+    ltr = nps_col(ctx)
+    resp = ctx.responses if len(ctx.responses) and ltr is not None else None
+    if resp is not None and ltr != "ltr":  # the alert rules read the recommend item as ``ltr``
+        resp = resp.rename(columns={ltr: "ltr"})
     tickets = upto(ctx, "tickets")
     tickets = tickets if len(tickets) and "created_at" in tickets.columns else None
     if case_rules["rules"] and (resp is not None or tickets is not None):
@@ -326,7 +365,8 @@ def alerts(ctx: ReportContext) -> Html:
         return join(paragraph(f"{scope_label(ctx)}本期未触发任何预警。"), _alerts_note(rules))
 
     tickets = upto(ctx, "tickets")
-    if tickets.empty or not set(_TICKET_COLS) <= set(tickets.columns):
+    has_tickets = not tickets.empty and set(_TICKET_COLS) <= set(tickets.columns)
+    if not has_tickets:
         tickets = pd.DataFrame({c: pd.Series(dtype="datetime64[ns]" if c.endswith("_at") else object)
                                 for c in _TICKET_COLS})
     tracked = track_alerts(fired, tickets)
@@ -373,8 +413,9 @@ def alerts(ctx: ReportContext) -> Html:
                          f"{r['value']:.1f}({p_text(r['pvalue'])}),需重点整改。")
     tot = summary[["alerts", "closed", "overdue"]].sum()
     rate = 100.0 * tot["closed"] / tot["alerts"] if tot["alerts"] else np.nan
-    sentences.append(f"闭环情况:已关闭 {int(tot['closed'])} 条,闭环率 {_pct(rate)},"
-                     f"超期(超过 {limit:g} 小时)未关闭 {int(tot['overdue'])} 条。")
+    if has_tickets:
+        sentences.append(f"闭环情况:已关闭 {int(tot['closed'])} 条,闭环率 {_pct(rate)},"
+                         f"超期(超过 {limit:g} 小时)未关闭 {int(tot['overdue'])} 条。")
 
     blocks = [paragraph("".join(sentences)), h3("预警概览")]
     blocks.append(table(ov, columns={"label_cn": "预警规则", "severity_cn": "级别", "count": "条数",
@@ -398,6 +439,9 @@ def alerts(ctx: ReportContext) -> Html:
             formats={"value": 1, "threshold": 1, "hours_to_close": 1}, max_rows=max_rows))
         if len(cases) > max_rows:
             blocks.append(note(f"共 {len(cases)} 条个案预警,按级别列出前 {max_rows} 条。"))
+    if not has_tickets:  # no ticket log: nothing to track the alerts' closure with
+        blocks.append(_alerts_note(rules, tickets=False))
+        return join(*blocks)
     blocks.append(h3("闭环跟踪"))
     fig, ax = plt.subplots(figsize=(max(4.5, 0.7 * len(summary) + 2), 3.4))
     plot_df = summary.assign(branch=summary["branch_name"])
@@ -427,8 +471,11 @@ def alerts(ctx: ReportContext) -> Html:
     return join(*blocks)
 
 
-def _alerts_note(rules, now=None) -> Html:
+def _alerts_note(rules, now=None, *, tickets: bool = True) -> Html:
     cut = f"统计截至 {pd.Timestamp(now):%Y-%m-%d %H:%M}(期末或工单日志最新记录)。" if now is not None else ""
+    if not tickets:
+        return note("预警规则见 params/alerts.yaml:机构层面规则(未达标、环比显著下降、排名末位)"
+                    "按全公司各机构汇总计数评估,样本量少于 30 的机构不参与。本项目没有工单记录,不做闭环跟踪。")
     return note("预警规则见 params/alerts.yaml:机构层面规则(NPS/CSAT 未达标、环比显著下降、排名末位)"
                 "按全公司各机构汇总计数评估,样本量少于 30 的机构不参与;个案规则对贬损者投诉和超时工单逐条预警。"
                 "闭环跟踪按工单号或同期投诉工单关联;机构层面预警不对应服务工单,记为“未建单”,不计入已关闭。"
@@ -438,12 +485,17 @@ def _alerts_note(rules, now=None) -> Html:
 # --------------------------------------------------------------------------- service levels
 def service_levels(ctx: ReportContext) -> Html:
     """SLAs by channel, invitation response rates by channel and trigger, and the 回馈报告 counts."""
-    blocks = [h3("服务响应与解决时效")]
-    blocks.append(_sla_block(ctx))
-    blocks.append(h3("调研邀请回复率"))
-    blocks.append(_response_rate_block(ctx))
-    blocks.append(h3("客户体验回馈报告:邀请与参与客户"))
-    blocks.append(_feedback_block(ctx))
+    t = ctx.table("tickets")
+    inv = ctx.table("invitations")
+    has_t, has_i = "created_at" in t.columns and len(t) > 0, "responded" in inv.columns and len(inv) > 0
+    if not (has_t or has_i):
+        return Html("")
+    blocks = []
+    if has_t:  # a project without a ticket log has no SLA block
+        blocks += [h3("服务响应与解决时效"), _sla_block(ctx)]
+    if has_i:
+        blocks += [h3("调研邀请回复率"), _response_rate_block(ctx)]
+        blocks += [h3("客户体验回馈报告:邀请与参与客户"), _feedback_block(ctx)]
     return join(*blocks)
 
 
@@ -691,7 +743,11 @@ def journey(ctx: ReportContext) -> Html:
                                         "company_mean": "全公司均值", "gap": "差距"},
                             formats={"rank": "int", "n": "int", "mean": 2, "company_mean": 2, "gap": 2},
                             classes={"gap": lambda v: "cx-bad" if not pd.isna(v) and v < -0.1 else None}))
-    blocks.append(note("触点得分汇总该触点下所有五级题目(好=5 … 差=1)的回答;好评率为“好/良好”占比。"
+    from cxlab.report._base import scale_text, top_names
+
+    items = [i for i in _journey_items(ctx) if i in cur.columns]
+    tops = "/".join(dict.fromkeys(n for i in items for n in reversed(top_names(ctx, i))))
+    blocks.append(note(f"触点得分汇总该触点下所有{scale_text(ctx, items)}题目的回答;好评率为“{tops}”占比。"
                        "短板为各机构均值最低的三个触点(回答数不少于 30),差距为负表示低于全公司。"))
     return join(*blocks)
 

@@ -16,7 +16,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from cxlab.report._base import ALPHA, CAUTION_BASE, MIN_BASE
+from cxlab.report._base import ALPHA, CAUTION_BASE, MIN_BASE, nps_col
 from cxlab.report._base import base_note as _base_note
 from cxlab.report._context import ReportContext
 from cxlab.report._sections_ops import h3, no_data, p_text, pcell, period_end, scope_label
@@ -44,16 +44,17 @@ def voice(ctx: ReportContext) -> Html:
     from cxlab.text import analyse_comments, load_taxonomy
 
     cur = ctx.current
-    if cur.empty or "comment" not in cur.columns:
+    col = ctx.codebook.comment_item
+    if cur.empty or col is None or col not in cur.columns:
         return no_data()
-    n = int(_nonblank(cur["comment"]).sum())
+    n = int(_nonblank(cur[col]).sum())
     if n == 0:
         return no_data("开放题评论")
     if n < MIN_BASE:
         return _base_note(n, "开放题评论")
     tax = load_taxonomy(ctx.params_dir / "text.yaml")
     data = cur.reset_index(drop=True)
-    comments = analyse_comments(data, taxonomy=tax)  # every table below reuses this one pass
+    comments = analyse_comments(data, text=col, taxonomy=tax)  # every table below reuses this one pass
 
     sent = comments.sentiment()
     counts = sent["sentiment"].value_counts()
@@ -101,7 +102,7 @@ def voice(ctx: ReportContext) -> Html:
     else:
         blocks.append(note("本期评论中没有负面主题。"))
     if ctx.is_company and "branch" in data.columns:
-        sizes = data.assign(_c=_nonblank(data["comment"])).groupby("branch")["_c"].sum()
+        sizes = data.assign(_c=_nonblank(data[col])).groupby("branch")["_c"].sum()
         ok = sizes[sizes >= MIN_BASE].index
         per = comments.frequent_issues(by="branch", top=1, examples=0)  # groups are independent:
         per = per[per["branch"].isin(ok)].reset_index(drop=True)  # keep the large enough ones
@@ -167,8 +168,11 @@ def segments(ctx: ReportContext) -> Html:
 
     cur = ctx.current
     customers = ctx.table("customers")
-    if cur.empty or customers.empty or "customer_id" not in customers.columns:
+    ltr = nps_col(ctx)
+    if cur.empty or customers.empty or "customer_id" not in customers.columns or ltr is None:
         return no_data()
+    if ltr != "ltr":  # the segment statistics below read the recommend item as ``ltr``
+        cur = cur.rename(columns={ltr: "ltr"})
     customers = customers.drop_duplicates("customer_id").reset_index(drop=True)
     has_value = "value_score" in customers.columns
     tiers = None
@@ -295,9 +299,10 @@ def segments(ctx: ReportContext) -> Html:
 
 def _nps_link_block(ctx: ReportContext, customers: pd.DataFrame, nps_link, fuse):
     """Churn and spend after the survey by NPS category (each customer's last survey)."""
-    if "churned" not in customers.columns or "ltr" not in ctx.responses.columns:
+    ltr = nps_col(ctx)
+    if "churned" not in customers.columns or ltr is None:
         return None
-    allr = ctx.responses
+    allr = ctx.responses.rename(columns={ltr: "ltr"}) if ltr != "ltr" else ctx.responses
     fused = fuse(allr, customers, columns=["churned"]).data
     fused = fused[fused["crm_matched"]]
     if fused.empty:

@@ -13,19 +13,49 @@ from cxlab.report._aggregates import load_aggregates
 __all__ = ["headline_kpis", "write_index"]
 
 COMPANY = "ALL"
+_OP = {">=": "≥", "<=": "≤", ">": ">", "<": "<"}
 
 
 def headline_kpis(aggregates: pd.DataFrame, *, min_base: int = 30) -> pd.DataFrame:
-    """NPS, CSAT (top-2 %) and n per period × branch, plus a company row (``branch="ALL"``)."""
-    cols = ["n", "promoters", "detractors", "csat_n", "csat_top2"]
+    """NPS, CSAT (top-box %) and n per period × branch, plus a company row (``branch="ALL"``).
+
+    ``items_top`` is the top-box share of all rating-item answers pooled (the index's headline
+    when a questionnaire has neither NPS nor CSAT).
+
+    ``nps`` and ``csat`` are NaN when the aggregates have no such counts (a questionnaire
+    without the recommend or the satisfaction question).
+    """
+    cols = [c for c in ("n", "promoters", "detractors", "csat_n", "csat_top2")
+            if c in aggregates.columns]
     company = aggregates.groupby("period", as_index=False)[cols].sum()
     company["branch"] = COMPANY
     df = pd.concat([company, aggregates[["period", "branch", *cols]]], ignore_index=True)
     n = df["n"].where(df["n"] > 0)
-    df["nps"] = 100 * (df["promoters"] - df["detractors"]) / n
-    df["csat"] = 100 * df["csat_top2"] / df["csat_n"].where(df["csat_n"] > 0)
+    df["nps"] = (100 * (df["promoters"] - df["detractors"]) / n if "promoters" in df.columns
+                 else float("nan"))
+    df["csat"] = (100 * df["csat_top2"] / df["csat_n"].where(df["csat_n"] > 0)
+                  if "csat_n" in df.columns else float("nan"))
+    tops = [c for c in aggregates.columns if c.endswith("__top2")]
+    if tops:  # pooled top-box share of the rating items: the headline without NPS and CSAT
+        bases = [c[: -len("__top2")] + "__n" for c in tops]
+        sums = aggregates.assign(_t=aggregates[tops].sum(axis=1), _b=aggregates[bases].sum(axis=1))
+        comp = sums.groupby("period")[["_t", "_b"]].sum()
+        top = pd.concat([comp.assign(branch=COMPANY).reset_index(),
+                         sums[["period", "branch", "_t", "_b"]]], ignore_index=True)
+        df["items_top"] = 100 * top["_t"] / top["_b"].where(top["_b"] > 0)
+    else:
+        df["items_top"] = float("nan")
     df["suppressed"] = df["n"] < min_base
-    return df[["period", "branch", "n", "nps", "csat", "suppressed"]]
+    return df[["period", "branch", "n", "nps", "csat", "items_top", "suppressed"]]
+
+
+def _target(targets, kpi: str):
+    if targets is None:
+        return None
+    try:
+        return targets.kpi(kpi)
+    except KeyError:
+        return None
 
 
 def _fmt(value: float, suppressed: bool) -> str:
@@ -41,38 +71,60 @@ def write_index(output_dir: str | Path, *, warehouse: str | Path,
     from cxlab.report._export import atomic_write, report_css
 
     output_dir = Path(output_dir)
-    org = load_org(Path(params_dir) / "org.yaml")
-    targets = load_targets(Path(params_dir) / "targets.yaml")
-    nps_t, csat_t = targets.kpi("nps"), targets.kpi("csat")
-    kpis = headline_kpis(load_aggregates(warehouse))
+    params_dir = Path(params_dir)
+    org = load_org(params_dir / "org.yaml")
+    targets = (load_targets(params_dir / "targets.yaml")
+               if (params_dir / "targets.yaml").is_file() else None)
+    aggregates = load_aggregates(warehouse)
+    kpis = headline_kpis(aggregates)
+    # a column only for the headline metrics the questionnaire has
+    shown = [(k, h) for k, h, src in (("nps", "NPS", "promoters"), ("csat", "CSAT(%)", "csat_n"))
+             if src in aggregates.columns]
+    if not shown and kpis["items_top"].notna().any():
+        shown = [("items_top", "评价项目好评率(%)")]
+    tgt = {k: _target(targets, k) for k, _ in shown}
+    judged = {k: t for k, t in tgt.items() if t is not None}
     names = {COMPANY: f"{org.company.name}(全公司)"} | {b.code: b.name for b in org.branches}
     regions = {b.code: org.region_name(b.code) for b in org.branches} | {COMPANY: "—"}
+    has_regions = any(org.region_of(b.code) is not None for b in org.branches)
 
+    rule = ",".join(f"{h.split('(')[0]} {_OP.get(t.op, t.op)} {t.target:g}{'%' if k == 'csat' else ''}"
+                    for k, h in shown if (t := judged.get(k)) is not None)
+    intro = ("每期一份公司报告和每个分支机构一份报告。"
+             + (f"标红表示未达目标({rule}),需整改;" if rule else "")
+             + "样本量不足 30 的结果不予显示。")
     parts = [f"<h1>{escape(org.company.name)} 客户体验调研报告</h1>",
-             '<p class="cx-note">每期一份公司报告和每个分支机构一份报告。'
-             f"标红表示未达目标(NPS ≥ {nps_t.target:g},CSAT ≥ {csat_t.target:g}%),"
-             "需整改;样本量不足 30 的结果不予显示。</p>"]
+             f'<p class="cx-note">{escape(intro)}</p>']
     for period in sorted(kpis["period"].unique(), reverse=True):
         rows = kpis[kpis["period"] == period]
         order = [COMPANY, *org.branch_codes]
         rows = rows.set_index("branch").reindex([b for b in order if b in set(rows["branch"])])
         parts.append(f"<h2>{escape(period)}</h2>")
-        parts.append("<table><thead><tr><th>机构</th><th>区域</th><th>样本量</th><th>NPS</th>"
-                     "<th>CSAT(%)</th><th>状态</th><th>报告</th></tr></thead><tbody>")
+        head = "".join(f"<th>{escape(h)}</th>" for _, h in shown)
+        status_head = "<th>状态</th>" if judged else ""
+        region_head = "<th>区域</th>" if has_regions else ""
+        parts.append(f"<table><thead><tr><th>机构</th>{region_head}<th>样本量</th>"
+                     f"{head}{status_head}<th>报告</th></tr></thead><tbody>")
         for code, r in rows.iterrows():
             sup = bool(r["suppressed"])
-            missed = (not sup) and (not nps_t.met(r["nps"]) or not csat_t.met(r["csat"]))
-            status = ('<span class="cx-flag-missed">未达标 · 需整改</span>' if missed else
-                      '<span class="cx-muted">—</span>' if sup else
-                      '<span class="cx-flag-met">达标</span>')
+            cells = "".join(f"<td>{_fmt(r[k], sup)}</td>" for k, _ in shown)
+            status = ""
+            if judged:
+                missed = (not sup) and any(not t.met(r[k]) for k, t in judged.items()
+                                           if not pd.isna(r[k]))
+                status = ('<span class="cx-flag-missed">未达标 · 需整改</span>' if missed else
+                          '<span class="cx-muted">—</span>' if sup else
+                          '<span class="cx-flag-met">达标</span>')
+                status = f"<td>{status}</td>"
             links = []
             for fmt, label in (("html", "网页"), ("pdf", "PDF")):
                 if (output_dir / period / f"{code}.{fmt}").exists():
                     links.append(f'<a href="{escape(period)}/{escape(code)}.{fmt}">{label}</a>')
             parts.append(
-                f"<tr><td>{escape(names.get(code, code))}</td><td>{escape(regions.get(code, ''))}</td>"
-                f"<td>{int(r['n'])}</td><td>{_fmt(r['nps'], sup)}</td><td>{_fmt(r['csat'], sup)}</td>"
-                f"<td>{status}</td><td>{' · '.join(links) or '<span class=cx-muted>未生成</span>'}</td></tr>"
+                f"<tr><td>{escape(names.get(code, code))}</td>"
+                + (f"<td>{escape(regions.get(code, ''))}</td>" if has_regions else "") +
+                f"<td>{int(r['n'])}</td>{cells}{status}"
+                f"<td>{' · '.join(links) or '<span class=cx-muted>未生成</span>'}</td></tr>"
             )
         parts.append("</tbody></table>")
     parts.append(f'<p class="cx-provenance">生成时间 {datetime.now():%Y-%m-%d %H:%M}</p>')

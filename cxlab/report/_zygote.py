@@ -38,7 +38,7 @@ PRELOAD = (
     "cxlab.report._context", "cxlab.report._aggregates", "cxlab.report._runner",
     "pandas", "pyarrow.parquet", "pyarrow.dataset", "scipy.stats", "statsmodels.api", "seaborn",
     "matplotlib.pyplot", "matplotlib.backends.backend_agg", "PIL.ImageFont",
-    "jieba",
+    "jieba", "mistune",
 )
 STUB = Path(__file__).with_name("_zygote_stub.py")
 #: the launcher a kernel spec must name for its kernels to be forked from the zygote

@@ -14,9 +14,22 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from cxlab.report._base import ALPHA, CAUTION_BASE, MIN_BASE  # noqa: F401 - sections.CAUTION_BASE
+from cxlab.report._base import (  # noqa: F401 - sections.CAUTION_BASE
+    ALPHA,
+    CAUTION_BASE,
+    MIN_BASE,
+    ces_col,
+    cn_number,
+    csat_col,
+    csat_result,
+    nps_col,
+    outcome_names,
+    scale_text,
+    top_names,
+)
 from cxlab.report._base import base_note as _base_note
 from cxlab.report._base import scope_label as _scope_label
+from cxlab.report._base import target as _target
 from cxlab.report._context import ReportContext
 from cxlab.report.tables import (
     Html,
@@ -32,7 +45,8 @@ from cxlab.report.tables import (
 )
 
 __all__ = [
-    "ab_tests", "alerts", "audits", "branch_comparison", "drivers", "ipa", "journey", "kano",
+    "ab_tests", "alerts", "audits", "body", "branch_comparison", "crosstabs", "drivers", "ipa",
+    "item_summary", "journey", "kano",
     "kpi_dashboard", "league_table", "operations_kpis", "price_channel", "provenance",
     "scorecard", "segments", "service_levels", "setup", "summary", "title", "trend", "voice",
 ]
@@ -69,12 +83,22 @@ def _nps_from_counts(agg: pd.DataFrame, by: list[str]) -> pd.DataFrame:
 def _company_counts(ctx: ReportContext) -> pd.DataFrame:
     agg = ctx.aggregates
     agg = agg[agg["period"].isin(ctx.periods)]
-    return agg.groupby("period", as_index=False)[["n", "promoters", "passives", "detractors",
-                                                    "csat_n", "csat_top2"]].sum()
+    cols = [c for c in ("n", "promoters", "passives", "detractors", "csat_n", "csat_top2")
+            if c in agg.columns]
+    return agg.groupby("period", as_index=False)[cols].sum()
 
 
 def _labels(ctx: ReportContext) -> dict[str, str]:
     return ctx.codebook.labels()
+
+
+def _and(names: list[str]) -> str:
+    """满意及非常满意; 比较满意、满意及非常满意."""
+    return "及".join(names) if len(names) <= 2 else "、".join(names[:-1]) + "及" + names[-1]
+
+
+def _goal(kpi, unit: str = "") -> str:
+    return f"(目标 {_OP[kpi.op]} {kpi.target:g}{unit})" if kpi is not None else ""
 
 
 # --------------------------------------------------------------------------- sections
@@ -89,25 +113,36 @@ def title(ctx: ReportContext) -> Html:
 
 
 def _headline(ctx: ReportContext) -> dict:
-    """Current and previous NPS/CSAT for the scope, with the tests between them."""
-    from cxlab.metrics import csat, nps, nps_test, two_proportion_test
+    """Current and previous NPS/CSAT for the scope, with the tests between them.
+
+    ``n`` is the base of the headline: answers to the NPS item, else to the CSAT item, else
+    responses. ``nps``/``csat`` are left out when the codebook has no such item.
+    """
+    from cxlab.metrics import nps, nps_test, two_proportion_test
 
     cur = ctx.current
     prev = ctx.responses[ctx.responses["period"] == ctx.previous] if ctx.previous else None
-    out: dict = {"n": int(cur["ltr"].notna().sum())}
+    ltr, cs = nps_col(ctx), csat_col(ctx)
+    base_col = ltr or cs
+    out: dict = {"n": int(cur[base_col].notna().sum()) if base_col else len(cur)}
     if out["n"] == 0:
         return out
-    out["nps"] = nps(cur, score="ltr").iloc[0]
-    out["csat"] = csat(cur, score="csat", scale=5, top_box=2).iloc[0] if cur["csat"].notna().any() else None
-    if prev is not None and prev["ltr"].notna().sum() >= MIN_BASE and out["n"] >= MIN_BASE:
-        out["nps_prev"] = nps(prev, score="ltr").iloc[0]
-        out["nps_test"] = nps_test(cur, prev, score="ltr")
-        pc = csat(prev, score="csat", scale=5, top_box=2).iloc[0]
+    if ltr is not None:
+        out["nps"] = nps(cur, score=ltr).iloc[0]
+    if cs is not None:
+        out["csat"] = csat_result(cur, ctx).iloc[0] if cur[cs].notna().any() else None
+    if prev is None:
+        return out
+    if ltr is not None and prev[ltr].notna().sum() >= MIN_BASE and out["n"] >= MIN_BASE:
+        out["nps_prev"] = nps(prev, score=ltr).iloc[0]
+        out["nps_test"] = nps_test(cur, prev, score=ltr)
+    if cs is not None and out.get("csat") is not None and prev[cs].notna().sum() >= MIN_BASE \
+            and int(cur[cs].notna().sum()) >= MIN_BASE:
+        pc = csat_result(prev, ctx).iloc[0]
         out["csat_prev"] = pc
-        if out["csat"] is not None:
-            c = out["csat"]
-            k1, k2 = round(c["csat"] * c["n"] / 100), round(pc["csat"] * pc["n"] / 100)
-            out["csat_test"] = two_proportion_test(k1, int(c["n"]), k2, int(pc["n"]))
+        c = out["csat"]
+        k1, k2 = round(c["csat"] * c["n"] / 100), round(pc["csat"] * pc["n"] / 100)
+        out["csat_test"] = two_proportion_test(k1, int(c["n"]), k2, int(pc["n"]))
     return out
 
 
@@ -117,40 +152,72 @@ def _change_text(diff: float, p: float, unit: str) -> str:
     return f"较上期{direction} {abs(diff):.1f}{unit}({p_text(p)},{sig})"
 
 
+def _met_text(kpi, value: float, unit: str = "") -> str:
+    if kpi is None:
+        return ""
+    return ("达到" if kpi.met(value) else "未达到") + f"目标值 {kpi.target:g}{unit}"
+
+
 def summary(ctx: ReportContext) -> Html:
     """Key findings in a few sentences (the manager's one-minute read)."""
     h = _headline(ctx)
     if h["n"] < MIN_BASE:
         return _base_note(h["n"], "本期") or Html("")
-    nps_t, csat_t = ctx.targets.kpi("nps"), ctx.targets.kpi("csat")
+    nps_t, csat_t = _target(ctx, "nps"), _target(ctx, "csat")
     items = []
-    nv = h["nps"]["nps"]
-    line = f"本期净推荐值(NPS)为 {nv:.1f}(95% 置信区间 {h['nps']['ci_low']:.1f}~{h['nps']['ci_high']:.1f}),"
-    line += "达到" if nps_t.met(nv) else "未达到"
-    line += f"目标值 {nps_t.target:g}"
-    if "nps_test" in h:  # observed change; the p-value from the (adjusted-Wald) test
-        line += "," + _change_text(nv - h["nps_prev"]["nps"], h["nps_test"].pvalue, " 分")
-    items.append(line + "。")
+    if "nps" in h:
+        nv = h["nps"]["nps"]
+        line = f"本期净推荐值(NPS)为 {nv:.1f}(95% 置信区间 {h['nps']['ci_low']:.1f}~{h['nps']['ci_high']:.1f})"
+        if nps_t is not None:
+            line += "," + _met_text(nps_t, nv)
+        if "nps_test" in h:  # observed change; the p-value from the (adjusted-Wald) test
+            line += "," + _change_text(nv - h["nps_prev"]["nps"], h["nps_test"].pvalue, " 分")
+        items.append(line + "。")
     if h.get("csat") is not None:
         cv = h["csat"]["csat"]
-        line = f"客户满意度(CSAT,满意及非常满意占比)为 {cv:.1f}%,"
-        line += ("达到" if csat_t.met(cv) else "未达到") + f"目标值 {csat_t.target:g}%"
+        line = (f"客户满意度(CSAT,{_and(top_names(ctx, csat_col(ctx)))}"
+                f"占比)为 {cv:.1f}%")
+        if csat_t is not None:
+            line += "," + _met_text(csat_t, cv, "%")
         if "csat_test" in h:
             line += "," + _change_text(cv - h["csat_prev"]["csat"], h["csat_test"].pvalue,
                                        " 个百分点")
         items.append(line + "。")
-    if ctx.is_company:
+    if "nps" not in h and h.get("csat") is None:
+        line = _items_headline(ctx)
+        if line:
+            items.append(line)
+    if ctx.is_company and "nps" in h:
         lt = _league(ctx)
         bad = lt[lt["needs_action"]]
         if len(bad):
             names = "、".join(bad["branch_name"])
             items.append(f"需整改的分支机构:{names}(未达目标或显著下滑)。")
+    if not items:
+        return Html("")
     base = _base_note(h["n"], "本期")
     return join(base, bullets(items))
 
 
+def _items_headline(ctx: ReportContext) -> str | None:
+    """The summary sentence of a questionnaire without NPS and CSAT: best and worst item."""
+    from cxlab.report._sections_items import item_table
+
+    t = item_table(ctx, ctx.current)
+    t = t[t["n"] >= MIN_BASE] if len(t) else t
+    if t.empty:
+        return None
+    ranked = t.sort_values("top", ascending=False, kind="stable")
+    best, worst = ranked.iloc[0], ranked.iloc[-1]
+    if len(ranked) == 1:
+        return f"本期“{best['label']}”的好评率为 {best['top']:.1f}%。"
+    return (f"本期 {len(ranked)} 个评价项目中,好评率最高的是“{best['label']}”({best['top']:.1f}%),"
+            f"最低的是“{worst['label']}”({worst['top']:.1f}%)。")
+
+
 def kpi_dashboard(ctx: ReportContext) -> Html:
-    """Headline cards: NPS and CSAT against their targets, CES and the base.
+    """Headline cards: NPS and CSAT against their targets, CES and the base (each only when the
+    codebook has the item).
 
     The full KPI table with targets, 环比 and significance follows in
     :func:`operations_kpis`.
@@ -158,17 +225,29 @@ def kpi_dashboard(ctx: ReportContext) -> Html:
     h = _headline(ctx)
     if h["n"] < MIN_BASE:
         return _base_note(h["n"], "本期") or Html("")
-    nps_t, csat_t = ctx.targets.kpi("nps"), ctx.targets.kpi("csat")
-    nv, cv = h["nps"]["nps"], (h["csat"]["csat"] if h.get("csat") is not None else None)
-    ces = ctx.current["ces"].dropna()
-    return join(_base_note(h["n"], "本期"), cards([
-        (f"NPS(目标 {_OP[nps_t.op]} {nps_t.target:g})", fmt_num(nv),
-         "cx-good" if nps_t.met(nv) else "cx-bad"),
-        (f"CSAT(目标 {_OP[csat_t.op]} {csat_t.target:g}%)", "—" if cv is None else fmt_num(cv) + "%",
-         None if cv is None else ("cx-good" if csat_t.met(cv) else "cx-bad")),
-        ("CES 容易占比(5–7 分)", f"{100 * (ces >= 5).mean():.1f}%" if len(ces) else "—", None),
-        ("有效样本", f"{h['n']:,}", None),
-    ]))
+    nps_t, csat_t = _target(ctx, "nps"), _target(ctx, "csat")
+    shown = []
+    if "nps" in h:
+        nv = h["nps"]["nps"]
+        shown.append((f"NPS{_goal(nps_t)}", fmt_num(nv),
+                      None if nps_t is None else ("cx-good" if nps_t.met(nv) else "cx-bad")))
+    cs = csat_col(ctx)
+    if cs is not None:
+        cv = h["csat"]["csat"] if h.get("csat") is not None else None
+        shown.append((f"CSAT{_goal(csat_t, '%')}", "—" if cv is None else fmt_num(cv) + "%",
+                      None if cv is None or csat_t is None else
+                      ("cx-good" if csat_t.met(cv) else "cx-bad")))
+    ce = ces_col(ctx)
+    if ce is not None:
+        sc = ctx.codebook.scale_of(ce)
+        easy = sorted(sc.top_codes)
+        x = pd.to_numeric(ctx.current[ce], errors="coerce").dropna()
+        shown.append((f"CES 容易占比({easy[0]:g}–{easy[-1]:g} 分)",
+                      f"{100 * (x >= sc.top_threshold).mean():.1f}%" if len(x) else "—", None))
+    if not shown:
+        return Html("")
+    shown.append(("有效样本", f"{h['n']:,}", None))
+    return join(_base_note(h["n"], "本期"), cards(shown))
 
 
 def trend(ctx: ReportContext) -> Html:
@@ -176,13 +255,17 @@ def trend(ctx: ReportContext) -> Html:
     from cxlab.metrics import nps
     from cxlab.plots import trend as trend_plot
 
+    ltr = nps_col(ctx)
+    if ltr is None:
+        return Html("")
     df = ctx.responses
-    res = nps(df, score="ltr", by="period")
+    res = nps(df, score=ltr, by="period")
     res = res[res["n"] >= MIN_BASE]
     if res.empty:
         return note("各期样本量均不足,趋势不予报告。")
     fig, ax = plt.subplots(figsize=(7, 3.4))
-    trend_plot(res, x="period", ax=ax, target=ctx.targets.kpi("nps").target)
+    nps_t = _target(ctx, "nps")
+    trend_plot(res, x="period", ax=ax, target=None if nps_t is None else nps_t.target)
     ax.set_title(f"{_scope_label(ctx)} NPS 趋势(95% 置信区间)")
     tbl = table(res, columns={"period": "期间", "n": "样本量", "pct_promoters": "推荐者%",
                               "pct_passives": "中立者%", "pct_detractors": "贬损者%",
@@ -195,8 +278,11 @@ def _league(ctx: ReportContext) -> pd.DataFrame:
     agg = ctx.aggregates
     cur = agg[agg["period"] == ctx.period]
     res = _nps_from_counts(cur, ["branch"])
-    res = res.merge(cur[["branch", "csat_n", "csat_top2"]], on="branch", how="left")
-    res["csat"] = 100 * res["csat_top2"] / res["csat_n"].where(res["csat_n"] > 0)
+    if "csat_n" in cur.columns:
+        res = res.merge(cur[["branch", "csat_n", "csat_top2"]], on="branch", how="left")
+        res["csat"] = 100 * res["csat_top2"] / res["csat_n"].where(res["csat_n"] > 0)
+    else:
+        res["csat"] = np.nan
     res["branch_name"] = res["branch"].map(ctx.branch_name)
     res["region"] = res["branch"].map(ctx.org.region_name)
     prev = agg[agg["period"] == ctx.previous] if ctx.previous else agg.iloc[0:0]
@@ -218,13 +304,17 @@ def _league(ctx: ReportContext) -> pd.DataFrame:
     else:
         res["nps_prev"], res["pvalue"] = np.nan, np.nan
     res["change"] = res["nps"] - res["nps_prev"]
-    nps_t, csat_t = ctx.targets.kpi("nps"), ctx.targets.kpi("csat")
+    nps_t, csat_t = _target(ctx, "nps"), _target(ctx, "csat")
     ok = res["n"] >= MIN_BASE
     drop = (res["change"] < 0) & (res["pvalue"] < ALPHA)
-    miss = ~res["nps"].map(nps_t.met) | ~res["csat"].map(csat_t.met)
+    miss = pd.Series(False, index=res.index)
+    if nps_t is not None:
+        miss |= ~res["nps"].map(nps_t.met)
+    if csat_t is not None and "csat_n" in cur.columns:
+        miss |= ~res["csat"].map(csat_t.met)
     res["needs_action"] = ok & (miss | drop)
     res["flag"] = np.select([~ok, drop & ok, miss & ok], ["样本不足", "显著下滑 · 需整改", "未达标 · 需整改"],
-                            default="达标")
+                            default="达标" if nps_t is not None or csat_t is not None else "—")
     res.loc[~ok, ["nps", "ci_low", "ci_high", "csat", "nps_prev", "change", "pvalue"]] = np.nan
     return res.sort_values("nps", ascending=False, na_position="last").reset_index(drop=True)
 
@@ -233,6 +323,8 @@ def league_table(ctx: ReportContext) -> Html:
     """Branch league table from company aggregates, flagging branches that need rectification."""
     from cxlab.plots import nps_bars
 
+    if "promoters" not in ctx.aggregates.columns:
+        return Html("")
     lt = _league(ctx)
     shown = lt.copy()
     if not ctx.is_company:
@@ -243,33 +335,45 @@ def league_table(ctx: ReportContext) -> Html:
         return note(f"本期没有样本量达到 {MIN_BASE} 的分支机构,不做排名。")
     fig, ax = plt.subplots(figsize=(7.5, 3.6))
     plot_df["机构"] = plot_df["branch_name"]
+    nps_t = _target(ctx, "nps")
     nps_bars(plot_df[["机构", "n", "nps", "ci_low", "ci_high", "base_flag"]], ax=ax,
-             target=ctx.targets.kpi("nps").target)
+             target=None if nps_t is None else nps_t.target)
     ax.set_title(f"{ctx.period} 各分支机构 NPS(95% 置信区间)")
     plt.setp(ax.get_xticklabels(), rotation=35, ha="right")
-    tbl = table(shown, columns={"branch_name": "分支机构", "region": "区域", "n": "样本量",
-                                "nps": "NPS", "ci_low": "下限", "ci_high": "上限",
-                                "csat": "CSAT%", "change": "环比", "pvalue": "p 值", "flag": "状态"},
-                formats={"n": "int", "pvalue": "p"},
+    has_csat = "csat_n" in ctx.aggregates.columns
+    columns = {"branch_name": "分支机构", "region": "区域", "n": "样本量", "nps": "NPS",
+               "ci_low": "下限", "ci_high": "上限"}
+    if has_csat:
+        columns["csat"] = "CSAT%"
+    columns |= {"change": "环比", "pvalue": "p 值", "flag": "状态"}
+    if lt["region"].fillna("—").isin(["", "—"]).all():  # an org without regions
+        del columns["region"]
+    tbl = table(shown, columns=columns, formats={"n": "int", "pvalue": "p"},
                 classes={"flag": lambda v: "cx-flag-missed" if "需整改" in str(v) else
                          ("cx-flag-met" if v == "达标" else "cx-muted")})
+    goals = [k.upper() for k in ("nps", "csat") if _target(ctx, k) is not None
+             and (k == "nps" or has_csat)]
+    rule = (f"{' 或 '.join(goals)} 未达目标,或 NPS 较上期显著下降(p < 0.05)" if goals
+            else "NPS 较上期显著下降(p < 0.05)")
     return join(figure(fig, alt="分支机构 NPS"), tbl,
-                note("排名基于各机构汇总计数;样本量少于 30 的机构不参与排名。"
-                     "“需整改”:NPS 或 CSAT 未达目标,或 NPS 较上期显著下降(p < 0.05)。"))
+                note(f"排名基于各机构汇总计数;样本量少于 30 的机构不参与排名。“需整改”:{rule}。"))
 
 
 def branch_comparison(ctx: ReportContext) -> Html:
-    """The branch against the company (aggregates) on NPS, CSAT and each attribute item."""
+    """The branch against the company (aggregates) on each attribute item."""
+    if ctx.is_company:
+        return Html("")
     agg = ctx.aggregates[ctx.aggregates["period"] == ctx.period]
     own = agg[agg["branch"] == ctx.branch]
+    items = [i for i in ctx.codebook.attribute_items if f"{i}__mean" in agg.columns]
+    if not items:
+        return Html("")
     if own.empty or int(own["n"].iloc[0]) < MIN_BASE:
         return _base_note(int(own["n"].iloc[0]) if len(own) else 0, "本机构") or Html("")
     labels = _labels(ctx)
     rows = []
-    for item in ctx.codebook.attribute_items:
+    for item in items:
         col_m, col_n = f"{item}__mean", f"{item}__n"
-        if col_m not in agg.columns:
-            continue
         comp = (agg[col_m] * agg[col_n]).sum() / agg[col_n].sum()
         mine = float(own[col_m].iloc[0])
         rows.append({"item": labels[item], "branch": mine, "company": comp, "gap": mine - comp})
@@ -278,24 +382,37 @@ def branch_comparison(ctx: ReportContext) -> Html:
         table(df, columns={"item": "评价项目", "branch": "本机构均值", "company": "全公司均值",
                            "gap": "差距"}, formats={"branch": 2, "company": 2, "gap": 2},
               classes={"gap": lambda v: "cx-bad" if v < -0.1 else ("cx-good" if v > 0.1 else None)}),
-        note("均值为五级评价(好=5 … 差=1);全公司均值来自各机构汇总数据。差距为负表示低于全公司水平。"))
+        note(f"均值为{scale_text(ctx, items)};全公司均值来自各机构汇总数据。差距为负表示低于全公司水平。"))
+
+
+def _driver_data(ctx: ReportContext) -> tuple[str | None, list[str], pd.DataFrame]:
+    """Outcome column, attribute items and complete cases of the current period."""
+    out = ctx.codebook.outcome_item
+    items = [i for i in ctx.codebook.attribute_items if i in ctx.current.columns and i != out]
+    if out is None or out not in ctx.current.columns or len(items) < 2:
+        return None, items, pd.DataFrame()
+    df = ctx.current[[out, *items]].apply(pd.to_numeric, errors="coerce").dropna()
+    return out, items, df
 
 
 def drivers(ctx: ReportContext) -> Html:
-    """Key drivers of NPS: OLS with exact LMG relative importance and bootstrap CIs."""
+    """Key drivers of the outcome (NPS, else CSAT): OLS with exact LMG relative importance and
+    bootstrap CIs."""
     from cxlab.drivers import key_drivers
     from cxlab.plots import importance_bars
 
-    items = ctx.codebook.attribute_items
-    df = ctx.current[["ltr", *items]].dropna()
+    out, items, df = _driver_data(ctx)
+    if out is None:
+        return Html("")
     base = _base_note(len(df), "驱动因素分析")
     if len(df) < MIN_BASE:
         return base
-    res = key_drivers(df.astype(float), target="ltr", drivers=items, bootstrap=DRIVER_BOOTSTRAP, rng=0)
+    phrase, name = outcome_names(ctx)
+    res = key_drivers(df.astype(float), target=out, drivers=items, bootstrap=DRIVER_BOOTSTRAP, rng=0)
     labels = _labels(ctx)
     fig, ax = plt.subplots(figsize=(7, 5))
     importance_bars(res, ax=ax, labels=labels)
-    ax.set_title("推荐意愿(NPS)的关键驱动因素:相对重要性")
+    ax.set_title(f"{name}的关键驱动因素:相对重要性")
     t = res.table.sort_values("rank").copy()
     t["label"] = t["driver"].map(labels)
     t["share_pct"] = 100 * t["share"]
@@ -303,7 +420,7 @@ def drivers(ctx: ReportContext) -> Html:
     top = t.head(3)["label"].tolist()
     return join(
         base,
-        paragraph(f"对推荐意愿影响最大的三个因素依次为:{'、'.join(top)}。"
+        paragraph(f"对{phrase}影响最大的{'两' if len(top) == 2 else cn_number(len(top))}个因素依次为:{'、'.join(top)}。"
                   f"模型 R² = {res.r2:.2f}(n = {res.n:,})。"),
         figure(fig, alt="关键驱动因素"),
         table(t.head(10), columns={"rank": "排序", "label": "因素", "share_pct": "相对重要性%",
@@ -320,11 +437,13 @@ def ipa(ctx: ReportContext) -> Html:
     from cxlab.ipa import analyze
     from cxlab.plots import ipa_map
 
-    items = ctx.codebook.attribute_items
-    df = ctx.current[["ltr", *items]].dropna().astype(float)
+    out, items, df = _driver_data(ctx)
+    if out is None:
+        return Html("")
+    df = df.astype(float)
     if len(df) < MIN_BASE:
         return _base_note(len(df), "IPA 分析")
-    res = analyze(df, items=items, overall="ltr", importance="correlation", crosshair="mean")
+    res = analyze(df, items=items, overall=out, importance="correlation", crosshair="mean")
     labels = _labels(ctx)
     fig, ax = plt.subplots(figsize=(7, 5.2))
     ipa_map(res, ax=ax, labels=labels)
@@ -337,13 +456,15 @@ def ipa(ctx: ReportContext) -> Html:
     t["quadrant_cn"] = t["quadrant"].map(quad)
     text = (f"主要问题(重要性高、表现低):{'、'.join(main)}。" if main
             else "本期没有落在重点改进区的项目。")
+    scale = scale_text(ctx, items).split("(")[0] if len({ctx.codebook.item(i).scale for i in items}) == 1 \
+        else "各项目评分"
     return join(
         _base_note(len(df), "IPA 分析"), paragraph(text), figure(fig, alt="IPA"),
         table(t, columns={"priority": "优先级", "label": "项目", "performance": "表现(均值)",
                           "importance": "重要性(相关)", "quadrant_cn": "象限", "problem": "问题分类"},
               formats={"priority": "int", "performance": 2, "importance": 3},
               classes={"problem": lambda v: "cx-flag-missed" if v == "主要问题" else None}),
-        note("表现为五级评价均值;重要性为与推荐意愿的相关系数;十字线取均值。"),
+        note(f"表现为{scale}均值;重要性为与{outcome_names(ctx)[0]}的相关系数;十字线取均值。"),
     )
 
 
@@ -354,6 +475,8 @@ def kano(ctx: ReportContext) -> Html:
 
     pairs = [p.model_dump() for p in ctx.codebook.kano]
     cols = [c for p in pairs for c in (p["functional"], p["dysfunctional"])]
+    if not pairs or not set(cols) <= set(ctx.current.columns):
+        return Html("")
     df = ctx.current[cols]
     n = int(df.notna().all(axis=1).sum())
     if n < MIN_BASE:
@@ -400,6 +523,8 @@ def provenance(ctx: ReportContext) -> Html:
 
 
 # Sections built on cxlab.ops, cxlab.text and cxlab.segments (they use the helpers above).
+from cxlab.report._layout import body  # noqa: E402, I001
+from cxlab.report._sections_items import crosstabs, item_summary  # noqa: E402, I001
 from cxlab.report._sections_ops import (  # noqa: E402
     ab_tests,
     alerts,
