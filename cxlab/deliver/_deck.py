@@ -290,7 +290,7 @@ def _ipa(ctx) -> pd.DataFrame:
         return pd.DataFrame()
     from cxlab.ipa import analyze
 
-    return analyze(d, items=items, overall=outcome, labels=cb.labels())
+    return analyze(d, items=items, outcome=outcome, labels=cb.labels())
 
 
 def _drivers(ctx):
@@ -304,7 +304,7 @@ def _drivers(ctx):
         return None
     from cxlab.drivers import relative_importance
 
-    return relative_importance(d, target=outcome, drivers=items, method="johnson")
+    return relative_importance(d, outcome=outcome, drivers=items, method="johnson")
 
 
 def _png(fig) -> io.BytesIO:

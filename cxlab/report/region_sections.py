@@ -223,7 +223,7 @@ def drivers(rc: RegionContext) -> Html:
     data = rc.current[[target, *items]].apply(pd.to_numeric, errors="coerce").dropna()
     if len(data) < CAUTION_BASE:
         return note(f"完整作答样本 {len(data)} 份,不足 {CAUTION_BASE},不做驱动因素分析。")
-    res = relative_importance(data, target=target, drivers=items, method="lmg")
+    res = relative_importance(data, outcome=target, drivers=items, method="lmg")
     top = res.table.sort_values("rank").head(8).copy()
     labels = rc.codebook.labels()
     top["label"] = [labels.get(d, d) for d in top["driver"]]

@@ -408,7 +408,7 @@ def drivers(ctx: ReportContext) -> Html:
     if len(df) < MIN_BASE:
         return base
     phrase, name = outcome_names(ctx)
-    res = key_drivers(df.astype(float), target=out, drivers=items, bootstrap=DRIVER_BOOTSTRAP, rng=0)
+    res = key_drivers(df.astype(float), outcome=out, drivers=items, bootstrap=DRIVER_BOOTSTRAP, rng=0)
     labels = _labels(ctx)
     fig, ax = plt.subplots(figsize=(7, 5))
     importance_bars(res, ax=ax, labels=labels)
@@ -443,7 +443,7 @@ def ipa(ctx: ReportContext) -> Html:
     df = df.astype(float)
     if len(df) < MIN_BASE:
         return _base_note(len(df), "IPA 分析")
-    res = analyze(df, items=items, overall=out, importance="correlation", crosshair="mean")
+    res = analyze(df, items=items, outcome=out, importance="correlation", crosshair="mean")
     labels = _labels(ctx)
     fig, ax = plt.subplots(figsize=(7, 5.2))
     ipa_map(res, ax=ax, labels=labels)
