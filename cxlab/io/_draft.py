@@ -33,6 +33,7 @@ import yaml
 
 from cxlab.config import Codebook, Org, params_from_dict
 from cxlab.errors import CxlabError
+from cxlab.io._multiselect import option_name
 from cxlab.io._sources import Sources
 from cxlab.io._validate import norm_text, parse_number
 
@@ -138,7 +139,6 @@ _WJX_LABEL_PREFIX = r'^\s*(?:第\s*)?[0-9]+\s*(?:题)?\s*[、.．:：]\s*'
 _WJX_MISSING = ["(跳过)", "（跳过）", "(空)", "（空）", "-2", "-3", ""]
 _PERIOD_FROM_FILENAME = r'(?<![0-9])(20[0-9]{2}Q[1-4])(?![0-9])'
 _OTHER_RX = re.compile(r"^(其他|其它|other)", re.I)
-_PLACEHOLDER = re.compile(r"(?<!\s)[【\[(（](请注明|请填写|请说明|please specify)[】\])）]\s*$", re.I)
 
 _FAMILY_NAMES = {
     "wjx_text": "wjx", "wjx_code": "wjx", "qualtrics": "qualtrics", "surveymonkey": "surveymonkey",
@@ -283,7 +283,7 @@ def _strip_free_text(tok: str) -> str:
 
 def _option_name(tok: str) -> str:
     """The option as listed in the codebook: free text and a 【请注明】 placeholder removed."""
-    return _PLACEHOLDER.sub("", _strip_free_text(tok)).strip() or _strip_free_text(tok)
+    return option_name(tok)
 
 
 def _split_multi(v: str, sep: str) -> list[str]:
@@ -1125,7 +1125,7 @@ class _Drafter:
             shown = "/".join(options[:4]) + ("/…" if len(options) > 4 else "")
             msg = f"「{q.label}」: {len(options)} 个不同答案 ({shown}), 按单选题处理"
             if "wjx" in q.columns:
-                msg += ("; 选项顺序未知 (只有按选项文本导出), 已按文字排序, 若要导入按选项序号导出"
+                msg += ("; 选项顺序未知 (只有按选项文本导出), 已按其中的数字 (再按文字) 排序, 请核对; 若要导入按选项序号导出"
                         "请按问卷顺序排列 options")
             if n >= 10 and len(distinct) > 0.3 * n or 10 < len(distinct) <= 30:
                 msg += "; 若是开放题请改为 scale: text"
@@ -1598,7 +1598,7 @@ class _Writer:
             "# nest them: `units: [{code: NORTH, name: 华北区, units: [{code: B01, …}]}]`, or use",
             "# `regions:` as in the sample project. Owners (`owner:`) receive the unit's reports.",
             "version: 1",
-            "company: {code: ALL, name: 公司}",
+            "company: {code: ALL, name: 公司}   # the report title: write your company's name",
             "units:",
         ]
         for code, name in units:
@@ -1777,27 +1777,28 @@ class _Writer:
 def _review_text(d: _Drafter, w: _Writer, units: list[tuple[str, str]], files: list[_Export],
                  roles: dict) -> str:
     lines = ["# cxlab draft — 待核对清单 (review list)", ""]
-    lines.append("导出文件 (exports): " + "; ".join(
+    lines.append("- 导出文件 (exports): " + "; ".join(
         f"{e.name} ({_READER_DESC.get(e.reader, e.reader)}, {len(e.df)} 行)" for e in files))
     lines.append("")
     kinds = Counter(q.kind for q in d.items)
     names = {"nps": "推荐题", "ordinal": "评分题", "numeric": "数字评分", "kano": "Kano 题",
              "category": "单选", "multi": "多选", "text": "开放题/文本", "date": "日期"}
-    lines.append("已起草 (drafted): " + ", ".join(f"{names[k]} {kinds[k]}" for k in names
+    lines.append("- 已起草 (drafted): " + ", ".join(f"{names[k]} {kinds[k]}" for k in names
                                                  if kinds.get(k))
                  + f"; Kano 配对 {len(d.kano)}; 网点 {len(units)}")
     role_txt = ", ".join(f"{k}={v if not isinstance(v, list) else len(v)}"
                          for k, v in roles.items() if v)
-    lines.append(f"角色 (roles): {role_txt or '无'}")
+    lines.append(f"- 角色 (roles): {role_txt or '无'}")
     pii = []
     for lst in d.fam_pii.values():
         pii += [v for _, v, _ in lst]
     pii += [q.label for q in d.questions.values() if q.kind == "pii"]
-    lines.append("个人信息列, 不导入 (dropped as personal data): " + (", ".join(dict.fromkeys(pii))
+    lines.append("- 个人信息列, 不导入 (dropped as personal data): " + (", ".join(dict.fromkeys(pii))
                                                                or "无"))
     lines.append("")
     must = [t for lvl, t in d.final_review() if lvl == "必须处理"]
     check = [t for lvl, t in d.final_review() if lvl == "请核对"]
+    check.append("报告标题使用 org.yaml 的 company.name (起草为「公司」): 请改为贵公司名称")
     lines.append("## 必须处理 (must do before `cxlab ingest`)")
     lines.append("")
     lines += [f"{i}. {t}" for i, t in enumerate(must, 1)] or ["无 (none)"]

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-__all__ = ["split_multiselect", "MULTISELECT_SEPARATORS"]
+__all__ = ["split_multiselect", "MULTISELECT_SEPARATORS", "option_name"]
 
 #: separators tried, in this order, when ``sep=None`` (问卷星 joins with ``┋``)
 MULTISELECT_SEPARATORS = ("┋", "|", ";", ",")
@@ -30,6 +30,23 @@ def _tokens(text: str, sep: str) -> list[str]:
             buf.append(ch)
     out.append("".join(buf))
     return [t.strip() for t in out if t.strip()]
+
+
+#: "please specify" placeholders that some platforms append to an "other" option's text
+_PLACEHOLDER = re.compile(r"(?<!\s)[【\[(（](请注明|请填写|请说明|please specify)[】\])）]\s*$", re.I)
+
+
+def option_name(answer: str) -> str:
+    """The option an answer chose, as the codebook lists it: written-in free text 〖…〗 and a
+    "please specify" placeholder removed.
+
+    >>> option_name("其他【请注明】〖亲友赠送的〗")
+    '其他'
+    >>> option_name("其他〖工资代发〗"), option_name("3000元以下")
+    ('其他', '3000元以下')
+    """
+    bare = re.sub(r"〖.*?〗", "", answer, flags=re.S).strip()
+    return _PLACEHOLDER.sub("", bare).strip() or bare
 
 
 def _outside_free_text(text: str) -> str:

@@ -204,11 +204,13 @@ def _order(ctx: ReportContext, item: str, values) -> list:
 
 
 def _one_crosstab(ctx: ReportContext, data: pd.DataFrame, item: str, branches: list[str]) -> Html:
+    from cxlab.io import option_name
     from cxlab.metrics import crosstab
 
     label = ctx.codebook.item(item).label
     d = data[[item, "branch"]].dropna()
-    d = d.assign(**{item: d[item].astype(str)})
+    # a written-in 其他【请注明】〖…〗 counts for its option: the free text is a verbatim, never a row
+    d = d.assign(**{item: d[item].astype(str).map(option_name)})
     total = d[item].value_counts()
     order = _order(ctx, item, d[item])
     wide = pd.DataFrame({"answer": order})
