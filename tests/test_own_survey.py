@@ -139,3 +139,38 @@ def test_personal_data_never_reaches_warehouse_or_reports(bank):
     assert quoted
     for text in _texts(bank / "reports", "*.html"):
         assert not any(p in text for p in quoted), "a phone number in a quoted comment leaked"
+
+
+# ---- the same four commands on other platforms: an English Qualtrics export and an SPSS file ----
+def _qualtrics(folder: Path) -> tuple[Path, list[int]]:
+    from test_draft import qualtrics_csv
+
+    path, rows = qualtrics_csv(folder / "acme_stores.csv", n=150)
+    # Qualtrics preview responses are dropped on reading (API.md); unanswered scores do not count
+    return path, [r["nps"] for r in rows if r["status"] != "Survey Preview" and r["nps"] is not None]
+
+
+def _spss(folder: Path) -> tuple[Path, list[int]]:
+    from test_draft import spss_file
+
+    path, df = spss_file(folder / "bank_2026Q2.sav", n=150)
+    return path, [int(v) for v in df["q_nps"].dropna()]
+
+
+@pytest.mark.parametrize("build", [_qualtrics, _spss], ids=["qualtrics", "spss"])
+def test_four_commands_on_other_platforms(tmp_path, build):
+    _ok(_cxlab("init", "team", cwd=tmp_path))
+    project = tmp_path / "team"
+    export, scores = build(project)
+    _ok(_cxlab("draft", export.name, cwd=project))
+    out = _ok(_cxlab("ingest", export.name, cwd=project))
+    assert re.search(r"quarantined 0\b", out), out
+    _ok(_cxlab("reports", "--format", "html", cwd=project))
+    codes = _codes(project)
+    periods = [p.name for p in (project / "reports").iterdir() if p.is_dir()]
+    assert len(periods) == 1
+    for code in ("ALL", *codes.values()):
+        assert (project / "reports" / periods[0] / f"{code}.html").is_file()
+    html = (project / "reports" / periods[0] / "ALL.html").read_text(encoding="utf-8")
+    hand = 100 * (sum(s >= 9 for s in scores) - sum(s <= 6 for s in scores)) / len(scores)
+    assert _card(_cards(html), "NPS") == pytest.approx(round(hand, 1), abs=0.051)
