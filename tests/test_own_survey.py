@@ -14,11 +14,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import own_survey
 import pytest
 import yaml
 from bs4 import BeautifulSoup
-
-import own_survey
 
 pytestmark = pytest.mark.slow
 
