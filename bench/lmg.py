@@ -57,10 +57,10 @@ def run(quick: bool = False) -> list[Check]:
     subsets = [tuple(j for j in range(p) if c >> j & 1) for c in codes]
 
     _naive_r2(y, x, subsets[:2])  # warm up: statsmodels' import is not part of the fit
-    relative_importance(df, target="ltr", drivers=drivers, method="lmg")
+    relative_importance(df, outcome="ltr", drivers=drivers, method="lmg")
     times = interleaved({
         "baseline": lambda: _naive_r2(y, x, subsets),
-        "fast": lambda: relative_importance(df, target="ltr", drivers=drivers, method="lmg"),
+        "fast": lambda: relative_importance(df, outcome="ltr", drivers=drivers, method="lmg"),
     }, repeats)
     per_subset = [t / len(subsets) for t in times["baseline"]]
     base_full = [s * n_subsets for s in per_subset]
@@ -95,9 +95,9 @@ def run(quick: bool = False) -> list[Check]:
     dom_t = []
     for _ in range(max(1, repeats // 2)):
         t0 = time.perf_counter()
-        dom = dominance(df, target="ltr", drivers=drivers)
+        dom = dominance(df, outcome="ltr", drivers=drivers)
         dom_t.append(time.perf_counter() - t0)
-    lmg = relative_importance(df, target="ltr", drivers=drivers, method="lmg").table
+    lmg = relative_importance(df, outcome="ltr", drivers=drivers, method="lmg").table
     gen = dom.general
     try:
         gen_vals = (gen.set_index("driver")["importance"] if "driver" in getattr(gen, "columns", [])
@@ -121,7 +121,7 @@ def run(quick: bool = False) -> list[Check]:
     big_t = []
     for _ in range(3):
         t0 = time.perf_counter()
-        relative_importance(df20, target="ltr", drivers=drivers20, method="lmg")
+        relative_importance(df20, outcome="ltr", drivers=drivers20, method="lmg")
         big_t.append(time.perf_counter() - t0)
     big = median(big_t)
     checks.append(Check(

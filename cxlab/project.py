@@ -15,7 +15,7 @@ Examples
 --------
 >>> from cxlab.project import package_dir
 >>> sorted(p.name for p in package_dir("notebooks/templates").glob("*.ipynb"))
-['branch_report.ipynb', 'company_report.ipynb']
+['branch_report.ipynb', 'company_report.ipynb', 'region_report.ipynb']
 """
 
 from __future__ import annotations

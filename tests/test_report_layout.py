@@ -485,7 +485,10 @@ def test_alerts_without_a_ticket_log_have_no_closure_block(nps_project, tmp_path
     assert "service_levels" not in titles and "audits" not in titles
     part = _section(BeautifulSoup(sections.body(ctx).html, "html.parser"), "预警")
     text = part.get_text()
-    assert [h.get_text() for h in part.find_all("h3")] == ["预警概览", "机构层面预警(指标未达标、显著下滑、排名末位)"]
+    # the detractor-complaint rule reads the recommend and comment items from the codebook's
+    # roles (here `recommend` and `remark`), so individual cases are listed too
+    assert [h.get_text() for h in part.find_all("h3")] == [
+        "预警概览", "机构层面预警(指标未达标、显著下滑、排名末位)", "个案预警(贬损者投诉、工单超时)"]
     assert "闭环率" not in text and "不做闭环跟踪" in text and "CSAT" not in text
     # B2's NPS is below the target of 40 in the company's aggregates: its alert is listed
     from cxlab.metrics import nps

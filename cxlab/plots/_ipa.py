@@ -68,7 +68,7 @@ def ipa_map(
     >>> from cxlab.ipa import analyze
     >>> from cxlab.plots._ipa import ipa_map
     >>> df = pd.DataFrame({"a": [1, 2, 3, 4], "b": [4, 4, 5, 5], "y": [1, 2, 4, 4]})
-    >>> ax = ipa_map(analyze(df, items=["a", "b"], overall="y"))
+    >>> ax = ipa_map(analyze(df, items=["a", "b"], outcome="y"))
     >>> sorted(t.get_text() for t in ax.texts if t.get_text() in ("a", "b"))
     ['a', 'b']
     """

@@ -330,9 +330,8 @@ def _evaluate(ctx: ReportContext, rules) -> pd.DataFrame:
     if kpi_rules["rules"] and len(synth):
         frames.append(evaluate_alerts({"responses": synth}, rules=kpi_rules, targets=ctx.targets))
     ltr = nps_col(ctx)
+    # evaluate_alerts reads the recommend, CSAT and comment items from the codebook's roles
     resp = ctx.responses if len(ctx.responses) and ltr is not None else None
-    if resp is not None and ltr != "ltr":  # the alert rules read the recommend item as ``ltr``
-        resp = resp.rename(columns={ltr: "ltr"})
     tickets = upto(ctx, "tickets")
     tickets = tickets if len(tickets) and "created_at" in tickets.columns else None
     if case_rules["rules"] and (resp is not None or tickets is not None):
