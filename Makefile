@@ -13,7 +13,7 @@ PERIOD ?=
 BRANCH ?=
 JOBS   ?=
 
-.PHONY: help setup data ingest reports report lab test lint bench clean
+.PHONY: help setup data ingest reports report lab dashboard test lint bench clean
 
 ## Show this list of targets
 help:
@@ -58,6 +58,10 @@ report: ingest
 ## Open JupyterLab on notebooks/ with the project's kernel
 lab: ingest
 	$(PY) -m jupyter lab --notebook-dir=notebooks
+
+## Serve the scoped dashboard on 127.0.0.1 (users file: CXLAB_DASHBOARD_USERS=…; PORT=5006)
+dashboard: ingest
+	$(PY) -m cxlab dashboard --port $(or $(PORT),5006)
 
 ## Run the whole test suite (what CI runs)
 test: setup

@@ -2,10 +2,11 @@
 # Install the Debian packages cxlab needs beyond Python: CJK fonts (Noto Sans CJK SC for screens
 # and figures; WenQuanYi Micro Hei and DejaVu, TrueType, for fast PDF font subsetting), Pango for
 # WeasyPrint (libharfbuzz-subset0: WeasyPrint subsets fonts with it in ~0.1 s a page instead of
-# seconds with fontTools), poppler-utils for PDF checks. Idempotent; no-op when all are present.
+# seconds with fontTools), poppler-utils for PDF checks, Chromium for the dashboard's browser tests (Playwright drives the
+# system browser; nothing is downloaded at run time). Idempotent; no-op when all are present.
 set -euo pipefail
 pkgs=(fonts-noto-cjk fonts-wqy-microhei fonts-dejavu-core libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0
-      libharfbuzz0b poppler-utils)
+      libharfbuzz0b poppler-utils chromium)
 command -v dpkg-query >/dev/null 2>&1 || { echo "system-deps: not a Debian system; install CJK fonts and Pango yourself" >&2; exit 0; }
 missing=()
 for p in "${pkgs[@]}"; do
