@@ -140,6 +140,14 @@ class Session:
     def nps_shown(self) -> str:
         return self.page.locator("#cx-nps").inner_text().strip()
 
+    def wait_nps(self, want: str, timeout: float = 30) -> str:
+        """The NPS shown once it equals ``want`` or ``timeout`` seconds passed (updates arrive
+        over the websocket after a filter change)."""
+        deadline = time.monotonic() + timeout
+        while (got := self.nps_shown()) != want and time.monotonic() < deadline:
+            time.sleep(0.2)
+        return got
+
     def dom_text(self) -> str:
         """Every text node, input value and attribute value of the page, shadow roots included
         (Panel renders its components in shadow DOM, which ``inner_text`` does not enter)."""
@@ -222,14 +230,12 @@ def test_company_user_sees_every_branch_and_figures_match(server, browser):
     try:
         s.open(_q(period_from="2026Q3", period_to="2026Q3"))
         org, resp = server["org"], server["responses"]
-        assert s.nps_shown() == _expected_nps(resp, org.branch_codes, ["2026Q3"])
+        want = _expected_nps(resp, org.branch_codes, ["2026Q3"])
+        assert s.wait_nps(want) == want
         # a filter through the widget: the start period's <select>
         s.page.locator("select").first.select_option("2026Q2")
         want = _expected_nps(resp, org.branch_codes, ["2026Q2", "2026Q3"])
-        deadline = time.monotonic() + 20
-        while s.nps_shown() != want and time.monotonic() < deadline:
-            time.sleep(0.2)
-        assert s.nps_shown() == want
+        assert s.wait_nps(want) == want
         assert "period_from=2026Q2" in s.page.url            # the filter lives in the URL
         text = s.all_text()
         # positive control: the leak check below can fail
@@ -252,7 +258,8 @@ def test_scoped_user_gets_nothing_outside_scope(server, browser, user):
         # hand-edited URL: another branch, another region, a forged pivot dimension
         s.open(_q(period_from="2026Q3", period_to="2026Q3", branch=["GZ01", "BJ01"],
                   region=["华南区"], rows="branch"))
-        assert s.nps_shown() == _expected_nps(resp, own, ["2026Q3"])
+        want = _expected_nps(resp, own, ["2026Q3"])
+        assert s.wait_nps(want) == want
         s.page.locator(".bk-tab", has_text="客户原声").click()
         s.page.wait_for_timeout(300)
         assert "原声(已脱敏)" in s.dom_text()
