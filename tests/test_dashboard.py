@@ -189,7 +189,8 @@ def test_small_bases_are_blank(wh):
     f = Filters(period_from="2026Q3", period_to="2026Q3")
     lg = league(w, f, boss).set_index("branch")
     assert lg.loc["BJ01", "n"] == 20 and np.isnan(lg.loc["BJ01", "nps"])
-    assert np.isnan(lg.loc["BJ01", "rank"]) and not np.isnan(lg.loc["SH01", "nps"])
+    assert pd.isna(lg.loc["BJ01", "rank"]) and not np.isnan(lg.loc["SH01", "nps"])
+    assert list(lg["rank"].dropna()) == list(range(1, len(lg["rank"].dropna()) + 1))
     p = pivot(w, f, boss, rows="branch", cols=None, measure="top2", item="svc_attitude").set_index("branch")
     assert np.isnan(p.loc["BJ01", "value"])
     sh = raw[(raw["branch"] == "SH01") & (raw["period"] == "2026Q3")]

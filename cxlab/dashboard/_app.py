@@ -43,6 +43,10 @@ _CSS = """
 .cx-kpi .cx-label {color:#555; font-size:13px}
 .cx-kpi .cx-value {font-size:28px; font-weight:600}
 .cx-kpi .cx-met {color:#1a7f37} .cx-kpi .cx-miss {color:#c62828}
+.cx-table {border-collapse:collapse; font-size:13px}
+.cx-table th, .cx-table td {border-bottom:1px solid #e3e3e3; padding:4px 10px; text-align:right}
+.cx-table th {background:#f3f5f8}
+.cx-table td:first-child, .cx-table th:first-child {text-align:left}
 """
 
 
@@ -91,13 +95,13 @@ class Dashboard:
         self.journey = w.MultiChoice(name="旅程阶段", options=journeys, value=[])
         self.touchpoint = w.MultiChoice(name="触点", options=tps, value=[])
         dims = {label: col for col, label in wh.dimensions.items()}
-        self.rows = w.Select(name="行", options=dims, value="branch" if len(scope.branches) > 1 else "period")
-        self.cols = w.Select(name="列", options={"(无)": "", **dims}, value="")
+        self.rows = w.Select(name="行", width=180, options=dims, value="branch" if len(scope.branches) > 1 else "period")
+        self.cols = w.Select(name="列", width=180, options={"(无)": "", **dims}, value="")
         measures = {label: m for m, label in MEASURES.items()
                     if m != "nps" or cb.nps_item}
-        self.measure = w.Select(name="指标", options=measures, value="nps" if cb.nps_item else "count")
+        self.measure = w.Select(name="指标", width=180, options=measures, value="nps" if cb.nps_item else "count")
         items = {label: i for i, label in wh.measures.items() if i != cb.nps_item}
-        self.item = w.Select(name="题目(好评率/均值)", options=items,
+        self.item = w.Select(name="题目(好评率/均值)", width=260, options=items,
                              value=cb.csat_item if cb.csat_item in items.values() else
                              (next(iter(items.values()), None)))
         self.group = w.Select(name="客户类别", options=_GROUPS, value="")
@@ -105,11 +109,11 @@ class Dashboard:
 
         self.kpi_pane = pn.pane.HTML("", stylesheets=[_CSS], sizing_mode="stretch_width")
         self.trend_pane = pn.pane.Bokeh(None)
-        self.trend_table = pn.pane.HTML("")
-        self.league_pane = pn.pane.HTML("")
-        self.pivot_pane = pn.pane.HTML("")
-        self.touch_pane = pn.pane.HTML("")
-        self.verb_pane = pn.pane.HTML("")
+        self.trend_table = pn.pane.HTML("", stylesheets=[_CSS])
+        self.league_pane = pn.pane.HTML("", stylesheets=[_CSS])
+        self.pivot_pane = pn.pane.HTML("", stylesheets=[_CSS])
+        self.touch_pane = pn.pane.HTML("", stylesheets=[_CSS])
+        self.verb_pane = pn.pane.HTML("", stylesheets=[_CSS])
         self.download = w.FileDownload(callback=self._pivot_csv, filename="pivot.csv",
                                        label="导出透视表 CSV", button_type="primary")
 
@@ -218,12 +222,15 @@ class Dashboard:
         return f'<div class="cx-kpis">{"".join(cards)}</div>{note}'
 
     def _trend_fig(self, trend: pd.DataFrame):
-        from bokeh.models import ColumnDataSource, Whisker
+        from bokeh.models import ColumnDataSource, Range1d, Whisker
         from bokeh.plotting import figure
 
         t = trend.dropna(subset=["nps"])
         periods = list(trend["period"])
-        fig = figure(x_range=periods or ["—"], height=300, sizing_mode="stretch_width",
+        lo = [v for v in t["ci_low"] if not np.isnan(v)]
+        hi = [v for v in t["ci_high"] if not np.isnan(v)]
+        fig = figure(x_range=periods or ["—"], height=320, width=860,
+                     y_range=Range1d(min(lo, default=-100) - 5, max(hi, default=100) + 5),
                      title="NPS 趋势(95% 置信区间,adjusted Wald)", toolbar_location=None)
         src = ColumnDataSource({"period": list(t["period"]), "nps": list(t["nps"]),
                                 "lo": list(t["ci_low"]), "hi": list(t["ci_high"])})

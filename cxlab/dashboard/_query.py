@@ -322,7 +322,9 @@ def league(wh: Warehouse, filters: Filters, scope: Scope) -> pd.DataFrame:
         cs.loc[cs["csat_n"] < MIN_BASE, "csat"] = np.nan
         out = out.merge(cs[["branch", "csat"]], on="branch", how="left")
     out = out.sort_values("nps", ascending=False, na_position="last").reset_index(drop=True)
-    out.insert(0, "rank", np.where(out["nps"].notna(), np.arange(1, len(out) + 1), np.nan))
+    rank = pd.array(np.arange(1, len(out) + 1), dtype="Int64")
+    rank[out["nps"].isna().to_numpy()] = pd.NA
+    out.insert(0, "rank", rank)
     return out
 
 
