@@ -26,6 +26,7 @@ BENCHMARKS = {
     "ingest": "bench.ingest",
     "reports": "bench.reports",
     "dask": "bench.dask_executor",
+    "dashboard": "bench.dashboard",
 }
 
 

@@ -207,6 +207,46 @@ def test_small_bases_are_blank(wh):
     assert c.loc["BJ01", "value"] == 20   # counts are not suppressed
 
 
+@pytest.mark.parametrize("counts", [(5, 3, 2), (0, 0, 1), (40, 0, 0), (0, 7, 0), (1, 1, 1),
+                                    (12345, 6789, 4321), (29, 1, 0)])
+def test_nps_from_counts_equals_metrics_nps(counts):
+    from cxlab.dashboard import nps_from_counts
+    from cxlab.metrics._nps import scores_from_counts
+
+    got = nps_from_counts(*counts)
+    want = nps(scores_from_counts(*counts)).iloc[0]
+    for c in ("n", "promoters", "passives", "detractors", "pct_promoters", "pct_passives",
+              "pct_detractors", "nps", "se", "ci_low", "ci_high"):
+        assert got[c] == pytest.approx(want[c], rel=1e-12, abs=1e-12), c
+
+
+def test_nps_from_counts_random_counts():
+    from cxlab.dashboard import nps_from_counts
+    from cxlab.metrics._nps import scores_from_counts
+
+    rng = np.random.default_rng(21)
+    for p, pas, d in rng.integers(0, 400, size=(40, 3)):
+        if p + pas + d == 0:
+            continue
+        want = nps(scores_from_counts(p, pas, d)).iloc[0]
+        got = nps_from_counts(p, pas, d)
+        assert [got[c] for c in ("nps", "se", "ci_low", "ci_high")] == pytest.approx(
+            [want[c] for c in ("nps", "se", "ci_low", "ci_high")], rel=1e-12, abs=1e-12)
+
+
+def test_touchpoints_match_pandas(wh):
+    from cxlab.dashboard import touchpoints
+
+    w, raw = wh
+    t = touchpoints(w, Filters(journey=("售后服务",)), _scope("EAST")).set_index("item")
+    assert list(t.index) == ["svc_attitude"]          # the only 售后服务 item in the tiny warehouse
+    sh = raw.loc[raw["branch"] == "SH01", "svc_attitude"]
+    assert t.loc["svc_attitude", "n"] == len(sh)
+    assert t.loc["svc_attitude", "mean"] == pytest.approx(sh.mean(), rel=1e-9)
+    assert t.loc["svc_attitude", "top2"] == pytest.approx(100 * (sh >= 4).mean(), rel=1e-9)
+    assert touchpoints(w, Filters(touchpoint=("产品外观",)), _scope("EAST")).empty
+
+
 def test_verbatims_are_redacted(wh):
     w, _ = wh
     v = verbatims(w, Filters(), _scope("SH01"), limit=1000)

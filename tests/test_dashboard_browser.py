@@ -166,6 +166,13 @@ class Session:
         self.ctx.close()
 
 
+def _shot(s: Session, name: str) -> None:
+    """A full-page screenshot into $CXLAB_SHOTS (when set), to look at by eye."""
+    if os.environ.get("CXLAB_SHOTS"):
+        s.page.screenshot(path=str(Path(os.environ["CXLAB_SHOTS"]) / f"dashboard-{name}.png"),
+                          full_page=True)
+
+
 def _q(**params) -> str:
     return "?" + "&".join(f"{k}={quote(v if isinstance(v, str) else json.dumps(v, ensure_ascii=False))}"
                           for k, v in params.items())
@@ -240,8 +247,7 @@ def test_company_user_sees_every_branch_and_figures_match(server, browser):
         text = s.all_text()
         # positive control: the leak check below can fail
         assert _leaks(text, [b.name for b in org.branches]) == sorted(b.name for b in org.branches)
-        s.page.screenshot(path=str(Path(os.environ.get("CXLAB_SHOTS", "/tmp")) / "dashboard-company.png"),
-                          full_page=True)
+        _shot(s, "company")
     finally:
         s.close()
 
@@ -273,7 +279,6 @@ def test_scoped_user_gets_nothing_outside_scope(server, browser, user):
         # positive control: the own branches' names do arrive
         assert _leaks(text, [org.branch(c).name for c in own]) == sorted(org.branch(c).name for c in own)
         s.page.locator(".bk-tab").first.click()
-        s.page.screenshot(path=str(Path(os.environ.get("CXLAB_SHOTS", "/tmp")) / f"dashboard-{user}.png"),
-                          full_page=True)
+        _shot(s, user)
     finally:
         s.close()

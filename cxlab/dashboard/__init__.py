@@ -13,6 +13,7 @@ from cxlab.dashboard._query import (
     kpis,
     league,
     nps_by,
+    nps_from_counts,
     open_warehouse,
     pivot,
     pivot_wide,
@@ -33,7 +34,7 @@ from cxlab.dashboard._users import (
 
 __all__ = [
     "ENV_USERS", "MEASURES", "Filters", "Scope", "User", "Warehouse", "clean_filters",
-    "company_benchmark", "hash_password", "kpis", "league", "load_users", "nps_by",
+    "company_benchmark", "hash_password", "kpis", "league", "load_users", "nps_by", "nps_from_counts",
     "open_warehouse", "pivot", "pivot_wide", "scope_branches", "scope_for", "touchpoints",
     "verbatims", "verify_password", "where",
 ]

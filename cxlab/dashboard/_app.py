@@ -46,6 +46,7 @@ _CSS = """
 .cx-table {border-collapse:collapse; font-size:13px}
 .cx-table th, .cx-table td {border-bottom:1px solid #e3e3e3; padding:4px 10px; text-align:right}
 .cx-table th {background:#f3f5f8}
+.cx-table td.cx-text {text-align:left}
 .cx-table td:first-child, .cx-table th:first-child {text-align:left}
 """
 
@@ -62,8 +63,11 @@ def _table(frame: pd.DataFrame, labels: dict[str, str]) -> str:
     """An HTML table (values escaped); blank cells are suppressed (n < 30) or empty."""
     cols = list(frame.columns)
     head = "".join(f"<th>{html.escape(labels.get(str(c), str(c)))}</th>" for c in cols)
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(_fmt(r[c]))}</td>" for c in cols) + "</tr>"
-                   for _, r in frame.iterrows())
+    def td(v) -> str:
+        left = ' class="cx-text"' if isinstance(v, str) else ""
+        return f"<td{left}>{html.escape(_fmt(v))}</td>"
+
+    body = "".join("<tr>" + "".join(td(r[c]) for c in cols) + "</tr>" for _, r in frame.iterrows())
     return f'<table class="cx-table"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -22,13 +23,11 @@ import pandas as pd
 from cxlab.config import Codebook, Org
 from cxlab.dashboard._users import Scope
 from cxlab.errors import CxlabError
-from cxlab.metrics import nps as nps_stat
 from cxlab.metrics._common import MIN_BASE
-from cxlab.metrics._nps import scores_from_counts
 
 __all__ = ["MEASURES", "Filters", "Warehouse", "clean_filters", "company_benchmark", "kpis",
-           "pivot_wide",
-           "league", "nps_by", "open_warehouse", "pivot", "touchpoints", "verbatims", "where"]
+           "league", "nps_by", "nps_from_counts", "open_warehouse", "pivot", "pivot_wide",
+           "touchpoints", "verbatims", "where"]
 
 TABLE = "dash"
 #: Pivot measures (name -> label).
@@ -139,7 +138,9 @@ def open_warehouse(warehouse: str | Path, *, codebook: Codebook, org: Org) -> Wa
     })
     con.register("_org_units", units)
     con.execute(f"CREATE TABLE {TABLE} AS SELECT {', '.join(select)}, u.branch_name, u.region "
-                f"FROM responses r {join} LEFT JOIN _org_units u ON u.branch = r.branch")
+                f"FROM responses r {join} LEFT JOIN _org_units u ON u.branch = r.branch "
+                # sorted so that DuckDB's row-group min/max skip other branches and periods
+                "ORDER BY r.branch, r.period")
     con.unregister("_org_units")
     periods = [r[0] for r in con.execute(
         f"SELECT DISTINCT period FROM {TABLE} WHERE period IS NOT NULL ORDER BY period").fetchall()]
@@ -204,16 +205,54 @@ def _top_threshold(wh: Warehouse, item: str) -> float:
     return float(t)
 
 
+_Z95 = 1.959963984540054   # scipy.stats.norm.ppf(0.975)
+
+
+def nps_from_counts(promoters: int, passives: int, detractors: int) -> dict:
+    """NPS statistics from the three counts, exactly as :func:`cxlab.metrics.nps` computes them
+    for unweighted scores with ``ci="adjusted_wald"`` at 95 % (its default).
+
+    :func:`cxlab.metrics.nps` needs one row per respondent; on a 1M-response warehouse,
+    expanding counts back into rows (``scores_from_counts``) cost more than the queries, so the
+    dashboard applies the same closed forms to the counts DuckDB returns. The tests check the
+    two agree on random and edge-case counts.
+
+    Notes
+    -----
+    With p, d the promoter and detractor shares and n the base: NPS = 100 (p − d),
+    SE = 100 √((p + d − (p − d)²) / n); adjusted Wald (MeasuringU 2021; Rocks's R package NPS)
+    adds 3/4 promoter, 3/2 passive and 3/4 detractor: n' = n + 3, p' = (n p + 3/4) / n',
+    d' = (n d + 3/4) / n', interval (p' − d') ± z √((p' + d' − (p' − d')²) / n'), clipped
+    to [−100, 100].
+    """
+    n = int(promoters) + int(passives) + int(detractors)
+    out = {"n": n, "promoters": int(promoters), "passives": int(passives),
+           "detractors": int(detractors)}
+    if n == 0:
+        return out | dict.fromkeys(["pct_promoters", "pct_passives", "pct_detractors", "nps", "se",
+                                    "ci_low", "ci_high"], np.nan)
+    p, d = promoters / n, detractors / n
+    pas = max(0.0, 1.0 - p - d)
+    est = p - d
+    se = float(np.sqrt(max(p + d - est ** 2, 0.0) / n))
+    n_adj = n + 3.0
+    pa, da = (n * p + 0.75) / n_adj, (n * d + 0.75) / n_adj
+    se_adj = float(np.sqrt((pa + da - (pa - da) ** 2) / n_adj))
+    lo, hi = (pa - da) - _Z95 * se_adj, (pa - da) + _Z95 * se_adj
+    return out | {"pct_promoters": 100 * p, "pct_passives": 100 * pas, "pct_detractors": 100 * d,
+                  "nps": 100 * est, "se": 100 * se, "ci_low": 100 * max(-1.0, lo),
+                  "ci_high": 100 * min(1.0, hi)}
+
+
 def _nps_rows(counts: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
-    """NPS, SE and adjusted-Wald CI per row of promoter/passive/detractor counts, computed by
-    :func:`cxlab.metrics.nps` on the counts (exact: NPS and its intervals depend only on them)."""
+    """NPS, SE and adjusted-Wald CI per row of promoter/passive/detractor counts
+    (:func:`nps_from_counts`, equal to :func:`cxlab.metrics.nps` on the same respondents)."""
     rows = []
     for rec in counts.to_dict("records"):
         p, pa, d = (int(rec[k] or 0) for k in ("promoters", "passives", "detractors"))
         if p + pa + d == 0:
             continue
-        stat = nps_stat(scores_from_counts(p, pa, d)).iloc[0].to_dict()
-        rows.append({**{k: rec[k] for k in keys}, **stat})
+        rows.append({**{k: rec[k] for k in keys}, **nps_from_counts(p, pa, d)})
     cols = [*keys, "n", "promoters", "passives", "detractors", "pct_promoters", "pct_passives",
             "pct_detractors", "nps", "se", "ci_low", "ci_high"]
     out = pd.DataFrame(rows, columns=cols)
@@ -238,9 +277,14 @@ def _counts_sql(item: str) -> str:
             f"count(*) FILTER (WHERE {c} < 7) AS detractors")
 
 
-def nps_by(wh: Warehouse, filters: Filters, scope: Scope, *, by: list[str] | None = None) -> pd.DataFrame:
+def nps_by(wh: Warehouse, filters: Filters, scope: Scope, *, by: list[str] | None = None,
+           with_csat: bool = False) -> pd.DataFrame:
     """NPS (``cxlab.metrics.nps`` columns) per group of ``by`` (period, branch, region or a
-    dimension) within the scope; statistics blank where n < 30."""
+    dimension) within the scope; statistics blank where n < 30.
+
+    ``with_csat`` adds ``csat_n`` and ``csat`` (top-box % of the CSAT item, blank where
+    ``csat_n`` < 30), computed in the same scan.
+    """
     item = wh.codebook.nps_item
     if item is None:
         raise CxlabError("the codebook has no NPS item (roles.nps)")
@@ -249,11 +293,22 @@ def nps_by(wh: Warehouse, filters: Filters, scope: Scope, *, by: list[str] | Non
         by = [*by, "branch_name"]
     sql_where, params = where(wh, filters, scope)
     keys = ", ".join(_q(b) for b in by)
-    sql = (f"SELECT {keys + ', ' if keys else ''}{_counts_sql(item)} FROM {TABLE} "
-           f"WHERE {sql_where} AND {_q(item)} IS NOT NULL"
+    aggs, extra = _counts_sql(item), []
+    csat = wh.codebook.csat_item if with_csat else None
+    if csat:
+        c = _q(csat)
+        aggs += f", count({c}) AS csat_n, count(*) FILTER (WHERE {c} >= ?) AS csat_top"
+        extra.append(_top_threshold(wh, csat))
+    sql = (f"SELECT {keys + ', ' if keys else ''}{aggs} FROM {TABLE} WHERE {sql_where}"
            + (f" GROUP BY {keys} ORDER BY {keys}" if keys else ""))
-    counts = wh.con.execute(sql, params).df()
-    return _nps_rows(counts, by)
+    counts = wh.con.execute(sql, [*extra, *params]).df()
+    out = _nps_rows(counts, by + (["csat_n", "csat_top"] if csat else []))
+    if csat:
+        out["csat"] = np.where(out["csat_n"] >= MIN_BASE,
+                               100.0 * out["csat_top"] / out["csat_n"].where(out["csat_n"] > 0),
+                               np.nan)
+        out = out.drop(columns=["csat_top"])
+    return out
 
 
 def _top2_mean(wh: Warehouse, item: str, filters: Filters, scope: Scope | None) -> dict:
@@ -273,15 +328,20 @@ def kpis(wh: Warehouse, filters: Filters, scope: Scope, targets) -> pd.DataFrame
 
     CSAT is the top-box share (%) of the CSAT item, as in :func:`cxlab.metrics.csat`.
     """
+    cb = wh.codebook
+    r = None
+    if cb.nps_item:
+        r = nps_by(wh, filters, scope, with_csat=bool(cb.csat_item))
+        r = r.iloc[0] if len(r) else None
+    elif cb.csat_item:
+        s = _top2_mean(wh, cb.csat_item, filters, scope)
+        r = pd.Series({"csat": s["top2"], "csat_n": s["n"]})
     rows = []
     for k in targets.kpis:
-        if k.id == "nps" and wh.codebook.nps_item:
-            r = nps_by(wh, filters, scope)
-            value = float(r["nps"].iloc[0]) if len(r) else np.nan
-            n = int(r["n"].iloc[0]) if len(r) else 0
-        elif k.id == "csat" and wh.codebook.csat_item:
-            s = _top2_mean(wh, wh.codebook.csat_item, filters, scope)
-            value, n = s["top2"], s["n"]
+        if k.id == "nps" and cb.nps_item:
+            value, n = (float(r["nps"]), int(r["n"])) if r is not None else (np.nan, 0)
+        elif k.id == "csat" and cb.csat_item:
+            value, n = (float(r["csat"]), int(r["csat_n"])) if r is not None else (np.nan, 0)
         else:
             continue
         rows.append({"kpi": k.id, "label": k.label, "value": value, "n": n, "unit": k.unit,
@@ -301,8 +361,8 @@ def company_benchmark(wh: Warehouse, filters: Filters) -> dict:
     if item is None:
         return {}
     sql_where, params = where(wh, f, None)
-    counts = wh.con.execute(f"SELECT {_counts_sql(item)} FROM {TABLE} WHERE {sql_where} "
-                            f"AND {_q(item)} IS NOT NULL", params).df()
+    counts = wh.con.execute(f"SELECT {_counts_sql(item)} FROM {TABLE} WHERE {sql_where}",
+                            params).df()
     r = _nps_rows(counts, [])
     return {"n": int(r["n"].iloc[0]), "nps": float(r["nps"].iloc[0])} if len(r) else {}
 
@@ -310,17 +370,7 @@ def company_benchmark(wh: Warehouse, filters: Filters) -> dict:
 def league(wh: Warehouse, filters: Filters, scope: Scope) -> pd.DataFrame:
     """One row per branch in the scope (and filters): NPS with CI, CSAT top-box %, n; ranked by
     NPS, branches with n < 30 listed last with blank figures."""
-    out = nps_by(wh, filters, scope, by=["region", "branch"])
-    if wh.codebook.csat_item and len(out):
-        item = wh.codebook.csat_item
-        sql_where, params = where(wh, filters, scope)
-        c = _q(item)
-        cs = wh.con.execute(
-            f"SELECT branch, count({c}) AS csat_n, 100.0 * count(*) FILTER (WHERE {c} >= ?) "
-            f"/ nullif(count({c}), 0) AS csat FROM {TABLE} WHERE {sql_where} GROUP BY branch",
-            [_top_threshold(wh, item), *params]).df()
-        cs.loc[cs["csat_n"] < MIN_BASE, "csat"] = np.nan
-        out = out.merge(cs[["branch", "csat"]], on="branch", how="left")
+    out = nps_by(wh, filters, scope, by=["region", "branch"], with_csat=True)
     out = out.sort_values("nps", ascending=False, na_position="last").reset_index(drop=True)
     rank = pd.array(np.arange(1, len(out) + 1), dtype="Int64")
     rank[out["nps"].isna().to_numpy()] = pd.NA
@@ -377,29 +427,49 @@ def pivot_wide(long: pd.DataFrame, *, rows: str, cols: str | None) -> pd.DataFra
 
 def touchpoints(wh: Warehouse, filters: Filters, scope: Scope) -> pd.DataFrame:
     """Mean and top-box % of every attribute item (narrowed by journey/touchpoint filters):
-    ``item, label, journey, touchpoint, n, mean, top2`` (blank where n < 30)."""
+    ``item, label, journey, touchpoint, n, mean, top2`` (blank where n < 30), in one scan."""
     f = clean_filters(wh, filters, scope)
-    rows = []
+    items = []
     for item in wh.codebook.attribute_items:
-        if item not in wh.measures:
-            continue
         meta = wh.codebook.item(item)
-        if f.journey and meta.journey not in f.journey:
+        if item not in wh.measures or (f.journey and meta.journey not in f.journey) \
+                or (f.touchpoint and meta.touchpoint not in f.touchpoint):
             continue
-        if f.touchpoint and meta.touchpoint not in f.touchpoint:
-            continue
-        s = _top2_mean(wh, item, f, scope)
+        items.append(item)
+    cols = ["item", "label", "journey", "touchpoint", "n", "mean", "top2"]
+    if not items:
+        return pd.DataFrame(columns=cols)
+    sql_where, params = where(wh, f, scope)
+    aggs, extra = [], []
+    for k, item in enumerate(items):
+        c = _q(item)
+        aggs.append(f"count({c}) AS n{k}, count(*) FILTER (WHERE {c} >= ?) AS t{k}, avg({c}) AS m{k}")
+        extra.append(_top_threshold(wh, item))
+    got = wh.con.execute(f"SELECT {', '.join(aggs)} FROM {TABLE} WHERE {sql_where}",
+                         [*extra, *params]).fetchone()
+    rows = []
+    for k, item in enumerate(items):
+        n, top, mean = got[3 * k: 3 * k + 3]
+        ok = n >= MIN_BASE
+        meta = wh.codebook.item(item)
         rows.append({"item": item, "label": meta.label, "journey": meta.journey,
-                     "touchpoint": meta.touchpoint, **s})
-    return pd.DataFrame(rows, columns=["item", "label", "journey", "touchpoint", "n", "mean", "top2"])
+                     "touchpoint": meta.touchpoint, "n": int(n),
+                     "mean": float(mean) if ok else np.nan,
+                     "top2": 100.0 * top / n if ok else np.nan})
+    return pd.DataFrame(rows, columns=cols)
+
+
+@lru_cache(maxsize=50_000)
+def _redacted(text: str) -> str:
+    from cxlab.text import redact
+
+    return redact(text)
 
 
 def verbatims(wh: Warehouse, filters: Filters, scope: Scope, *, group: str | None = None,
               limit: int = 50) -> pd.DataFrame:
     """The newest comments in the scope, redacted (:func:`cxlab.text.redact`):
     ``period, branch_name, score, comment``. ``group`` ∈ ``promoter, passive, detractor``."""
-    from cxlab.text import redact
-
     if "comment" not in wh.con.execute(f"DESCRIBE {TABLE}").df()["column_name"].tolist():
         return pd.DataFrame(columns=["period", "branch_name", "score", "comment"])
     sql_where, params = where(wh, filters, scope)
@@ -413,5 +483,5 @@ def verbatims(wh: Warehouse, filters: Filters, scope: Scope, *, group: str | Non
         f"SELECT period, branch_name, {score} AS score, comment FROM {TABLE} "
         f"WHERE {sql_where} AND {cond} AND comment IS NOT NULL AND trim(comment) <> '' "
         f"ORDER BY {order}period DESC LIMIT ?", [*params, int(limit)]).df()
-    out["comment"] = [redact(t) for t in out["comment"]]
+    out["comment"] = [_redacted(t) for t in out["comment"]]
     return out
