@@ -253,3 +253,20 @@ def test_verbatims_are_redacted(wh):
     assert len(v) == 120
     assert not any("13812345678" in c for c in v["comment"])
     assert any("[电话]" in c for c in v["comment"])
+
+
+def test_saved_views_are_per_user(tmp_path):
+    from cxlab.dashboard._views import delete_view, list_views, load_view, save_view
+
+    save_view(tmp_path, "sh", "大客户", {"customer_type": ["大客户"], "period_from": "2026Q1"})
+    save_view(tmp_path, "../../etc/passwd", "x", {"a": 1})     # the file name is a hash
+    assert list_views(tmp_path, "sh") == ["大客户"]
+    assert list_views(tmp_path, "east") == []
+    assert load_view(tmp_path, "sh", "大客户") == {"customer_type": ["大客户"], "period_from": "2026Q1"}
+    assert load_view(tmp_path, "east", "大客户") == {}
+    files = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*.json"))
+    assert len(files) == 2 and all(p.parts[:2] == ("_dashboard", "views") for p in files)
+    with pytest.raises(CxlabError, match="view name"):
+        save_view(tmp_path, "sh", "   ", {})
+    delete_view(tmp_path, "sh", "大客户")
+    assert list_views(tmp_path, "sh") == []

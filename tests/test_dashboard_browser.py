@@ -289,3 +289,28 @@ def test_scoped_user_gets_nothing_outside_scope(server, browser, user):
         _shot(s, user)
     finally:
         s.close()
+
+
+def test_saved_view_round_trip(server, browser):
+    resp = server["responses"]
+    channel = sorted(resp.loc[resp["branch"] == "SH01", "channel"].dropna().unique())[0]
+    s = Session(browser, server["url"], "sh")
+    try:
+        s.open(_q(channel=[channel]))
+        want = _expected_nps(resp[resp["channel"] == channel], ["SH01"], sorted(resp["period"].unique()))
+        assert s.wait_nps(want) == want
+        name = "我的渠道视图"
+        box = s.page.locator("input[placeholder^='例如']")
+        box.fill(name)
+        box.press("Enter")
+        s.page.locator("button", has_text="保存视图").click()
+        s.page.wait_for_timeout(500)
+        assert f"已保存:{name}" in s.dom_text()
+        s.open("")                                   # no filter in the URL
+        overall = _expected_nps(resp, ["SH01"], sorted(resp["period"].unique()))
+        assert s.wait_nps(overall) == overall
+        s.page.locator("select", has=s.page.locator("option", has_text=name)).select_option(name)
+        s.page.locator("button", has_text="打开视图").click()
+        assert s.wait_nps(want) == want
+    finally:
+        s.close()

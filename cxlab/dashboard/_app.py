@@ -110,6 +110,13 @@ class Dashboard:
                              (next(iter(items.values()), None)))
         self.group = w.Select(name="客户类别", options=_GROUPS, value="")
         self.rejected = pn.pane.Alert("", alert_type="warning", visible=False)
+        self.view_name = w.TextInput(name="视图名称", placeholder="例如:大客户·近三季度", width=280)
+        self.save_btn = w.Button(name="保存视图", button_type="primary", width=130)
+        self.saved = w.Select(name="我的视图", options=self._saved_names(), width=280)
+        self.open_btn = w.Button(name="打开视图", width=130)
+        self.view_msg = pn.pane.HTML("")
+        self.save_btn.on_click(self._save_view)
+        self.open_btn.on_click(self._open_view)
 
         self.kpi_pane = pn.pane.HTML("", stylesheets=[_CSS], sizing_mode="stretch_width")
         self.trend_pane = pn.pane.Bokeh(None)
@@ -170,6 +177,39 @@ class Dashboard:
                        branches=tuple(self.branch.value),
                        dims={c: tuple(wd.value) for c, wd in self.dim_widgets.items() if wd.value},
                        journey=tuple(self.journey.value), touchpoint=tuple(self.touchpoint.value))
+
+    # -------------------------------------------------------------------------------- saved views
+    def _saved_names(self) -> list[str]:
+        from cxlab.dashboard._views import list_views
+
+        return list_views(self.wh.root, self.scope.user) if self.wh.root else []
+
+    def _save_view(self, _event=None) -> None:
+        from cxlab.dashboard._views import save_view
+
+        try:
+            save_view(self.wh.root, self.scope.user, self.view_name.value or "",
+                      {k: wd.value for k, wd in self.synced.items()})
+        except CxlabError as err:
+            self.view_msg.object = f"<p>{html.escape(str(err))}</p>"
+            return
+        self.saved.options = self._saved_names()
+        self.saved.value = self.view_name.value.strip()
+        self.view_msg.object = f"<p>已保存:{html.escape(self.view_name.value.strip())}</p>"
+
+    def _open_view(self, _event=None) -> None:
+        from cxlab.dashboard._views import load_view
+
+        values = load_view(self.wh.root, self.scope.user, self.saved.value or "")
+        for key, value in values.items():
+            widget = self.synced.get(key)
+            if widget is not None:
+                try:
+                    widget.value = value       # every watcher re-sanitises to the scope
+                except Exception:  # noqa: BLE001 - a stale view value is dropped, not fatal
+                    pass
+        self._sanitise()
+        self.refresh()
 
     # -------------------------------------------------------------------------------- views
     def refresh(self) -> None:
@@ -277,7 +317,8 @@ class Dashboard:
         if len(self.scope.branches) > 1:
             side.append(self.branch)
         side += list(self.dim_widgets.values())
-        side += [self.journey, self.touchpoint, pn.pane.HTML('<a href="./logout">退出登录</a>')]
+        side += [self.journey, self.touchpoint, self.view_name, self.save_btn, self.saved,
+                 self.open_btn, self.view_msg, pn.pane.HTML('<a href="./logout">退出登录</a>')]
         tabs = [("KPI 与趋势", pn.Column(self.kpi_pane, *((self.trend_pane, self.trend_table)
                                                         if cb.nps_item else ())))]
         if cb.nps_item:

@@ -65,6 +65,7 @@ class Warehouse:
     periods: list[str]
     branch_names: dict[str, str]
     region_of: dict[str, str]
+    root: Path | None = None          # the warehouse folder (saved views live below it)
 
     def close(self) -> None:
         self.con.close()
@@ -149,7 +150,8 @@ def open_warehouse(warehouse: str | Path, *, codebook: Codebook, org: Org) -> Wa
                      measures={i: codebook.item(i).label for i in rating},
                      periods=periods,
                      branch_names=dict(zip(units["branch"], units["branch_name"], strict=True)),
-                     region_of=dict(zip(units["branch"], units["region"], strict=True)))
+                     region_of=dict(zip(units["branch"], units["region"], strict=True)),
+                     root=Path(warehouse))
 
 
 def clean_filters(wh: Warehouse, filters: Filters, scope: Scope) -> Filters:
