@@ -270,3 +270,31 @@ def test_saved_views_are_per_user(tmp_path):
         save_view(tmp_path, "sh", "   ", {})
     delete_view(tmp_path, "sh", "大客户")
     assert list_views(tmp_path, "sh") == []
+
+
+def test_cli_refuses_missing_or_in_repo_users_file(tmp_path, monkeypatch, capsys):
+    from pathlib import Path
+
+    from cxlab.cli import main
+
+    monkeypatch.delenv("CXLAB_DASHBOARD_USERS", raising=False)
+    assert main(["dashboard", "--warehouse", str(tmp_path)]) == 1
+    assert "CXLAB_DASHBOARD_USERS" in capsys.readouterr().err
+    inside = Path("params") / "dashboard-users-test.yaml"       # inside the project folder
+    try:
+        _write_users(inside, {"boss": {"password_hash": hash_password("pw", iterations=10),
+                                       "unit": "ALL"}})
+        assert main(["dashboard", "--users", str(inside), "--warehouse", str(tmp_path)]) == 1
+        assert "outside the project folder" in capsys.readouterr().err
+    finally:
+        inside.unlink(missing_ok=True)
+
+
+def test_cli_hash_password(monkeypatch, capsys):
+    import io
+
+    from cxlab.cli import main
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("s3cret\n"))
+    assert main(["dashboard", "--hash-password"]) == 0
+    assert verify_password("s3cret", capsys.readouterr().out.strip())
