@@ -298,3 +298,28 @@ def test_cli_hash_password(monkeypatch, capsys):
     monkeypatch.setattr("sys.stdin", io.StringIO("s3cret\n"))
     assert main(["dashboard", "--hash-password"]) == 0
     assert verify_password("s3cret", capsys.readouterr().out.strip())
+
+
+def test_forged_widget_values_are_reset_on_the_server(wh):
+    """What a hand-crafted websocket message can do: set widget values. Out-of-scope values are
+    reset before any query, and no pane carries another branch's data."""
+    import threading
+
+    from cxlab.dashboard._app import Dashboard
+
+    w, _ = wh
+    d = Dashboard(w, _scope("SH01"), load_targets("params/targets.yaml"), lock=threading.Lock())
+    panes = lambda: "".join(str(p.object) for p in (  # noqa: E731
+        d.kpi_pane, d.trend_table, d.league_pane, d.pivot_pane, d.touch_pane, d.verb_pane))
+    assert "上海分公司" in panes()
+    d.branch.value = ["GZ01"]
+    assert d.branch.value == []
+    d.dim_widgets["region"].value = ["华南区"]
+    assert d.dim_widgets["region"].value == []
+    d.rows.value = "branch"
+    d.rows.value = "ltr; DROP TABLE dash"
+    assert d.rows.value in w.dimensions
+    assert d.rejected.visible
+    text = panes()
+    assert "广州" not in text and SECRET_GZ not in text and "北京分公司" not in text
+    assert "上海分公司" in text

@@ -169,6 +169,8 @@ class Dashboard:
         self.rejected.visible = bool(bad)
 
     def _changed(self, *_events) -> None:
+        if getattr(self, "_bulk", False):      # opening a saved view: one refresh at the end
+            return
         self._sanitise()
         self.refresh()
 
@@ -201,14 +203,18 @@ class Dashboard:
         from cxlab.dashboard._views import load_view
 
         values = load_view(self.wh.root, self.scope.user, self.saved.value or "")
-        for key, value in values.items():
-            widget = self.synced.get(key)
-            if widget is not None:
-                try:
-                    widget.value = value       # every watcher re-sanitises to the scope
-                except Exception:  # noqa: BLE001 - a stale view value is dropped, not fatal
-                    pass
-        self._sanitise()
+        self._bulk = True
+        try:
+            for key, value in values.items():
+                widget = self.synced.get(key)
+                if widget is not None:
+                    try:
+                        widget.value = value
+                    except Exception:  # noqa: BLE001 - a stale view value is dropped, not fatal
+                        pass
+        finally:
+            self._bulk = False
+        self._sanitise()                       # the saved values pass the same scope check
         self.refresh()
 
     # -------------------------------------------------------------------------------- views
