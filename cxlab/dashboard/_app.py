@@ -281,7 +281,8 @@ class Dashboard:
         hi = [v for v in t["ci_high"] if not np.isnan(v)]
         fig = figure(x_range=periods or ["—"], height=320, width=860,
                      y_range=Range1d(min(lo, default=-100) - 5, max(hi, default=100) + 5),
-                     title="NPS 趋势(95% 置信区间,adjusted Wald)", toolbar_location=None)
+                     title="NPS 趋势(95% 置信区间,adjusted Wald)", tools="save",
+                     toolbar_location="right")
         src = ColumnDataSource({"period": list(t["period"]), "nps": list(t["nps"]),
                                 "lo": list(t["ci_low"]), "hi": list(t["ci_high"])})
         fig.line("period", "nps", source=src, line_width=2)
