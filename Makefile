@@ -15,7 +15,7 @@ JOBS   ?=
 FORMATS ?= html,pdf,xlsx,pptx
 LAB_ARGS ?=
 
-.PHONY: help setup data ingest reports report lab test lint bench clean tables deck
+.PHONY: help setup data ingest reports report lab dashboard test lint bench clean tables deck
 
 ## Show this list of targets
 help:
@@ -68,6 +68,10 @@ deck: ingest
 ## Open JupyterLab on cxlab/notebooks/ (report templates, exploratory notebooks) with the project's kernel (extra flags: LAB_ARGS="--port 8890 --no-browser")
 lab: ingest
 	$(PY) -m jupyter lab --notebook-dir=cxlab/notebooks $(if $(filter 0,$(shell id -u)),--allow-root) $(LAB_ARGS)
+
+## Serve the scoped dashboard on 127.0.0.1 (users file: CXLAB_DASHBOARD_USERS=…; PORT=5006)
+dashboard: ingest
+	$(PY) -m cxlab dashboard --port $(or $(PORT),5006)
 
 ## Run the whole test suite (what CI runs); installs R, LibreOffice and Chromium for the tests first
 test: setup

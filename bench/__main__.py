@@ -27,6 +27,7 @@ BENCHMARKS = {
     "reports": "bench.reports",
     "dask": "bench.dask_executor",
     "raking": "bench.raking",
+    "dashboard": "bench.dashboard",
 }
 
 

@@ -233,6 +233,34 @@ def _cmd_cases(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_dashboard(args: argparse.Namespace) -> int:
+    if args.hash_password:
+        import getpass
+
+        from cxlab.dashboard import hash_password
+
+        pw = getpass.getpass("password: ") if sys.stdin.isatty() else sys.stdin.readline().rstrip("\n")
+        if not pw:
+            print("cxlab dashboard: error: empty password", file=sys.stderr)
+            return 2
+        print(hash_password(pw))
+        return 0
+    from cxlab.config import load_codebook, load_org, load_targets, project_root
+    from cxlab.dashboard import load_users, open_warehouse
+    from cxlab.dashboard._app import serve, users_outside_repo
+
+    org = load_org(args.org)
+    users = load_users(args.users, org=org)
+    import os
+
+    users_path = args.users or Path(os.environ["CXLAB_DASHBOARD_USERS"])
+    users_outside_repo(users_path, project_root())
+    wh = open_warehouse(args.warehouse, codebook=load_codebook(args.codebook), org=org)
+    print(f"cxlab dashboard: http://{args.address}:{args.port}/ ({len(users)} users)", flush=True)
+    serve(wh, users, load_targets(args.targets), port=args.port, address=args.address)
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="cxlab", description="cxlab: CX research and reporting workbench."
@@ -339,6 +367,19 @@ def _parser() -> argparse.ArgumentParser:
     c = cs.add_parser("import", help="update cases from a ticket-system export (CSV/Excel)")
     c.add_argument("file", type=Path)
     s.set_defaults(func=_cmd_cases)
+
+    s = sub.add_parser("dashboard", help="serve the scoped dashboard (login; loopback by default)")
+    s.add_argument("--port", type=int, default=5006)
+    s.add_argument("--address", default="127.0.0.1", help="interface to bind (default loopback)")
+    s.add_argument("--warehouse", type=Path, default=Path("data/warehouse"))
+    s.add_argument("--users", type=Path, default=None,
+                   help="users file (default: $CXLAB_DASHBOARD_USERS), outside the project")
+    s.add_argument("--codebook", type=Path, default=Path("params/codebook.yaml"))
+    s.add_argument("--org", type=Path, default=Path("params/org.yaml"))
+    s.add_argument("--targets", type=Path, default=Path("params/targets.yaml"))
+    s.add_argument("--hash-password", action="store_true",
+                   help="read a password (stdin) and print its hash for the users file")
+    s.set_defaults(func=_cmd_dashboard)
 
     from cxlab.deliver._cli import add_parsers as _deliver_parsers
 

@@ -1,0 +1,489 @@
+"""The dashboard's query layer: DuckDB over the warehouse, every query bound to a user's scope.
+
+Security rule: every function here takes the user's :class:`~cxlab.dashboard.Scope` and builds
+its ``WHERE`` clause with :func:`where`, which always adds ``branch IN (<scope>)``. Filter values
+travel as DuckDB parameters (``?``), never as SQL text; column names come only from the fixed
+whitelist of :class:`Warehouse.dimensions`. A filter value outside the scope is dropped
+(:func:`clean_filters`), so a hand-edited URL or a direct server call can narrow the scope but
+never widen it. The only figures computed outside the scope are the company-wide totals of
+:func:`company_benchmark` (全公司 NPS/CSAT, one number each, no branch breakdown), the
+benchmark the reports print too.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from cxlab.config import Codebook, Org
+from cxlab.dashboard._users import Scope
+from cxlab.errors import CxlabError
+from cxlab.metrics._common import MIN_BASE
+
+__all__ = ["MEASURES", "Filters", "Warehouse", "clean_filters", "company_benchmark", "kpis",
+           "league", "nps_by", "nps_from_counts", "open_warehouse", "pivot", "pivot_wide",
+           "touchpoints", "verbatims", "where"]
+
+TABLE = "dash"
+#: Pivot measures (name -> label).
+MEASURES = {"nps": "NPS", "top2": "好评率(top-2 %)", "mean": "均值", "count": "样本量"}
+_PERIOD = re.compile(r"^[0-9]{4}Q[1-4]$")
+_FIXED_DIMS = {"period": "期间", "region": "区域", "branch": "机构"}
+_CUSTOMER_DIMS = {"customer_type": "客户类型", "industry": "行业", "value_tier": "价值层级"}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Filters:
+    """What the user asked for (all optional; empty means "everything in scope").
+
+    ``dims`` maps a dimension column (see :attr:`Warehouse.dimensions`) to the values kept.
+    ``journey`` and ``touchpoint`` narrow the attribute items (codebook), not the respondents.
+    """
+
+    period_from: str | None = None
+    period_to: str | None = None
+    branches: tuple[str, ...] = ()
+    dims: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    journey: tuple[str, ...] = ()
+    touchpoint: tuple[str, ...] = ()
+
+
+@dataclass(slots=True, kw_only=True)
+class Warehouse:
+    """An in-memory DuckDB table of the responses the dashboard reads, plus its vocabulary."""
+
+    con: object
+    codebook: Codebook
+    org: Org
+    dimensions: dict[str, str]        # column -> label (filterable, pivotable)
+    measures: dict[str, str]          # rating item -> label (pivot items)
+    periods: list[str]
+    branch_names: dict[str, str]
+    region_of: dict[str, str]
+    root: Path | None = None          # the warehouse folder (saved views live below it)
+
+    def close(self) -> None:
+        self.con.close()
+
+
+def _q(col: str) -> str:
+    return '"' + col.replace('"', '""') + '"'
+
+
+def open_warehouse(warehouse: str | Path, *, codebook: Codebook, org: Org) -> Warehouse:
+    """Load the responses (and the customers' type/industry/value tier) into an in-memory DuckDB
+    table ``dash`` with ``region`` and ``branch_name`` columns from the org.
+
+    Only the columns the dashboard uses are copied: period, branch, channel, the codebook's
+    dimension items, the rating items, the comment, ``submitted_at``. Personal-data items
+    (role ``pii``) are never read.
+    """
+    from cxlab.io import connect
+
+    con = connect(warehouse)
+    views = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
+    if "responses" not in views:
+        raise CxlabError(f"{warehouse}: the warehouse has no responses (run `cxlab ingest`)")
+    cols = [r[0] for r in con.execute("DESCRIBE responses").fetchall()]
+    pii = set(codebook.pii_items)
+    dims: dict[str, str] = {}
+    if "channel" in cols:
+        dims["channel"] = "渠道"
+    for item in codebook.items:
+        if item.role == "dimension" and item.id in cols and item.id not in pii \
+                and codebook.scales[item.scale].kind == "category":
+            dims[item.id] = item.label
+    rating = [i for i in (codebook.nps_item, codebook.csat_item, codebook.ces_item,
+                          *codebook.attribute_items) if i]
+    rating = list(dict.fromkeys(i for i in rating if i in cols))
+    comment = codebook.comment_item if codebook.comment_item in cols else None
+    select = ["r.period", "r.branch"] + [f"r.{_q(c)}" for c in [*dims, *rating]]
+    if comment:
+        select.append(f"r.{_q(comment)} AS comment")
+    if "submitted_at" in cols:
+        select.append("r.submitted_at")
+    join = ""
+    if "customers" in views and "customer_id" in cols:
+        ccols = {r[0] for r in con.execute("DESCRIBE customers").fetchall()}
+        pick = []
+        if "customer_type" in ccols:
+            pick.append("any_value(customer_type) AS customer_type")
+        if "industry" in ccols:
+            pick.append("any_value(industry) AS industry")
+        if "value_score" in ccols:
+            # value tiers by the value score's tertiles over all customers (高/中/低价值)
+            pick.append("any_value(value_score) AS value_score")
+        if pick:
+            join = (f"LEFT JOIN (SELECT customer_id, {', '.join(pick)} FROM customers "
+                    "GROUP BY customer_id) c ON c.customer_id = r.customer_id")
+            for name in ("customer_type", "industry"):
+                if name in ccols:
+                    select.append(f"c.{name}")
+                    dims[name] = _CUSTOMER_DIMS[name]
+            if "value_score" in ccols:
+                select.append("CASE WHEN c.value_score IS NULL THEN NULL "
+                              "WHEN c.value_score >= q.hi THEN '高价值' "
+                              "WHEN c.value_score >= q.lo THEN '中价值' ELSE '低价值' END AS value_tier")
+                join += (" CROSS JOIN (SELECT quantile_cont(value_score, 2/3) AS hi, "
+                         "quantile_cont(value_score, 1/3) AS lo FROM customers) q")
+                dims["value_tier"] = _CUSTOMER_DIMS["value_tier"]
+    units = pd.DataFrame({
+        "branch": org.branch_codes,
+        "branch_name": [b.name for b in org.branches],
+        "region": [org.region_name(b.code) for b in org.branches],
+    })
+    con.register("_org_units", units)
+    con.execute(f"CREATE TABLE {TABLE} AS SELECT {', '.join(select)}, u.branch_name, u.region "
+                f"FROM responses r {join} LEFT JOIN _org_units u ON u.branch = r.branch "
+                # sorted so that DuckDB's row-group min/max skip other branches and periods
+                "ORDER BY r.branch, r.period")
+    con.unregister("_org_units")
+    periods = [r[0] for r in con.execute(
+        f"SELECT DISTINCT period FROM {TABLE} WHERE period IS NOT NULL ORDER BY period").fetchall()]
+    return Warehouse(con=con, codebook=codebook, org=org,
+                     dimensions={**_FIXED_DIMS, **dims},
+                     measures={i: codebook.item(i).label for i in rating},
+                     periods=periods,
+                     branch_names=dict(zip(units["branch"], units["branch_name"], strict=True)),
+                     region_of=dict(zip(units["branch"], units["region"], strict=True)),
+                     root=Path(warehouse))
+
+
+def clean_filters(wh: Warehouse, filters: Filters, scope: Scope) -> Filters:
+    """The filters with everything unknown or outside the scope dropped.
+
+    Branches outside the scope, unknown dimension columns, malformed periods and the
+    ``branch``/``region``/``period`` columns as free dimensions are removed.
+    """
+    pf = filters.period_from if isinstance(filters.period_from, str) and _PERIOD.match(filters.period_from) else None
+    pt = filters.period_to if isinstance(filters.period_to, str) and _PERIOD.match(filters.period_to) else None
+    dims = {}
+    for col, values in (filters.dims or {}).items():
+        if col in wh.dimensions and col not in ("branch", "period") and values:
+            dims[col] = tuple(str(v) for v in values if isinstance(v, str | int))
+    return replace(filters, period_from=pf, period_to=pt,
+                   branches=tuple(scope.allowed(filters.branches)), dims=dims,
+                   journey=tuple(str(v) for v in filters.journey),
+                   touchpoint=tuple(str(v) for v in filters.touchpoint))
+
+
+def where(wh: Warehouse, filters: Filters, scope: Scope | None) -> tuple[str, list]:
+    """``(sql, params)`` of the WHERE clause: the scope, then the filters (all parameterised).
+
+    ``scope=None`` is only used by :func:`company_benchmark` (the company-wide total).
+    """
+    f = clean_filters(wh, filters, scope) if scope is not None else filters
+    parts, params = [], []
+    if scope is not None:
+        branches = list(f.branches) or list(scope.branches)
+        if not branches:
+            return "FALSE", []
+        parts.append(f"branch IN ({', '.join('?' * len(branches))})")
+        params += branches
+    if f.period_from:
+        parts.append("period >= ?")
+        params.append(f.period_from)
+    if f.period_to:
+        parts.append("period <= ?")
+        params.append(f.period_to)
+    for col, values in f.dims.items():
+        if col not in wh.dimensions:
+            continue
+        if values:
+            parts.append(f"{_q(col)} IN ({', '.join('?' * len(values))})")
+            params += list(values)
+    return (" AND ".join(parts) or "TRUE"), params
+
+
+def _top_threshold(wh: Warehouse, item: str) -> float:
+    t = wh.codebook.scale_of(item).top_threshold
+    if t is None:
+        raise CxlabError(f"item {item!r} has no top box (not a rating scale)")
+    return float(t)
+
+
+_Z95 = 1.959963984540054   # scipy.stats.norm.ppf(0.975)
+
+
+def nps_from_counts(promoters: int, passives: int, detractors: int) -> dict:
+    """NPS statistics from the three counts, exactly as :func:`cxlab.metrics.nps` computes them
+    for unweighted scores with ``ci="adjusted_wald"`` at 95 % (its default).
+
+    :func:`cxlab.metrics.nps` needs one row per respondent; on a 1M-response warehouse,
+    expanding counts back into rows (``scores_from_counts``) cost more than the queries, so the
+    dashboard applies the same closed forms to the counts DuckDB returns. The tests check the
+    two agree on random and edge-case counts.
+
+    Notes
+    -----
+    With p, d the promoter and detractor shares and n the base: NPS = 100 (p − d),
+    SE = 100 √((p + d − (p − d)²) / n); adjusted Wald (MeasuringU 2021; Rocks's R package NPS)
+    adds 3/4 promoter, 3/2 passive and 3/4 detractor: n' = n + 3, p' = (n p + 3/4) / n',
+    d' = (n d + 3/4) / n', interval (p' − d') ± z √((p' + d' − (p' − d')²) / n'), clipped
+    to [−100, 100].
+    """
+    n = int(promoters) + int(passives) + int(detractors)
+    out = {"n": n, "promoters": int(promoters), "passives": int(passives),
+           "detractors": int(detractors)}
+    if n == 0:
+        return out | dict.fromkeys(["pct_promoters", "pct_passives", "pct_detractors", "nps", "se",
+                                    "ci_low", "ci_high"], np.nan)
+    p, d = promoters / n, detractors / n
+    pas = max(0.0, 1.0 - p - d)
+    est = p - d
+    se = float(np.sqrt(max(p + d - est ** 2, 0.0) / n))
+    n_adj = n + 3.0
+    pa, da = (n * p + 0.75) / n_adj, (n * d + 0.75) / n_adj
+    se_adj = float(np.sqrt((pa + da - (pa - da) ** 2) / n_adj))
+    lo, hi = (pa - da) - _Z95 * se_adj, (pa - da) + _Z95 * se_adj
+    return out | {"pct_promoters": 100 * p, "pct_passives": 100 * pas, "pct_detractors": 100 * d,
+                  "nps": 100 * est, "se": 100 * se, "ci_low": 100 * max(-1.0, lo),
+                  "ci_high": 100 * min(1.0, hi)}
+
+
+def _nps_rows(counts: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """NPS, SE and adjusted-Wald CI per row of promoter/passive/detractor counts
+    (:func:`nps_from_counts`, equal to :func:`cxlab.metrics.nps` on the same respondents)."""
+    rows = []
+    for rec in counts.to_dict("records"):
+        p, pa, d = (int(rec[k] or 0) for k in ("promoters", "passives", "detractors"))
+        if p + pa + d == 0:
+            continue
+        rows.append({**{k: rec[k] for k in keys}, **nps_from_counts(p, pa, d)})
+    cols = [*keys, "n", "promoters", "passives", "detractors", "pct_promoters", "pct_passives",
+            "pct_detractors", "nps", "se", "ci_low", "ci_high"]
+    out = pd.DataFrame(rows, columns=cols)
+    return _suppress(out, ["pct_promoters", "pct_passives", "pct_detractors", "nps", "se",
+                           "ci_low", "ci_high"])
+
+
+def _suppress(frame: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
+    """Blank the statistics of rows with n < MIN_BASE (the reports' small-base rule)."""
+    frame = frame.copy()
+    small = frame["n"] < MIN_BASE
+    for c in cols:
+        frame[c] = frame[c].astype(float)
+        frame.loc[small, c] = np.nan
+    return frame
+
+
+def _counts_sql(item: str) -> str:
+    c = _q(item)
+    return (f"count({c}) AS n, count(*) FILTER (WHERE {c} >= 9) AS promoters, "
+            f"count(*) FILTER (WHERE {c} >= 7 AND {c} < 9) AS passives, "
+            f"count(*) FILTER (WHERE {c} < 7) AS detractors")
+
+
+def nps_by(wh: Warehouse, filters: Filters, scope: Scope, *, by: list[str] | None = None,
+           with_csat: bool = False) -> pd.DataFrame:
+    """NPS (``cxlab.metrics.nps`` columns) per group of ``by`` (period, branch, region or a
+    dimension) within the scope; statistics blank where n < 30.
+
+    ``with_csat`` adds ``csat_n`` and ``csat`` (top-box % of the CSAT item, blank where
+    ``csat_n`` < 30), computed in the same scan.
+    """
+    item = wh.codebook.nps_item
+    if item is None:
+        raise CxlabError("the codebook has no NPS item (roles.nps)")
+    by = [b for b in (by or []) if b in wh.dimensions]
+    if "branch" in by:
+        by = [*by, "branch_name"]
+    sql_where, params = where(wh, filters, scope)
+    keys = ", ".join(_q(b) for b in by)
+    aggs, extra = _counts_sql(item), []
+    csat = wh.codebook.csat_item if with_csat else None
+    if csat:
+        c = _q(csat)
+        aggs += f", count({c}) AS csat_n, count(*) FILTER (WHERE {c} >= ?) AS csat_top"
+        extra.append(_top_threshold(wh, csat))
+    sql = (f"SELECT {keys + ', ' if keys else ''}{aggs} FROM {TABLE} WHERE {sql_where}"
+           + (f" GROUP BY {keys} ORDER BY {keys}" if keys else ""))
+    counts = wh.con.execute(sql, [*extra, *params]).df()
+    out = _nps_rows(counts, by + (["csat_n", "csat_top"] if csat else []))
+    if csat:
+        out["csat"] = np.where(out["csat_n"] >= MIN_BASE,
+                               100.0 * out["csat_top"] / out["csat_n"].where(out["csat_n"] > 0),
+                               np.nan)
+        out = out.drop(columns=["csat_top"])
+    return out
+
+
+def _top2_mean(wh: Warehouse, item: str, filters: Filters, scope: Scope | None) -> dict:
+    sql_where, params = where(wh, filters, scope)
+    c = _q(item)
+    n, top, mean = wh.con.execute(
+        f"SELECT count({c}), count(*) FILTER (WHERE {c} >= ?), avg({c}) FROM {TABLE} "
+        f"WHERE {sql_where}", [_top_threshold(wh, item), *params]).fetchone()
+    ok = n >= MIN_BASE
+    return {"n": int(n), "top2": (100.0 * top / n) if ok else np.nan,
+            "mean": float(mean) if ok else np.nan}
+
+
+def kpis(wh: Warehouse, filters: Filters, scope: Scope, targets) -> pd.DataFrame:
+    """The survey KPIs of ``targets`` that the codebook measures (``nps``, ``csat``) for the
+    filtered scope: ``kpi, label, value, n, target, op, met`` (value blank when n < 30).
+
+    CSAT is the top-box share (%) of the CSAT item, as in :func:`cxlab.metrics.csat`.
+    """
+    cb = wh.codebook
+    r = None
+    if cb.nps_item:
+        r = nps_by(wh, filters, scope, with_csat=bool(cb.csat_item))
+        r = r.iloc[0] if len(r) else None
+    elif cb.csat_item:
+        s = _top2_mean(wh, cb.csat_item, filters, scope)
+        r = pd.Series({"csat": s["top2"], "csat_n": s["n"]})
+    rows = []
+    for k in targets.kpis:
+        if k.id == "nps" and cb.nps_item:
+            value, n = (float(r["nps"]), int(r["n"])) if r is not None else (np.nan, 0)
+        elif k.id == "csat" and cb.csat_item:
+            value, n = (float(r["csat"]), int(r["csat_n"])) if r is not None else (np.nan, 0)
+        else:
+            continue
+        rows.append({"kpi": k.id, "label": k.label, "value": value, "n": n, "unit": k.unit,
+                     "target": k.target, "op": k.op,
+                     "met": (bool(k.met(value)) if not np.isnan(value) else None)})
+    return pd.DataFrame(rows, columns=["kpi", "label", "value", "n", "unit", "target", "op", "met"])
+
+
+def company_benchmark(wh: Warehouse, filters: Filters) -> dict:
+    """The company-wide NPS for the same periods (全公司; no dimension or branch filter).
+
+    Shown to every user as the reports' benchmark: one aggregate over all branches, never
+    a breakdown, so no other branch's figure can be read from it.
+    """
+    f = Filters(period_from=filters.period_from, period_to=filters.period_to)
+    item = wh.codebook.nps_item
+    if item is None:
+        return {}
+    sql_where, params = where(wh, f, None)
+    counts = wh.con.execute(f"SELECT {_counts_sql(item)} FROM {TABLE} WHERE {sql_where}",
+                            params).df()
+    r = _nps_rows(counts, [])
+    return {"n": int(r["n"].iloc[0]), "nps": float(r["nps"].iloc[0])} if len(r) else {}
+
+
+def league(wh: Warehouse, filters: Filters, scope: Scope) -> pd.DataFrame:
+    """One row per branch in the scope (and filters): NPS with CI, CSAT top-box %, n; ranked by
+    NPS, branches with n < 30 listed last with blank figures."""
+    out = nps_by(wh, filters, scope, by=["region", "branch"], with_csat=True)
+    out = out.sort_values("nps", ascending=False, na_position="last").reset_index(drop=True)
+    rank = pd.array(np.arange(1, len(out) + 1), dtype="Int64")
+    rank[out["nps"].isna().to_numpy()] = pd.NA
+    out.insert(0, "rank", rank)
+    return out
+
+
+def pivot(wh: Warehouse, filters: Filters, scope: Scope, *, rows: str, cols: str | None,
+          measure: str, item: str | None = None) -> pd.DataFrame:
+    """A long pivot ``rows, [cols], n, value`` of ``measure`` over the filtered scope.
+
+    ``measure`` ∈ :data:`MEASURES`: ``nps`` (of the NPS item), ``top2`` (% top-box of ``item``),
+    ``mean`` (of ``item``), ``count`` (responses). Cells with n < 30 have a blank value (not
+    for ``count``).
+    """
+    if measure not in MEASURES:
+        raise ValueError(f"measure must be one of {', '.join(MEASURES)}, not {measure!r}")
+    for d in (rows, cols):
+        if d is not None and d not in wh.dimensions:
+            raise ValueError(f"unknown dimension {d!r} (known: {', '.join(wh.dimensions)})")
+    keys = [rows] + ([cols] if cols and cols != rows else [])
+    if measure == "nps":
+        out = nps_by(wh, filters, scope, by=keys)
+        out = out.drop(columns=[c for c in ("branch_name",) if c not in keys], errors="ignore")
+        return out[[*keys, "n", "nps"]].rename(columns={"nps": "value"})
+    sql_where, params = where(wh, filters, scope)
+    kq = ", ".join(_q(k) for k in keys)
+    if measure == "count":
+        agg, extra = "count(*) AS n, count(*) AS value", []
+    else:
+        item = item or wh.codebook.csat_item
+        if item not in wh.measures:
+            raise ValueError(f"unknown item {item!r} (known: {', '.join(wh.measures)})")
+        c = _q(item)
+        if measure == "mean":
+            agg, extra = f"count({c}) AS n, avg({c}) AS value", []
+        else:
+            agg = f"count({c}) AS n, 100.0 * count(*) FILTER (WHERE {c} >= ?) / nullif(count({c}), 0) AS value"
+            extra = [_top_threshold(wh, item)]
+    out = wh.con.execute(f"SELECT {kq}, {agg} FROM {TABLE} WHERE {sql_where} "
+                         f"GROUP BY {kq} ORDER BY {kq}", [*extra, *params]).df()
+    if measure != "count":
+        out["value"] = out["value"].astype(float)
+        out.loc[out["n"] < MIN_BASE, "value"] = np.nan
+    return out
+
+
+def pivot_wide(long: pd.DataFrame, *, rows: str, cols: str | None) -> pd.DataFrame:
+    """The long pivot as a rows × cols table of values (blank = suppressed or empty)."""
+    if cols is None or cols == rows or cols not in long.columns:
+        return long.set_index(rows)[["value", "n"]]
+    return long.pivot(index=rows, columns=cols, values="value")
+
+
+def touchpoints(wh: Warehouse, filters: Filters, scope: Scope) -> pd.DataFrame:
+    """Mean and top-box % of every attribute item (narrowed by journey/touchpoint filters):
+    ``item, label, journey, touchpoint, n, mean, top2`` (blank where n < 30), in one scan."""
+    f = clean_filters(wh, filters, scope)
+    items = []
+    for item in wh.codebook.attribute_items:
+        meta = wh.codebook.item(item)
+        if item not in wh.measures or (f.journey and meta.journey not in f.journey) \
+                or (f.touchpoint and meta.touchpoint not in f.touchpoint):
+            continue
+        items.append(item)
+    cols = ["item", "label", "journey", "touchpoint", "n", "mean", "top2"]
+    if not items:
+        return pd.DataFrame(columns=cols)
+    sql_where, params = where(wh, f, scope)
+    aggs, extra = [], []
+    for k, item in enumerate(items):
+        c = _q(item)
+        aggs.append(f"count({c}) AS n{k}, count(*) FILTER (WHERE {c} >= ?) AS t{k}, avg({c}) AS m{k}")
+        extra.append(_top_threshold(wh, item))
+    got = wh.con.execute(f"SELECT {', '.join(aggs)} FROM {TABLE} WHERE {sql_where}",
+                         [*extra, *params]).fetchone()
+    rows = []
+    for k, item in enumerate(items):
+        n, top, mean = got[3 * k: 3 * k + 3]
+        ok = n >= MIN_BASE
+        meta = wh.codebook.item(item)
+        rows.append({"item": item, "label": meta.label, "journey": meta.journey,
+                     "touchpoint": meta.touchpoint, "n": int(n),
+                     "mean": float(mean) if ok else np.nan,
+                     "top2": 100.0 * top / n if ok else np.nan})
+    return pd.DataFrame(rows, columns=cols)
+
+
+@lru_cache(maxsize=50_000)
+def _redacted(text: str) -> str:
+    from cxlab.text import redact
+
+    return redact(text)
+
+
+def verbatims(wh: Warehouse, filters: Filters, scope: Scope, *, group: str | None = None,
+              limit: int = 50) -> pd.DataFrame:
+    """The newest comments in the scope, redacted (:func:`cxlab.text.redact`):
+    ``period, branch_name, score, comment``. ``group`` ∈ ``promoter, passive, detractor``."""
+    if "comment" not in wh.con.execute(f"DESCRIBE {TABLE}").df()["column_name"].tolist():
+        return pd.DataFrame(columns=["period", "branch_name", "score", "comment"])
+    sql_where, params = where(wh, filters, scope)
+    item = wh.codebook.nps_item
+    score = _q(item) if item else "NULL"
+    cond = {"promoter": f"{score} >= 9", "passive": f"{score} >= 7 AND {score} < 9",
+            "detractor": f"{score} < 7"}.get(group or "", "TRUE")
+    order = "submitted_at DESC NULLS LAST, " if "submitted_at" in wh.con.execute(
+        f"DESCRIBE {TABLE}").df()["column_name"].tolist() else ""
+    out = wh.con.execute(
+        f"SELECT period, branch_name, {score} AS score, comment FROM {TABLE} "
+        f"WHERE {sql_where} AND {cond} AND comment IS NOT NULL AND trim(comment) <> '' "
+        f"ORDER BY {order}period DESC LIMIT ?", [*params, int(limit)]).df()
+    out["comment"] = [_redacted(t) for t in out["comment"]]
+    return out
