@@ -83,11 +83,15 @@ def _fmt(v, suppressed=False, decimals=1) -> str:
 
 
 def title(rc: RegionContext) -> Html:
-    """Heading with the unit, its branches and the base."""
+    """Heading with the unit, its branches and the base, and the links up and down the
+    organisation."""
     n = len(rc.current)
     names = "、".join(rc.org.name_of(b) for b in rc.branches)
+    from cxlab.report._nav import nav
+
     return join(Html(f"<h1>{escape(rc.name)} {escape(rc.period)} 区域客户体验报告</h1>"),
-                note(f"报告期:{rc.period} · 有效样本 {n:,} 份 · 下属机构:{names}"))
+                note(f"报告期:{rc.period} · 有效样本 {n:,} 份 · 下属机构:{names}"),
+                nav(rc.org, rc.unit))
 
 
 def summary(rc: RegionContext) -> Html:
