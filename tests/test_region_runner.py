@@ -226,3 +226,31 @@ def test_region_report_does_not_rank_a_small_branch(rendered_reports):
     small = rows["厦门分公司"]
     assert int(small[2]) < 30 and small[0] == "" and small[3] == "—" and small[-1] == "样本不足"
     assert sorted(rows[b][0] for b in ("广州分公司", "深圳分公司")) == ["1", "2"]
+
+
+def test_publish_carries_region_reports_and_no_dead_link(rendered_reports, tmp_path,
+                                                         monkeypatch):
+    """``cxlab publish`` files region reports under the region's audience (and the company's),
+    never under a branch's; in each audience's folder every link resolves: the links up to
+    reports the audience does not receive become plain text."""
+    from cxlab.report import publish
+
+    monkeypatch.setenv("CXLAB_PDF_PASSWORD_ALL", "pw")
+    org = load_org(ROOT / "params" / "org.yaml")
+    site = tmp_path / "site"
+    publish(rendered_reports, site, org=org, audiences=["ALL", "EAST", "SH01"])
+    stems = {a: {p.stem for p in (site / a / "2026Q3").glob("*.html")}
+             for a in ("ALL", "EAST", "SH01")}
+    assert stems["EAST"] == {"EAST", "SH01", "HZ01", "NJ01", "SU01"}
+    assert {"EAST", "SOUTH", "NORTH"} <= stems["ALL"] and len(stems["ALL"]) == 14
+    assert stems["SH01"] == {"SH01"}
+    assert (site / "EAST" / "2026Q3" / "EAST.pdf").is_file()
+    for audience in stems:
+        for page in (site / audience).rglob("*.html"):
+            for href in _local_links(page):
+                assert (page.parent / href).resolve().is_file(), (audience, page.name, href)
+    assert _nav_links(site / "EAST" / "2026Q3" / "EAST.html") == {
+        "SH01.html", "HZ01.html", "NJ01.html", "SU01.html", "../index.html"}
+    assert _nav_links(site / "EAST" / "2026Q3" / "SH01.html") == {"EAST.html", "../index.html"}
+    assert _nav_links(site / "SH01" / "2026Q3" / "SH01.html") == {"../index.html"}
+    assert "华东区" in (site / "SH01" / "2026Q3" / "SH01.html").read_text(encoding="utf-8")

@@ -9,11 +9,12 @@ is the index of every report (``cxlab publish`` writes one per audience at the s
 
 from __future__ import annotations
 
+import re
 from html import escape
 
 from cxlab.report.tables import Html
 
-__all__ = ["COMPANY_FILE", "nav", "nav_targets"]
+__all__ = ["COMPANY_FILE", "nav", "nav_targets", "restrict_nav"]
 
 #: file stem of the company report (``BRANCH=ALL``)
 COMPANY_FILE = "ALL"
@@ -67,3 +68,14 @@ def nav(org, code: str | None) -> Html:
         parts.append("下级报告:" + "、".join(link(s, n) for s, n in down))
     parts.append('<a class="cx-nav-link" href="../index.html">全部报告索引</a>')
     return Html('<nav class="cx-nav cx-note">' + " · ".join(parts) + "</nav>")
+
+
+_LINK = re.compile(r'<a class="cx-nav-link" href="([^"/]+)\.html">(.*?)</a>')
+
+
+def restrict_nav(html: str, readable: set[str]) -> str:
+    """``html`` with the navigation links to reports outside ``readable`` (file stems) turned
+    into plain text: what ``cxlab publish`` copies into an audience's folder, where the reports
+    above the audience's unit are not published."""
+    return _LINK.sub(lambda m: m.group(0) if m.group(1) in readable
+                     else f'<span class="cx-nav-off">{m.group(2)}</span>', html)
