@@ -254,3 +254,43 @@ def test_publish_carries_region_reports_and_no_dead_link(rendered_reports, tmp_p
     assert _nav_links(site / "EAST" / "2026Q3" / "SH01.html") == {"EAST.html", "../index.html"}
     assert _nav_links(site / "SH01" / "2026Q3" / "SH01.html") == {"../index.html"}
     assert "华东区" in (site / "SH01" / "2026Q3" / "SH01.html").read_text(encoding="utf-8")
+
+
+REGIONAL = """version: 1
+company: {code: ALL, name: 示例零售公司}
+units:
+  - {code: R, name: 一区, units: [{code: B1, name: 一号店}, {code: B2, name: 二号店}]}
+  - {code: B3, name: 三号店}
+"""
+
+
+@pytest.mark.slow
+def test_region_report_without_nps_question_or_targets(tmp_path):
+    """A questionnaire with only a 7-point satisfaction question and no params/targets.yaml:
+    the region report renders (CSAT, no NPS figures, no target flags) instead of failing the
+    run; the index shows the region's CSAT. CSAT = share in the scale's top-3 box (5–7, the
+    codebook's ``top_box: 3``), counted by hand."""
+    import sys
+
+    from bs4 import BeautifulSoup
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    import _minimal_project as mp
+
+    params, wh, df = mp.build(tmp_path, "no_nps")
+    (params / "org.yaml").write_text(REGIONAL, encoding="utf-8")
+    assert not (params / "targets.yaml").exists()
+    out = tmp_path / "reports"
+    s = render_all(periods=["2026Q3"], branches=["R"], warehouse=wh, output_dir=out,
+                   params_dir=params, formats=("html",), progress=False)
+    assert s.rendered == ["2026Q3/R"] and not s.failed, s.summary()
+    cur = df[df["response_id"].str.startswith("2026Q3") & df["branch"].isin(["一号店", "二号店"])]
+    csat = 100 * (cur["sat"] >= 5).mean()
+    text = BeautifulSoup((out / "2026Q3" / "R.html").read_text(encoding="utf-8"),
+                         "html.parser").get_text(" ")
+    assert f"区域 CSAT(%) {csat:.1f}" in " ".join(text.split())
+    assert "问卷无推荐意愿(NPS)题" in text and "区域 NPS" not in text
+    assert "未达标" not in text and "Traceback" not in text
+    index = BeautifulSoup((out / "index.html").read_text(encoding="utf-8"), "html.parser")
+    row = next(r for r in index.find("tbody").find_all("tr") if "一区" in r.get_text())
+    assert [td.get_text() for td in row.find_all("td")][1:3] == [str(len(cur)), f"{csat:.1f}"]
