@@ -108,7 +108,7 @@ def region_league(aggregates: pd.DataFrame, org, *, unit: str, period: str,
     out = rows.reset_index()[["unit", "name", "role", "n", "nps", "csat", "rank", "vs_unit",
                               "vs_company", "suppressed"]]
     counts = ["promoters", "passives", "detractors"]
-    if unit in k.index and unit != company and k.loc[[unit, company], counts].notna().all(None):
+    if unit in k.index and unit != company and k.loc[[unit, company], counts].notna().to_numpy().all():
         mine = k.loc[unit, counts].astype(int)
         rest = (k.loc[company, counts].astype(int) - mine)
         out.attrs["pvalue_vs_rest"] = nps_pvalue(tuple(mine), tuple(rest))
