@@ -4,9 +4,10 @@ key drivers over its own respondents.
 
 Self-contained beside the company/branch machinery: a :class:`RegionContext` holds the unit's
 branches' responses (what the region's owner may read) and the company aggregates (counts per
-branch, as branch reports use them). Rendered by :func:`render_region_reports` with the public
-:func:`cxlab.report.render` into ``reports/<period>/<unit code>.html|.pdf``, so ``cxlab publish``
-and ``cxlab notify`` pick them up like any report.
+branch, as branch reports use them). Rendered by the report runner (``cxlab reports``, one
+incremental job per grouping unit and period) into ``reports/<period>/<unit code>.html|.pdf``,
+so ``cxlab publish`` and ``cxlab notify`` pick them up like any report;
+:func:`render_region_reports` (``cxlab region-reports``, deprecated) always re-renders.
 """
 
 from __future__ import annotations
