@@ -48,11 +48,11 @@ $(WAREHOUSE)/.ingested: $(RAW)/truth.json $(wildcard params/*.yaml)
 ## Validate the raw data and load it into the parquet warehouse (bad rows go to data/quarantine/)
 ingest: $(WAREHOUSE)/.ingested
 
-## Render every company and branch report for every period to reports/ (HTML, PDF, Excel tab books, PowerPoint decks, index.html; FORMATS=html,pdf to skip the others)
+## Render every company, region and branch report for every period to reports/ (HTML, PDF, Excel tab books, PowerPoint decks, index.html; FORMATS=html,pdf to skip the others)
 reports: ingest
 	$(PY) -m cxlab reports --format $(FORMATS) $(if $(JOBS),--jobs $(JOBS))
 
-## Render one report: make report PERIOD=2026Q3 BRANCH=SH01 (BRANCH empty or ALL = company report)
+## Render one report: make report PERIOD=2026Q3 BRANCH=SH01 (BRANCH empty or ALL = company report, EAST = a region)
 report: ingest
 	@test -n "$(PERIOD)" || { echo "usage: make report PERIOD=2026Q3 [BRANCH=SH01]" >&2; exit 2; }
 	$(PY) -m cxlab reports --period $(PERIOD) $(if $(BRANCH),--branch $(BRANCH)) --force

@@ -1,4 +1,5 @@
-"""Report fan-out: one period's company + branch reports.
+"""Report fan-out: one period's company + branch reports (the region reports ``make reports``
+also renders are left out: both sides render exactly the company and the branches).
 
 - baseline (the naive loop an operator would script): for each report, the ``papermill`` CLI
   (fresh process, fresh kernel) then ``jupyter nbconvert --to html --no-input`` CLI — HTML only;

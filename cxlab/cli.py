@@ -307,9 +307,10 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--force", action="store_true", help="overwrite existing params files")
     s.set_defaults(func=_cmd_draft, project_mode="optional")
 
-    s = sub.add_parser("reports", help="render company and branch reports")
+    s = sub.add_parser("reports", help="render company, region and branch reports")
     s.add_argument("--period", default=None, help="only this period (default: all)")
-    s.add_argument("--branch", default=None, help="only this branch (ALL = company report)")
+    s.add_argument("--branch", default=None,
+                   help="only this branch or region, e.g. SH01 or EAST (ALL = company report)")
     s.add_argument("--jobs", type=int, default=None, help="parallel renders (default: cores)")
     s.add_argument("--format", default="html,pdf",
                    help="comma-separated: html, pdf, xlsx (Excel tab books), pptx (decks)")
@@ -335,7 +336,9 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--org", type=Path, default=Path("params/org.yaml"))
     s.set_defaults(func=_cmd_publish)
 
-    s = sub.add_parser("region-reports", help="render a report for every region (grouping unit)")
+    s = sub.add_parser("region-reports",
+                       help="deprecated: `cxlab reports` renders region reports too, "
+                            "incrementally (`--branch EAST` for one); this always re-renders")
     s.add_argument("--period", default=None, help="only this period (default: all)")
     s.add_argument("--unit", action="append", default=None, help="only this unit (repeatable)")
     s.add_argument("--format", default="html,pdf", help="comma-separated: html,pdf")

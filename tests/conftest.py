@@ -98,7 +98,7 @@ def sample_warehouse(sample_raw, tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def rendered_reports(sample_warehouse, tmp_path_factory) -> Path:
-    """Every report of the last sample period (company + all branches), HTML and PDF, once."""
+    """Every report of the last sample period (company, regions, branches), HTML and PDF, once."""
     from cxlab.report import render_all
 
     out = tmp_path_factory.mktemp("reports")

@@ -387,5 +387,7 @@ def test_pdf_has_pages_and_cjk_font(rendered_sample):
 def test_state_file_records_rendered_reports(rendered_sample):
     state = json.loads((rendered_sample / ".cxlab-state.json").read_text())
     from cxlab.config import load_org
+    from cxlab.report import region_scopes
 
-    assert set(state) == {f"2026Q3/{b}" for b in ["ALL", *load_org().branch_codes]}
+    org = load_org()
+    assert set(state) == {f"2026Q3/{b}" for b in ["ALL", *region_scopes(org), *org.branch_codes]}

@@ -18,7 +18,7 @@ _WHERE = {
     "notebook_to_html": "cxlab.report._export",
     "COMPANY": "cxlab.report._runner", "ReportJob": "cxlab.report._runner",
     "RunSummary": "cxlab.report._runner", "plan_jobs": "cxlab.report._runner",
-    "render": "cxlab.report._runner", "render_all": "cxlab.report._runner",
+    "render": "cxlab.report._runner", "region_scopes": "cxlab.report._runner", "render_all": "cxlab.report._runner",
     "headline_kpis": "cxlab.report._site", "write_index": "cxlab.report._site",
     "region_sections": "cxlab.report.region_sections",
     "render_region_reports": "cxlab.report.region_sections",

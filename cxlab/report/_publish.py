@@ -261,6 +261,14 @@ def publish(reports_dir: str | Path = "reports", out: str | Path = "published", 
             if r.fmt == "pdf" and code in passwords:
                 _encrypt_pdf(r.path, dst, passwords[code])
                 n_enc += 1
+            elif r.fmt == "html":  # no link to a report the audience does not receive
+                from cxlab.report._nav import restrict_nav
+
+                same = mine[(mine["period"] == r.period) & (mine["fmt"] == "html")]
+                stems = {p.stem for p in same["path"]}
+                dst.write_text(restrict_nav(r.path.read_text(encoding="utf-8"), stems),
+                               encoding="utf-8")
+                shutil.copystat(r.path, dst)
             else:
                 shutil.copy2(r.path, dst)
         if mine.empty:

@@ -1,9 +1,13 @@
-"""Render parameterised report notebooks: one job per period × (company | branch).
+"""Render parameterised report notebooks: one job per period × (company | region | branch).
 
 Jobs run in a process pool (or on a Dask cluster); each executes its template with papermill
 through the Python API, converts the result to HTML in-process and to PDF with WeasyPrint, and
 moves every file into place atomically. A job is skipped when the fingerprint of everything it
-depends on (template, parameters, params/, cxlab's code, its data partition) is unchanged.
+depends on (template, parameters, params/, cxlab's code, its data partitions) is unchanged.
+
+A region report is rendered for every grouping unit of the organisation (a unit with sub-units,
+at any depth) from ``region_report.ipynb``; it depends on the partitions of the branches below
+it and on the company aggregates.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ import sys
 import threading
 import time
 import traceback
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
@@ -25,7 +29,8 @@ from cxlab.errors import CxlabError
 from cxlab.report._kernels import ENGINE, WarmKernel, register_engine, warm_kernels_enabled
 
 __all__ = [
-    "COMPANY", "ReportJob", "RunSummary", "fingerprint", "plan_jobs", "render", "render_all",
+    "COMPANY", "ReportJob", "RunSummary", "fingerprint", "plan_jobs", "region_scopes", "render",
+    "render_all",
 ]
 
 #: Branch code used for the company-wide report (file name and ``BRANCH=ALL``).
@@ -40,19 +45,22 @@ MAX_ATTEMPTS = 3
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ReportJob:
-    """One report to render."""
+    """One report to render: the company report (``branch`` and ``unit`` None), a branch
+    report (``branch``) or a region report (``unit``, reading the partitions of ``scope``)."""
 
     period: str
-    branch: str | None  # None = company report
+    branch: str | None  # None = company or region report
     template: Path
     output_dir: Path
     warehouse: Path
     params_dir: Path = Path("params")
     formats: tuple[str, ...] = ("html", "pdf")
+    unit: str | None = None  # a grouping unit's code: region report
+    scope: tuple[str, ...] = ()  # the branches below ``unit``
 
     @property
     def name(self) -> str:
-        return self.branch or COMPANY
+        return self.unit or self.branch or COMPANY
 
     @property
     def key(self) -> str:
@@ -62,7 +70,15 @@ class ReportJob:
         return self.output_dir / self.period / f"{self.name}.{fmt}"
 
     @property
+    def data_scope(self) -> str | tuple[str, ...] | None:
+        """What :func:`data_inputs` reads for this job (None: everything)."""
+        return self.scope if self.unit is not None else self.branch
+
+    @property
     def parameters(self) -> dict:
+        if self.unit is not None:
+            return {"period": self.period, "unit": self.unit, "warehouse": str(self.warehouse),
+                    "params_dir": str(self.params_dir)}
         return {
             "period": self.period,
             "branch": self.branch,
@@ -138,22 +154,25 @@ def _code_hash() -> str:
     return cxlab.__version__ + ":" + _tree_hash(files, root)
 
 
-def data_inputs(warehouse: Path, branch: str | None) -> list[Path]:
+def data_inputs(warehouse: Path, branch: str | Sequence[str] | None) -> list[Path]:
     """The warehouse files a report depends on.
 
-    A company report depends on everything. A branch report depends on the partitions of its own
-    branch (``branch=<code>`` anywhere in the path) and on files that are not partitioned by
-    branch (company aggregates, reference tables); never on another branch's partitions.
+    A company report (``branch`` None) depends on everything. A branch report depends on the
+    partitions of its own branch (``branch=<code>`` anywhere in the path) and on files that are
+    not partitioned by branch (company aggregates, reference tables); never on another branch's
+    partitions. A region report (``branch`` = the codes of its branches) depends on the
+    partitions of those branches and the files not partitioned by branch.
     """
     warehouse = Path(warehouse)
     files = [p for p in warehouse.rglob("*.parquet")
              if p.is_file() and not p.name.startswith((".", "_"))]
     if branch is None:
         return files
+    wanted = {f"branch={b}" for b in ([branch] if isinstance(branch, str) else branch)}
     out = []
     for p in files:
         parts = [s for s in p.relative_to(warehouse).parts if s.startswith("branch=")]
-        if not parts or parts[0] == f"branch={branch}":
+        if not parts or parts[0] in wanted:
             out.append(p)
     return out
 
@@ -170,7 +189,7 @@ def fingerprint(job: ReportJob, *, code_hash: str | None = None,
     params = sorted(Path(job.params_dir).glob("*.yaml"))
     h.update(_tree_hash(params, Path(job.params_dir)).encode())
     if inputs is None:
-        inputs = data_inputs(job.warehouse, job.branch)
+        inputs = data_inputs(job.warehouse, job.data_scope)
     h.update(_tree_hash(inputs, Path(job.warehouse)).encode())
     return h.hexdigest()
 
@@ -302,10 +321,12 @@ def _title(job: ReportJob) -> str:
         from cxlab.config import load_org
 
         org = load_org(Path(job.params_dir) / "org.yaml")
-        who = org.company.name if job.branch is None else org.branch(job.branch).name
+        who = (org.name_of(job.unit) if job.unit is not None else
+               org.company.name if job.branch is None else org.branch(job.branch).name)
     except (CxlabError, KeyError):
         who = job.name
-    kind = "客户体验调研报告" if job.branch is None else "分支机构客户体验调研报告"
+    kind = ("区域客户体验报告" if job.unit is not None else
+            "客户体验调研报告" if job.branch is None else "分支机构客户体验调研报告")
     return f"{who} {job.period} {kind}"
 
 
@@ -388,24 +409,49 @@ def _template(templates_dir: Path | None, name: str) -> Path:
     return report_template(name)
 
 
+def region_scopes(org) -> dict[str, tuple[str, ...]]:
+    """Every grouping unit of ``org`` (a unit with sub-units, at any depth), in tree order,
+    with the branch codes below it; empty for an organisation without regions."""
+    branches = set(org.branch_codes)
+    return {u.code: tuple(c for c in org.scope(u.code) if c in branches)
+            for u, _ in org.walk() if not u.is_branch}
+
+
 def plan_jobs(*, periods: Sequence[str], branches: Sequence[str], warehouse: Path,
               output_dir: Path, templates_dir: Path | None = None,
               params_dir: Path = Path("params"), formats: Sequence[str] = ("html", "pdf"),
-              include_company: bool = True) -> list[ReportJob]:
-    """One job per period × (company report + each branch report), company first.
+              include_company: bool = True,
+              regions: Mapping[str, Sequence[str]] | None = None) -> list[ReportJob]:
+    """One job per period × (company report + each region report + each branch report),
+    company first.
 
+    ``regions`` maps a grouping unit's code to the branch codes below it
+    (:func:`region_scopes`); each gets a region report from ``region_report.ipynb``.
     ``templates_dir`` None: each template is the project's ``notebooks/templates/<name>`` when
-    present, else the package's (:func:`cxlab.project.report_template`).
+    present, else the package's (:func:`cxlab.project.report_template`); a ``templates_dir``
+    without ``region_report.ipynb`` falls back to those for region reports.
     """
+    regions = dict(regions or {})
+    region_tpl = None
+    if regions:
+        region_tpl = _template(templates_dir, "region_report.ipynb")
+        if templates_dir is not None and not region_tpl.is_file():
+            region_tpl = _template(None, "region_report.ipynb")
     jobs = []
+    common = dict(output_dir=output_dir, warehouse=warehouse, params_dir=params_dir,
+                  formats=tuple(formats))
     for period in periods:
-        names: list[str | None] = ([None] if include_company else []) + list(branches)
-        for branch in names:
-            tpl = "company_report.ipynb" if branch is None else "branch_report.ipynb"
+        if include_company:
+            jobs.append(ReportJob(period=period, branch=None,
+                                  template=_template(templates_dir, "company_report.ipynb"),
+                                  **common))
+        for unit, scope in regions.items():
+            jobs.append(ReportJob(period=period, branch=None, unit=unit, scope=tuple(scope),
+                                  template=region_tpl, **common))
+        for branch in branches:
             jobs.append(ReportJob(period=period, branch=branch,
-                                  template=_template(templates_dir, tpl),
-                                  output_dir=output_dir, warehouse=warehouse,
-                                  params_dir=params_dir, formats=tuple(formats)))
+                                  template=_template(templates_dir, "branch_report.ipynb"),
+                                  **common))
     return jobs
 
 
@@ -424,12 +470,14 @@ def render_all(*, periods: Sequence[str] | None = None, branches: Sequence[str] 
                templates_dir: str | Path | None = None,
                params_dir: str | Path = "params", executor: str = "local",
                scheduler: str | None = None, progress: bool | None = None) -> RunSummary:
-    """Render every company and branch report (or those asked for) and the index page.
+    """Render every company, region and branch report (or those asked for) and the index page.
 
     Parameters
     ----------
-    periods, branches : restrict the run (default: every period in the warehouse and every
-        branch of ``params/org.yaml``). ``branches=["ALL"]`` renders only company reports.
+    periods, branches : restrict the run (default: every period in the warehouse, and the
+        company, every grouping unit (region) and every branch of ``params/org.yaml``).
+        ``branches`` takes branch and region codes; ``["ALL"]`` renders only company reports,
+        ``["EAST"]`` only the region report of EAST.
     jobs : parallel renders (default: the number of cores).
     force : re-render even when nothing changed.
     templates_dir : folder of ``company_report.ipynb`` and ``branch_report.ipynb`` (default:
@@ -461,22 +509,25 @@ def render_all(*, periods: Sequence[str] | None = None, branches: Sequence[str] 
             raise CxlabError(f"no data for period(s) {unknown} (available: {', '.join(all_periods)})")
     periods = list(periods or all_periods)
     include_company = True
+    scopes = region_scopes(org)
     if branches:
-        wanted = [b for b in branches if b and b.upper() != COMPANY]
+        asked = [b for b in branches if b and b.upper() != COMPANY]
         include_company = any((not b) or b.upper() == COMPANY for b in branches)
-        unknown = [b for b in wanted if b not in org.branch_codes]
+        unknown = [b for b in asked if b not in org.branch_codes and b not in scopes]
         if unknown:
             raise CxlabError(f"unknown branch {unknown[0]!r} "
-                             f"(known: {COMPANY}, {', '.join(org.branch_codes)})")
+                             f"(known: {', '.join([COMPANY, *scopes, *org.branch_codes])})")
+        wanted = [b for b in asked if b in org.branch_codes]
+        regions = {u: s for u, s in scopes.items() if u in asked}
     else:
-        wanted = org.branch_codes
+        wanted, regions = org.branch_codes, scopes
     with _exclusive(output_dir):
         _remove_stale_temp_files(output_dir)
         build_aggregates(warehouse, params_dir=params_dir)
         planned = plan_jobs(periods=periods, branches=wanted, warehouse=warehouse,
                             output_dir=output_dir, templates_dir=templates_dir,
                             params_dir=params_dir, formats=formats,
-                            include_company=include_company)
+                            include_company=include_company, regions=regions)
         rendered, skipped, failed = _run(planned, output_dir=output_dir, jobs=jobs, force=force,
                                          executor=executor, scheduler=scheduler,
                                          progress=progress)
@@ -492,7 +543,7 @@ def _run(planned: list[ReportJob], *, output_dir: Path, jobs, force, executor, s
     code = _code_hash()
     todo, skipped, prints, size = [], [], {}, {}
     for job in planned:
-        inputs = data_inputs(job.warehouse, job.branch)
+        inputs = data_inputs(job.warehouse, job.data_scope)
         fp = fingerprint(job, code_hash=code, inputs=inputs)
         prints[job.key] = fp
         # bytes of warehouse data the job reads: the estimate of its cost, for scheduling

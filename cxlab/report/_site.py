@@ -1,4 +1,5 @@
-"""``reports/index.html``: every report by period and branch, with headline KPIs and flags."""
+"""``reports/index.html``: every report by period and unit (company → region → its branches,
+indented), with headline KPIs and flags."""
 
 from __future__ import annotations
 
@@ -76,7 +77,20 @@ def write_index(output_dir: str | Path, *, warehouse: str | Path,
     targets = (load_targets(params_dir / "targets.yaml")
                if (params_dir / "targets.yaml").is_file() else None)
     aggregates = load_aggregates(warehouse)
+    from cxlab.report._runner import region_scopes
+
+    scopes = region_scopes(org)
     kpis = headline_kpis(aggregates)
+    if scopes:  # a row per region: the sums of its branches' counts
+        agg = aggregates.assign(branch=aggregates["branch"].astype(str))
+        summed = pd.concat([agg[agg["branch"].isin(b)].assign(branch=u)
+                            for u, b in scopes.items()], ignore_index=True)
+        counts = [c for c in summed.columns if c not in ("period", "branch")
+                  and not c.endswith("__mean") and c != "ces_mean"]
+        summed = summed.groupby(["period", "branch"], as_index=False)[counts].sum()
+        if not summed.empty:
+            units = headline_kpis(summed)
+            kpis = pd.concat([kpis, units[units["branch"] != COMPANY]], ignore_index=True)
     # a column only for the headline metrics the questionnaire has
     shown = [(k, h) for k, h, src in (("nps", "NPS", "promoters"), ("csat", "CSAT(%)", "csat_n"))
              if src in aggregates.columns]
@@ -84,26 +98,26 @@ def write_index(output_dir: str | Path, *, warehouse: str | Path,
         shown = [("items_top", "评价项目好评率(%)")]
     tgt = {k: _target(targets, k) for k, _ in shown}
     judged = {k: t for k, t in tgt.items() if t is not None}
-    names = {COMPANY: f"{org.company.name}(全公司)"} | {b.code: b.name for b in org.branches}
-    regions = {b.code: org.region_name(b.code) for b in org.branches} | {COMPANY: "—"}
-    has_regions = any(org.region_of(b.code) is not None for b in org.branches)
+    names = {COMPANY: f"{org.company.name}(全公司)"} | {u.code: u.name for u, _ in org.walk()}
+    depth = {COMPANY: 0} | {u.code: len(p) + 1 for u, p in org.walk()}
+    # grouped: company, then each region followed by its units, indented by depth
+    order = [COMPANY, *(u.code for u, _ in org.walk())]
 
     rule = ",".join(f"{h.split('(')[0]} {_OP.get(t.op, t.op)} {t.target:g}{'%' if k == 'csat' else ''}"
                     for k, h in shown if (t := judged.get(k)) is not None)
-    intro = ("每期一份公司报告和每个分支机构一份报告。"
+    intro = ("每期一份公司报告、" + ("每个区域一份区域报告、" if scopes else "")
+             + "每个分支机构一份报告。"
              + (f"标红表示未达目标({rule}),需整改;" if rule else "")
              + "样本量不足 30 的结果不予显示。")
     parts = [f"<h1>{escape(org.company.name)} 客户体验调研报告</h1>",
              f'<p class="cx-note">{escape(intro)}</p>']
     for period in sorted(kpis["period"].unique(), reverse=True):
         rows = kpis[kpis["period"] == period]
-        order = [COMPANY, *org.branch_codes]
         rows = rows.set_index("branch").reindex([b for b in order if b in set(rows["branch"])])
         parts.append(f"<h2>{escape(period)}</h2>")
         head = "".join(f"<th>{escape(h)}</th>" for _, h in shown)
         status_head = "<th>状态</th>" if judged else ""
-        region_head = "<th>区域</th>" if has_regions else ""
-        parts.append(f"<table><thead><tr><th>机构</th>{region_head}<th>样本量</th>"
+        parts.append(f"<table><thead><tr><th>机构</th><th>样本量</th>"
                      f"{head}{status_head}<th>报告</th></tr></thead><tbody>")
         for code, r in rows.iterrows():
             sup = bool(r["suppressed"])
@@ -120,9 +134,13 @@ def write_index(output_dir: str | Path, *, warehouse: str | Path,
             for fmt, label in (("html", "网页"), ("pdf", "PDF")):
                 if (output_dir / period / f"{code}.{fmt}").exists():
                     links.append(f'<a href="{escape(period)}/{escape(code)}.{fmt}">{label}</a>')
+            label = escape(names.get(code, code))
+            if code in scopes or code == COMPANY:
+                label = f"<strong>{label}</strong>"
+            indent = depth.get(code, 1)
+            style = f' style="padding-left: {0.5 + 1.5 * indent:g}em"' if indent else ""
             parts.append(
-                f"<tr><td>{escape(names.get(code, code))}</td>"
-                + (f"<td>{escape(regions.get(code, ''))}</td>" if has_regions else "") +
+                f'<tr class="cx-depth-{indent}"><td{style}>{label}</td>'
                 f"<td>{int(r['n'])}</td>{cells}{status}"
                 f"<td>{' · '.join(links) or '<span class=cx-muted>未生成</span>'}</td></tr>"
             )

@@ -56,11 +56,13 @@ def unit_kpis(aggregates: pd.DataFrame, org, *, min_base: int = 30,
         for u, p in org.walk()]
     agg = aggregates.assign(branch=aggregates["branch"].astype(str),
                             period=aggregates["period"].astype(str))
+    # a questionnaire without the NPS or CSAT question has no such counts: NaN, not zero
+    agg = agg.reindex(columns=[*agg.columns, *(c for c in _COUNTS if c not in agg.columns)])
     frames = []
     for code, name, depth, parent, is_branch in units:
         below = set(org.scope(code)) & set(org.branch_codes)
         sub = agg[agg["branch"].isin(below)]
-        g = sub.groupby("period", as_index=False)[_COUNTS].sum()
+        g = sub.groupby("period", as_index=False)[_COUNTS].sum(min_count=1)
         g = g.assign(unit=code, name=name, depth=depth, parent=parent, is_branch=is_branch)
         frames.append(g)
     df = pd.concat(frames, ignore_index=True)
@@ -105,9 +107,10 @@ def region_league(aggregates: pd.DataFrame, org, *, unit: str, period: str,
     rows["vs_company"] = rows["nps"] - rows.loc[company, "nps"]
     out = rows.reset_index()[["unit", "name", "role", "n", "nps", "csat", "rank", "vs_unit",
                               "vs_company", "suppressed"]]
-    if unit in k.index and unit != company:
-        mine = k.loc[unit, ["promoters", "passives", "detractors"]].astype(int)
-        rest = (k.loc[company, ["promoters", "passives", "detractors"]].astype(int) - mine)
+    counts = ["promoters", "passives", "detractors"]
+    if unit in k.index and unit != company and k.loc[[unit, company], counts].notna().to_numpy().all():
+        mine = k.loc[unit, counts].astype(int)
+        rest = (k.loc[company, counts].astype(int) - mine)
         out.attrs["pvalue_vs_rest"] = nps_pvalue(tuple(mine), tuple(rest))
     else:
         out.attrs["pvalue_vs_rest"] = float("nan")

@@ -4,9 +4,10 @@ key drivers over its own respondents.
 
 Self-contained beside the company/branch machinery: a :class:`RegionContext` holds the unit's
 branches' responses (what the region's owner may read) and the company aggregates (counts per
-branch, as branch reports use them). Rendered by :func:`render_region_reports` with the public
-:func:`cxlab.report.render` into ``reports/<period>/<unit code>.html|.pdf``, so ``cxlab publish``
-and ``cxlab notify`` pick them up like any report.
+branch, as branch reports use them). Rendered by the report runner (``cxlab reports``, one
+incremental job per grouping unit and period) into ``reports/<period>/<unit code>.html|.pdf``,
+so ``cxlab publish`` and ``cxlab notify`` pick them up like any report;
+:func:`render_region_reports` (``cxlab region-reports``, deprecated) always re-renders.
 """
 
 from __future__ import annotations
@@ -69,9 +70,11 @@ def load_region_context(*, period: str, unit: str, warehouse: str | Path = "data
     if period not in periods:
         raise CxlabError(f"no data for period {period!r}")
     resp = load_responses(warehouse, period=periods, branch=branches)
+    targets = (load_targets(params_dir / "targets.yaml")
+               if (params_dir / "targets.yaml").is_file() else None)
     return RegionContext(period=period, unit=unit, name=u.name, branches=branches,
                          periods=periods, responses=resp, aggregates=agg, org=org,
-                         targets=load_targets(params_dir / "targets.yaml"),
+                         targets=targets,
                          codebook=load_codebook(params_dir / "codebook.yaml"),
                          warehouse=warehouse, params_dir=params_dir)
 
@@ -82,12 +85,30 @@ def _fmt(v, suppressed=False, decimals=1) -> str:
     return f"{v:.{decimals}f}"
 
 
+def _target(rc: RegionContext, kpi: str):
+    """The KPI target of ``params/targets.yaml``, None without the file or the KPI."""
+    if rc.targets is None:
+        return None
+    try:
+        return rc.targets.kpi(kpi)
+    except KeyError:
+        return None
+
+
+def _met(target, value) -> bool | None:
+    return None if target is None or value is None or pd.isna(value) else target.met(value)
+
+
 def title(rc: RegionContext) -> Html:
-    """Heading with the unit, its branches and the base."""
+    """Heading with the unit, its branches and the base, and the links up and down the
+    organisation."""
     n = len(rc.current)
     names = "、".join(rc.org.name_of(b) for b in rc.branches)
+    from cxlab.report._nav import nav
+
     return join(Html(f"<h1>{escape(rc.name)} {escape(rc.period)} 区域客户体验报告</h1>"),
-                note(f"报告期:{rc.period} · 有效样本 {n:,} 份 · 下属机构:{names}"))
+                note(f"报告期:{rc.period} · 有效样本 {n:,} 份 · 下属机构:{names}"),
+                nav(rc.org, rc.unit))
 
 
 def summary(rc: RegionContext) -> Html:
@@ -97,20 +118,27 @@ def summary(rc: RegionContext) -> Html:
     lg = region_league(rc.aggregates, rc.org, unit=rc.unit, period=rc.period, min_base=MIN_BASE)
     me = lg[lg["role"] == "scope"].iloc[0]
     co = lg[lg["role"] == "company"].iloc[0]
-    nps_t, csat_t = rc.targets.kpi("nps"), rc.targets.kpi("csat")
+    nps_t, csat_t = _target(rc, "nps"), _target(rc, "csat")
     sup = bool(me["suppressed"])
 
     def flag(v, kpi):
-        return None if sup or pd.isna(v) else ("cx-flag-met" if kpi.met(v) else "cx-flag-missed")
+        ok = None if sup else _met(kpi, v)
+        return None if ok is None else ("cx-flag-met" if ok else "cx-flag-missed")
 
     p = lg.attrs["pvalue_vs_rest"]
-    out = cards([("区域 NPS", _fmt(me["nps"], sup), flag(me["nps"], nps_t)),
-                 ("全公司 NPS", _fmt(co["nps"]), None),
-                 ("区域 CSAT(%)", _fmt(me["csat"], sup), flag(me["csat"], csat_t)),
-                 ("全公司 CSAT(%)", _fmt(co["csat"]), None),
-                 ("样本量", f"{int(me['n']):,}", None)])
+    has_nps, has_csat = lg["nps"].notna().any(), lg["csat"].notna().any()
+    items = []
+    if has_nps:
+        items += [("区域 NPS", _fmt(me["nps"], sup), flag(me["nps"], nps_t)),
+                  ("全公司 NPS", _fmt(co["nps"]), None)]
+    if has_csat:
+        items += [("区域 CSAT(%)", _fmt(me["csat"], sup), flag(me["csat"], csat_t)),
+                  ("全公司 CSAT(%)", _fmt(co["csat"]), None)]
+    out = cards([*items, ("样本量", f"{int(me['n']):,}", None)])
     if sup:
         return join(out, note(f"本区域本期样本量不足 {MIN_BASE},结果不予报告。"))
+    if not has_nps:
+        return join(out, note("问卷无推荐意愿(NPS)题,不做 NPS 对比。"))
     diff = me["nps"] - co["nps"]
     sig = ("差异显著" if p < 0.05 else "差异不显著") if not pd.isna(p) else "无法检验"
     text = (f"{rc.name}本期 NPS 为 {me['nps']:.1f},较全公司{'高' if diff >= 0 else '低'} "
@@ -125,15 +153,17 @@ def league(rc: RegionContext) -> Html:
     from cxlab.report._units import region_league
 
     lg = region_league(rc.aggregates, rc.org, unit=rc.unit, period=rc.period, min_base=MIN_BASE)
-    nps_t, csat_t = rc.targets.kpi("nps"), rc.targets.kpi("csat")
+    nps_t, csat_t = _target(rc, "nps"), _target(rc, "csat")
     kids = lg[lg["role"] == "child"].sort_values(["rank", "unit"], na_position="last")
     rows = pd.concat([kids, lg[lg["role"] != "child"]], ignore_index=True)
 
     def status(r) -> str:
         if r["suppressed"]:
             return "样本不足"
-        ok = nps_t.met(r["nps"]) and (pd.isna(r["csat"]) or csat_t.met(r["csat"]))
-        return "达标" if ok else "未达标 · 需整改"
+        checks = [m for m in (_met(nps_t, r["nps"]), _met(csat_t, r["csat"])) if m is not None]
+        if not checks:
+            return "—"
+        return "达标" if all(checks) else "未达标 · 需整改"
 
     shown = pd.DataFrame({
         "rank": [("" if pd.isna(v) else str(int(v))) for v in rows["rank"]],
@@ -166,6 +196,8 @@ def trend(rc: RegionContext) -> Html:
     k = k[k["period"].isin(rc.periods)]
     children = [u.code for u in rc.org.unit(rc.unit).units]
     show = k[k["unit"].isin([rc.org.company.code, rc.unit, *children]) & ~k["suppressed"]]
+    if k["nps"].isna().all():
+        return note("问卷无推荐意愿(NPS)题,不做 NPS 趋势。")
     if show.empty:
         return note("各期样本量均不足,趋势不予报告。")
     fig, ax = plt.subplots(figsize=(7.5, 3.6))
@@ -174,7 +206,8 @@ def trend(rc: RegionContext) -> Html:
         label = rc.org.name_of(code) + ("(全公司)" if code == rc.org.company.code else "")
         ax.plot(sub["period"], sub["nps"], marker="o", linewidth=2.4 if main else 1.0,
                 linestyle="-" if main else "--", label=label)
-    ax.axhline(rc.targets.kpi("nps").target, color="grey", linewidth=0.8, linestyle=":")
+    if (nps_t := _target(rc, "nps")) is not None:
+        ax.axhline(nps_t.target, color="grey", linewidth=0.8, linestyle=":")
     ax.set_ylabel("NPS")
     ax.set_title(f"{rc.name} NPS 趋势(虚线为下属机构,点线为目标)")
     ax.legend(fontsize=8, ncol=2, frameon=False)

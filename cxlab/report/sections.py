@@ -103,13 +103,17 @@ def _goal(kpi, unit: str = "") -> str:
 
 # --------------------------------------------------------------------------- sections
 def title(ctx: ReportContext) -> Html:
-    """Report heading with scope, period and base."""
+    """Report heading with scope, period and base, and the links up and down the organisation
+    (:func:`cxlab.report._nav.nav`)."""
     kind = "客户体验调研报告" if ctx.is_company else "分支机构客户体验调研报告"
     n = len(ctx.current)
     region = "" if ctx.is_company or ctx.org.region_of(ctx.branch) is None else f"({ctx.org.region_name(ctx.branch)})"
     sub = (f"报告期:{ctx.period} · 有效样本 {n:,} 份 · 对比期:{ctx.previous or '无'}"
            f" · 数据范围:{_scope_label(ctx)}{region}")
-    return Html(f"<h1>{escape(ctx.scope_name)} {escape(ctx.period)} {kind}</h1>") + note(sub)
+    from cxlab.report._nav import nav
+
+    return (Html(f"<h1>{escape(ctx.scope_name)} {escape(ctx.period)} {kind}</h1>") + note(sub)
+            + nav(ctx.org, ctx.branch))
 
 
 def _headline(ctx: ReportContext) -> dict:
