@@ -133,3 +133,61 @@ def test_ledger_figures_by_owner_and_cause(warehouse):
     by_owner = ledger_figures(cases, by="owner", now=NOW)
     assert set(by_owner["owner"]) == {"陈思远(分公司负责人)", "黄志强(分公司负责人)"}
     assert by_owner["overdue"].sum() == 0
+
+
+def test_reports_show_the_ledger_of_their_scope(warehouse):
+    """The company and branch reports' 闭环工单台账 section: its figures are ledger_figures() of
+    the scope's cases; a branch report shows its own cases only; closing a case re-renders the
+    reports of its scope (the runner's fingerprint follows the ledger) and no other."""
+    from bs4 import BeautifulSoup
+
+    from cxlab.notify import ledger_figures
+    from cxlab.report import load_context
+    from cxlab.report._layout import shown_sections
+    from cxlab.report._runner import ReportJob, fingerprint
+    from cxlab.report._sections_cases import cases
+
+    from cxlab.report import build_aggregates
+
+    build_aggregates(warehouse)
+    org = load_org("params/org.yaml")
+    before = load_context(period="2026Q3", warehouse=warehouse)
+    assert "cases" not in [s.id for s, _ in shown_sections(before)]  # no ledger yet: no section
+    sync_cases(warehouse, period="2026Q3", org=org, now=NOW)
+    every = list_cases(warehouse, period="2026Q3")
+    owned = every["unit"].value_counts()
+    branch = owned.index[0]                      # the branch with the most cases
+    other = next(b for b in org.branch_codes if b != branch and b in owned.index)
+
+    def rows(ctx, caption):
+        soup = BeautifulSoup(cases(ctx).html, "html.parser")
+        t = next(t for t in soup.select("table") if caption in t.get_text())
+        head = [c.get_text(strip=True) for c in t.select("tr")[0].find_all(["th", "td"])]
+        return [dict(zip(head, (c.get_text(strip=True) for c in tr.find_all(["th", "td"])),
+                         strict=True)) for tr in t.select("tr")[1:]]
+
+    company = load_context(period="2026Q3", warehouse=warehouse)
+    assert "cases" in [s.id for s, _ in shown_sections(company)]
+    shown = {r["责任人"]: r for r in rows(company, "按责任人")}
+    for r in ledger_figures(every, by="owner").itertuples():
+        assert int(shown[r.owner]["预警工单"]) == r.opened
+        assert int(shown[r.owner]["已关闭"]) == r.closed
+    own = load_context(period="2026Q3", branch=branch, warehouse=warehouse)
+    html = cases(own).html
+    assert org.name_of(other) not in html
+    (mine,) = rows(own, "按责任人")
+    assert int(mine["预警工单"]) == int(owned[branch])
+
+    def fp(scope):
+        from pathlib import Path
+
+        job = ReportJob(period="2026Q3", branch=scope, output_dir=Path("reports"),
+                        template=Path("cxlab/notebooks/templates/branch_report.ipynb"),
+                        warehouse=warehouse)
+        return fingerprint(job)
+
+    prints = {s: fp(s) for s in (None, branch, other)}
+    cid = every[every["unit"] == branch].iloc[0]["case_id"]
+    close_case(warehouse, cid, cause="配送延误", action="更换承运商", closed_at=NOW)
+    assert fp(None) != prints[None] and fp(branch) != prints[branch]
+    assert fp(other) == prints[other]

@@ -256,6 +256,18 @@ def _parts(*names: str):
     return lambda ctx: [getattr(_s(), n) for n in names]
 
 
+def _cases_parts(ctx: ReportContext):
+    from cxlab.report._sections_cases import cases
+
+    return [cases]
+
+
+def _has_cases(ctx: ReportContext) -> bool:
+    from cxlab.report._sections_cases import has_ledger
+
+    return has_ledger(ctx.warehouse)
+
+
 def _items_parts(ctx: ReportContext):
     from cxlab.report._sections_items import item_summary
 
@@ -287,6 +299,9 @@ SECTIONS: dict[str, Section] = {s.id: s for s in [
                          if ctx.is_company else None)),
     Section("league", _league_title, _league_parts, _has_league, _league_intro),
     Section("alerts", _alerts_title, _parts("alerts"), _has_alerts, _alerts_intro),
+    Section("cases", _const("闭环工单台账"), _cases_parts, _has_cases,
+            _const("每条预警在工单台账中立案并指派责任人,逾期未关闭的工单升级至上级负责人;"
+                   "下表按机构、责任人与原因统计本期工单的关闭与超期情况。")),
     Section("drivers", _drivers_title, _parts("drivers"), _has_drivers, _drivers_intro),
     Section("ipa", _const("重要性–表现分析(IPA)与主要问题"), _parts("ipa"), _has_drivers,
             _const("结合各项目的表现和重要性,把项目分到四个象限:重要性高而表现低的项目是需要优先解决的"

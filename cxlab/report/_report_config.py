@@ -19,11 +19,11 @@ Kind = Literal["company", "branch"]
 #: The built-in layout (no params/report.yaml): the order of the sample's reports, with the
 #: sections for questionnaires without NPS after the headline figures.
 DEFAULT_LAYOUT: dict[str, list[str]] = {
-    "company": ["summary", "kpis", "items", "crosstabs", "trend", "league", "alerts", "drivers",
-                "ipa", "journey", "voice", "segments", "service_levels", "audits", "kano",
+    "company": ["summary", "kpis", "items", "crosstabs", "trend", "league", "alerts", "cases",
+                "drivers", "ipa", "journey", "voice", "segments", "service_levels", "audits", "kano",
                 "price_channel", "ab_tests", "scorecard", "provenance"],
-    "branch": ["summary", "kpis", "items", "crosstabs", "trend", "league", "alerts", "drivers",
-               "ipa", "journey", "voice", "segments", "service_levels", "audits", "kano",
+    "branch": ["summary", "kpis", "items", "crosstabs", "trend", "league", "alerts", "cases",
+               "drivers", "ipa", "journey", "voice", "segments", "service_levels", "audits", "kano",
                "price_channel", "provenance"],
 }
 

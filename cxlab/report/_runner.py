@@ -191,6 +191,9 @@ def fingerprint(job: ReportJob, *, code_hash: str | None = None,
     if inputs is None:
         inputs = data_inputs(job.warehouse, job.data_scope)
     h.update(_tree_hash(inputs, Path(job.warehouse)).encode())
+    from cxlab.report._sections_cases import ledger_digest
+
+    h.update(ledger_digest(job.warehouse, job.data_scope).encode())  # the case-ledger section
     return h.hexdigest()
 
 

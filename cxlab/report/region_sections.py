@@ -220,28 +220,13 @@ def trend(rc: RegionContext) -> Html:
 
 def cases(rc: RegionContext) -> Html:
     """Alerts of the region's branches as cases of the ledger: opened, closed in time, overdue,
-    by unit and by cause."""
-    from cxlab.notify import ledger_figures, list_cases
-    from cxlab.notify._cases import ledger_path
+    by unit, owner and cause."""
+    from cxlab.report._sections_cases import has_ledger, ledger_block
 
-    if not ledger_path(rc.warehouse).exists():
+    if not has_ledger(rc.warehouse):
         return note("尚无闭环工单台账(由 cxlab notify 或 cxlab cases list --period 建立)。")
-    c = list_cases(rc.warehouse, period=rc.period, units=rc.branches)
-    if c.empty:
-        return paragraph(f"{rc.name}本期没有预警工单。")
-    by_unit = ledger_figures(c, by="unit")
-    by_unit["unit"] = [rc.org.name_of(u) for u in by_unit["unit"]]
-    out = [table(by_unit, columns={"unit": "机构", "opened": "预警数", "closed": "已关闭",
-                                   "closed_in_time": "按时关闭", "open": "未关闭",
-                                   "overdue": "已超期", "closed_in_time_rate": "按时关闭率(%)"},
-                 formats={"closed_in_time_rate": 1})]
-    closed = c[c["status"] == "已关闭"]
-    if len(closed):
-        out.append(table(ledger_figures(closed, by="cause")[["cause", "opened",
-                                                             "closed_in_time"]],
-                         columns={"cause": "原因", "opened": "工单数",
-                                  "closed_in_time": "按时关闭"}, caption="已关闭工单的原因"))
-    return join(*out)
+    return ledger_block(org=rc.org, warehouse=rc.warehouse, period=rc.period,
+                        units=list(rc.branches), scope_name=rc.name)
 
 
 def drivers(rc: RegionContext) -> Html:
