@@ -142,12 +142,10 @@ def test_reports_show_the_ledger_of_their_scope(warehouse):
     from bs4 import BeautifulSoup
 
     from cxlab.notify import ledger_figures
-    from cxlab.report import load_context
+    from cxlab.report import build_aggregates, load_context
     from cxlab.report._layout import shown_sections
     from cxlab.report._runner import ReportJob, fingerprint
     from cxlab.report._sections_cases import cases
-
-    from cxlab.report import build_aggregates
 
     build_aggregates(warehouse)
     org = load_org("params/org.yaml")
