@@ -86,6 +86,17 @@ def target_status(value: float, ci_low: float, ci_high: float, *, target: float,
     return _SIG_MISS_HI if not pd.isna(ci_low) and ci_low > target else _WITHIN_ERROR_HI
 
 
+def _nps_intervals(counts: pd.DataFrame, *, level: float) -> np.ndarray:
+    """(nps, low, high) per row of counts: one :func:`cxlab.metrics.nps` call over all rows."""
+    from cxlab.metrics import nps, scores_from_counts
+
+    frames = [scores_from_counts(int(r.promoters), int(r.passives), int(r.detractors))
+              .assign(_row=i) for i, r in enumerate(counts.itertuples(index=False))]
+    res = nps(pd.concat(frames, ignore_index=True), score="ltr", by="_row", level=level)
+    res = res.set_index("_row").reindex(range(len(counts)))
+    return res[["nps", "ci_low", "ci_high"]].to_numpy(dtype=float)
+
+
 def target_statuses(counts: pd.DataFrame, *, targets, min_base: int = 30,
                     level: float = 0.95) -> pd.DataFrame:
     """NPS and CSAT with intervals and target status for every row of aggregated counts.
@@ -106,23 +117,19 @@ def target_statuses(counts: pd.DataFrame, *, targets, min_base: int = 30,
         and ``significantly_below`` (any metric 显著低于目标). This is what the index's and the
         league table's 需整改 flag use.
     """
-    out = counts.copy()
+    out = counts.reset_index(drop=True)
     sig = pd.Series(False, index=out.index)
     for metric, need, base in (("nps", "promoters", "n"), ("csat", "csat_n", "csat_n")):
         if need not in out.columns:
             continue
-        vals = []
-        for _, r in out.iterrows():
-            nn = r[base]
-            if pd.isna(nn) or nn < min_base:
-                vals.append((np.nan, np.nan, np.nan))
-            elif metric == "nps":
-                vals.append(kpi_interval("nps", n=nn, promoters=r["promoters"],
-                                         passives=r["passives"], detractors=r["detractors"],
-                                         level=level))
-            else:
-                vals.append(kpi_interval("csat", n=nn, k=r["csat_top2"], level=level))
-        arr = np.array(vals, dtype=float).reshape(-1, 3)
+        nn = out[base].astype(float)
+        arr = np.full((len(out), 3), np.nan)
+        ok = np.flatnonzero((nn >= min_base).to_numpy())
+        if metric == "nps" and ok.size:
+            arr[ok] = _nps_intervals(out.iloc[ok], level=level)
+        elif ok.size:
+            arr[ok] = [kpi_interval("csat", n=out["csat_n"].iloc[i], k=out["csat_top2"].iloc[i],
+                                    level=level) for i in ok]
         out[metric], out[f"{metric}_low"], out[f"{metric}_high"] = arr[:, 0], arr[:, 1], arr[:, 2]
         kpi = None
         if targets is not None:

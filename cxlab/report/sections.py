@@ -192,7 +192,7 @@ def summary(ctx: ReportContext) -> Html:
         bad = lt[lt["needs_action"]]
         if len(bad):
             names = "、".join(bad["branch_name"])
-            items.append(f"需整改的分支机构:{names}(未达目标或显著下滑)。")
+            items.append(f"需整改的分支机构:{names}(显著低于目标或显著下滑)。")
     if not items:
         return Html("")
     base = _base_note(h["n"], "本期")
@@ -275,47 +275,19 @@ def trend(ctx: ReportContext) -> Html:
 
 
 def _league(ctx: ReportContext) -> pd.DataFrame:
-    agg = ctx.aggregates
-    cur = agg[agg["period"] == ctx.period]
-    res = _nps_from_counts(cur, ["branch"])
-    if "csat_n" in cur.columns:
-        res = res.merge(cur[["branch", "csat_n", "csat_top2"]], on="branch", how="left")
-        res["csat"] = 100 * res["csat_top2"] / res["csat_n"].where(res["csat_n"] > 0)
-    else:
+    """The branches of the period with NPS/CSAT, target status and the adjusted change tests
+    (:func:`cxlab.report._inference.branch_status`), best NPS first."""
+    from cxlab.metrics import base_flag
+    from cxlab.report._inference import branch_status, comparison_method
+
+    res = branch_status(ctx.aggregates, ctx.targets, period=ctx.period, previous=ctx.previous,
+                        method=comparison_method(ctx.params_dir))
+    res["ci_low"], res["ci_high"] = res.get("nps_low", np.nan), res.get("nps_high", np.nan)
+    res["base_flag"] = [base_flag(int(n)) for n in res["n"]]
+    if "csat" not in res.columns:
         res["csat"] = np.nan
     res["branch_name"] = res["branch"].map(ctx.branch_name)
     res["region"] = res["branch"].map(ctx.org.region_name)
-    prev = agg[agg["period"] == ctx.previous] if ctx.previous else agg.iloc[0:0]
-    if len(prev):
-        from cxlab.metrics import nps_test, scores_from_counts
-
-        pr = _nps_from_counts(prev, ["branch"]).set_index("branch")
-        res["nps_prev"] = res["branch"].map(pr["nps"])
-        pvals = []
-        for _, r in res.iterrows():
-            if r["branch"] in pr.index and r["n"] >= MIN_BASE and pr.loc[r["branch"], "n"] >= MIN_BASE:
-                p = pr.loc[r["branch"]]
-                a = scores_from_counts(r["promoters"], r["passives"], r["detractors"])
-                b = scores_from_counts(p["promoters"], p["passives"], p["detractors"])
-                pvals.append(nps_test(a, b, score="ltr").pvalue)
-            else:
-                pvals.append(np.nan)
-        res["pvalue"] = pvals
-    else:
-        res["nps_prev"], res["pvalue"] = np.nan, np.nan
-    res["change"] = res["nps"] - res["nps_prev"]
-    nps_t, csat_t = _target(ctx, "nps"), _target(ctx, "csat")
-    ok = res["n"] >= MIN_BASE
-    drop = (res["change"] < 0) & (res["pvalue"] < ALPHA)
-    miss = pd.Series(False, index=res.index)
-    if nps_t is not None:
-        miss |= ~res["nps"].map(nps_t.met)
-    if csat_t is not None and "csat_n" in cur.columns:
-        miss |= ~res["csat"].map(csat_t.met)
-    res["needs_action"] = ok & (miss | drop)
-    res["flag"] = np.select([~ok, drop & ok, miss & ok], ["样本不足", "显著下滑 · 需整改", "未达标 · 需整改"],
-                            default="达标" if nps_t is not None or csat_t is not None else "—")
-    res.loc[~ok, ["nps", "ci_low", "ci_high", "csat", "nps_prev", "change", "pvalue"]] = np.nan
     return res.sort_values("nps", ascending=False, na_position="last").reset_index(drop=True)
 
 
@@ -345,18 +317,30 @@ def league_table(ctx: ReportContext) -> Html:
                "ci_low": "下限", "ci_high": "上限"}
     if has_csat:
         columns["csat"] = "CSAT%"
-    columns |= {"change": "环比", "pvalue": "p 值", "flag": "状态"}
+    columns |= {"change": "环比", "pvalue": "p 值(未校正)", "p_adjusted": "p 值(校正后)",
+                "flag": "状态"}
     if lt["region"].fillna("—").isin(["", "—"]).all():  # an org without regions
         del columns["region"]
-    tbl = table(shown, columns=columns, formats={"n": "int", "pvalue": "p"},
+    tbl = table(shown, columns=columns, formats={"n": "int", "pvalue": "p", "p_adjusted": "p"},
                 classes={"flag": lambda v: "cx-flag-missed" if "需整改" in str(v) else
                          ("cx-flag-met" if v == "达标" else "cx-muted")})
+    return join(figure(fig, alt="分支机构 NPS"), tbl, note(league_note(ctx, has_csat)))
+
+
+def league_note(ctx: ReportContext, has_csat: bool = True) -> str:
+    """The league table's footnote: what 需整改 means, the tests, α and the adjustment."""
+    from cxlab.report._inference import comparison_method, method_note
+
     goals = [k.upper() for k in ("nps", "csat") if _target(ctx, k) is not None
              and (k == "nps" or has_csat)]
-    rule = (f"{' 或 '.join(goals)} 未达目标,或 NPS 较上期显著下降(p < 0.05)" if goals
-            else "NPS 较上期显著下降(p < 0.05)")
-    return join(figure(fig, alt="分支机构 NPS"), tbl,
-                note(f"排名基于各机构汇总计数;样本量少于 30 的机构不参与排名。“需整改”:{rule}。"))
+    rule = "NPS 较上期显著下降"
+    if goals:
+        rule = f"{' 或 '.join(goals)} 显著低于目标(95% 置信区间上限低于目标值),或" + rule
+    return (f"排名基于各机构汇总计数;样本量少于 {MIN_BASE} 的机构不参与排名,也不给出估计值。"
+            f"“需整改”:{rule}。"
+            "“低于目标,在抽样误差内”:低于目标,但置信区间包含目标值,差距可能来自抽样误差。"
+            f"环比检验为双侧 z 检验(α = {ALPHA:g});{method_note(comparison_method(ctx.params_dir))},"
+            "表中同时列出未校正与校正后的 p 值,显著性以校正后 p 值为准。")
 
 
 def branch_comparison(ctx: ReportContext) -> Html:
