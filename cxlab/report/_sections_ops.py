@@ -152,6 +152,27 @@ def _pct(v) -> str:
 
 
 # --------------------------------------------------------------------------- operations_kpis
+def _weighted_survey_kpis(ctx: ReportContext, values: pd.DataFrame) -> pd.DataFrame:
+    """``compute_kpis`` values with NPS and CSAT replaced by their weighted estimates per period
+    (the counts behind the change tests stay unweighted)."""
+    from cxlab.metrics import nps
+    from cxlab.report._base import csat_result
+
+    values = values.copy()
+    ltr, cs = nps_col(ctx), csat_col(ctx)
+    resp = ctx.responses
+    if ltr is not None:
+        est = nps(resp, score=ltr, by="period", weight="weight").set_index("period")["nps"]
+        m = values["kpi"] == "nps"
+        values.loc[m, "value"] = values.loc[m, "period"].map(est).to_numpy()
+    if cs is not None and resp[cs].notna().any():
+        est = csat_result(resp[resp[cs].notna()], ctx, by="period",
+                          weight="weight").set_index("period")["csat"]
+        m = values["kpi"] == "csat"
+        values.loc[m, "value"] = values.loc[m, "period"].map(est).to_numpy()
+    return values
+
+
 def operations_kpis(ctx: ReportContext) -> Html:
     """All seed-004 KPIs of the scope against ``params/targets.yaml``, with 环比 and p-values."""
     from cxlab.ops import compute_kpis, kpi_status
@@ -177,6 +198,8 @@ def operations_kpis(ctx: ReportContext) -> Html:
             cs = "_csat_top"
     values = compute_kpis(resp_in, tick_in, cust_in, by=("period",), targets=ctx.targets,
                           codebook=ctx.codebook, score=ltr or "ltr", csat=cs or "csat")
+    if ctx.weighted:
+        values = _weighted_survey_kpis(ctx, values)
     status = kpi_status(values, targets=ctx.targets)
     cur = status[status["period"] == ctx.period].set_index("kpi")
 
@@ -267,7 +290,9 @@ def operations_kpis(ctx: ReportContext) -> Html:
              "并给出在目标时限内完成的占比(“达标率”)。年度流失率按客户最近一次调研所在期归属。"
              "环比检验:NPS 用两独立样本检验,比例类指标用两比例 z 检验,中位数不做检验;p < 0.05 视为显著。"
              f"调研类指标(NPS、CSAT、解决方案满意度)基数少于 {MIN_BASE} 不予报告、少于 {CAUTION_BASE} 标注“基数小”;"
-             f"工单与客户类指标为全量统计,基数少于 {MIN_BASE} 时标注“基数小”,仅供参考。"),
+             f"工单与客户类指标为全量统计,基数少于 {MIN_BASE} 时标注“基数小”,仅供参考。"
+             + ("NPS 与 CSAT 为加权估计,基数为未加权人数,环比检验按未加权计数。"
+                if ctx.weighted else "")),
     )
 
 

@@ -30,6 +30,7 @@ from cxlab.report._base import (  # noqa: F401 - sections.CAUTION_BASE
 from cxlab.report._base import base_note as _base_note
 from cxlab.report._base import scope_label as _scope_label
 from cxlab.report._base import target as _target
+from cxlab.report._base import weighting_note as _weighting_note
 from cxlab.report._context import ReportContext
 from cxlab.report.tables import (
     Html,
@@ -123,27 +124,47 @@ def _headline(ctx: ReportContext) -> dict:
     cur = ctx.current
     prev = ctx.responses[ctx.responses["period"] == ctx.previous] if ctx.previous else None
     ltr, cs = nps_col(ctx), csat_col(ctx)
+    w = ctx.weight
     base_col = ltr or cs
     out: dict = {"n": int(cur[base_col].notna().sum()) if base_col else len(cur)}
     if out["n"] == 0:
         return out
     if ltr is not None:
-        out["nps"] = nps(cur, score=ltr).iloc[0]
+        out["nps"] = nps(cur, score=ltr, weight=w).iloc[0]
     if cs is not None:
-        out["csat"] = csat_result(cur, ctx).iloc[0] if cur[cs].notna().any() else None
+        out["csat"] = csat_result(cur, ctx, weight=w).iloc[0] if cur[cs].notna().any() else None
     if prev is None:
         return out
     if ltr is not None and prev[ltr].notna().sum() >= MIN_BASE and out["n"] >= MIN_BASE:
-        out["nps_prev"] = nps(prev, score=ltr).iloc[0]
-        out["nps_test"] = nps_test(cur, prev, score=ltr)
+        out["nps_prev"] = nps(prev, score=ltr, weight=w).iloc[0]
+        out["nps_test"] = (_design_test(out["nps"], out["nps_prev"], "nps") if w
+                           else nps_test(cur, prev, score=ltr))
     if cs is not None and out.get("csat") is not None and prev[cs].notna().sum() >= MIN_BASE \
             and int(cur[cs].notna().sum()) >= MIN_BASE:
-        pc = csat_result(prev, ctx).iloc[0]
+        pc = csat_result(prev, ctx, weight=w).iloc[0]
         out["csat_prev"] = pc
         c = out["csat"]
-        k1, k2 = round(c["csat"] * c["n"] / 100), round(pc["csat"] * pc["n"] / 100)
-        out["csat_test"] = two_proportion_test(k1, int(c["n"]), k2, int(pc["n"]))
+        if w:
+            out["csat_test"] = _design_test(c, pc, "csat")
+        else:
+            k1, k2 = round(c["csat"] * c["n"] / 100), round(pc["csat"] * pc["n"] / 100)
+            out["csat_test"] = two_proportion_test(k1, int(c["n"]), k2, int(pc["n"]))
     return out
+
+
+def _design_test(cur, prev, col: str):
+    """Two-sided z-test of the difference of two weighted estimates of independent periods,
+    with their linearised (design-based) standard errors: z = diff / sqrt(se1² + se2²)."""
+    from scipy import stats
+
+    from cxlab.metrics import TestResult
+
+    diff = float(cur[col] - prev[col])
+    se = float(np.hypot(cur["se"], prev["se"]))
+    z = diff / se if se > 0 else 0.0
+    return TestResult(diff=diff, se=se, statistic=z, pvalue=float(2 * stats.norm.sf(abs(z))),
+                      ci_low=diff - 1.959963984540054 * se, ci_high=diff + 1.959963984540054 * se,
+                      level=0.95, method="z-test of two weighted estimates, linearised SEs")
 
 
 def _change_text(diff: float, p: float, unit: str) -> str:
@@ -246,8 +267,15 @@ def kpi_dashboard(ctx: ReportContext) -> Html:
                       f"{100 * (x >= sc.top_threshold).mean():.1f}%" if len(x) else "—", None))
     if not shown:
         return Html("")
-    shown.append(("有效样本", f"{h['n']:,}", None))
-    return join(_base_note(h["n"], "本期"), cards(shown))
+    shown.append(("样本量(未加权)" if ctx.weighted else "有效样本", f"{h['n']:,}", None))
+    if ctx.weighted:
+        from cxlab.weighting import design_effect, kish_n_eff
+
+        wts = ctx.current["weight"].to_numpy(dtype=float)
+        shown += [("加权样本量", f"{wts.sum():,.1f}", None),
+                  ("有效样本量 n_eff", f"{kish_n_eff(wts):,.1f}", None),
+                  ("设计效应 deff", f"{design_effect(wts):.3f}", None)]
+    return join(_base_note(h["n"], "本期"), cards(shown), _weighting_note(ctx))
 
 
 def trend(ctx: ReportContext) -> Html:
@@ -259,19 +287,21 @@ def trend(ctx: ReportContext) -> Html:
     if ltr is None:
         return Html("")
     df = ctx.responses
-    res = nps(df, score=ltr, by="period")
+    res = nps(df, score=ltr, by="period", weight=ctx.weight)
     res = res[res["n"] >= MIN_BASE]
     if res.empty:
         return note("各期样本量均不足,趋势不予报告。")
     fig, ax = plt.subplots(figsize=(7, 3.4))
     nps_t = _target(ctx, "nps")
     trend_plot(res, x="period", ax=ax, target=None if nps_t is None else nps_t.target)
-    ax.set_title(f"{_scope_label(ctx)} NPS 趋势(95% 置信区间)")
+    ax.set_title(f"{_scope_label(ctx)} NPS 趋势{'(加权)' if ctx.weighted else ''}(95% 置信区间)")
     tbl = table(res, columns={"period": "期间", "n": "样本量", "pct_promoters": "推荐者%",
                               "pct_passives": "中立者%", "pct_detractors": "贬损者%",
                               "nps": "NPS", "ci_low": "下限", "ci_high": "上限"},
                 formats={"n": "int"})
-    return join(figure(fig, alt="NPS 趋势"), tbl)
+    wnote = (note("各期 NPS 与构成比例为加权估计(每期按客户名单结构加权),置信区间按线性化标准误计算;"
+                  "样本量为未加权人数。") if ctx.weighted else None)
+    return join(figure(fig, alt="NPS 趋势"), tbl, wnote)
 
 
 def _league(ctx: ReportContext) -> pd.DataFrame:
@@ -375,7 +405,8 @@ def _driver_data(ctx: ReportContext) -> tuple[str | None, list[str], pd.DataFram
     items = [i for i in ctx.codebook.attribute_items if i in ctx.current.columns and i != out]
     if out is None or out not in ctx.current.columns or len(items) < 2:
         return None, items, pd.DataFrame()
-    df = ctx.current[[out, *items]].apply(pd.to_numeric, errors="coerce").dropna()
+    cols = [out, *items] + (["weight"] if ctx.weighted else [])
+    df = ctx.current[cols].apply(pd.to_numeric, errors="coerce").dropna()
     return out, items, df
 
 
@@ -392,7 +423,8 @@ def drivers(ctx: ReportContext) -> Html:
     if len(df) < MIN_BASE:
         return base
     phrase, name = outcome_names(ctx)
-    res = key_drivers(df.astype(float), outcome=out, drivers=items, bootstrap=DRIVER_BOOTSTRAP, rng=0)
+    res = key_drivers(df.astype(float), outcome=out, drivers=items, weight=ctx.weight,
+                      bootstrap=DRIVER_BOOTSTRAP, rng=0)
     labels = _labels(ctx)
     fig, ax = plt.subplots(figsize=(7, 5))
     importance_bars(res, ax=ax, labels=labels)
@@ -412,7 +444,8 @@ def drivers(ctx: ReportContext) -> Html:
                                    "vif": "VIF"},
               formats={"rank": "int", "std_beta": 3, "pvalue": "p", "vif": 2}),
         note("相对重要性采用 LMG(Shapley 值)精确分解 R²;"
-             f"区间为 {DRIVER_BOOTSTRAP} 次自助抽样的百分位区间。"),
+             f"区间为 {DRIVER_BOOTSTRAP} 次自助抽样的百分位区间。"
+             + ("回归与相关按调查权重加权(加权最小二乘)。" if ctx.weighted else "")),
     )
 
 

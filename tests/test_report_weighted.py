@@ -1,0 +1,141 @@
+"""Weighted reports (issue 22 §1): with an enabled ``params/weighting.yaml`` the sample reports'
+headline NPS/CSAT, trend, KPI table and drivers use the survey weights, computed company-wide
+per period, and state weighted base, effective n and design effect beside the unweighted base.
+Without the file (or with ``enabled: false``) reports are unweighted exactly as before."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PARAMS = ROOT / "params"
+PERIOD = "2026Q3"
+
+
+@pytest.fixture(scope="module")
+def warehouse(sample_warehouse, tmp_path_factory) -> Path:
+    from cxlab.report import build_aggregates
+
+    wh = tmp_path_factory.mktemp("weighted") / "warehouse"
+    shutil.copytree(sample_warehouse, wh)
+    build_aggregates(wh, params_dir=PARAMS)
+    return wh
+
+
+def _params(tmp_path: Path, weighting: str | None) -> Path:
+    p = tmp_path / "params"
+    shutil.copytree(PARAMS, p)
+    if weighting is None:
+        (p / "weighting.yaml").unlink()
+    else:
+        (p / "weighting.yaml").write_text(weighting, encoding="utf-8")
+    return p
+
+
+def _text(html: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+def _cards(html: str) -> dict[str, str]:
+    labels = re.findall(r'class="cx-kpi-label">(.*?)</', html)
+    values = re.findall(r'class="cx-kpi-value[^"]*">(.*?)</', html)
+    return dict(zip(labels, values, strict=True))
+
+
+def test_weights_are_the_company_weights_per_period(warehouse):
+    from cxlab.io import load_responses, load_table
+    from cxlab.report import load_context
+    from cxlab.weighting import load_weighting, weights_by_period
+
+    comp = load_context(period=PERIOD, warehouse=warehouse, params_dir=PARAMS)
+    assert comp.weighted and "weight" in comp.responses.columns
+    resp = load_responses(warehouse)
+    w, diag = weights_by_period(resp, load_table(warehouse, "customers"),
+                                load_weighting(PARAMS / "weighting.yaml"))
+    ref = resp.assign(w=w.to_numpy())[["period", "response_id", "w"]]
+    got = comp.responses.merge(ref, on=["period", "response_id"], validate="1:1")
+    assert len(got) == len(comp.responses)
+    np.testing.assert_allclose(got["weight"], got["w"], rtol=0, atol=1e-12)
+    # a branch report reads only its own rows, with the company run's weights
+    code = comp.org.branch_codes[0]
+    br = load_context(period=PERIOD, branch=code, warehouse=warehouse, params_dir=PARAMS)
+    assert set(br.responses["branch"].astype(str)) == {code}
+    m = br.responses.merge(comp.responses[["period", "response_id", "weight"]],
+                           on=["period", "response_id"], suffixes=("", "_c"))
+    assert len(m) == len(br.responses)
+    assert (m["weight"] == m["weight_c"]).all()
+    assert comp.weighting.set_index("period").loc[PERIOD, "n_eff"] == pytest.approx(
+        diag.set_index("period").loc[PERIOD, "n_eff"], rel=1e-12)
+
+
+def test_weighted_headline_equals_metrics_and_states_deff(warehouse):
+    from cxlab.metrics import nps
+    from cxlab.report import load_context, sections
+    from cxlab.report._base import csat_result
+
+    for branch in (None, "GZ01"):
+        ctx = load_context(period=PERIOD, branch=branch, warehouse=warehouse, params_dir=PARAMS)
+        html = sections.kpi_dashboard(ctx).html
+        cards = _cards(html)
+        cur = ctx.current
+        want = nps(cur, score="ltr", weight="weight").iloc[0]
+        unweighted = nps(cur, score="ltr").iloc[0]
+        nps_card = next(v for k, v in cards.items() if k.startswith("NPS"))
+        assert nps_card == f"{want['nps']:.1f}"
+        # the sample's weights are close to 1 (efficiency > 99 %): the shown value is checked
+        # unrounded through the headline the sections share
+        h = sections._headline(ctx)
+        assert h["nps"]["nps"] == pytest.approx(want["nps"], rel=1e-12)
+        assert abs(want["nps"] - unweighted["nps"]) > 1e-3  # the weights matter
+        cs = csat_result(cur, ctx, weight="weight").iloc[0]
+        csat_card = next(v for k, v in cards.items() if k.startswith("CSAT"))
+        assert csat_card == f"{cs['csat']:.1f}%"
+        assert h["csat"]["csat"] == pytest.approx(cs["csat"], rel=1e-12)
+        w = cur["weight"].to_numpy()
+        assert float(cards["有效样本量 n_eff"].replace(",", "")) == pytest.approx(
+            w.sum() ** 2 / (w**2).sum(), abs=0.05)
+        assert float(cards["设计效应 deff"]) == pytest.approx(len(w) * (w**2).sum() / w.sum() ** 2,
+                                                            abs=5e-4)
+        assert float(cards["加权样本量"].replace(",", "")) == pytest.approx(w.sum(), abs=0.05)
+        assert int(cards["样本量(未加权)"].replace(",", "")) == int(cur["ltr"].notna().sum())
+        text = _text(html)
+        assert "未加权样本量" in text and "设计效应" in text
+        if branch is None:  # the company figures are the weighting run's diagnostics
+            d = ctx.weighting.set_index("period").loc[PERIOD]
+            assert f"{d['n_eff']:,.1f}" in text and f"{d['design_effect']:.3f}" in text
+        summary = _text(sections.summary(ctx).html)
+        assert f"为 {want['nps']:.1f}(" in summary
+        trend = _html_trend(sections.trend(ctx).html)
+        by = nps(ctx.responses, score="ltr", by="period", weight="weight").set_index("period")
+        for period, value in trend.items():
+            assert value == pytest.approx(by.loc[period, "nps"], abs=0.05)
+
+
+def _html_trend(html: str) -> dict[str, float]:
+    from io import StringIO
+
+    t = pd.read_html(StringIO(html), match="期间")[0]
+    return dict(zip(t["期间"].astype(str), t["NPS"].astype(float), strict=True))
+
+
+@pytest.mark.parametrize("weighting", [None, "version: 1\nenabled: false\nvariables: [branch]\n"])
+def test_without_weighting_the_report_is_unweighted(warehouse, tmp_path, weighting):
+    from cxlab.metrics import nps
+    from cxlab.report import load_context, sections
+
+    params = _params(tmp_path, weighting)
+    ctx = load_context(period=PERIOD, warehouse=warehouse, params_dir=params)
+    assert not ctx.weighted and "weight" not in ctx.responses.columns
+    html = sections.kpi_dashboard(ctx).html
+    cards = _cards(html)
+    want = nps(ctx.current, score="ltr").iloc[0]
+    assert float(next(v for k, v in cards.items() if k.startswith("NPS"))) == pytest.approx(
+        want["nps"], abs=0.05)
+    assert "加权" not in _text(html) and "有效样本" in cards
+    assert "加权" not in _text(sections.trend(ctx).html)
