@@ -248,6 +248,15 @@ def _choice_word(ctx: ReportContext) -> str:
     return "选择题" if choice_items(ctx, kinds=("multi",)) else "单选题"
 
 
+def _summary_parts(ctx: ReportContext):
+    """The executive page: key findings, KPIs vs targets, significant changes, top three
+    issues, open alerts (each only with its data)."""
+    from cxlab.report import _sections_exec as ex
+
+    return [_s().summary, ex.executive_kpis, ex.executive_changes, ex.executive_issues,
+            ex.executive_alerts]
+
+
 def _const(text: str | None):
     return lambda ctx: text
 
@@ -269,7 +278,7 @@ def _crosstab_parts(ctx: ReportContext):
 
 
 SECTIONS: dict[str, Section] = {s.id: s for s in [
-    Section("summary", _const("摘要"), _parts("summary"), intro=_summary_intro, numbered=False),
+    Section("summary", _const("摘要"), _summary_parts, intro=_summary_intro, numbered=False),
     Section("kpis", _kpis_title, _kpi_parts, _has_kpis, _kpis_intro),
     Section("items", _const("评价项目汇总"), _items_parts, _has_items,
             _const("各评价项目的均值与好评率(最好的几档答案的占比)及其 95% 置信区间,按问卷顺序排列。"),
