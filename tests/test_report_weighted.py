@@ -139,3 +139,90 @@ def test_without_weighting_the_report_is_unweighted(warehouse, tmp_path, weighti
         want["nps"], abs=0.05)
     assert "加权" not in _text(html) and "有效样本" in cards
     assert "加权" not in _text(sections.trend(ctx).html)
+
+
+# --------------------------------------------------------------------------- the sample body
+@pytest.fixture(scope="module")
+def company_body(warehouse) -> tuple[object, str]:
+    from cxlab.report import load_context, sections
+
+    sections.setup()
+    ctx = load_context(period=PERIOD, warehouse=warehouse, params_dir=PARAMS)
+    return ctx, sections.body(ctx).html
+
+
+def _sections_text(html: str) -> dict[str, str]:
+    """Visible text of each section (heading → text), images dropped."""
+    import html as h
+
+    parts = re.split(r"<h2[^>]*>", html)
+    out = {}
+    for part in parts[1:]:
+        title, _, rest = part.partition("</h2>")
+        title = h.unescape(re.sub(r"<[^>]+>", "", title)).rstrip("¶")
+        out[title] = h.unescape(re.sub(r"<[^>]+>", "\n", re.sub(r"<img[^>]*>", "", rest)))
+    return out
+
+
+CJK = "\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef\u201c\u201d"
+
+
+def test_body_uses_full_width_punctuation_beside_chinese(company_body):
+    _, html = company_body
+    texts = _sections_text(html)
+    assert len(texts) >= 10
+    for title, text in [("", " ".join(texts))] + list(texts.items()):
+        bad = re.findall(rf"[{CJK}][ \t]*[:,;()]|[(][^()\n]*[{CJK}]", title + "\n" + text)
+        assert not bad, (title[:20], bad[:5])
+    # full-width forms are there, and numbers keep their ASCII separators
+    joined = " ".join(texts.values())
+    assert "：" in joined and "（" in joined and "，" in joined
+    assert re.search(r"\d,\d{3}", joined)  # 1,234-style thousands stay ASCII
+
+
+def test_footnotes_name_no_internal_file_paths(company_body):
+    _, html = company_body
+    texts = _sections_text(html)
+    for title, text in texts.items():
+        if "数据来源与可追溯性" in title:  # the lineage appendix lists the files on purpose
+            continue
+        for word in ("params/", ".yaml", "data/"):
+            assert word not in text, (title, word)
+
+
+def test_glossary_explains_the_english_terms(company_body):
+    _, html = company_body
+    texts = _sections_text(html)
+    titles = list(texts)
+    gloss = [t for t in titles if "术语表" in t]
+    assert len(gloss) == 1 and titles.index(gloss[0]) == len(titles) - 2  # before provenance
+    g = texts[gloss[0]]
+    for term in ("NPS", "VIF", "LMG", "Holm", "Benjamini–Hochberg", "Fong", "Better / Worse",
+                 "Mann–Whitney U", "设计效应", "有效样本量"):
+        assert term in g, term
+
+
+def test_executive_page_is_first_with_kpis_changes_issues_alerts(company_body):
+    from cxlab.metrics import nps
+    from cxlab.ops import target_status
+
+    ctx, html = company_body
+    texts = _sections_text(html)
+    first_title, first = next(iter(texts.items()))
+    assert first_title == "摘要"
+    for block in ("核心指标与目标", "显著变化", "三大问题", "未关闭预警"):
+        assert block in first, block
+    n = nps(ctx.current, score="ltr", weight="weight").iloc[0]
+    want = target_status(n["nps"], n["ci_low"], n["ci_high"], target=40)
+    assert want in {"达标", "显著低于目标", "低于目标，在抽样误差内",
+                    "低于目标,在抽样误差内"}
+    from cxlab.report._typography import cn_punct
+
+    assert cn_punct(want) in first
+    # the branch whose NPS the league table flags as a significant (adjusted) drop is named
+    from cxlab.report.sections import _league
+
+    lt = _league(ctx)
+    assert lt["significant_drop"].any()  # the sample plants a drop (GZ01)
+    for name in lt.loc[lt["significant_drop"], "branch_name"]:
+        assert f"{name} NPS 较上期显著下降" in first

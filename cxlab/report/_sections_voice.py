@@ -114,7 +114,7 @@ def voice(ctx: ReportContext) -> Html:
                                               "share_pct": "占评论%"},
                                 formats={"n": "int", "n_comments": "int", "share_pct": 1},
                                 caption="各分支机构的首要负面问题"))
-    blocks.append(note("主题按 params/text.yaml 的关键词规则逐句识别,情感(正面/中性/负面)按句判断"
+    blocks.append(note("主题按项目设定的关键词规则逐句识别,情感(正面/中性/负面)按句判断"
                        "(带否定与程度词);一条评论可涉及多个主题。客户原话已去除电话、邮箱、证件号和姓名"
                        "等个人信息,并截断至 120 字;原话仅来自本报告范围内的客户。"))
     return join(*blocks)
