@@ -261,7 +261,10 @@ def test_no_nps_figures_equal_metrics(no_nps_project):
 
     ct = _table(_section(soup, "单选题交叉分析"), "选项").set_index("选项")
     assert ct.index.tolist() == ["日常采购", "促销活动", "退换货", "其他"]  # codebook option order
-    ref = crosstab(cur[cur["branch"].isin(["B1", "B2"])], row="visit", col="branch")
+    # letters control the FDR over the table's pairwise tests (Benjamini–Hochberg by default)
+    ref = crosstab(cur[cur["branch"].isin(["B1", "B2"])], row="visit", col="branch",
+                   adjust="fdr_bh")
+    assert "Benjamini–Hochberg" in _section(soup, "单选题交叉分析").get_text()
     for _, r in ref.iterrows():
         cell = ct.loc[r["row"], f"{mini.NAMES[r['col']]} ({r['letter']}) %"]
         assert _same(_f(cell.split()[0]), r["pct"], 1)

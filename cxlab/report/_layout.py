@@ -47,6 +47,7 @@ from cxlab.report._report_config import (
     SectionSpec,
     load_report_config,
 )
+from cxlab.report._typography import cn_punct, typeset
 from cxlab.report.tables import Html, join
 
 __all__ = ["DEFAULT_LAYOUT", "SECTIONS", "BranchLayout", "CompanyLayout", "ReportsConfig",
@@ -394,11 +395,10 @@ def body(ctx: ReportContext, *, config: ReportsConfig | None | Literal["load"] =
         if sec.numbered:
             number += 1
             title = f"{cn_number(number)}、{title}"
+        title = cn_punct(title)  # before the anchor id is made from it
         intro = spec.intro if spec.intro is not None else sec.intro(ctx)
         blocks.append(_heading(title))
         if intro:
             blocks.append(Html(_markdown()(intro)))
         blocks.append(content)
-    from cxlab.report._typography import typeset
-
     return Html(typeset(join(*blocks).html))
