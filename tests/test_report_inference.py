@@ -8,6 +8,7 @@ flags stay at the nominal level while unadjusted tests flag a branch in most run
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -225,3 +226,44 @@ def test_bottom_rank_only_among_significantly_low_branches():
     plain = evaluate_alerts({"responses": resp}, rules={"version": 1, "rules": [
         rule | {"significant_only": False}]})
     assert len(plain) == 2 and "B02" in set(plain["branch"])
+
+
+# --------------------------------------------------------------------------- the index page
+def test_index_flags_only_significant_shortfalls_and_drops(tmp_path):
+    from cxlab.report._aggregates import AGGREGATES
+    from cxlab.report._inference import index_status
+    from cxlab.report._site import write_index
+
+    rows = []
+    for period in ("2026Q1", "2026Q2"):
+        rows += [  # W: 38 on n = 50 (within error), F: 10 on n = 400, OK: 60, D: drop 60 -> 30
+            {"branch": "W", "n": 50, "promoters": 24, "passives": 17, "detractors": 9},
+            {"branch": "F", "n": 400, "promoters": 120, "passives": 200, "detractors": 80},
+            {"branch": "OK", "n": 400, "promoters": 260, "passives": 120, "detractors": 20},
+            {"branch": "D", "n": 400, "promoters": 260, "passives": 120, "detractors": 20}
+            if period == "2026Q1" else
+            {"branch": "D", "n": 400, "promoters": 200, "passives": 120, "detractors": 80}]
+        for r in rows[-4:]:
+            r["period"] = period
+    agg = pd.DataFrame(rows)
+    flags = index_status(agg, TARGETS)
+    assert flags[("2026Q2", "W")] == "低于目标,在抽样误差内"
+    assert flags[("2026Q2", "F")] == "显著低于目标 · 需整改"
+    assert flags[("2026Q2", "OK")] == "达标"
+    assert flags[("2026Q2", "D")] == "显著下滑 · 需整改" and flags[("2026Q1", "D")] == "达标"
+    company = kpi_interval("nps", n=1250, promoters=604, passives=457, detractors=189)
+    assert flags[("2026Q2", "ALL")] == target_status(*company, target=40).replace(
+        "显著低于目标", "显著低于目标 · 需整改")
+    # the page: red only for 需整改
+    wh = tmp_path / "wh"
+    (wh / AGGREGATES).parent.mkdir(parents=True)
+    agg.to_parquet(wh / AGGREGATES, index=False)
+    params = _context(tmp_path, agg).params_dir
+    (params / "targets.yaml").write_text(
+        "version: 1\nkpis:\n  - {id: nps, label: NPS, unit: 分, op: '>=', target: 40}\n",
+        encoding="utf-8")
+    html = write_index(tmp_path / "out", warehouse=wh, params_dir=params).read_text("utf-8")
+    q2 = html.split("<h2>2026Q2</h2>")[1].split("</table>")[0]
+    assert re.search(r"机构W</td>.*?cx-muted\">低于目标,在抽样误差内<", q2)
+    assert re.search(r"机构F</td>.*?cx-flag-missed\">显著低于目标 · 需整改<", q2)
+    assert re.search(r"机构D</td>.*?cx-flag-missed\">显著下滑 · 需整改<", q2)

@@ -118,3 +118,41 @@ def branch_status(aggregates: pd.DataFrame, targets, *, period: str, previous: s
 
     res["flag"] = [flag(r) for _, r in res.iterrows()]
     return res
+
+
+def index_status(aggregates: pd.DataFrame, targets, *, method: str = "fdr_bh",
+                 alpha: float = ALPHA, min_base: int = MIN_BASE) -> dict[tuple[str, str], str]:
+    """The index page's status per (period, branch), company row ``"ALL"`` included.
+
+    ``需整改`` exactly as the league table (:func:`branch_status`: significantly below target or
+    a significant adjusted NPS drop), ``低于目标,在抽样误差内``, ``达标`` or ``样本不足``; the
+    company row is judged on the summed counts against the targets only. Without targets only
+    the drops are judged (``—`` otherwise).
+    """
+    from cxlab.ops import target_statuses
+
+    periods = sorted(aggregates["period"].astype(str).unique())
+    out: dict[tuple[str, str], str] = {}
+    for i, period in enumerate(periods):
+        st = branch_status(aggregates, targets, period=period,
+                           previous=periods[i - 1] if i else None, method=method, alpha=alpha,
+                           min_base=min_base)
+        for _, r in st.iterrows():
+            out[(period, str(r["branch"]))] = r["flag"]
+        cur = aggregates[aggregates["period"].astype(str) == period]
+        cols = [c for c in ("n", "promoters", "passives", "detractors", "csat_n", "csat_top2")
+                if c in cur.columns]
+        comp = target_statuses(cur[cols].sum().to_frame().T, targets=targets,
+                               min_base=min_base).iloc[0]
+        statuses = [comp[c] for c in ("nps_status", "csat_status") if c in comp.index
+                    and isinstance(comp[c], str)]
+        if comp["n"] < min_base:
+            flag = "样本不足"
+        elif comp["significantly_below"]:
+            flag = "显著低于目标 · 需整改"
+        elif any(s != "达标" for s in statuses):
+            flag = next(s for s in statuses if s != "达标")
+        else:
+            flag = "达标" if statuses else "—"
+        out[(period, "ALL")] = flag
+    return out

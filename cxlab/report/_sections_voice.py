@@ -153,9 +153,10 @@ def _seg_html(res: pd.DataFrame, key: str, metric: str, caption: str) -> Html:
     t = _seg_table(res, key, metric)
     name = "NPS" if metric == "nps" else "CSAT%"
     return table(t, columns={"segment": "客户分群", "n": "样本量", metric: name, "ci": "95% 置信区间",
-                             "diff_vs_rest": "与其余客户差异", "p_holm": "p 值(Holm 校正)",
+                             "diff_vs_rest": "与其余客户差异", "pvalue": "p 值(未校正)",
+                             "p_holm": "p 值(Holm 校正)",
                              "sig": "显著性", "base_cn": "提示"},
-                 formats={"n": "int", "p_holm": pcell, "diff_vs_rest": 1},
+                 formats={"n": "int", "pvalue": pcell, "p_holm": pcell, "diff_vs_rest": 1},
                  classes={"sig": lambda v: "cx-flag-met" if v == "显著" else None,
                           "base_cn": lambda v: "cx-muted" if v else None},
                  caption=caption)
