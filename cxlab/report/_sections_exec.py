@@ -49,7 +49,7 @@ def kpi_status_rows(ctx: ReportContext) -> pd.DataFrame:
                   if kpi is not None else "—")
         test = h.get(f"{key}_test")
         rows.append({
-            "kpi": label, "value": np.nan if np.isnan(value) else value, "unit": unit,
+            "id": key, "kpi": label, "value": np.nan if np.isnan(value) else value, "unit": unit,
             "ci": "—" if np.isnan(value) else f"{lo:.1f}~{hi:.1f}",
             "target": "—" if kpi is None else f"{'≥' if kpi.op == '>=' else kpi.op} "
                                                 f"{kpi.target:g}{unit}",

@@ -89,11 +89,11 @@ def branch_names(ctx: ReportContext, codes) -> list[str]:
 
 def status_class(v) -> str | None:
     text = str(v)
-    if text.startswith("未达标") or "超期" in text:
+    if text.startswith(("未达标", "显著低于目标", "显著高于目标")) or "超期" in text:
         return "cx-flag-missed"
     if text.startswith("达标"):
         return "cx-flag-met"
-    if text.startswith("样本不足") or text in ("无数据", "—"):
+    if text.startswith("样本不足") or text in ("无数据", "—") or "抽样误差内" in text:
         return "cx-muted"
     return None
 
@@ -211,6 +211,10 @@ def operations_kpis(ctx: ReportContext) -> Html:
                     "email_reply_hours_urgent", "phone_answer_seconds"}
     if cust_in is None:
         lacking.add("annual_churn")
+    from cxlab.report._sections_exec import kpi_status_rows
+
+    est = kpi_status_rows(ctx)
+    sampled = dict(zip(est["id"], est["status"], strict=True)) if len(est) else {}
     rows = []
     for k in ctx.targets.kpis:
         if k.id in lacking:
@@ -230,6 +234,8 @@ def operations_kpis(ctx: ReportContext) -> Html:
             r = cur.loc[kid]
             n = int(r["n"]) if not pd.isna(r["n"]) else 0
             st = "—" if is_within else STATUS_CN.get(r["status"], r["status"])
+            if kid in sampled and r["status"] == "missed":  # judged with its sampling error
+                st = sampled[kid]
             suppressed = kid in SURVEY_KPIS and n < MIN_BASE
             if suppressed:
                 rows.append({"kpi": label, "value": "—", "target": target, "status": "样本不足",
@@ -292,7 +298,9 @@ def operations_kpis(ctx: ReportContext) -> Html:
              f"调研类指标(NPS、CSAT、解决方案满意度)基数少于 {MIN_BASE} 不予报告、少于 {CAUTION_BASE} 标注“基数小”;"
              f"工单与客户类指标为全量统计,基数少于 {MIN_BASE} 时标注“基数小”,仅供参考。"
              + ("NPS 与 CSAT 为加权估计,基数为未加权人数,环比检验按未加权计数。"
-                if ctx.weighted else "")),
+                if ctx.weighted else "")
+             + "NPS、CSAT 未达标时区分“显著低于目标”(95% 置信区间上限低于目标)与"
+               "“低于目标,在抽样误差内”(区间包含目标)。"),
     )
 
 

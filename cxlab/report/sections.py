@@ -173,10 +173,20 @@ def _change_text(diff: float, p: float, unit: str) -> str:
     return f"较上期{direction} {abs(diff):.1f}{unit}({p_text(p)},{sig})"
 
 
-def _met_text(kpi, value: float, unit: str = "") -> str:
+def _met_text(kpi, value: float, unit: str = "", ci: tuple[float, float] | None = None) -> str:
+    """达到目标值 40 / 显著低于目标值 40 / 低于目标值 40,但在抽样误差内 (with the 95 % interval)."""
     if kpi is None:
         return ""
-    return ("达到" if kpi.met(value) else "未达到") + f"目标值 {kpi.target:g}{unit}"
+    if kpi.met(value):
+        return f"达到目标值 {kpi.target:g}{unit}"
+    if ci is None:
+        return f"未达到目标值 {kpi.target:g}{unit}"
+    from cxlab.ops import target_status
+    from cxlab.ops._status import SIG_MISS
+
+    if target_status(value, ci[0], ci[1], target=kpi.target, op=kpi.op).startswith("显著"):
+        return f"{SIG_MISS}值 {kpi.target:g}{unit}"
+    return f"未达到目标值 {kpi.target:g}{unit},但差距在抽样误差内"
 
 
 def summary(ctx: ReportContext) -> Html:
@@ -190,7 +200,7 @@ def summary(ctx: ReportContext) -> Html:
         nv = h["nps"]["nps"]
         line = f"本期净推荐值(NPS)为 {nv:.1f}(95% 置信区间 {h['nps']['ci_low']:.1f}~{h['nps']['ci_high']:.1f})"
         if nps_t is not None:
-            line += "," + _met_text(nps_t, nv)
+            line += "," + _met_text(nps_t, nv, ci=(h["nps"]["ci_low"], h["nps"]["ci_high"]))
         if "nps_test" in h:  # observed change; the p-value from the (adjusted-Wald) test
             line += "," + _change_text(nv - h["nps_prev"]["nps"], h["nps_test"].pvalue, " 分")
         items.append(line + "。")
@@ -199,7 +209,8 @@ def summary(ctx: ReportContext) -> Html:
         line = (f"客户满意度(CSAT,{_and(top_names(ctx, csat_col(ctx)))}"
                 f"占比)为 {cv:.1f}%")
         if csat_t is not None:
-            line += "," + _met_text(csat_t, cv, "%")
+            line += "," + _met_text(csat_t, cv, "%",
+                                    ci=(h["csat"]["ci_low"], h["csat"]["ci_high"]))
         if "csat_test" in h:
             line += "," + _change_text(cv - h["csat_prev"]["csat"], h["csat_test"].pvalue,
                                        " 个百分点")
