@@ -377,7 +377,8 @@ def league_note(ctx: ReportContext, has_csat: bool = True) -> str:
     rule = "NPS 较上期显著下降"
     if goals:
         rule = f"{' 或 '.join(goals)} 显著低于目标(95% 置信区间上限低于目标值),或" + rule
-    return (f"排名基于各机构汇总计数;样本量少于 {MIN_BASE} 的机构不参与排名,也不给出估计值。"
+    unweighted = "(未加权:加权只用于本机构范围内的指标)" if ctx.weighted else ""
+    return (f"排名基于各机构汇总计数{unweighted};样本量少于 {MIN_BASE} 的机构不参与排名,也不给出估计值。"
             f"“需整改”:{rule}。"
             "“低于目标,在抽样误差内”:低于目标,但置信区间包含目标值,差距可能来自抽样误差。"
             f"环比检验为双侧 z 检验(α = {ALPHA:g});{method_note(comparison_method(ctx.params_dir))},"
@@ -407,7 +408,8 @@ def branch_comparison(ctx: ReportContext) -> Html:
         table(df, columns={"item": "评价项目", "branch": "本机构均值", "company": "全公司均值",
                            "gap": "差距"}, formats={"branch": 2, "company": 2, "gap": 2},
               classes={"gap": lambda v: "cx-bad" if v < -0.1 else ("cx-good" if v > 0.1 else None)}),
-        note(f"均值为{scale_text(ctx, items)};全公司均值来自各机构汇总数据。差距为负表示低于全公司水平。"))
+        note(f"均值为{scale_text(ctx, items)};全公司均值来自各机构汇总数据"
+             + ("(未加权)" if ctx.weighted else "") + "。差距为负表示低于全公司水平。"))
 
 
 def _driver_data(ctx: ReportContext) -> tuple[str | None, list[str], pd.DataFrame]:
