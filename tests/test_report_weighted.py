@@ -226,3 +226,21 @@ def test_executive_page_is_first_with_kpis_changes_issues_alerts(company_body):
     assert lt["significant_drop"].any()  # the sample plants a drop (GZ01)
     for name in lt.loc[lt["significant_drop"], "branch_name"]:
         assert f"{name} NPS 较上期显著下降" in first
+
+
+def test_alerts_table_has_raw_and_adjusted_p_and_states_the_tests(company_body):
+    from io import StringIO
+
+    from cxlab.report import sections
+
+    ctx, _ = company_body
+    html = sections.alerts(ctx).html
+    t = pd.read_html(StringIO(html), match="阈值/上期值")[0]
+    drops = t[t["预警规则"].str.contains("显著下降")]
+    assert len(drops)  # the sample's planted drop (GZ01)
+    for _, r in drops.iterrows():
+        raw, adj = (float(str(v).lstrip("<")) for v in (r["p 值(未校正)"], r["p 值(校正后)"]))
+        assert adj >= raw
+    text = _text(html)
+    assert "双侧检验(α = 0.05" in text and "Benjamini–Hochberg" in text
+    assert "单侧检验(α = 0.025)" in text

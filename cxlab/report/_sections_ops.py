@@ -441,8 +441,9 @@ def alerts(ctx: ReportContext) -> Html:
     sentences = [f"{scope_label(ctx)}本期共触发 {len(fired)} 条预警,其中高级别 {n_high} 条。"]
     drops = kpi_level[kpi_level["rule"].isin([r.id for r in rules.rules if r.kind == "significant_drop"])]
     for _, r in drops.iterrows():
+        adj = "" if pd.isna(r.get("p_adjusted")) else f",校正后 {p_text(r['p_adjusted'])}"
         sentences.append(f"{r['branch_name']}{r['label_cn']}:由上期 {r['previous']:.1f} 降至 "
-                         f"{r['value']:.1f}({p_text(r['pvalue'])}),需重点整改。")
+                         f"{r['value']:.1f}({p_text(r['pvalue'])}{adj}),需重点整改。")
     tot = summary[["alerts", "closed", "overdue"]].sum()
     rate = 100.0 * tot["closed"] / tot["alerts"] if tot["alerts"] else np.nan
     if has_tickets:
@@ -458,8 +459,9 @@ def alerts(ctx: ReportContext) -> Html:
         blocks.append(h3("机构层面预警(指标未达标、显著下滑、排名末位)"))
         blocks.append(table(kpi_level, columns={
             "label_cn": "预警规则", "branch_name": "分支机构", "metric_cn": "指标", "value": "本期值",
-            "threshold": "阈值/上期值", "pvalue": "p 值", "severity_cn": "级别", "detail": "说明"},
-            formats={"value": 1, "threshold": 1, "pvalue": pcell},
+            "threshold": "阈值/上期值", "pvalue": "p 值(未校正)", "p_adjusted": "p 值(校正后)",
+            "severity_cn": "级别", "detail": "说明"},
+            formats={"value": 1, "threshold": 1, "pvalue": pcell, "p_adjusted": pcell},
             classes={"severity_cn": lambda v: "cx-flag-missed" if v == "高" else None}))
     if len(cases):
         max_rows = 20
