@@ -377,8 +377,16 @@ def test_alert_rules_on_crafted_data(responses, tickets, alert_rules, targets):
     assert _fired(al, "csat_below_target") == {("A", "2026Q2")}
     assert _fired(al, "nps_significant_drop") == {("A", "2026Q2")}   # B 52 -> 48 is not significant
     assert _fired(al, "csat_significant_drop") == {("A", "2026Q2")}
-    assert _fired(al, "nps_bottom_branches") == {("C", "2026Q1"), ("A", "2026Q1"),
-                                                 ("A", "2026Q2"), ("C", "2026Q2")}
+    # alerts.yaml ranks only branches significantly below the rest (significant_only): of the
+    # bottom two of each period only A in 2026Q2 (NPS 10 against about 50) is
+    assert _fired(al, "nps_bottom_branches") == {("A", "2026Q2")}
+    raw = alert_rules.model_dump()
+    for r in raw["rules"]:
+        r["significant_only"] = False
+    plain = evaluate_alerts({"responses": responses, "tickets": tickets}, rules=raw,
+                            targets=targets)
+    assert _fired(plain, "nps_bottom_branches") == {("C", "2026Q1"), ("A", "2026Q1"),
+                                                    ("A", "2026Q2"), ("C", "2026Q2")}
     assert _fired(al, "complaint_sla_breach") == {("C", "2026Q2")}   # T3 only (T4 is exactly 2 h)
     assert "urgent_email_sla_breach" not in set(al["rule"])          # disabled in alerts.yaml
     det = al[al["rule"] == "detractor_complaint"]
@@ -408,6 +416,12 @@ def test_alert_rule_options(responses, tickets, alert_rules):
             r["threshold"] = 85.0
     al = evaluate_alerts({"responses": responses, "tickets": tickets}, rules=raw)
     assert _fired(al, "urgent_email_sla_breach") == {("D", "2026Q1")}  # e-mail T5, not phone T6
+    # alerts.yaml judges the target with its sampling error: C (NPS 45 on n = 100, 95 % interval
+    # about 31-57) is below 46 only within sampling error; A (10, interval about -4-24) is not
+    assert _fired(al, "nps_below_target") == {("A", "2026Q2")}
+    for r in raw["rules"]:
+        r["sampling_error"] = False
+    al = evaluate_alerts({"responses": responses, "tickets": tickets}, rules=raw)
     assert _fired(al, "nps_below_target") == {("A", "2026Q2"), ("C", "2026Q1"), ("C", "2026Q2")}
     # without targets a rule with no threshold is an error naming the rule
     with pytest.raises(ValueError, match="nps_below_target"):

@@ -199,22 +199,38 @@ def test_closure_table_counts_add_up(rendered):
 
 
 # --------------------------------------------------------------------------- KPIs, SLAs, audits
-def test_operations_kpis_flag_gz01(rendered):
+def test_operations_kpis_flag_gz01(rendered, contexts):
+    from cxlab.metrics import nps as nps_metric
+
     rows = {r[0]: r for r in _rows(rendered[("GZ01", "operations_kpis")])}
     nps = rows["净推荐值(NPS)"]
-    assert nps[1] == "4.0" and nps[3] == "未达标" and nps[6] == "<0.001"
-    assert rows["客户满意度(CSAT)"][3] == "未达标"
+    # the sample params weight the reports (params/weighting.yaml): the weighted NPS (3.6;
+    # 4.0 unweighted)
+    ctx = contexts["GZ01"]
+    want = nps_metric(ctx.current, score="ltr", weight=ctx.weight).iloc[0]["nps"]
+    # the KPI table judges NPS/CSAT with their sampling error: GZ01's interval lies below
+    assert nps[1] == f"{want:.1f}" and nps[3] == "显著低于目标" and nps[6] == "<0.001"
+    assert rows["客户满意度(CSAT)"][3] == "显著低于目标"
     assert "显著变化" in _text(rendered[("GZ01", "operations_kpis")])
 
 
-def test_operations_kpis_targets_and_status_words(rendered):
+def test_operations_kpis_targets_and_status_words(rendered, contexts):
     rows = {r[0]: r for r in _rows(rendered[(None, "operations_kpis")])}
     assert rows["客户满意度(CSAT)"][2] == "≥ 85%"
     assert rows["净推荐值(NPS)"][2] == "≥ 40 分"
     assert rows["投诉响应时间"][2] == "≤ 2 小时"
     assert rows["年度客户流失率"][2] == "< 10%"
     statuses = {r[3].split("(")[0] for r in rows.values() if r[0] != "指标"}
-    assert statuses <= {"达标", "未达标", "无数据", "样本不足", "—"}
+    assert statuses <= {"达标", "未达标", "无数据", "样本不足", "—", "显著低于目标",
+                        "低于目标,在抽样误差内"}
+    # the company NPS is judged with its (weighted) 95 % interval against the target of 40
+    from cxlab.metrics import nps
+    from cxlab.ops import target_status
+
+    n = nps(contexts[None].current, score="ltr", weight="weight").iloc[0]
+    want = target_status(n["nps"], n["ci_low"], n["ci_high"], target=40)
+    assert rows["净推荐值(NPS)"][3] == {"达标": "达标"}.get(want, want)
+    assert want == "低于目标,在抽样误差内"  # the sample: 36.3, interval about 31-41
 
 
 def test_company_service_levels_show_gz01_slowest_complaint_response(rendered):
@@ -423,14 +439,15 @@ def test_sample_headline_figures_equal_metrics(contexts, branch):
 
     ctx = contexts[branch]
     cur = ctx.current
-    n = nps(cur, score="ltr").iloc[0]
-    c = csat(cur, score="csat", scale=5, top_box=2).iloc[0]
+    assert ctx.weighted  # the sample params weight the reports (params/weighting.yaml)
+    n = nps(cur, score="ltr", weight="weight").iloc[0]
+    c = csat(cur, score="csat", scale=5, top_box=2, weight="weight").iloc[0]
     cards = _cards(sections.kpi_dashboard(ctx).html)
     assert _same(_shown(cards["NPS(目标 ≥ 40)"]), n["nps"], 1)
     assert _same(_shown(cards["CSAT(目标 ≥ 85%)"]), c["csat"], 1)
     ces = cur["ces"].dropna()
     assert _same(_shown(cards["CES 容易占比(5–7 分)"]), 100 * (ces >= 5).mean(), 1)
-    assert cards["有效样本"] == f"{int(cur['ltr'].notna().sum()):,}"
+    assert cards["样本量(未加权)"] == f"{int(cur['ltr'].notna().sum()):,}"
     text = _text(sections.summary(ctx).html)
     m = re.search(r"NPS\)为 (-?[\d.]+)\(95% 置信区间 (-?[\d.]+)~(-?[\d.]+)\)", text)
     assert m and all(_same(float(v), n[k], 1) for v, k in zip(m.groups(), ("nps", "ci_low", "ci_high"),

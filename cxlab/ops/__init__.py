@@ -1,6 +1,8 @@
 """Operations: KPI targets, the supervisor scorecard, alerts and the closed loop, service levels.
 
-- Targets (seed 004): :func:`compute_kpis`, :func:`kpi_status` (环比 with significance).
+- Targets (seed 004): :func:`compute_kpis`, :func:`kpi_status` (环比 with significance),
+  :func:`target_status` / :func:`target_statuses` (significantly below target or within
+  sampling error), :func:`kpi_interval`.
 - Scorecard (seed 000 §07 客户体验主管考核量表): :func:`score_kpi`, :func:`scorecard`, rules
   in ``params/scorecard.yaml`` (:class:`ScorecardRules`).
 - Alerts and closed loop (seed 001): :func:`evaluate_alerts`, :func:`track_alerts`,
@@ -40,13 +42,14 @@ from cxlab.ops._params import (
 )
 from cxlab.ops._scorecard import score_kpi, scorecard
 from cxlab.ops._service import audit_summary, feedback_summary, response_rates, sla_summary
+from cxlab.ops._status import kpi_interval, target_status, target_statuses
 from cxlab.ops._targets import compute_kpis, kpi_status
 
 __all__ = [
     "ABResult", "ALERT_COLUMNS", "AlertRule", "AlertRules", "AuditLimits", "PriceGapResult",
     "ScorecardKpi", "ScorecardRules", "ServiceLevels",
     "ab_sample_size", "ab_test", "audit_summary", "channel_preference", "closure_summary",
-    "compute_kpis", "evaluate_alerts", "feedback_summary", "journey_scores", "kpi_status",
-    "price_gap", "response_rates", "score_kpi", "scorecard", "sla_summary", "track_alerts",
-    "weakest_touchpoints",
+    "compute_kpis", "evaluate_alerts", "feedback_summary", "journey_scores", "kpi_interval",
+    "kpi_status", "price_gap", "response_rates", "score_kpi", "scorecard", "sla_summary", "target_status",
+    "target_statuses", "track_alerts", "weakest_touchpoints",
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+import numpy as np
 import pandas as pd
 
 from cxlab.ops._common import (
@@ -20,7 +21,7 @@ from cxlab.ops._targets import compute_kpis
 __all__ = ["ALERT_COLUMNS", "closure_summary", "evaluate_alerts", "track_alerts"]
 
 ALERT_COLUMNS = ["rule", "label", "branch", "period", "metric", "value", "threshold", "severity",
-                 "detail", "previous", "pvalue", "customer_id", "response_id", "ticket_id"]
+                 "detail", "previous", "pvalue", "p_adjusted", "customer_id", "response_id", "ticket_id"]
 _SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}
 _SOURCE_COLUMN = {"nps": "ltr", "csat": "csat"}   # without a codebook (see _source_columns)
 CLOSED = "已关闭"
@@ -108,49 +109,111 @@ def _below_target(rule, stats: pd.DataFrame, targets) -> list[dict]:
         threshold = targets.kpi(rule.metric).target
     s = stats[(stats["n"] >= rule.min_n) & (stats["value"] < threshold)]
     name = _metric_label(rule.metric)
-    return [{"branch": r.branch, "period": r.period, "metric": rule.metric, "value": float(r.value),
-             "threshold": float(threshold),
-             "detail": f"{name} {r.value:.1f} 低于目标 {threshold:g}(n={int(r.n)})"}
-            for r in s.itertuples(index=False)]
+    rows = []
+    for r in s.itertuples(index=False):
+        row = {"branch": r.branch, "period": r.period, "metric": rule.metric,
+               "value": float(r.value), "threshold": float(threshold),
+               "detail": f"{name} {r.value:.1f} 低于目标 {threshold:g}(n={int(r.n)})"}
+        if rule.sampling_error:
+            # one-sided test at alpha: the upper bound of the (1 - 2 alpha) interval
+            _, _, hi = _interval(rule.metric, r, level=1 - 2 * rule.alpha)
+            if not hi < threshold:
+                continue  # below target, but within sampling error
+            row["detail"] += (f",显著低于目标(单侧检验 α = {rule.alpha:g},"
+                              f"{100 * (1 - rule.alpha):g}% 置信上限 {hi:.1f})")
+        rows.append(row)
+    return rows
 
 
-def _significant_drop(rule, stats: pd.DataFrame) -> list[dict]:
+def _interval(metric: str, r, *, level: float) -> tuple[float, float, float]:
+    from cxlab.ops._status import kpi_interval
+
+    if metric == "nps":
+        return kpi_interval("nps", n=r.n, promoters=r.promoters, passives=r.passives,
+                            detractors=r.detractors, level=level)
+    return kpi_interval(metric, n=r.n, k=r.k, level=level)
+
+
+def _adjust(pvalues, method: str) -> np.ndarray:
+    """Adjusted p-values over one family of tests (``none``: unchanged)."""
+    p = np.asarray(pvalues, dtype=float)
+    if method == "none" or p.size == 0:
+        return p
+    from cxlab.metrics import adjust_pvalues
+
+    return np.asarray(adjust_pvalues(p, method=method), dtype=float)
+
+
+def _significant_drop(rule, stats: pd.DataFrame, method: str = "fdr_bh") -> list[dict]:
+    """Falls against the previous period; the p-values of one period's branches (every branch
+    tested, whichever way it moved) are adjusted together with ``method``."""
     order = sorted(stats["period"].dropna().unique().tolist())
     prev_of = dict(zip(order[1:], order[:-1], strict=True))
     idx = {(r.period, r.branch): r for r in stats.itertuples(index=False)}
-    rows = []
-    name = _metric_label(rule.metric)
+    tests: dict[str, list] = {}
     for (period, branch), cur in sorted(idx.items()):
         prev = idx.get((prev_of.get(period), branch))
         if prev is None or cur.n < rule.min_n or prev.n < rule.min_n:
             continue
-        change = cur.value - prev.value
-        if not change < -rule.min_drop:
-            continue
-        p = _pvalue(rule.metric, cur, prev)
-        if p < rule.alpha:
+        tests.setdefault(period, []).append((branch, cur, prev, _pvalue(rule.metric, cur, prev)))
+    rows = []
+    name = _metric_label(rule.metric)
+    for period, family in tests.items():
+        adj = _adjust([t[3] for t in family], method)
+        for (branch, cur, prev, p), pa in zip(family, adj, strict=True):
+            change = cur.value - prev.value
+            if not (change < -rule.min_drop and pa < rule.alpha):
+                continue
+            how = "" if method == "none" else f",校正后 p={pa:.4f}"
             rows.append({"branch": branch, "period": period, "metric": rule.metric,
                          "value": float(cur.value), "threshold": float(prev.value),
-                         "previous": float(prev.value), "pvalue": p,
+                         "previous": float(prev.value), "pvalue": p, "p_adjusted": float(pa),
                          "detail": f"{name} 由 {prev.value:.1f}({prev.period})降至 {cur.value:.1f},"
-                                   f"下降 {-change:.1f},p={p:.4f}"})
+                                   f"下降 {-change:.1f},p={p:.4f}{how}"})
     return rows
 
 
-def _bottom_rank(rule, stats: pd.DataFrame) -> list[dict]:
+def _low_vs_rest(rule, sub: pd.DataFrame, method: str) -> pd.Series:
+    """Branches significantly below the rest of the company (two-sided test of each branch
+    against all other branches of the period, p-values adjusted over the branches)."""
+    cols = ["promoters", "passives", "detractors"] if rule.metric == "nps" else ["k", "n"]
+    tot = sub[cols].sum()
+    pvals, lower = [], []
+    for _, r in sub.iterrows():
+        rest = tot - r[cols]
+        if rule.metric == "nps":
+            p = nps_pvalue(tuple(int(r[c]) for c in cols), tuple(int(rest[c]) for c in cols))
+            rv = 100 * (rest["promoters"] - rest["detractors"]) / max(rest.sum(), 1)
+        else:
+            p = two_prop_pvalue(int(r["k"]), int(r["n"]), int(rest["k"]), int(rest["n"]))
+            rv = 100 * rest["k"] / rest["n"] if rest["n"] else np.nan
+        pvals.append(p)
+        lower.append(r["value"] < rv)
+    adj = _adjust(pvals, method)
+    return pd.Series((adj < rule.alpha) & np.asarray(lower, dtype=bool), index=sub.index)
+
+
+def _bottom_rank(rule, stats: pd.DataFrame, method: str = "fdr_bh") -> list[dict]:
     rows = []
     name = _metric_label(rule.metric)
     for period, sub in stats[stats["n"] >= rule.min_n].groupby("period", sort=True):
         sub = sub.sort_values(["value", "branch"])
         if len(sub) <= rule.k:   # ranking needs more branches than the bottom group
             continue
-        cutoff = float(sub["value"].iloc[rule.k - 1])
         ranks = sub["value"].rank(method="min", ascending=False)
-        for r, rank in zip(sub.itertuples(index=False), ranks, strict=True):
+        pool = sub
+        if rule.significant_only:
+            pool = sub[_low_vs_rest(rule, sub, method)]
+            if pool.empty:
+                continue
+        cutoff = float(pool["value"].iloc[min(rule.k, len(pool)) - 1])
+        for r, rank in zip(pool.itertuples(index=False), ranks[pool.index], strict=True):
             if r.value <= cutoff:
+                why = ",显著低于其他机构" if rule.significant_only else ""
                 rows.append({"branch": r.branch, "period": period, "metric": rule.metric,
                              "value": float(r.value), "threshold": cutoff,
-                             "detail": f"{name} {r.value:.1f},排名 {int(rank)}/{len(sub)}(末 {rule.k} 名)"})
+                             "detail": f"{name} {r.value:.1f},排名 {int(rank)}/{len(sub)}"
+                                       f"(末 {rule.k} 名{why})"})
     return rows
 
 
@@ -189,10 +252,13 @@ def evaluate_alerts(data, *, rules, targets=None, codebook=None) -> pd.DataFrame
     rules : AlertRules or mapping
         ``params/alerts.yaml``. Kinds: ``detractor_complaint`` (one alert per detractor whose
         comment contains a complaint keyword or who has a complaint ticket the same period),
-        ``below_target`` (NPS/CSAT of a branch-period below target, n ≥ min_n),
-        ``significant_drop`` (fall against the previous period with p < alpha: NPS by
-        ``nps_test``, CSAT by the two-proportion z-test), ``bottom_rank`` (the bottom k branches
-        of a period) and ``sla_breach`` (one alert per ticket whose first response took longer
+        ``below_target`` (NPS/CSAT of a branch-period below target, n ≥ min_n; with
+        ``sampling_error`` only when significantly below, one-sided at alpha),
+        ``significant_drop`` (fall against the previous period with adjusted p < alpha: NPS by
+        ``nps_test``, CSAT by the two-proportion z-test, both two-sided; the p-values of a
+        period's branches adjusted by ``rules.multiple_comparisons``, default
+        Benjamini–Hochberg), ``bottom_rank`` (the bottom k branches of a period; with
+        ``significant_only`` among those significantly below the rest of the company) and ``sla_breach`` (one alert per ticket whose first response took longer
         than ``limit_hours``).
     targets : Targets, optional
         Supplies the threshold of ``below_target`` rules that leave ``threshold`` empty.
@@ -203,10 +269,11 @@ def evaluate_alerts(data, *, rules, targets=None, codebook=None) -> pd.DataFrame
     -------
     DataFrame
         Fired alerts, ``rule, label, branch, period, metric, value, threshold, severity,
-        detail, previous, pvalue, customer_id, response_id, ticket_id``; sorted by period,
+        detail, previous, pvalue, p_adjusted, customer_id, response_id, ticket_id``; sorted by period,
         severity (high first), rule, branch. ``threshold`` is the limit crossed: the target,
         the bottom-group cut-off, the SLA hours, the detractor cut-off (6) or, for a drop, the
-        previous period's value (also in ``previous``, with the test's ``pvalue``).
+        previous period's value (also in ``previous``, with the test's raw ``pvalue`` and the
+        multiplicity-adjusted ``p_adjusted``).
     """
     rules = as_model(rules, AlertRules, what="alert rules")
     responses = _frame(data, "responses")
@@ -243,13 +310,13 @@ def evaluate_alerts(data, *, rules, targets=None, codebook=None) -> pd.DataFrame
             if rule.kind == "below_target":
                 fired = _below_target(rule, s, targets)
             elif rule.kind == "significant_drop":
-                fired = _significant_drop(rule, s)
+                fired = _significant_drop(rule, s, rules.multiple_comparisons)
             else:
-                fired = _bottom_rank(rule, s)
+                fired = _bottom_rank(rule, s, rules.multiple_comparisons)
         for r in fired:
             rows.append({"rule": rule.id, "label": rule.label, "severity": rule.severity} | r)
     out = pd.DataFrame(rows, columns=ALERT_COLUMNS)
-    for col in ("value", "threshold", "previous", "pvalue"):
+    for col in ("value", "threshold", "previous", "pvalue", "p_adjusted"):
         out[col] = out[col].astype(float)
     if len(out):
         out = (out.assign(_s=out["severity"].map(_SEVERITY_ORDER))

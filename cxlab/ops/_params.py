@@ -148,9 +148,14 @@ class AlertRule(Strict):
       containing one is a complaint), ``ticket_types`` (or the customer has such a ticket in the
       same period).
     - ``below_target``: ``metric`` (nps | csat), ``threshold`` (``None`` = the target in
-      ``params/targets.yaml``), ``min_n``.
-    - ``significant_drop``: ``metric``, ``alpha``, ``min_drop`` (points), ``min_n``.
-    - ``bottom_rank``: ``metric``, ``k`` (the bottom k branches of each period), ``min_n``.
+      ``params/targets.yaml``), ``min_n``; ``sampling_error: true`` fires only when the unit is
+      *significantly* below the threshold (one-sided test at ``alpha``: the upper bound of the
+      ``1 − 2·alpha`` interval is below it), not when the shortfall is within sampling error.
+    - ``significant_drop``: ``metric``, ``alpha``, ``min_drop`` (points), ``min_n``; the
+      p-values of one period's branches are adjusted together (``multiple_comparisons``).
+    - ``bottom_rank``: ``metric``, ``k`` (the bottom k branches of each period), ``min_n``;
+      ``significant_only: true`` ranks only the branches significantly below the rest of the
+      company (two-sided test, adjusted over the period's branches, at ``alpha``).
     - ``sla_breach``: ``ticket_types``, ``priorities``, ``channels`` (empty = all),
       ``limit_hours`` on the
       first response (created_at → first_response_at).
@@ -173,6 +178,8 @@ class AlertRule(Strict):
     priorities: list[str] = Field(default_factory=list)
     channels: list[str] = Field(default_factory=list)
     limit_hours: float | None = Field(default=None, gt=0)
+    sampling_error: bool = False
+    significant_only: bool = False
 
     @model_validator(mode="after")
     def _check(self) -> AlertRule:
@@ -201,10 +208,17 @@ class ServiceLevels(Strict):
 
 
 class AlertRules(Strict):
-    """``params/alerts.yaml``: alert rules plus the service levels and audit limits they use."""
+    """``params/alerts.yaml``: alert rules plus the service levels and audit limits they use.
+
+    ``multiple_comparisons`` is how rules that test many branches at once (``significant_drop``,
+    ``bottom_rank`` with ``significant_only``) adjust their p-values over one period's branches:
+    ``fdr_bh`` (Benjamini–Hochberg, false discovery rate; the default), ``holm`` (family-wise
+    error rate) or ``none``. Reports use the same setting for the league table's flags.
+    """
 
     version: Literal[1]
     rules: list[AlertRule]
+    multiple_comparisons: Literal["fdr_bh", "holm", "none"] = "fdr_bh"
     service_levels: ServiceLevels = Field(default_factory=ServiceLevels)
     audit_limits: AuditLimits = Field(default_factory=AuditLimits)
 

@@ -12,9 +12,14 @@ import pandas as pd
 
 from cxlab.errors import CxlabError
 
-__all__ = ["AGGREGATES", "build_aggregates", "compute_aggregates", "load_aggregates", "rating_items"]
+__all__ = ["AGGREGATES", "WEIGHTING", "WEIGHTS", "build_aggregates", "build_weights",
+           "compute_aggregates", "load_aggregates", "load_weights", "rating_items"]
 
 AGGREGATES = Path("aggregates") / "branch_kpis.parquet"
+#: Survey weights per response (``response_id, period, branch, weight``) and their diagnostics
+#: per period, written beside the aggregates when ``params/weighting.yaml`` is enabled.
+WEIGHTS = Path("aggregates") / "weights.parquet"
+WEIGHTING = Path("aggregates") / "weighting.parquet"
 
 
 def _q(name: str) -> str:
@@ -111,21 +116,90 @@ def compute_aggregates(warehouse: str | Path, *, items: list[str] | None = None,
 
 
 def build_aggregates(warehouse: str | Path, *, params_dir: str | Path = "params") -> Path:
-    """(Re)write ``<warehouse>/aggregates/branch_kpis.parquet``; untouched when unchanged."""
-    import io
+    """(Re)write ``<warehouse>/aggregates/branch_kpis.parquet``; untouched when unchanged.
 
+    With an enabled ``params/weighting.yaml`` the survey weights are (re)written beside it
+    (:func:`build_weights`)."""
     from cxlab.config import load_codebook
-    from cxlab.report._export import atomic_write
 
     codebook = load_codebook(Path(params_dir) / "codebook.yaml")
     df = compute_aggregates(warehouse, codebook=codebook)
+    target = Path(warehouse) / AGGREGATES
+    _write_if_changed(target, df)
+    build_weights(warehouse, params_dir=params_dir)
+    return target
+
+
+def _write_if_changed(target: Path, df: pd.DataFrame) -> None:
+    import io
+
+    from cxlab.report._export import atomic_write
+
     buf = io.BytesIO()
     df.to_parquet(buf, index=False)
-    target = Path(warehouse) / AGGREGATES
     data = buf.getvalue()
     if not target.exists() or target.read_bytes() != data:
         atomic_write(target, data)
-    return target
+
+
+def _weighting_plan(params_dir: str | Path):
+    """The enabled plan of ``params/weighting.yaml``, or None (no file, or ``enabled: false``)."""
+    path = Path(params_dir) / "weighting.yaml"
+    if not path.is_file():
+        return None
+    from cxlab.weighting import load_weighting
+
+    plan = load_weighting(path)
+    return plan if plan.enabled else None
+
+
+def build_weights(warehouse: str | Path, *, params_dir: str | Path = "params") -> Path | None:
+    """(Re)write the survey weights of every response, company-wide and period by period.
+
+    Weights are computed here, over the whole company's responses, and not in a report: a
+    branch report sees only its own rows, and raking to branch × value-tier margins makes a
+    response's weight depend on every branch's sample. The branch report reads its rows'
+    weights from this table, so they equal the company report's weights for the same rows.
+
+    Returns the weights file, or None (and removes stale files) when ``params/weighting.yaml``
+    is absent or disabled.
+    """
+    from cxlab.io import load_responses, load_table
+    from cxlab.weighting import weights_by_period
+
+    warehouse = Path(warehouse)
+    plan = _weighting_plan(params_dir)
+    if plan is None:
+        for f in (WEIGHTS, WEIGHTING):
+            (warehouse / f).unlink(missing_ok=True)
+        return None
+    responses = load_responses(warehouse)
+    population = load_table(warehouse, plan.population)
+    if population.empty:
+        raise CxlabError(f"params/weighting.yaml: the population table {plan.population!r} is "
+                         "empty or missing in the warehouse")
+    w, diag = weights_by_period(responses, population, plan)
+    out = pd.DataFrame({"response_id": responses["response_id"].astype(str).to_numpy(),
+                        "period": responses["period"].astype(str).to_numpy(),
+                        "branch": responses["branch"].astype(str).to_numpy(),
+                        "weight": w.to_numpy(dtype=float)})
+    out = out.sort_values(["period", "branch", "response_id"], kind="stable").reset_index(drop=True)
+    diag = diag.assign(period=diag["period"].astype(str))
+    _write_if_changed(warehouse / WEIGHTS, out)
+    _write_if_changed(warehouse / WEIGHTING, diag)
+    return warehouse / WEIGHTS
+
+
+def load_weights(warehouse: str | Path, *, branch: str | None = None
+                 ) -> tuple[pd.DataFrame, pd.DataFrame] | None:
+    """(weights of the scope's responses, diagnostics per period), or None when the warehouse
+    holds no weights. A branch reads only its own rows (parquet filter)."""
+    warehouse = Path(warehouse)
+    if not (warehouse / WEIGHTS).is_file():
+        return None
+    filters = [("branch", "==", str(branch))] if branch is not None else None
+    w = pd.read_parquet(warehouse / WEIGHTS, filters=filters)
+    return w, pd.read_parquet(warehouse / WEIGHTING)
 
 
 def load_aggregates(warehouse: str | Path) -> pd.DataFrame:

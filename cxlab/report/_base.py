@@ -10,7 +10,7 @@ from cxlab.report.tables import Html, note
 if TYPE_CHECKING:
     from cxlab.report._context import ReportContext
 
-__all__ = ["ALPHA", "CAUTION_BASE", "MIN_BASE", "base_note", "ces_col", "cn_number", "csat_col", "csat_result",
+__all__ = ["ALPHA", "CAUTION_BASE", "MIN_BASE", "base_note", "weighting_note", "ces_col", "cn_number", "csat_col", "csat_result",
            "nps_col", "outcome_names", "scale_text", "scope_label", "target", "top_labels",
            "top_names"]
 
@@ -25,6 +25,25 @@ def base_note(n: int, what: str) -> Html | None:
     if n < CAUTION_BASE:
         return note(f"注意:{what}样本量为 {n}(少于 {CAUTION_BASE}),结果仅供参考。")
     return None
+
+
+def weighting_note(ctx: ReportContext, data=None) -> Html | None:
+    """What a weighted report states next to its base: weighted base, Kish effective n and
+    design effect of the scope's responses of the period, beside the unweighted base; None for
+    an unweighted report."""
+    if not ctx.weighted:
+        return None
+    from cxlab.weighting import design_effect, kish_n_eff
+
+    d = ctx.current if data is None else data
+    w = d["weight"].to_numpy(dtype=float)
+    if w.size == 0:
+        return None
+    return note(f"加权估计:按客户名单(CRM)的分支机构 × 客户类型结构对样本加权(逐期迭代比例拟合,"
+                f"即 raking)。未加权样本量 {w.size:,},加权样本量 {w.sum():,.1f},"
+                f"有效样本量 {kish_n_eff(w):,.1f},设计效应 {design_effect(w):.3f}。"
+                "NPS、CSAT、趋势、运营指标表与驱动因素分析均为加权结果;"
+                "分支机构排名、与其他机构的对比和机构层面预警基于各机构汇总计数,未加权。")
 
 
 def scope_label(ctx: ReportContext) -> str:
@@ -64,8 +83,9 @@ def target(ctx: ReportContext, kpi: str):
         return None
 
 
-def csat_result(data, ctx: ReportContext, *, by=None):
-    """:func:`cxlab.metrics.csat` of the CSAT item: top box of its scale (codes shifted to 1…k)."""
+def csat_result(data, ctx: ReportContext, *, by=None, weight: str | None = None):
+    """:func:`cxlab.metrics.csat` of the CSAT item: top box of its scale (codes shifted to 1…k);
+    ``weight``: the survey-weight column (``ctx.weight``) or None."""
     import pandas as pd
 
     from cxlab.metrics import csat
@@ -75,7 +95,8 @@ def csat_result(data, ctx: ReportContext, *, by=None):
     lo, hi = float(sc.lo), float(sc.hi)
     x = pd.to_numeric(data[col], errors="coerce")
     frame = data.assign(_csat=x - lo + 1) if lo != 1 else data.assign(_csat=x)
-    return csat(frame, score="_csat", scale=int(hi - lo + 1), top_box=len(sc.top_codes), by=by)
+    return csat(frame, score="_csat", scale=int(hi - lo + 1), top_box=len(sc.top_codes), by=by,
+                weight=weight)
 
 
 def top_names(ctx: ReportContext, item: str) -> list[str]:

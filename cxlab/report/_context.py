@@ -40,6 +40,11 @@ class ReportContext:
     inputs: list[tuple[str, str]] = field(default_factory=list)  # (file, sha256) read
     sources: pd.DataFrame = field(default_factory=pd.DataFrame)    # raw files behind the scope
     rendered_at: str = ""
+    #: Survey weights: with an enabled ``params/weighting.yaml`` ``responses`` has a ``weight``
+    #: column (computed company-wide per period, :func:`cxlab.report.build_weights`) and
+    #: ``weighting`` the diagnostics per period (``n, design_effect, n_eff, efficiency`` …).
+    weighted: bool = False
+    weighting: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def is_company(self) -> bool:
@@ -53,6 +58,11 @@ class ReportContext:
     @property
     def scope_name(self) -> str:
         return self.org.company.name if self.branch is None else self.org.branch(self.branch).name
+
+    @property
+    def weight(self) -> str | None:
+        """``"weight"`` when the report is weighted (pass as ``weight=``), else None."""
+        return "weight" if self.weighted else None
 
     @property
     def current(self) -> pd.DataFrame:
@@ -177,10 +187,48 @@ def load_context(*, period: str, branch: str | None = None,
                        for p in _scoped_files(warehouse, name, branch)]
     agg_path = warehouse / AGGREGATES
     inputs.append((str(AGGREGATES), _sha(agg_path)))
+    responses, weighting = _attach_weights(responses, warehouse, params_dir, branch)
+    if weighting is not None:
+        from cxlab.report._aggregates import WEIGHTS
+
+        inputs.append((str(WEIGHTS), _sha(warehouse / WEIGHTS)))
     sources = _sources(warehouse, [responses, *tables.values()])
     return ReportContext(
         period=period, branch=branch, periods=periods, responses=responses,
         aggregates=aggregates, tables=tables, codebook=codebook, org=org, targets=targets,
         warehouse=warehouse, params_dir=params_dir, inputs=sorted(set(inputs)), sources=sources,
         rendered_at=datetime.now().strftime("%Y-%m-%d %H:%M:%S"),
+        weighted=weighting is not None,
+        weighting=weighting if weighting is not None else pd.DataFrame(),
     )
+
+
+def _attach_weights(responses: pd.DataFrame, warehouse: Path, params_dir: Path,
+                    branch: str | None) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """The responses with their ``weight`` column and the diagnostics, or (responses, None)
+    without an enabled ``params/weighting.yaml``.
+
+    The weights are read from the table :func:`cxlab.report.build_weights` writes (company-wide
+    per period); it is (re)built once when missing or when it lacks some of the scope's
+    responses (a warehouse changed since the last build).
+    """
+    from cxlab.report._aggregates import _weighting_plan, build_weights, load_weights
+
+    if _weighting_plan(params_dir) is None or responses.empty:
+        return responses, None
+    key = ["period", "response_id"]
+    for attempt in range(2):
+        loaded = load_weights(warehouse, branch=branch)
+        if loaded is not None:
+            w, diag = loaded
+            w = w.assign(period=w["period"].astype(str), response_id=w["response_id"].astype(str))
+            ids = responses[key].astype(str)
+            got = ids.merge(w[[*key, "weight"]], on=key, how="left")["weight"].to_numpy()
+            if not pd.isna(got).any():
+                out = responses.assign(weight=got)
+                return out, diag[diag["period"].isin(responses["period"].astype(str))
+                                 ].reset_index(drop=True)
+        if attempt == 0:
+            build_weights(warehouse, params_dir=params_dir)
+    raise CxlabError(f"{warehouse}: survey weights missing for some responses after rebuilding "
+                     "them (params/weighting.yaml)")

@@ -47,6 +47,7 @@ from cxlab.report._report_config import (
     SectionSpec,
     load_report_config,
 )
+from cxlab.report._typography import cn_punct, typeset
 from cxlab.report.tables import Html, join
 
 __all__ = ["DEFAULT_LAYOUT", "SECTIONS", "BranchLayout", "CompanyLayout", "ReportsConfig",
@@ -127,7 +128,7 @@ def _kpis_intro(ctx: ReportContext) -> str | None:
         ops = {">=": "≥", "<=": "≤", ">": ">", "<": "<"}
         goals = ",".join(f"{k.label} {ops[k.op]} {k.target:g}{'' if k.unit == '%' else ' '}{k.unit}"
                          for k in ctx.targets.kpis)
-        parts.append(f"目标值见 params/targets.yaml({goals})。")
+        parts.append(f"目标值来自公司运营目标({goals})。")
     return "".join(parts) or None
 
 
@@ -173,7 +174,7 @@ def _alerts_title(ctx: ReportContext) -> str:
 def _alerts_intro(ctx: ReportContext) -> str:
     if _has_table(ctx, "tickets", "created_at"):
         return "满足预警规则的反馈自动生成待办并指派责任人,跟踪直至闭环;下表统计本期预警及其处理进度。"
-    return "下表列出本期满足预警规则(params/alerts.yaml)的机构与反馈。"
+    return "下表列出本期满足预警规则的机构与反馈。"
 
 
 def _has_alerts(ctx: ReportContext) -> bool:
@@ -248,6 +249,21 @@ def _choice_word(ctx: ReportContext) -> str:
     return "选择题" if choice_items(ctx, kinds=("multi",)) else "单选题"
 
 
+def _summary_parts(ctx: ReportContext):
+    """The executive page: key findings, KPIs vs targets, significant changes, top three
+    issues, open alerts (each only with its data)."""
+    from cxlab.report import _sections_exec as ex
+
+    return [_s().summary, ex.executive_kpis, ex.executive_changes, ex.executive_issues,
+            ex.executive_alerts]
+
+
+def _glossary_parts(ctx: ReportContext):
+    from cxlab.report._glossary import glossary
+
+    return [glossary]
+
+
 def _const(text: str | None):
     return lambda ctx: text
 
@@ -281,7 +297,7 @@ def _crosstab_parts(ctx: ReportContext):
 
 
 SECTIONS: dict[str, Section] = {s.id: s for s in [
-    Section("summary", _const("摘要"), _parts("summary"), intro=_summary_intro, numbered=False),
+    Section("summary", _const("摘要"), _summary_parts, intro=_summary_intro, numbered=False),
     Section("kpis", _kpis_title, _kpi_parts, _has_kpis, _kpis_intro),
     Section("items", _const("评价项目汇总"), _items_parts, _has_items,
             _const("各评价项目的均值与好评率(最好的几档答案的占比)及其 95% 置信区间,按问卷顺序排列。"),
@@ -333,6 +349,8 @@ SECTIONS: dict[str, Section] = {s.id: s for s in [
             lambda ctx: (_has_table(ctx, "scorecard_actuals", "measure", "value")
                          and (ctx.params_dir / "scorecard.yaml").is_file()),
             _const("依据《客户体验主管考核量表》的十项加权指标计算本期得分。"), kinds=("company",)),
+    Section("glossary", _const("附录:术语表"), _glossary_parts, numbered=False,
+            intro=_const("报告中出现的英文缩写与统计术语的中文说明。")),
     Section("provenance", _const("附录:数据来源与可追溯性"), _parts("provenance"), numbered=False),
 ]}
 
@@ -367,7 +385,7 @@ def shown_sections(ctx: ReportContext, config: ReportsConfig | None = None
                    ) -> list[tuple[SectionSpec, Section]]:
     """The sections a report shows before rendering: enabled and with their data present."""
     kind = "company" if ctx.is_company else "branch"
-    out = []
+    out: list[tuple[SectionSpec, Section]] = []
     for spec in layout_for(kind, config):
         sec = SECTIONS[spec.id]
         enabled = spec.enabled if spec.enabled is not None else sec.auto(ctx)
@@ -392,9 +410,10 @@ def body(ctx: ReportContext, *, config: ReportsConfig | None | Literal["load"] =
         if sec.numbered:
             number += 1
             title = f"{cn_number(number)}、{title}"
+        title = cn_punct(title)  # before the anchor id is made from it
         intro = spec.intro if spec.intro is not None else sec.intro(ctx)
         blocks.append(_heading(title))
         if intro:
             blocks.append(Html(_markdown()(intro)))
         blocks.append(content)
-    return join(*blocks)
+    return Html(typeset(join(*blocks).html))

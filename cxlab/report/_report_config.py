@@ -21,10 +21,11 @@ Kind = Literal["company", "branch"]
 DEFAULT_LAYOUT: dict[str, list[str]] = {
     "company": ["summary", "kpis", "items", "crosstabs", "trend", "league", "alerts", "cases",
                 "drivers", "ipa", "journey", "voice", "segments", "service_levels", "audits", "kano",
-                "price_channel", "ab_tests", "scorecard", "provenance"],
+                "price_channel", "ab_tests", "scorecard", "glossary",
+                "provenance"],
     "branch": ["summary", "kpis", "items", "crosstabs", "trend", "league", "alerts", "cases",
                "drivers", "ipa", "journey", "voice", "segments", "service_levels", "audits", "kano",
-               "price_channel", "provenance"],
+               "price_channel", "glossary", "provenance"],
 }
 
 

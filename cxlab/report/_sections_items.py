@@ -223,7 +223,10 @@ def _one_crosstab(ctx: ReportContext, data: pd.DataFrame, item: str, branches: l
         sub = d[d["branch"].isin(branches)].assign(branch=lambda x: x["branch"].astype(str))
         # crosstab(order=/codebook=) from the metrics helper would order the rows itself;
         # here its long result is reordered with the codebook's options
-        ct = crosstab(sub, row=item, col="branch")
+        from cxlab.report._inference import comparison_method
+
+        method = comparison_method(ctx.params_dir)
+        ct = crosstab(sub, row=item, col="branch", adjust=None if method == "none" else method)
         for b in sorted(branches):
             part = ct[ct["col"] == b].set_index("row")
             if part.empty:
@@ -274,8 +277,14 @@ def crosstabs(ctx: ReportContext) -> Html:
     if multi:
         text += "多选题各选项比例之和可超过 100%。"
     if len(branches) >= 2:
+        from cxlab.report._inference import METHOD_CN, comparison_method
+
+        method = comparison_method(ctx.params_dir)
         text += ("各分支机构列为列百分比;字母表示该格显著高于对应字母的机构"
-                 "(列比例 z 检验,p < 0.05,未做多重比较校正)。")
+                 f"(列比例双侧 z 检验,α = 0.05;每张表的两两比较经{METHOD_CN[method]})。"
+                 if method != "none" else
+                 "各分支机构列为列百分比;字母表示该格显著高于对应字母的机构"
+                 "(列比例双侧 z 检验,α = 0.05,未做多重比较校正)。")
     if small:
         text += (f"{'、'.join(ctx.branch_name(b) for b in small)}样本量少于 {MIN_BASE},"
                  "只计入合计,不单独列出。")

@@ -89,11 +89,11 @@ def branch_names(ctx: ReportContext, codes) -> list[str]:
 
 def status_class(v) -> str | None:
     text = str(v)
-    if text.startswith("未达标") or "超期" in text:
+    if text.startswith(("未达标", "显著低于目标", "显著高于目标")) or "超期" in text:
         return "cx-flag-missed"
     if text.startswith("达标"):
         return "cx-flag-met"
-    if text.startswith("样本不足") or text in ("无数据", "—"):
+    if text.startswith("样本不足") or text in ("无数据", "—") or "抽样误差内" in text:
         return "cx-muted"
     return None
 
@@ -152,6 +152,27 @@ def _pct(v) -> str:
 
 
 # --------------------------------------------------------------------------- operations_kpis
+def _weighted_survey_kpis(ctx: ReportContext, values: pd.DataFrame) -> pd.DataFrame:
+    """``compute_kpis`` values with NPS and CSAT replaced by their weighted estimates per period
+    (the counts behind the change tests stay unweighted)."""
+    from cxlab.metrics import nps
+    from cxlab.report._base import csat_result
+
+    values = values.copy()
+    ltr, cs = nps_col(ctx), csat_col(ctx)
+    resp = ctx.responses
+    if ltr is not None:
+        est = nps(resp, score=ltr, by="period", weight="weight").set_index("period")["nps"]
+        m = values["kpi"] == "nps"
+        values.loc[m, "value"] = values.loc[m, "period"].map(est).to_numpy()
+    if cs is not None and resp[cs].notna().any():
+        est = csat_result(resp[resp[cs].notna()], ctx, by="period",
+                          weight="weight").set_index("period")["csat"]
+        m = values["kpi"] == "csat"
+        values.loc[m, "value"] = values.loc[m, "period"].map(est).to_numpy()
+    return values
+
+
 def operations_kpis(ctx: ReportContext) -> Html:
     """All seed-004 KPIs of the scope against ``params/targets.yaml``, with 环比 and p-values."""
     from cxlab.ops import compute_kpis, kpi_status
@@ -177,6 +198,8 @@ def operations_kpis(ctx: ReportContext) -> Html:
             cs = "_csat_top"
     values = compute_kpis(resp_in, tick_in, cust_in, by=("period",), targets=ctx.targets,
                           codebook=ctx.codebook, score=ltr or "ltr", csat=cs or "csat")
+    if ctx.weighted:
+        values = _weighted_survey_kpis(ctx, values)
     status = kpi_status(values, targets=ctx.targets)
     cur = status[status["period"] == ctx.period].set_index("kpi")
 
@@ -188,6 +211,10 @@ def operations_kpis(ctx: ReportContext) -> Html:
                     "email_reply_hours_urgent", "phone_answer_seconds"}
     if cust_in is None:
         lacking.add("annual_churn")
+    from cxlab.report._sections_exec import kpi_status_rows
+
+    est = kpi_status_rows(ctx)
+    sampled = dict(zip(est["id"], est["status"], strict=True)) if len(est) else {}
     rows = []
     for k in ctx.targets.kpis:
         if k.id in lacking:
@@ -207,6 +234,8 @@ def operations_kpis(ctx: ReportContext) -> Html:
             r = cur.loc[kid]
             n = int(r["n"]) if not pd.isna(r["n"]) else 0
             st = "—" if is_within else STATUS_CN.get(r["status"], r["status"])
+            if kid in sampled and r["status"] == "missed":  # judged with its sampling error
+                st = sampled[kid]
             suppressed = kid in SURVEY_KPIS and n < MIN_BASE
             if suppressed:
                 rows.append({"kpi": label, "value": "—", "target": target, "status": "样本不足",
@@ -263,11 +292,15 @@ def operations_kpis(ctx: ReportContext) -> Html:
         paragraph(text),
         cards(shown) if shown else None,
         tbl,
-        note("指标与目标值取自 params/targets.yaml(客户体验品牌规程)。时长类指标取中位数,"
+        note("指标与目标值取自公司《客户体验品牌规程》。时长类指标取中位数,"
              "并给出在目标时限内完成的占比(“达标率”)。年度流失率按客户最近一次调研所在期归属。"
              "环比检验:NPS 用两独立样本检验,比例类指标用两比例 z 检验,中位数不做检验;p < 0.05 视为显著。"
              f"调研类指标(NPS、CSAT、解决方案满意度)基数少于 {MIN_BASE} 不予报告、少于 {CAUTION_BASE} 标注“基数小”;"
-             f"工单与客户类指标为全量统计,基数少于 {MIN_BASE} 时标注“基数小”,仅供参考。"),
+             f"工单与客户类指标为全量统计,基数少于 {MIN_BASE} 时标注“基数小”,仅供参考。"
+             + ("NPS 与 CSAT 为加权估计,基数为未加权人数,环比检验按未加权计数。"
+                if ctx.weighted else "")
+             + "NPS、CSAT 未达标时区分“显著低于目标”(95% 置信区间上限低于目标)与"
+               "“低于目标,在抽样误差内”(区间包含目标)。"),
     )
 
 
@@ -361,7 +394,7 @@ def alerts(ctx: ReportContext) -> Html:
     rules = load_alert_rules(ctx)
     fired = _evaluate(ctx, rules)
     if fired.empty:
-        return join(paragraph(f"{scope_label(ctx)}本期未触发任何预警。"), _alerts_note(rules))
+        return join(paragraph(f"{scope_label(ctx)}本期未触发任何预警。"), _alerts_note(rules, ctx=ctx))
 
     tickets = upto(ctx, "tickets")
     has_tickets = not tickets.empty and set(_TICKET_COLS) <= set(tickets.columns)
@@ -408,8 +441,9 @@ def alerts(ctx: ReportContext) -> Html:
     sentences = [f"{scope_label(ctx)}本期共触发 {len(fired)} 条预警,其中高级别 {n_high} 条。"]
     drops = kpi_level[kpi_level["rule"].isin([r.id for r in rules.rules if r.kind == "significant_drop"])]
     for _, r in drops.iterrows():
+        adj = "" if pd.isna(r.get("p_adjusted")) else f",校正后 {p_text(r['p_adjusted'])}"
         sentences.append(f"{r['branch_name']}{r['label_cn']}:由上期 {r['previous']:.1f} 降至 "
-                         f"{r['value']:.1f}({p_text(r['pvalue'])}),需重点整改。")
+                         f"{r['value']:.1f}({p_text(r['pvalue'])}{adj}),需重点整改。")
     tot = summary[["alerts", "closed", "overdue"]].sum()
     rate = 100.0 * tot["closed"] / tot["alerts"] if tot["alerts"] else np.nan
     if has_tickets:
@@ -425,8 +459,9 @@ def alerts(ctx: ReportContext) -> Html:
         blocks.append(h3("机构层面预警(指标未达标、显著下滑、排名末位)"))
         blocks.append(table(kpi_level, columns={
             "label_cn": "预警规则", "branch_name": "分支机构", "metric_cn": "指标", "value": "本期值",
-            "threshold": "阈值/上期值", "pvalue": "p 值", "severity_cn": "级别", "detail": "说明"},
-            formats={"value": 1, "threshold": 1, "pvalue": pcell},
+            "threshold": "阈值/上期值", "pvalue": "p 值(未校正)", "p_adjusted": "p 值(校正后)",
+            "severity_cn": "级别", "detail": "说明"},
+            formats={"value": 1, "threshold": 1, "pvalue": pcell, "p_adjusted": pcell},
             classes={"severity_cn": lambda v: "cx-flag-missed" if v == "高" else None}))
     if len(cases):
         max_rows = 20
@@ -439,7 +474,7 @@ def alerts(ctx: ReportContext) -> Html:
         if len(cases) > max_rows:
             blocks.append(note(f"共 {len(cases)} 条个案预警,按级别列出前 {max_rows} 条。"))
     if not has_tickets:  # no ticket log: nothing to track the alerts' closure with
-        blocks.append(_alerts_note(rules, tickets=False))
+        blocks.append(_alerts_note(rules, tickets=False, ctx=ctx))
         return join(*blocks)
     blocks.append(h3("闭环跟踪"))
     fig, ax = plt.subplots(figsize=(max(4.5, 0.7 * len(summary) + 2), 3.4))
@@ -466,19 +501,47 @@ def alerts(ctx: ReportContext) -> Html:
             "status": "处理状态", "opened_at": "建单时间", "age_hours": "已开启(小时)"},
             formats={"age_hours": 1, "opened_at": lambda v: "—" if pd.isna(v) else
                      escape(pd.Timestamp(v).strftime("%Y-%m-%d %H:%M"))}))
-    blocks.append(_alerts_note(rules, now=now))
+    blocks.append(_alerts_note(rules, now=now, ctx=ctx))
     return join(*blocks)
 
 
-def _alerts_note(rules, now=None, *, tickets: bool = True) -> Html:
+def _alerts_note(rules, now=None, *, tickets: bool = True, ctx: ReportContext | None = None) -> Html:
     cut = f"统计截至 {pd.Timestamp(now):%Y-%m-%d %H:%M}(期末或工单日志最新记录)。" if now is not None else ""
+    tests = _alerts_tests_text(rules, ctx)
     if not tickets:
-        return note("预警规则见 params/alerts.yaml:机构层面规则(未达标、环比显著下降、排名末位)"
-                    "按全公司各机构汇总计数评估,样本量少于 30 的机构不参与。本项目没有工单记录,不做闭环跟踪。")
-    return note("预警规则见 params/alerts.yaml:机构层面规则(NPS/CSAT 未达标、环比显著下降、排名末位)"
+        return note("机构层面预警规则(未达标、环比显著下降、排名末位)"
+                    "按全公司各机构汇总计数评估,样本量少于 30 的机构不参与。" + tests
+                    + "本项目没有工单记录,不做闭环跟踪。")
+    return note("机构层面预警规则(NPS/CSAT 未达标、环比显著下降、排名末位)"
                 "按全公司各机构汇总计数评估,样本量少于 30 的机构不参与;个案规则对贬损者投诉和超时工单逐条预警。"
+                + tests +
                 "闭环跟踪按工单号或同期投诉工单关联;机构层面预警不对应服务工单,记为“未建单”,不计入已关闭。"
                 f"超期:已建单但未关闭且超过 {rules.service_levels.closure_hours:g} 小时。" + cut)
+
+
+def _alerts_tests_text(rules, ctx: ReportContext | None = None) -> str:
+    """The alerts' tests for the footnote: sidedness, α and the multiplicity adjustment (of the
+    rules whose metric the questionnaire has)."""
+    from cxlab.report._inference import METHOD_CN
+
+    parts = []
+    has = ({"nps": "promoters" in ctx.aggregates.columns, "csat": "csat_n" in ctx.aggregates.columns}
+           if ctx is not None else {})
+    on = [r for r in rules.rules if r.enabled and has.get(r.metric or "", True)]
+    for r in on:
+        if r.kind == "significant_drop":
+            adj = ("" if rules.multiple_comparisons == "none"
+                   else f",同期各机构的 p 值经{METHOD_CN[rules.multiple_comparisons]}")
+            parts.append(f"“{r.label}”为双侧检验(α = {r.alpha:g}{adj},以校正后 p 值判断)")
+        elif r.kind == "below_target" and r.sampling_error:
+            parts.append(f"“{r.label}”为单侧检验(α = {r.alpha:g}):只在显著低于目标时预警,"
+                         "差距在抽样误差内的不预警")
+        elif r.kind == "below_target":
+            parts.append(f"“{r.label}”按点估计判断,不考虑抽样误差")
+        elif r.kind == "bottom_rank" and r.significant_only:
+            parts.append(f"“{r.label}”只在显著低于其他机构的机构中排名(双侧检验,α = {r.alpha:g},"
+                         f"{METHOD_CN[rules.multiple_comparisons] if rules.multiple_comparisons != 'none' else '未校正'})")
+    return ("检验方法:" + ";".join(parts) + "。") if parts else ""
 
 
 # --------------------------------------------------------------------------- service levels
@@ -547,7 +610,7 @@ def _sla_block(ctx: ReportContext) -> Html:
                              formats={"n": "int", "median": 2, "p90": 2, "pct_within": "pct"},
                              classes={"status_cn": status_class})]
     blocks.append(note("时长为工单创建到首次响应/解决的小时数(电话为接听秒数),取中位数和 90% 分位;"
-                       "“状态”以中位数对照服务标准(params/targets.yaml;解决时效见 params/alerts.yaml),"
+                       "“状态”以中位数对照服务标准(公司《客户体验品牌规程》的时限;解决时效按预警规则的服务水平),"
                        "达标率为在标准内完成的工单占比。工单为全量统计,基数少于 30 时标注“基数小”。"))
     return join(*blocks)
 
@@ -804,7 +867,7 @@ def audits(ctx: ReportContext) -> Html:
     min_score = f",平均得分不低于 {lim.min_score:g}" if lim.min_score is not None else ""
     blocks.append(note("错误率 = 错误数 / 检查项数 × 100%(致命错误率、一般错误率)。达标:两项错误率均不超过上限"
                        f"(致命 {lim.fatal_error_rate:g}%、一般 {lim.general_error_rate:g}%{min_score};"
-                       "params/alerts.yaml audit_limits)。每机构每期检查次数少,结果宜结合多期观察。"))
+                       "上限取自预警规则的质检控制线)。每机构每期检查次数少,结果宜结合多期观察。"))
     return join(*blocks)
 
 
@@ -978,7 +1041,7 @@ def scorecard(ctx: ReportContext) -> Html:
                           "value_txt": "实际值", "target_txt": "目标值", "score": "得分", "max_score": "满分"},
               formats={"weight_pct": 0, "score": 1, "max_score": 1},
               classes={"score": lambda v: None}),
-        note("评分规则(params/scorecard.yaml):达到目标得满分(权重 × 100);每比目标少一个完整步长扣相应分数,"
+        note("评分规则(《客户体验主管考核量表》):达到目标得满分(权重 × 100);每比目标少一个完整步长扣相应分数,"
              "低于不得分线得 0 分;单位成本越低越好。合计为各项得分之和。目标、步长与扣分为公司默认值,"
              "可按考核制度调整。"),
     )

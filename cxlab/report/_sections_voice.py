@@ -114,7 +114,7 @@ def voice(ctx: ReportContext) -> Html:
                                               "share_pct": "占评论%"},
                                 formats={"n": "int", "n_comments": "int", "share_pct": 1},
                                 caption="各分支机构的首要负面问题"))
-    blocks.append(note("主题按 params/text.yaml 的关键词规则逐句识别,情感(正面/中性/负面)按句判断"
+    blocks.append(note("主题按项目设定的关键词规则逐句识别,情感(正面/中性/负面)按句判断"
                        "(带否定与程度词);一条评论可涉及多个主题。客户原话已去除电话、邮箱、证件号和姓名"
                        "等个人信息,并截断至 120 字;原话仅来自本报告范围内的客户。"))
     return join(*blocks)
@@ -153,9 +153,10 @@ def _seg_html(res: pd.DataFrame, key: str, metric: str, caption: str) -> Html:
     t = _seg_table(res, key, metric)
     name = "NPS" if metric == "nps" else "CSAT%"
     return table(t, columns={"segment": "客户分群", "n": "样本量", metric: name, "ci": "95% 置信区间",
-                             "diff_vs_rest": "与其余客户差异", "p_holm": "p 值(Holm 校正)",
+                             "diff_vs_rest": "与其余客户差异", "pvalue": "p 值(未校正)",
+                             "p_holm": "p 值(Holm 校正)",
                              "sig": "显著性", "base_cn": "提示"},
-                 formats={"n": "int", "p_holm": pcell, "diff_vs_rest": 1},
+                 formats={"n": "int", "pvalue": pcell, "p_holm": pcell, "diff_vs_rest": 1},
                  classes={"sig": lambda v: "cx-flag-met" if v == "显著" else None,
                           "base_cn": lambda v: "cx-muted" if v else None},
                  caption=caption)

@@ -105,9 +105,14 @@ def write_index(output_dir: str | Path, *, warehouse: str | Path,
 
     rule = ",".join(f"{h.split('(')[0]} {_OP.get(t.op, t.op)} {t.target:g}{'%' if k == 'csat' else ''}"
                     for k, h in shown if (t := judged.get(k)) is not None)
+    from cxlab.report._inference import comparison_method, index_status
+
+    flags = (index_status(aggregates, targets, method=comparison_method(params_dir))
+             if "promoters" in aggregates.columns else {})
     intro = ("每期一份公司报告、" + ("每个区域一份区域报告、" if scopes else "")
              + "每个分支机构一份报告。"
-             + (f"标红表示未达目标({rule}),需整改;" if rule else "")
+             + (f"标红表示显著低于目标({rule};95% 置信区间上限低于目标)或 NPS 较上期显著下降,"
+                "需整改;" if rule else "")
              + "样本量不足 30 的结果不予显示。")
     parts = [f"<h1>{escape(org.company.name)} 客户体验调研报告</h1>",
              f'<p class="cx-note">{escape(intro)}</p>']
@@ -126,8 +131,14 @@ def write_index(output_dir: str | Path, *, warehouse: str | Path,
             if judged:
                 missed = (not sup) and any(not t.met(r[k]) for k, t in judged.items()
                                            if not pd.isna(r[k]))
-                status = ('<span class="cx-flag-missed">未达标 · 需整改</span>' if missed else
+                flag = flags.get((str(period), str(code)))
+                if flag is not None:  # significance-aware (cxlab.report._inference)
+                    missed = "需整改" in flag
+                status = (f'<span class="cx-flag-missed">{escape(flag or "未达标 · 需整改")}</span>'
+                          if missed else
                           '<span class="cx-muted">—</span>' if sup else
+                          f'<span class="cx-muted">{escape(flag)}</span>'
+                          if flag not in (None, "达标", "—") else
                           '<span class="cx-flag-met">达标</span>')
                 status = f"<td>{status}</td>"
             links = []

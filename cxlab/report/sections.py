@@ -30,6 +30,7 @@ from cxlab.report._base import (  # noqa: F401 - sections.CAUTION_BASE
 from cxlab.report._base import base_note as _base_note
 from cxlab.report._base import scope_label as _scope_label
 from cxlab.report._base import target as _target
+from cxlab.report._base import weighting_note as _weighting_note
 from cxlab.report._context import ReportContext
 from cxlab.report.tables import (
     Html,
@@ -127,27 +128,47 @@ def _headline(ctx: ReportContext) -> dict:
     cur = ctx.current
     prev = ctx.responses[ctx.responses["period"] == ctx.previous] if ctx.previous else None
     ltr, cs = nps_col(ctx), csat_col(ctx)
+    w = ctx.weight
     base_col = ltr or cs
     out: dict = {"n": int(cur[base_col].notna().sum()) if base_col else len(cur)}
     if out["n"] == 0:
         return out
     if ltr is not None:
-        out["nps"] = nps(cur, score=ltr).iloc[0]
+        out["nps"] = nps(cur, score=ltr, weight=w).iloc[0]
     if cs is not None:
-        out["csat"] = csat_result(cur, ctx).iloc[0] if cur[cs].notna().any() else None
+        out["csat"] = csat_result(cur, ctx, weight=w).iloc[0] if cur[cs].notna().any() else None
     if prev is None:
         return out
     if ltr is not None and prev[ltr].notna().sum() >= MIN_BASE and out["n"] >= MIN_BASE:
-        out["nps_prev"] = nps(prev, score=ltr).iloc[0]
-        out["nps_test"] = nps_test(cur, prev, score=ltr)
+        out["nps_prev"] = nps(prev, score=ltr, weight=w).iloc[0]
+        out["nps_test"] = (_design_test(out["nps"], out["nps_prev"], "nps") if w
+                           else nps_test(cur, prev, score=ltr))
     if cs is not None and out.get("csat") is not None and prev[cs].notna().sum() >= MIN_BASE \
             and int(cur[cs].notna().sum()) >= MIN_BASE:
-        pc = csat_result(prev, ctx).iloc[0]
+        pc = csat_result(prev, ctx, weight=w).iloc[0]
         out["csat_prev"] = pc
         c = out["csat"]
-        k1, k2 = round(c["csat"] * c["n"] / 100), round(pc["csat"] * pc["n"] / 100)
-        out["csat_test"] = two_proportion_test(k1, int(c["n"]), k2, int(pc["n"]))
+        if w:
+            out["csat_test"] = _design_test(c, pc, "csat")
+        else:
+            k1, k2 = round(c["csat"] * c["n"] / 100), round(pc["csat"] * pc["n"] / 100)
+            out["csat_test"] = two_proportion_test(k1, int(c["n"]), k2, int(pc["n"]))
     return out
+
+
+def _design_test(cur, prev, col: str):
+    """Two-sided z-test of the difference of two weighted estimates of independent periods,
+    with their linearised (design-based) standard errors: z = diff / sqrt(se1² + se2²)."""
+    from scipy import stats
+
+    from cxlab.metrics import TestResult
+
+    diff = float(cur[col] - prev[col])
+    se = float(np.hypot(cur["se"], prev["se"]))
+    z = diff / se if se > 0 else 0.0
+    return TestResult(diff=diff, se=se, statistic=z, pvalue=float(2 * stats.norm.sf(abs(z))),
+                      ci_low=diff - 1.959963984540054 * se, ci_high=diff + 1.959963984540054 * se,
+                      level=0.95, method="z-test of two weighted estimates, linearised SEs")
 
 
 def _change_text(diff: float, p: float, unit: str) -> str:
@@ -156,10 +177,20 @@ def _change_text(diff: float, p: float, unit: str) -> str:
     return f"较上期{direction} {abs(diff):.1f}{unit}({p_text(p)},{sig})"
 
 
-def _met_text(kpi, value: float, unit: str = "") -> str:
+def _met_text(kpi, value: float, unit: str = "", ci: tuple[float, float] | None = None) -> str:
+    """达到目标值 40 / 显著低于目标值 40 / 低于目标值 40,但在抽样误差内 (with the 95 % interval)."""
     if kpi is None:
         return ""
-    return ("达到" if kpi.met(value) else "未达到") + f"目标值 {kpi.target:g}{unit}"
+    if kpi.met(value):
+        return f"达到目标值 {kpi.target:g}{unit}"
+    if ci is None:
+        return f"未达到目标值 {kpi.target:g}{unit}"
+    from cxlab.ops import target_status
+    from cxlab.ops._status import SIG_MISS
+
+    if target_status(value, ci[0], ci[1], target=kpi.target, op=kpi.op).startswith("显著"):
+        return f"{SIG_MISS}值 {kpi.target:g}{unit}"
+    return f"未达到目标值 {kpi.target:g}{unit},但差距在抽样误差内"
 
 
 def summary(ctx: ReportContext) -> Html:
@@ -173,7 +204,7 @@ def summary(ctx: ReportContext) -> Html:
         nv = h["nps"]["nps"]
         line = f"本期净推荐值(NPS)为 {nv:.1f}(95% 置信区间 {h['nps']['ci_low']:.1f}~{h['nps']['ci_high']:.1f})"
         if nps_t is not None:
-            line += "," + _met_text(nps_t, nv)
+            line += "," + _met_text(nps_t, nv, ci=(h["nps"]["ci_low"], h["nps"]["ci_high"]))
         if "nps_test" in h:  # observed change; the p-value from the (adjusted-Wald) test
             line += "," + _change_text(nv - h["nps_prev"]["nps"], h["nps_test"].pvalue, " 分")
         items.append(line + "。")
@@ -182,7 +213,8 @@ def summary(ctx: ReportContext) -> Html:
         line = (f"客户满意度(CSAT,{_and(top_names(ctx, csat_col(ctx)))}"
                 f"占比)为 {cv:.1f}%")
         if csat_t is not None:
-            line += "," + _met_text(csat_t, cv, "%")
+            line += "," + _met_text(csat_t, cv, "%",
+                                    ci=(h["csat"]["ci_low"], h["csat"]["ci_high"]))
         if "csat_test" in h:
             line += "," + _change_text(cv - h["csat_prev"]["csat"], h["csat_test"].pvalue,
                                        " 个百分点")
@@ -196,7 +228,7 @@ def summary(ctx: ReportContext) -> Html:
         bad = lt[lt["needs_action"]]
         if len(bad):
             names = "、".join(bad["branch_name"])
-            items.append(f"需整改的分支机构:{names}(未达目标或显著下滑)。")
+            items.append(f"需整改的分支机构:{names}(显著低于目标或显著下滑)。")
     if not items:
         return Html("")
     base = _base_note(h["n"], "本期")
@@ -250,8 +282,15 @@ def kpi_dashboard(ctx: ReportContext) -> Html:
                       f"{100 * (x >= sc.top_threshold).mean():.1f}%" if len(x) else "—", None))
     if not shown:
         return Html("")
-    shown.append(("有效样本", f"{h['n']:,}", None))
-    return join(_base_note(h["n"], "本期"), cards(shown))
+    shown.append(("样本量(未加权)" if ctx.weighted else "有效样本", f"{h['n']:,}", None))
+    if ctx.weighted:
+        from cxlab.weighting import design_effect, kish_n_eff
+
+        wts = ctx.current["weight"].to_numpy(dtype=float)
+        shown += [("加权样本量", f"{wts.sum():,.1f}", None),
+                  ("有效样本量 n_eff", f"{kish_n_eff(wts):,.1f}", None),
+                  ("设计效应 deff", f"{design_effect(wts):.3f}", None)]
+    return join(_base_note(h["n"], "本期"), cards(shown), _weighting_note(ctx))
 
 
 def trend(ctx: ReportContext) -> Html:
@@ -263,63 +302,37 @@ def trend(ctx: ReportContext) -> Html:
     if ltr is None:
         return Html("")
     df = ctx.responses
-    res = nps(df, score=ltr, by="period")
+    res = nps(df, score=ltr, by="period", weight=ctx.weight)
     res = res[res["n"] >= MIN_BASE]
     if res.empty:
         return note("各期样本量均不足,趋势不予报告。")
     fig, ax = plt.subplots(figsize=(7, 3.4))
     nps_t = _target(ctx, "nps")
     trend_plot(res, x="period", ax=ax, target=None if nps_t is None else nps_t.target)
-    ax.set_title(f"{_scope_label(ctx)} NPS 趋势(95% 置信区间)")
+    ax.set_title(f"{_scope_label(ctx)} NPS 趋势{'(加权)' if ctx.weighted else ''}(95% 置信区间)")
     tbl = table(res, columns={"period": "期间", "n": "样本量", "pct_promoters": "推荐者%",
                               "pct_passives": "中立者%", "pct_detractors": "贬损者%",
                               "nps": "NPS", "ci_low": "下限", "ci_high": "上限"},
                 formats={"n": "int"})
-    return join(figure(fig, alt="NPS 趋势"), tbl)
+    wnote = (note("各期 NPS 与构成比例为加权估计(每期按客户名单结构加权),置信区间按线性化标准误计算;"
+                  "样本量为未加权人数。") if ctx.weighted else None)
+    return join(figure(fig, alt="NPS 趋势"), tbl, wnote)
 
 
 def _league(ctx: ReportContext) -> pd.DataFrame:
-    agg = ctx.aggregates
-    cur = agg[agg["period"] == ctx.period]
-    res = _nps_from_counts(cur, ["branch"])
-    if "csat_n" in cur.columns:
-        res = res.merge(cur[["branch", "csat_n", "csat_top2"]], on="branch", how="left")
-        res["csat"] = 100 * res["csat_top2"] / res["csat_n"].where(res["csat_n"] > 0)
-    else:
+    """The branches of the period with NPS/CSAT, target status and the adjusted change tests
+    (:func:`cxlab.report._inference.branch_status`), best NPS first."""
+    from cxlab.metrics import base_flag
+    from cxlab.report._inference import branch_status, comparison_method
+
+    res = branch_status(ctx.aggregates, ctx.targets, period=ctx.period, previous=ctx.previous,
+                        method=comparison_method(ctx.params_dir))
+    res["ci_low"], res["ci_high"] = res.get("nps_low", np.nan), res.get("nps_high", np.nan)
+    res["base_flag"] = [base_flag(int(n)) for n in res["n"]]
+    if "csat" not in res.columns:
         res["csat"] = np.nan
     res["branch_name"] = res["branch"].map(ctx.branch_name)
     res["region"] = res["branch"].map(ctx.org.region_name)
-    prev = agg[agg["period"] == ctx.previous] if ctx.previous else agg.iloc[0:0]
-    if len(prev):
-        from cxlab.metrics import nps_test, scores_from_counts
-
-        pr = _nps_from_counts(prev, ["branch"]).set_index("branch")
-        res["nps_prev"] = res["branch"].map(pr["nps"])
-        pvals = []
-        for _, r in res.iterrows():
-            if r["branch"] in pr.index and r["n"] >= MIN_BASE and pr.loc[r["branch"], "n"] >= MIN_BASE:
-                p = pr.loc[r["branch"]]
-                a = scores_from_counts(r["promoters"], r["passives"], r["detractors"])
-                b = scores_from_counts(p["promoters"], p["passives"], p["detractors"])
-                pvals.append(nps_test(a, b, score="ltr").pvalue)
-            else:
-                pvals.append(np.nan)
-        res["pvalue"] = pvals
-    else:
-        res["nps_prev"], res["pvalue"] = np.nan, np.nan
-    res["change"] = res["nps"] - res["nps_prev"]
-    nps_t, csat_t = _target(ctx, "nps"), _target(ctx, "csat")
-    ok = res["n"] >= MIN_BASE
-    drop = (res["change"] < 0) & (res["pvalue"] < ALPHA)
-    miss = pd.Series(False, index=res.index)
-    if nps_t is not None:
-        miss |= ~res["nps"].map(nps_t.met)
-    if csat_t is not None and "csat_n" in cur.columns:
-        miss |= ~res["csat"].map(csat_t.met)
-    res["needs_action"] = ok & (miss | drop)
-    res["flag"] = np.select([~ok, drop & ok, miss & ok], ["样本不足", "显著下滑 · 需整改", "未达标 · 需整改"],
-                            default="达标" if nps_t is not None or csat_t is not None else "—")
-    res.loc[~ok, ["nps", "ci_low", "ci_high", "csat", "nps_prev", "change", "pvalue"]] = np.nan
     return res.sort_values("nps", ascending=False, na_position="last").reset_index(drop=True)
 
 
@@ -349,18 +362,31 @@ def league_table(ctx: ReportContext) -> Html:
                "ci_low": "下限", "ci_high": "上限"}
     if has_csat:
         columns["csat"] = "CSAT%"
-    columns |= {"change": "环比", "pvalue": "p 值", "flag": "状态"}
+    columns |= {"change": "环比", "pvalue": "p 值(未校正)", "p_adjusted": "p 值(校正后)",
+                "flag": "状态"}
     if lt["region"].fillna("—").isin(["", "—"]).all():  # an org without regions
         del columns["region"]
-    tbl = table(shown, columns=columns, formats={"n": "int", "pvalue": "p"},
+    tbl = table(shown, columns=columns, formats={"n": "int", "pvalue": "p", "p_adjusted": "p"},
                 classes={"flag": lambda v: "cx-flag-missed" if "需整改" in str(v) else
                          ("cx-flag-met" if v == "达标" else "cx-muted")})
+    return join(figure(fig, alt="分支机构 NPS"), tbl, note(league_note(ctx, has_csat)))
+
+
+def league_note(ctx: ReportContext, has_csat: bool = True) -> str:
+    """The league table's footnote: what 需整改 means, the tests, α and the adjustment."""
+    from cxlab.report._inference import comparison_method, method_note
+
     goals = [k.upper() for k in ("nps", "csat") if _target(ctx, k) is not None
              and (k == "nps" or has_csat)]
-    rule = (f"{' 或 '.join(goals)} 未达目标,或 NPS 较上期显著下降(p < 0.05)" if goals
-            else "NPS 较上期显著下降(p < 0.05)")
-    return join(figure(fig, alt="分支机构 NPS"), tbl,
-                note(f"排名基于各机构汇总计数;样本量少于 30 的机构不参与排名。“需整改”:{rule}。"))
+    rule = "NPS 较上期显著下降"
+    if goals:
+        rule = f"{' 或 '.join(goals)} 显著低于目标(95% 置信区间上限低于目标值),或" + rule
+    unweighted = "(未加权:加权只用于本机构范围内的指标)" if ctx.weighted else ""
+    return (f"排名基于各机构汇总计数{unweighted};样本量少于 {MIN_BASE} 的机构不参与排名,也不给出估计值。"
+            f"“需整改”:{rule}。"
+            "“低于目标,在抽样误差内”:低于目标,但置信区间包含目标值,差距可能来自抽样误差。"
+            f"环比检验为双侧 z 检验(α = {ALPHA:g});{method_note(comparison_method(ctx.params_dir))},"
+            "表中同时列出未校正与校正后的 p 值,显著性以校正后 p 值为准。")
 
 
 def branch_comparison(ctx: ReportContext) -> Html:
@@ -386,7 +412,8 @@ def branch_comparison(ctx: ReportContext) -> Html:
         table(df, columns={"item": "评价项目", "branch": "本机构均值", "company": "全公司均值",
                            "gap": "差距"}, formats={"branch": 2, "company": 2, "gap": 2},
               classes={"gap": lambda v: "cx-bad" if v < -0.1 else ("cx-good" if v > 0.1 else None)}),
-        note(f"均值为{scale_text(ctx, items)};全公司均值来自各机构汇总数据。差距为负表示低于全公司水平。"))
+        note(f"均值为{scale_text(ctx, items)};全公司均值来自各机构汇总数据"
+             + ("(未加权)" if ctx.weighted else "") + "。差距为负表示低于全公司水平。"))
 
 
 def _driver_data(ctx: ReportContext) -> tuple[str | None, list[str], pd.DataFrame]:
@@ -395,7 +422,8 @@ def _driver_data(ctx: ReportContext) -> tuple[str | None, list[str], pd.DataFram
     items = [i for i in ctx.codebook.attribute_items if i in ctx.current.columns and i != out]
     if out is None or out not in ctx.current.columns or len(items) < 2:
         return None, items, pd.DataFrame()
-    df = ctx.current[[out, *items]].apply(pd.to_numeric, errors="coerce").dropna()
+    cols = [out, *items] + (["weight"] if ctx.weighted else [])
+    df = ctx.current[cols].apply(pd.to_numeric, errors="coerce").dropna()
     return out, items, df
 
 
@@ -412,7 +440,8 @@ def drivers(ctx: ReportContext) -> Html:
     if len(df) < MIN_BASE:
         return base
     phrase, name = outcome_names(ctx)
-    res = key_drivers(df.astype(float), outcome=out, drivers=items, bootstrap=DRIVER_BOOTSTRAP, rng=0)
+    res = key_drivers(df.astype(float), outcome=out, drivers=items, weight=ctx.weight,
+                      bootstrap=DRIVER_BOOTSTRAP, rng=0)
     labels = _labels(ctx)
     fig, ax = plt.subplots(figsize=(7, 5))
     importance_bars(res, ax=ax, labels=labels)
@@ -432,7 +461,8 @@ def drivers(ctx: ReportContext) -> Html:
                                    "vif": "VIF"},
               formats={"rank": "int", "std_beta": 3, "pvalue": "p", "vif": 2}),
         note("相对重要性采用 LMG(Shapley 值)精确分解 R²;"
-             f"区间为 {DRIVER_BOOTSTRAP} 次自助抽样的百分位区间。"),
+             f"区间为 {DRIVER_BOOTSTRAP} 次自助抽样的百分位区间。"
+             + ("回归与相关按调查权重加权(加权最小二乘)。" if ctx.weighted else "")),
     )
 
 

@@ -33,22 +33,6 @@ def nps_category(scores: pd.Series) -> pd.Series:
     return out.astype(pd.CategoricalDtype(list(CATEGORIES)))
 
 
-def _holm(p: np.ndarray) -> np.ndarray:
-    """Holm (1979) step-down adjusted p-values (NaN kept)."""
-    p = np.asarray(p, dtype=float)
-    out = np.full_like(p, np.nan)
-    ok = np.flatnonzero(~np.isnan(p))
-    if ok.size == 0:
-        return out
-    order = ok[np.argsort(p[ok], kind="stable")]
-    m = order.size
-    running = 0.0
-    for i, idx in enumerate(order):
-        running = max(running, min(1.0, (m - i) * p[idx]))
-        out[idx] = running
-    return out
-
-
 def segment_scores(
     fused: pd.DataFrame,
     *,
@@ -162,7 +146,7 @@ def segment_scores(
     out["rest_n"] = rest_n
     out["diff_vs_rest"] = diffs
     out["pvalue"] = pvals
-    out["p_holm"] = _holm(np.asarray(pvals, dtype=float))
+    out["p_holm"] = metrics.adjust_pvalues(np.asarray(pvals, dtype=float), method="holm")
     out["significant"] = out["p_holm"] < alpha
     out["base"] = [metrics.base_flag(n) for n in out["n"]]
     return out.sort_values(keys, kind="stable").reset_index(drop=True)

@@ -1,0 +1,158 @@
+"""Branch flags with sampling error and multiplicity control, from the company aggregates.
+
+:func:`branch_status` is the one place that decides which branches 需整改 (need action): a branch
+is flagged when its NPS or CSAT is *significantly* below target (the 95 % interval lies below
+the target) or its NPS fell significantly against the previous period, with the p-values of the
+period's branches adjusted for multiple comparisons (Benjamini–Hochberg by default, Holm when
+``params/alerts.yaml`` says ``multiple_comparisons: holm``). The league table, the executive
+summary and the index page (``_site.py``) call it, so they agree.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from cxlab.metrics import MIN_BASE
+
+__all__ = ["ALPHA", "METHOD_CN", "branch_status", "comparison_method", "method_note"]
+
+#: Significance level of the report's change tests.
+ALPHA = 0.05
+METHOD_CN = {
+    "fdr_bh": "Benjamini–Hochberg 法(BH)校正,控制错误发现率",
+    "holm": "Holm 法校正,控制族错误率",
+    "none": "未做多重比较校正",
+}
+
+
+def comparison_method(params_dir: str | Path) -> str:
+    """``multiple_comparisons`` of ``params/alerts.yaml`` (``fdr_bh`` when the file or the key
+    is absent)."""
+    path = Path(params_dir) / "alerts.yaml"
+    if not path.is_file():
+        return "fdr_bh"
+    from cxlab.config import load_params
+    from cxlab.ops import AlertRules
+
+    return load_params(path, AlertRules).multiple_comparisons
+
+
+def method_note(method: str) -> str:
+    """The footnote phrase naming the adjustment: ``p 值经 Benjamini–Hochberg 法……``."""
+    if method == "none":
+        return "p 值未做多重比较校正"
+    return f"同期各机构的 p 值经{METHOD_CN[method]}"
+
+
+def _nps_p(cur, prev) -> float:
+    from cxlab.ops._common import nps_pvalue
+
+    return nps_pvalue((int(cur["promoters"]), int(cur["passives"]), int(cur["detractors"])),
+                      (int(prev["promoters"]), int(prev["passives"]), int(prev["detractors"])))
+
+
+def branch_status(aggregates: pd.DataFrame, targets, *, period: str, previous: str | None = None,
+                  method: str = "fdr_bh", alpha: float = ALPHA,
+                  min_base: int = MIN_BASE) -> pd.DataFrame:
+    """NPS/CSAT, intervals, target status and the period-over-period NPS test per branch.
+
+    Parameters
+    ----------
+    aggregates : the company aggregates (``period, branch, n, promoters, passives, detractors``
+        and optionally ``csat_n, csat_top2``).
+    targets : cxlab.config.Targets or None.
+    period, previous : the report's period and the one it is compared with (None: no test).
+    method : ``fdr_bh``, ``holm`` or ``none``: adjustment of the change tests over the branches
+        tested in the period.
+    alpha : significance level of the adjusted change tests.
+    min_base : a branch under this base (either period) gets no estimate and no test.
+
+    Returns
+    -------
+    DataFrame
+        One row per branch of ``period``: ``branch, n, nps, nps_low, nps_high, nps_status``
+        (and the ``csat`` columns when the counts exist; see
+        :func:`cxlab.ops.target_statuses`), ``nps_prev, change, pvalue`` (two-sided NPS z-test,
+        :func:`cxlab.metrics.nps_test`), ``p_adjusted``, ``significant_drop`` (change < 0 and
+        ``p_adjusted < alpha``), ``significantly_below`` (a KPI significantly below target),
+        ``needs_action`` (either) and ``flag`` (the status text of the league table).
+    """
+    from cxlab.metrics import adjust_pvalues
+    from cxlab.ops import target_statuses
+    from cxlab.ops._status import NO_ESTIMATE, SIG_MISS, WITHIN_ERROR
+
+    cur = aggregates[aggregates["period"].astype(str) == period].reset_index(drop=True)
+    res = target_statuses(cur, targets=targets, min_base=min_base)
+    res["nps_prev"], res["pvalue"] = np.nan, np.nan
+    if previous is not None and "promoters" in cur.columns:
+        prev = aggregates[aggregates["period"].astype(str) == previous].set_index("branch")
+        for i, r in res.iterrows():
+            if r["branch"] in prev.index:
+                p = prev.loc[r["branch"]]
+                if int(p["n"]) >= min_base:
+                    res.loc[i, "nps_prev"] = 100 * (p["promoters"] - p["detractors"]) / p["n"]
+                    if r["n"] >= min_base:
+                        res.loc[i, "pvalue"] = _nps_p(r, p)
+    res["change"] = res["nps"] - res["nps_prev"] if "nps" in res.columns else np.nan
+    res["p_adjusted"] = (res["pvalue"] if method == "none"
+                         else adjust_pvalues(res["pvalue"].astype(float), method=method))
+    res["significant_drop"] = (res["change"] < 0) & (res["p_adjusted"] < alpha)
+    res["needs_action"] = res["significant_drop"] | res["significantly_below"]
+    statuses = [c for c in ("nps_status", "csat_status") if c in res.columns
+                and res[c].notna().any()]
+
+    def flag(r) -> str:
+        if r["n"] < min_base:
+            return NO_ESTIMATE
+        if r["significant_drop"]:
+            return "显著下滑 · 需整改"
+        st = [r[c] for c in statuses]
+        if SIG_MISS in st or "显著高于目标" in st:
+            return "显著低于目标 · 需整改"
+        if any(s not in (None, "达标") and not pd.isna(s) for s in st):
+            return WITHIN_ERROR
+        return "达标" if statuses else "—"
+
+    res["flag"] = [flag(r) for _, r in res.iterrows()]
+    return res
+
+
+def index_status(aggregates: pd.DataFrame, targets, *, method: str = "fdr_bh",
+                 alpha: float = ALPHA, min_base: int = MIN_BASE) -> dict[tuple[str, str], str]:
+    """The index page's status per (period, branch), company row ``"ALL"`` included.
+
+    ``需整改`` exactly as the league table (:func:`branch_status`: significantly below target or
+    a significant adjusted NPS drop), ``低于目标,在抽样误差内``, ``达标`` or ``样本不足``; the
+    company row is judged on the summed counts against the targets only. Without targets only
+    the drops are judged (``—`` otherwise).
+    """
+    from cxlab.ops import target_statuses
+
+    periods = sorted(aggregates["period"].astype(str).unique())
+    out: dict[tuple[str, str], str] = {}
+    for i, period in enumerate(periods):
+        st = branch_status(aggregates, targets, period=period,
+                           previous=periods[i - 1] if i else None, method=method, alpha=alpha,
+                           min_base=min_base)
+        for _, r in st.iterrows():
+            out[(period, str(r["branch"]))] = r["flag"]
+        cur = aggregates[aggregates["period"].astype(str) == period]
+        cols = [c for c in ("n", "promoters", "passives", "detractors", "csat_n", "csat_top2")
+                if c in cur.columns]
+        comp = target_statuses(cur[cols].sum().to_frame().T, targets=targets,
+                               min_base=min_base).iloc[0]
+        statuses = [comp[c] for c in ("nps_status", "csat_status") if c in comp.index
+                    and isinstance(comp[c], str)]
+        if comp["n"] < min_base:
+            flag = "样本不足"
+        elif comp["significantly_below"]:
+            flag = "显著低于目标 · 需整改"
+        elif any(s != "达标" for s in statuses):
+            flag = next(s for s in statuses if s != "达标")
+        else:
+            flag = "达标" if statuses else "—"
+        out[(period, "ALL")] = flag
+    return out
