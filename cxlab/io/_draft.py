@@ -33,7 +33,7 @@ import yaml
 
 from cxlab.config import Codebook, Org, params_from_dict
 from cxlab.errors import CxlabError
-from cxlab.io._multiselect import option_name
+from cxlab.io._multiselect import _tokens, option_name
 from cxlab.io._sources import Sources
 from cxlab.io._validate import norm_text, parse_number
 
@@ -287,19 +287,8 @@ def _option_name(tok: str) -> str:
 
 
 def _split_multi(v: str, sep: str) -> list[str]:
-    out, buf, depth = [], [], 0
-    for ch in v:
-        if ch == "〖":
-            depth += 1
-        elif ch == "〗" and depth:
-            depth -= 1
-        if ch == sep and depth == 0:
-            out.append("".join(buf))
-            buf = []
-        else:
-            buf.append(ch)
-    out.append("".join(buf))
-    return [t.strip() for t in out if t.strip()]
+    """A multi-select answer's options (``sep`` inside 〖free text〗 does not split)."""
+    return _tokens(v, sep)
 
 
 def _family_lookup(fam: list[tuple[str, ...]]) -> dict[str, int]:
