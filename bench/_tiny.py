@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-__all__ = ["BRANCHES", "write_templates", "write_tiny_warehouse"]
+__all__ = ["BRANCHES", "write_templates", "write_tiny_params", "write_tiny_warehouse"]
 
 BRANCHES = ("SH01", "HZ01", "NJ01", "SU01", "GZ01", "SZ01", "XM01", "BJ01", "TJ01", "JN01")
 
@@ -36,6 +36,19 @@ def write_templates(folder: Path) -> Path:
                                  "language": "python"}
     for name in ("company_report.ipynb", "branch_report.ipynb"):
         nbformat.write(nb, folder / name)
+    return folder
+
+
+def write_tiny_params(folder: Path) -> Path:
+    """The sample's ``params/`` without ``weighting.yaml``: the tiny warehouse has no customer
+    table to weight to (the tiny templates use no weights)."""
+    import shutil
+
+    root = Path(__file__).resolve().parents[1] / "params"
+    folder.mkdir(parents=True, exist_ok=True)
+    for f in root.glob("*.yaml"):
+        if f.name != "weighting.yaml":
+            shutil.copy(f, folder / f.name)
     return folder
 
 

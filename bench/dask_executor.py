@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 from bench._common import Check, median
-from bench._tiny import BRANCHES, write_templates, write_tiny_warehouse
+from bench._tiny import BRANCHES, write_templates, write_tiny_params, write_tiny_warehouse
 
 NAME = "dask"
 
@@ -35,6 +35,7 @@ def run(quick: bool = False) -> list[Check]:
         tmp = Path(tmp)
         wh = write_tiny_warehouse(tmp / "warehouse")
         tpl = write_templates(tmp / "templates")
+        params = write_tiny_params(tmp / "params")
         with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                           host="127.0.0.1", dashboard_address=None) as cluster:
             times: dict[str, list[float]] = {"local": [], "dask": []}
@@ -44,7 +45,7 @@ def run(quick: bool = False) -> list[Check]:
                     out = tmp / f"{side}-{r}"
                     t0 = time.perf_counter()
                     s = fast_run(wh, "2026Q3", out, force=True, branches=branches, templates=tpl,
-                                 executor=side, jobs=2,
+                                 executor=side, jobs=2, params_dir=params,
                                  scheduler=cluster.scheduler_address if side == "dask" else None)
                     times[side].append(time.perf_counter() - t0)
                     outputs[side] = sorted(s.rendered)

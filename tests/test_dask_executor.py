@@ -25,7 +25,7 @@ def cluster():
 
 
 def test_render_all_on_a_dask_cluster(tmp_path, cluster, monkeypatch):
-    from bench._tiny import write_templates, write_tiny_warehouse
+    from bench._tiny import write_templates, write_tiny_params, write_tiny_warehouse
     from cxlab.report import render_all
 
     # cxlab's own source is part of every fingerprint; pin it so that an edit elsewhere in a
@@ -34,10 +34,12 @@ def test_render_all_on_a_dask_cluster(tmp_path, cluster, monkeypatch):
 
     wh = write_tiny_warehouse(tmp_path / "warehouse", rows=800)
     tpl = write_templates(tmp_path / "templates")
+    params = write_tiny_params(tmp_path / "params")
     out = tmp_path / "reports"
     summary = render_all(periods=["2026Q3"], branches=["ALL", "SH01", "BJ01"], force=True,
                          formats=("html",), warehouse=wh, output_dir=out, templates_dir=tpl,
-                         executor="dask", scheduler=cluster.scheduler_address, progress=False)
+                         params_dir=params, executor="dask", scheduler=cluster.scheduler_address,
+                         progress=False)
     assert summary.failed == []
     assert sorted(summary.rendered) == ["2026Q3/ALL", "2026Q3/BJ01", "2026Q3/SH01"]
     for name in ("ALL", "SH01", "BJ01"):
@@ -48,24 +50,25 @@ def test_render_all_on_a_dask_cluster(tmp_path, cluster, monkeypatch):
 
     # nothing changed: the dask run recorded its fingerprints, so nothing is re-rendered
     again = render_all(periods=["2026Q3"], branches=["ALL", "SH01", "BJ01"], formats=("html",),
-                       warehouse=wh, output_dir=out, templates_dir=tpl, executor="dask",
-                       scheduler=cluster.scheduler_address, progress=False)
+                       warehouse=wh, output_dir=out, templates_dir=tpl, params_dir=params,
+                       executor="dask", scheduler=cluster.scheduler_address, progress=False)
     assert again.rendered == [] and len(again.skipped_unchanged) == 3
 
 
 def test_dask_failure_is_reported_per_report(tmp_path, cluster):
-    from bench._tiny import write_templates, write_tiny_warehouse
+    from bench._tiny import write_templates, write_tiny_params, write_tiny_warehouse
     from cxlab.report import render_all
 
     wh = write_tiny_warehouse(tmp_path / "warehouse", rows=800)
     tpl = write_templates(tmp_path / "templates")
+    params = write_tiny_params(tmp_path / "params")
     # break only the branch template: the company report still renders
     (tpl / "branch_report.ipynb").write_text(
         (tpl / "branch_report.ipynb").read_text(encoding="utf-8").replace(
             "print(f", "raise RuntimeError('boom'); print(f"), encoding="utf-8")
     summary = render_all(periods=["2026Q3"], branches=["ALL", "SH01"], force=True,
                          formats=("html",), warehouse=wh, output_dir=tmp_path / "out",
-                         templates_dir=tpl, executor="dask",
+                         templates_dir=tpl, params_dir=params, executor="dask",
                          scheduler=cluster.scheduler_address, progress=False)
     assert summary.rendered == ["2026Q3/ALL"]
     assert [k for k, _ in summary.failed] == ["2026Q3/SH01"]
