@@ -89,10 +89,14 @@ def test_headline_figures_equal_hand_computed(bank):
 
 
 def _table(html: str, *headers: str) -> list[dict[str, str]]:
-    """The rows of the first table whose header row has all ``headers``, as dicts."""
+    """The rows of the first table whose header row has all ``headers``, as dicts (headers
+    compared after NFKC: reports set Chinese text with full-width punctuation, 表现（均值）)."""
+    import unicodedata
+
     soup = BeautifulSoup(html, "html.parser")
     for t in soup.select("table"):
-        head = [c.get_text(strip=True) for c in t.select("tr")[0].find_all(["th", "td"])]
+        head = [unicodedata.normalize("NFKC", c.get_text(strip=True))
+                for c in t.select("tr")[0].find_all(["th", "td"])]
         if all(h in head for h in headers):
             return [dict(zip(head, (c.get_text(strip=True) for c in tr.find_all(["th", "td"])),
                              strict=False)) for tr in t.select("tr")[1:]]
