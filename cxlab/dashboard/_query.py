@@ -207,43 +207,13 @@ def _top_threshold(wh: Warehouse, item: str) -> float:
     return float(t)
 
 
-_Z95 = 1.959963984540054   # scipy.stats.norm.ppf(0.975)
-
-
 def nps_from_counts(promoters: int, passives: int, detractors: int) -> dict:
-    """NPS statistics from the three counts, exactly as :func:`cxlab.metrics.nps` computes them
-    for unweighted scores with ``ci="adjusted_wald"`` at 95 % (its default).
+    """NPS statistics from the three counts DuckDB returns: :func:`cxlab.metrics.nps_from_counts`
+    (the same code as :func:`cxlab.metrics.nps`, adjusted-Wald 95 % interval, without expanding
+    the counts into a frame of respondents)."""
+    from cxlab.metrics import nps_from_counts as _from_counts
 
-    :func:`cxlab.metrics.nps` needs one row per respondent; on a 1M-response warehouse,
-    expanding counts back into rows (``scores_from_counts``) cost more than the queries, so the
-    dashboard applies the same closed forms to the counts DuckDB returns. The tests check the
-    two agree on random and edge-case counts.
-
-    Notes
-    -----
-    With p, d the promoter and detractor shares and n the base: NPS = 100 (p − d),
-    SE = 100 √((p + d − (p − d)²) / n); adjusted Wald (MeasuringU 2021; Rocks's R package NPS)
-    adds 3/4 promoter, 3/2 passive and 3/4 detractor: n' = n + 3, p' = (n p + 3/4) / n',
-    d' = (n d + 3/4) / n', interval (p' − d') ± z √((p' + d' − (p' − d')²) / n'), clipped
-    to [−100, 100].
-    """
-    n = int(promoters) + int(passives) + int(detractors)
-    out = {"n": n, "promoters": int(promoters), "passives": int(passives),
-           "detractors": int(detractors)}
-    if n == 0:
-        return out | dict.fromkeys(["pct_promoters", "pct_passives", "pct_detractors", "nps", "se",
-                                    "ci_low", "ci_high"], np.nan)
-    p, d = promoters / n, detractors / n
-    pas = max(0.0, 1.0 - p - d)
-    est = p - d
-    se = float(np.sqrt(max(p + d - est ** 2, 0.0) / n))
-    n_adj = n + 3.0
-    pa, da = (n * p + 0.75) / n_adj, (n * d + 0.75) / n_adj
-    se_adj = float(np.sqrt((pa + da - (pa - da) ** 2) / n_adj))
-    lo, hi = (pa - da) - _Z95 * se_adj, (pa - da) + _Z95 * se_adj
-    return out | {"pct_promoters": 100 * p, "pct_passives": 100 * pas, "pct_detractors": 100 * d,
-                  "nps": 100 * est, "se": 100 * se, "ci_low": 100 * max(-1.0, lo),
-                  "ci_high": 100 * min(1.0, hi)}
+    return _from_counts(promoters, passives, detractors)
 
 
 def _nps_rows(counts: pd.DataFrame, keys: list[str]) -> pd.DataFrame:

@@ -16,7 +16,14 @@ from cxlab.metrics._design import (
     weighted_mean,
     weighted_proportion,
 )
-from cxlab.metrics._nps import CI_METHODS, nps, nps_sample_size, nps_test, scores_from_counts
+from cxlab.metrics._nps import (
+    CI_METHODS,
+    nps,
+    nps_from_counts,
+    nps_sample_size,
+    nps_test,
+    scores_from_counts,
+)
 from cxlab.metrics._results import TestResult
 from cxlab.metrics._scales import VERBAL5, ces, csat, item_summary, wilson_interval
 from cxlab.metrics._tests import two_proportion_test, welch_test
@@ -40,7 +47,7 @@ __all__ = [
     "nps_sample_size",
     "nps_test",
     "rao_scott_test",
-    "scores_from_counts",
+    "nps_from_counts", "scores_from_counts",
     "two_proportion_test",
     "weighted_mean",
     "weighted_proportion",

@@ -27,7 +27,8 @@ from cxlab.metrics._results import TestResult
 if TYPE_CHECKING:
     from cxlab.config import Codebook
 
-__all__ = ["CI_METHODS", "nps", "nps_sample_size", "nps_test", "scores_from_counts"]
+__all__ = ["CI_METHODS", "nps", "nps_from_counts", "nps_sample_size", "nps_test",
+           "scores_from_counts"]
 
 #: Interval methods accepted by :func:`nps` (``ci=``).
 CI_METHODS = ("wald", "adjusted_wald", "trinomial", "bootstrap", "bayes")
@@ -470,6 +471,39 @@ def nps_sample_size(
     if method == "adjusted_wald":
         n -= _PSEUDO_N
     return max(1, math.ceil(n - 1e-9))
+
+
+def nps_from_counts(promoters: int, passives: int, detractors: int, *,
+                    ci: str = "adjusted_wald", level: float = 0.95) -> dict:
+    """The statistics :func:`nps` gives one group, from its three counts (aggregated tables,
+    DuckDB query results) without a frame of respondents.
+
+    The same computation as :func:`nps` on unweighted scores (it runs the same code on a
+    compact -1/0/+1 array), so counts and rows can never disagree. ``ci`` is one of ``wald``,
+    ``adjusted_wald``, ``trinomial`` (the draws of ``bootstrap`` and ``bayes`` need rows).
+
+    Returns
+    -------
+    dict
+        ``n, promoters, passives, detractors, pct_promoters, pct_passives, pct_detractors, nps,
+        se, ci_low, ci_high`` as in :func:`nps` (NaN statistics when all counts are 0).
+
+    Examples
+    --------
+    Wald SE by hand: 100 √((0.5 + 0.2 − 0.3²) / 10) = 24.70.
+
+    >>> r = nps_from_counts(5, 3, 2)
+    >>> r["n"], r["nps"], round(r["se"], 2)
+    (10, 30.0, 24.7)
+    """
+    if ci not in ("wald", "adjusted_wald", "trinomial"):
+        raise ValueError(f"ci={ci!r} needs respondent rows; from counts: wald, adjusted_wald, "
+                         "trinomial")
+    counts = [int(promoters), int(passives), int(detractors)]
+    if min(counts) < 0:
+        raise ValueError(f"counts must be non-negative, got {counts}")
+    y = np.repeat(np.array([1, 0, -1], dtype=np.int8), counts)
+    return _nps_cell(y, None, ci=ci, level=level, rng=None, n_resamples=0)
 
 
 def scores_from_counts(promoters: int, passives: int, detractors: int, *,
