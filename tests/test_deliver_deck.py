@@ -226,3 +226,24 @@ def test_small_branch_deck_suppresses_kpis(sample_warehouse, tmp_path):
     value = nps(ctx.current.dropna(subset=["ltr"]), score="ltr")["nps"].iloc[0]
     assert "样本不足" in text and "不予报告" in text
     assert f"{value:.1f}" not in text
+
+
+def test_deck_kpis_are_weighted_like_the_html_report(sample_warehouse):
+    """The sample params weight the reports (params/weighting.yaml): the deck's NPS and CSAT are
+    the weighted estimates the HTML report's cards show, not the unweighted ones."""
+    from cxlab.deliver._deck import _kpis
+    from cxlab.metrics import nps
+    from cxlab.report import build_aggregates, load_context
+    from cxlab.report._base import csat_result
+
+    build_aggregates(sample_warehouse)
+    ctx = load_context(period=PERIOD, warehouse=sample_warehouse)
+    assert ctx.weighted
+    k = _kpis(ctx)
+    cur = ctx.current
+    weighted = nps(cur, score="ltr", weight="weight")["nps"].iloc[0]
+    plain = nps(cur, score="ltr")["nps"].iloc[0]
+    assert k.loc["nps", "value"] == pytest.approx(weighted, rel=1e-12)
+    assert abs(weighted - plain) > 1e-6  # the check can tell the two apart
+    csat_w = csat_result(cur[cur["csat"].notna()], ctx, weight="weight")["csat"].iloc[0]
+    assert k.loc["csat", "value"] == pytest.approx(csat_w, rel=1e-12)

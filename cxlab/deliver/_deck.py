@@ -224,6 +224,10 @@ def _kpis(ctx) -> pd.DataFrame:
         frame[csat] = pd.array([pd.NA] * len(frame), dtype="Int64")
     values = compute_kpis(frame, None, None, by=("period",), targets=ctx.targets,
                           codebook=cb, score=score, csat=csat)
+    if ctx.weighted:  # the same weighted NPS/CSAT as the HTML report's KPI cards
+        from cxlab.report._sections_ops import weighted_survey_kpis
+
+        values = weighted_survey_kpis(ctx, values)
     keep = [k for k, item in (("nps", cb.nps_item), ("csat", cb.csat_item)) if item]
     values = values[values["kpi"].isin(keep)]
     if values.empty:

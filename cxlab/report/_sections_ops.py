@@ -152,7 +152,7 @@ def _pct(v) -> str:
 
 
 # --------------------------------------------------------------------------- operations_kpis
-def _weighted_survey_kpis(ctx: ReportContext, values: pd.DataFrame) -> pd.DataFrame:
+def weighted_survey_kpis(ctx: ReportContext, values: pd.DataFrame) -> pd.DataFrame:
     """``compute_kpis`` values with NPS and CSAT replaced by their weighted estimates per period
     (the counts behind the change tests stay unweighted)."""
     from cxlab.metrics import nps
@@ -199,7 +199,7 @@ def operations_kpis(ctx: ReportContext) -> Html:
     values = compute_kpis(resp_in, tick_in, cust_in, by=("period",), targets=ctx.targets,
                           codebook=ctx.codebook, score=ltr or "ltr", csat=cs or "csat")
     if ctx.weighted:
-        values = _weighted_survey_kpis(ctx, values)
+        values = weighted_survey_kpis(ctx, values)
     status = kpi_status(values, targets=ctx.targets)
     cur = status[status["period"] == ctx.period].set_index("kpi")
 
