@@ -73,8 +73,10 @@ def test_percentages_and_letters_match_crosstab(company_ctx, company_book):
     cur["answer"] = cur[item].map(scale.codes)
     cur["branch_name"] = cur["branch"].map(company_ctx.branch_name)
     checked_pct = checked_sig = 0
+    w = company_ctx.weight  # the sample reports are weighted (params/weighting.yaml)
+    assert w is not None
     for group, col in (("调研渠道", "channel"), ("分支机构", "branch_name")):
-        ct = crosstab(cur.dropna(subset=[item]), row="answer", col=col)
+        ct = crosstab(cur.dropna(subset=[item]), row="answer", col=col, weight=w)
         idx = [j for j, g in enumerate(groups) if g == group]
         assert idx, group
         big = {labels[j] for j in idx if body["基数(未加权)"][j] >= 30}
@@ -159,7 +161,9 @@ def test_nps_nets_and_mean_match_metrics(company_ctx, company_book):
     groups, labels, letters, body, _ = _grid(ws)
     cur = company_ctx.current
     cur = cur.assign(branch_name=cur["branch"].map(company_ctx.branch_name))
-    ref = nps(cur.dropna(subset=["ltr"]), score="ltr", by="branch_name").set_index("branch_name")
+    w = company_ctx.weight  # the sample reports are weighted (params/weighting.yaml)
+    ref = nps(cur.dropna(subset=["ltr"]), score="ltr", by="branch_name",
+              weight=w).set_index("branch_name")
     idx = [j for j, g in enumerate(groups) if g == "分支机构"]
     assert len(idx) == len(load_org("params/org.yaml").branches)
     checked = 0
@@ -174,17 +178,20 @@ def test_nps_nets_and_mean_match_metrics(company_ctx, company_book):
         assert body["推荐者(9–10)"][j] == pytest.approx(r["pct_promoters"] / 100, abs=1e-12)
         assert body["贬损者(0–6)"][j] == pytest.approx(r["pct_detractors"] / 100, abs=1e-12)
     assert checked >= 5
-    total = nps(cur.dropna(subset=["ltr"]), score="ltr").iloc[0]
+    total = nps(cur.dropna(subset=["ltr"]), score="ltr", weight=w).iloc[0]
     assert labels[0] == "全公司" and body["NPS(净推荐值)"][0] == pytest.approx(total["nps"])
-    assert body["均值"][0] == pytest.approx(cur["ltr"].astype(float).mean())
+    answered = cur.dropna(subset=["ltr"])
+    assert body["均值"][0] == pytest.approx(np.average(answered["ltr"].astype(float),
+                                                     weights=answered[w]))
     # top-2 box of a verbal item from Scale.top_codes, and the period banner over all periods
     ws = _sheet(bh, cb.item("svc_response").label)
     groups, labels, _, body, _ = _grid(ws)
     resp = company_ctx.responses
     for j, g in enumerate(groups):
         if g == "期间":
-            x = resp.loc[resp["period"] == labels[j], "svc_response"].dropna()
-            assert body["前2项(好/良好)"][j] == pytest.approx(x.isin([5, 4]).mean())
+            x = resp[resp["period"] == labels[j]].dropna(subset=["svc_response"])
+            assert body["前2项(好/良好)"][j] == pytest.approx(
+                np.average(x["svc_response"].isin([5, 4]), weights=x[w]))
 
 
 def test_multi_choice_counts_respondents(company_ctx, company_book):
@@ -194,11 +201,13 @@ def test_multi_choice_counts_respondents(company_ctx, company_book):
     cb = company_ctx.codebook
     ws = _sheet(bh, cb.item("purchase_channel").label)
     _, labels, _, body, _ = _grid(ws)
-    answers = company_ctx.current["purchase_channel"].dropna()
+    cur = company_ctx.current.dropna(subset=["purchase_channel"])
+    answers = cur["purchase_channel"]
     split = split_multiselect(answers, options=cb.scale_of("purchase_channel").options)
     assert body["基数(未加权)"][0] == len(answers)
-    for opt in cb.scale_of("purchase_channel").options:
-        assert body[opt][0] == pytest.approx(split[opt].fillna(False).astype(bool).mean())
+    for opt in cb.scale_of("purchase_channel").options:  # weighted shares, as the report
+        assert body[opt][0] == pytest.approx(
+            np.average(split[opt].fillna(0).astype(float), weights=cur[company_ctx.weight]))
     shares = [body[o][0] for o in cb.scale_of("purchase_channel").options]
     assert sum(shares) > 1  # several choices per respondent
 

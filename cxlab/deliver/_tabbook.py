@@ -673,8 +673,9 @@ def tabbook(ctx, out_dir: str | Path, *, alpha: float = 0.05, adjust: str = "fdr
     """Write the tab book of a report scope (``cxlab.report.load_context``) to
     ``<out_dir>/<ALL|branch>-tables.xlsx`` and return its path."""
     frame = ctx.responses.reset_index(drop=True)
+    # the report's survey weights (params/weighting.yaml), else a weight item of the codebook
     weights = [i for i in ctx.codebook.ids(role="weight") if i in frame.columns]
-    weight = weights[0] if weights else None
+    weight = ctx.weight or (weights[0] if weights else None)
     frame = _with_tiers(ctx, frame)
     banner = scope_banner(ctx, frame, weight=weight)
     tables = build_tables(frame, codebook=ctx.codebook, columns=banner, weight=weight,
