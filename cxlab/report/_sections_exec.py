@@ -93,13 +93,13 @@ def executive_changes(ctx: ReportContext) -> Html:
             way = "上升" if r["change"] > 0 else "下降"
             unit = " 个百分点" if r["unit"] == "%" else " 分"
             items.append(f"{r['kpi']}较上期{way} {abs(r['change']):.1f}{unit}({p_text(r['pvalue'])})。")
-    if "promoters" in ctx.aggregates.columns:
+    # the company page names the branches whose NPS dropped (tests adjusted across branches); a
+    # branch page has its own change in the KPI lines above, from the report's (weighted) figures
+    if ctx.is_company and "promoters" in ctx.aggregates.columns:
         from cxlab.report.sections import _league
 
         lt = _league(ctx)
         drops = lt[lt["significant_drop"]]
-        if not ctx.is_company:
-            drops = drops[drops["branch"] == ctx.branch]
         for _, r in drops.iterrows():
             items.append(f"{r['branch_name']} NPS 较上期显著下降 {abs(r['change']):.1f} 分"
                          f"(校正后 {p_text(r['p_adjusted'])})。")
