@@ -155,15 +155,9 @@ def csat(
     weighted, ``se`` is the linearisation SE and the Wilson interval uses the effective size
     :math:`p(1-p)/se^2` (Korn & Graubard 1998).
 
-    Variance convention (the same for :func:`nps`, :func:`csat` and :func:`ces`): the weighted
-    ``se`` is the with-replacement Taylor linearisation SE, scaled so that unit weights give
-    exactly the textbook unweighted SE of the statistic: for the proportion-type NPS and CSAT
-    that is the Wald :math:`\\sqrt{v/n}` (no :math:`n/(n-1)` factor, HC0), for the CES mean
-    :math:`s/\\sqrt{n}` with the :math:`n-1` standard deviation (factor :math:`n/(n-1)`, HC1).
-    R's ``survey::svymean`` applies :math:`n/(n-1)` to all three; multiply the NPS and CSAT
-    ``se`` by :math:`\\sqrt{n/(n-1)}` to get it, or use
-    :func:`cxlab.metrics.weighted_mean` / :func:`cxlab.metrics.weighted_proportion`, which
-    reproduce ``svymean``/``svyciprop`` (checked live in ``tests/test_r_survey.py``).
+    Variance convention: as stated in :func:`cxlab.metrics.nps` (one convention for
+    :func:`nps`, :func:`csat` and :func:`ces`; R's ``svymean`` differs by :math:`n/(n-1)` for
+    the proportions).
 
     References
     ----------
@@ -256,15 +250,9 @@ def ces(
     linearisation SE :math:`\\sqrt{n/(n-1) \\sum w_i^2 (x_i - \\bar x)^2}/\\sum w_i`, which equals
     :math:`s/\\sqrt{n}` for unit weights; the t quantile uses Kish's ``n_eff - 1`` degrees of freedom.
 
-    Variance convention (the same for :func:`nps`, :func:`csat` and :func:`ces`): the weighted
-    ``se`` is the with-replacement Taylor linearisation SE, scaled so that unit weights give
-    exactly the textbook unweighted SE of the statistic: for the proportion-type NPS and CSAT
-    that is the Wald :math:`\\sqrt{v/n}` (no :math:`n/(n-1)` factor, HC0), for the CES mean
-    :math:`s/\\sqrt{n}` with the :math:`n-1` standard deviation (factor :math:`n/(n-1)`, HC1).
-    R's ``survey::svymean`` applies :math:`n/(n-1)` to all three; multiply the NPS and CSAT
-    ``se`` by :math:`\\sqrt{n/(n-1)}` to get it, or use
-    :func:`cxlab.metrics.weighted_mean` / :func:`cxlab.metrics.weighted_proportion`, which
-    reproduce ``svymean``/``svyciprop`` (checked live in ``tests/test_r_survey.py``).
+    Variance convention: as stated in :func:`cxlab.metrics.nps` (one convention for
+    :func:`nps`, :func:`csat` and :func:`ces`; R's ``svymean`` differs by :math:`n/(n-1)` for
+    the proportions).
 
     References
     ----------
