@@ -254,6 +254,14 @@ def test_index_flags_only_significant_shortfalls_and_drops(tmp_path):
     company = kpi_interval("nps", n=1250, promoters=604, passives=457, detractors=189)
     assert flags[("2026Q2", "ALL")] == target_status(*company, target=40).replace(
         "显著低于目标", "显著低于目标 · 需整改")
+    # a region is judged like the company, on its branches' summed counts: W + OK sums to
+    # NPS 56.7 (达标); W + F to 12.2 on n = 450, significantly below 40
+    grouped = index_status(agg, TARGETS, groups={"R1": ["W", "OK"], "R2": ["W", "F"]})
+    assert grouped[("2026Q2", "R1")] == "达标"
+    both = kpi_interval("nps", n=450, promoters=144, passives=217, detractors=89)
+    assert both[1] < 40  # the interval's upper end is below the target
+    assert grouped[("2026Q2", "R2")] == "显著低于目标 · 需整改"
+    assert {k: v for k, v in grouped.items() if k[1] not in ("R1", "R2")} == flags
     # the page: red only for 需整改
     wh = tmp_path / "wh"
     (wh / AGGREGATES).parent.mkdir(parents=True)

@@ -120,17 +120,37 @@ def branch_status(aggregates: pd.DataFrame, targets, *, period: str, previous: s
     return res
 
 
+def _pooled_status(cur: pd.DataFrame, targets, *, min_base: int) -> str:
+    """Status of a group of branches (the company, a region) on their summed counts, against
+    the targets only (its sampling error included)."""
+    from cxlab.ops import target_statuses
+
+    cols = [c for c in ("n", "promoters", "passives", "detractors", "csat_n", "csat_top2")
+            if c in cur.columns]
+    comp = target_statuses(cur[cols].sum().to_frame().T, targets=targets,
+                           min_base=min_base).iloc[0]
+    statuses = [comp[c] for c in ("nps_status", "csat_status") if c in comp.index
+                and isinstance(comp[c], str)]
+    if comp["n"] < min_base:
+        return "样本不足"
+    if comp["significantly_below"]:
+        return "显著低于目标 · 需整改"
+    if any(s != "达标" for s in statuses):
+        return next(s for s in statuses if s != "达标")
+    return "达标" if statuses else "—"
+
+
 def index_status(aggregates: pd.DataFrame, targets, *, method: str = "fdr_bh",
-                 alpha: float = ALPHA, min_base: int = MIN_BASE) -> dict[tuple[str, str], str]:
+                 alpha: float = ALPHA, min_base: int = MIN_BASE,
+                 groups: dict[str, list[str]] | None = None) -> dict[tuple[str, str], str]:
     """The index page's status per (period, branch), company row ``"ALL"`` included.
 
     ``需整改`` exactly as the league table (:func:`branch_status`: significantly below target or
     a significant adjusted NPS drop), ``低于目标,在抽样误差内``, ``达标`` or ``样本不足``; the
-    company row is judged on the summed counts against the targets only. Without targets only
-    the drops are judged (``—`` otherwise).
+    company row, and each of ``groups`` (region code → its branch codes), is judged on its
+    summed counts against the targets only. Without targets only the drops are judged (``—``
+    otherwise).
     """
-    from cxlab.ops import target_statuses
-
     periods = sorted(aggregates["period"].astype(str).unique())
     out: dict[tuple[str, str], str] = {}
     for i, period in enumerate(periods):
@@ -140,19 +160,9 @@ def index_status(aggregates: pd.DataFrame, targets, *, method: str = "fdr_bh",
         for _, r in st.iterrows():
             out[(period, str(r["branch"]))] = r["flag"]
         cur = aggregates[aggregates["period"].astype(str) == period]
-        cols = [c for c in ("n", "promoters", "passives", "detractors", "csat_n", "csat_top2")
-                if c in cur.columns]
-        comp = target_statuses(cur[cols].sum().to_frame().T, targets=targets,
-                               min_base=min_base).iloc[0]
-        statuses = [comp[c] for c in ("nps_status", "csat_status") if c in comp.index
-                    and isinstance(comp[c], str)]
-        if comp["n"] < min_base:
-            flag = "样本不足"
-        elif comp["significantly_below"]:
-            flag = "显著低于目标 · 需整改"
-        elif any(s != "达标" for s in statuses):
-            flag = next(s for s in statuses if s != "达标")
-        else:
-            flag = "达标" if statuses else "—"
-        out[(period, "ALL")] = flag
+        out[(period, "ALL")] = _pooled_status(cur, targets, min_base=min_base)
+        for code, branches in (groups or {}).items():
+            part = cur[cur["branch"].astype(str).isin(branches)]
+            if len(part):
+                out[(period, code)] = _pooled_status(part, targets, min_base=min_base)
     return out

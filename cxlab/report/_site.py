@@ -107,7 +107,8 @@ def write_index(output_dir: str | Path, *, warehouse: str | Path,
                     for k, h in shown if (t := judged.get(k)) is not None)
     from cxlab.report._inference import comparison_method, index_status
 
-    flags = (index_status(aggregates, targets, method=comparison_method(params_dir))
+    flags = (index_status(aggregates, targets, method=comparison_method(params_dir),
+                          groups={u: list(b) for u, b in scopes.items()})
              if "promoters" in aggregates.columns else {})
     intro = ("每期一份公司报告、" + ("每个区域一份区域报告、" if scopes else "")
              + "每个分支机构一份报告。"
