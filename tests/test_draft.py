@@ -723,3 +723,17 @@ def test_seven_point_scale_kept_for_a_wave_without_its_middle_answers(tmp_path):
     assert max(alone.codebook.scale_of(alone.codebook.items[0].id).codes) == 5
     report, _ = _ingest(project, [second], tmp_path)
     assert report.rows_read == report.accepted == 15 and report.quarantined == 0
+
+
+def test_an_export_without_answers_is_refused(tmp_path, capsys):
+    """A file with a header and no answers (or plain text named .xlsx) drafts nothing: one line,
+    exit 1, no params written."""
+    from cxlab.cli import main
+
+    empty = tmp_path / "empty.xlsx"
+    empty.write_text("garbage\n", encoding="utf-8")
+    (tmp_path / "proj").mkdir()
+    assert main(["draft", str(empty), "--project", str(tmp_path / "proj")]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "empty.xlsx: no answers (0 rows)" in err[0]
+    assert not (tmp_path / "proj" / "params").exists()

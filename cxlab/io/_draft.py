@@ -1899,6 +1899,10 @@ def draft_params(paths, *, project: str | Path = ".", force: bool = False,
     files = _expand(paths)
     params = Path(project) / "params"
     exports = _read_all(files)
+    empty = [e.name for e in exports if len(e.df) == 0]
+    if len(empty) == len(exports):
+        raise CxlabError(f"{', '.join(empty)}: no answers (0 rows): nothing to draft from; "
+                         "export the survey with its responses")
     prev = _previous(params) if force else {"options": {}, "units": {}}
     d = _Drafter(exports, prev)
     d.collect()
