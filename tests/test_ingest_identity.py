@@ -10,11 +10,11 @@ import json
 from pathlib import Path
 
 import pandas as pd
-import pytest
+from ingest_helpers import ingest_into, own_pseudonym_key  # noqa: F401 - autouse fixture
 
 from cxlab.cli import main
 from cxlab.config import load_codebook
-from cxlab.io import ingest, load_ingest_log, load_responses
+from cxlab.io import load_ingest_log, load_responses
 from cxlab.io._survey import SurveyKey, row_fingerprints, survey_key
 from cxlab.report._context import _sources
 
@@ -36,15 +36,7 @@ def write_wjx(path: Path, ids, *, branch="上海分公司", ltr=lambda i: i % 11
     return path
 
 
-@pytest.fixture(autouse=True)
-def _key(tmp_path, monkeypatch):
-    monkeypatch.setenv("CXLAB_PSEUDONYM_KEY_FILE", str(tmp_path / "pseudonym.key"))
-
-
-def run(tmp_path, *paths, **kw):
-    rep = ingest(list(paths), warehouse=tmp_path / "wh", quarantine_dir=tmp_path / "q", **kw)
-    assert rep.rows_read == rep.accepted + rep.quarantined
-    return rep
+run = ingest_into
 
 
 # ---- survey identity ---------------------------------------------------------------------------

@@ -8,24 +8,16 @@ from __future__ import annotations
 import io
 
 import pandas as pd
-import pytest
+from ingest_helpers import ingest_into, own_pseudonym_key  # noqa: F401 - autouse fixture
 
 from cxlab.config import load_codebook
-from cxlab.io import ingest, load_responses, read_export
+from cxlab.io import load_responses, read_export
 
 CB = load_codebook()
 LTR, CSAT, CES = (CB.item(i).label for i in ("ltr", "csat", "ces"))
 
 
-@pytest.fixture(autouse=True)
-def _key(tmp_path, monkeypatch):
-    monkeypatch.setenv("CXLAB_PSEUDONYM_KEY_FILE", str(tmp_path / "pseudonym.key"))
-
-
-def run(tmp_path, *paths, **kw):
-    rep = ingest(list(paths), warehouse=tmp_path / "wh", quarantine_dir=tmp_path / "q", **kw)
-    assert rep.rows_read == rep.accepted + rep.quarantined
-    return rep
+run = ingest_into
 
 
 def _no_secret(frame: pd.DataFrame, secrets) -> None:

@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from ingest_helpers import ingest_into, own_pseudonym_key  # noqa: F401 - autouse fixture
 
 import cxlab.io._warehouse as whmod
 from cxlab.config import load_codebook
-from cxlab.io import connect, ingest, load_responses, load_table, query
+from cxlab.io import connect, load_responses, load_table, query
 from cxlab.io._warehouse import TableWrite, commit, recover
 
 LTR = load_codebook().item("ltr").label
@@ -32,13 +33,7 @@ def write_wjx(path: Path, n: int, *, month: int = 7, start: int = 1, ltr=None) -
     return path
 
 
-@pytest.fixture(autouse=True)
-def _key(tmp_path, monkeypatch):
-    monkeypatch.setenv("CXLAB_PSEUDONYM_KEY_FILE", str(tmp_path / "pseudonym.key"))
-
-
-def _ingest(tmp_path, *paths, **kw):
-    return ingest(list(paths), warehouse=tmp_path / "wh", quarantine_dir=tmp_path / "q", **kw)
+_ingest = ingest_into
 
 
 def snapshot(root: Path) -> dict[str, bytes]:
