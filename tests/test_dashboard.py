@@ -309,8 +309,13 @@ def test_forged_widget_values_are_reset_on_the_server(wh):
 
     w, _ = wh
     d = Dashboard(w, _scope("SH01"), load_targets("params/targets.yaml"), lock=threading.Lock())
-    panes = lambda: "".join(str(p.object) for p in (  # noqa: E731
-        d.kpi_pane, d.trend_table, d.league_pane, d.pivot_pane, d.touch_pane, d.verb_pane))
+
+    def panes() -> str:
+        for i in range(len(d.tabs)):   # tabs are brought up to date when shown
+            d.tabs.active = i
+        d.tabs.active = 0
+        return "".join(str(p.object) for p in (
+            d.kpi_pane, d.trend_table, d.league_pane, d.pivot_pane, d.touch_pane, d.verb_pane))
     assert "上海分公司" in panes()
     d.branch.value = ["GZ01"]
     assert d.branch.value == []
@@ -323,3 +328,27 @@ def test_forged_widget_values_are_reset_on_the_server(wh):
     text = panes()
     assert "广州" not in text and SECRET_GZ not in text and "北京分公司" not in text
     assert "上海分公司" in text
+
+
+def test_a_filter_change_updates_the_shown_tab_and_the_others_when_shown(wh):
+    """Lazy tabs: a filter change runs the shown tab's queries only; another tab is brought up
+    to date (to the same filters) when it is shown, and the status line says which are."""
+    import threading
+
+    from cxlab.dashboard._app import Dashboard
+
+    w, _ = wh
+    d = Dashboard(w, _scope("ALL"), load_targets("params/targets.yaml"), lock=threading.Lock())
+    league = next(i for i, (t, _, _) in enumerate(d._tab_specs) if t == "机构排名")
+    assert d.league_pane.object == ""                     # never shown: never queried
+    assert 'data-fresh="0"' in d.status_pane.object
+    d.tabs.active = league
+    assert "广州" in d.league_pane.object and "北京" in d.league_pane.object
+    d.tabs.active = 0
+    before = d.league_pane.object
+    d.branch.value = ["SH01"]                               # filter change on the KPI tab
+    assert d.league_pane.object == before                   # stale until shown
+    assert 'data-fresh="0"' in d.status_pane.object
+    d.tabs.active = league
+    assert "上海" in d.league_pane.object and "广州" not in d.league_pane.object
+    assert f'data-fresh="0,{league}"' in d.status_pane.object

@@ -148,6 +148,17 @@ class Session:
             time.sleep(0.2)
         return got
 
+    def wait_fresh(self, tab: int, timeout: float = 30) -> None:
+        """Wait until tab ``tab`` shows the current filters (tabs are queried when shown; the
+        status line lists the up-to-date ones)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            fresh = self.page.locator("#cx-refresh").get_attribute("data-fresh") or ""
+            if str(tab) in fresh.split(","):
+                return
+            time.sleep(0.1)
+        raise AssertionError(f"tab {tab} not brought up to date within {timeout} s")
+
     def dom_text(self) -> str:
         """Every text node, input value and attribute value of the page, shadow roots included
         (Panel renders its components in shadow DOM, which ``inner_text`` does not enter)."""
@@ -156,9 +167,9 @@ class Session:
     def all_text(self) -> str:
         """The DOM text after each tab was shown, plus all recorded traffic."""
         texts = []
-        for tab in self.page.locator(".bk-tab").all():
+        for i, tab in enumerate(self.page.locator(".bk-tab").all()):
             tab.click()
-            self.page.wait_for_timeout(200)
+            self.wait_fresh(i)
             texts.append(self.dom_text())
         return "\n".join(texts + self.traffic)
 
@@ -272,8 +283,9 @@ def test_scoped_user_gets_nothing_outside_scope(server, browser, user):
                   region=["华南区"], rows="branch"))
         want = _expected_nps(resp, own, ["2026Q3"])
         assert s.wait_nps(want) == want
-        s.page.locator(".bk-tab", has_text="客户原声").click()
-        s.page.wait_for_timeout(300)
+        voice = s.page.locator(".bk-tab", has_text="客户原声")
+        voice.click()
+        s.wait_fresh(s.page.locator(".bk-tab").all_inner_texts().index("客户原声"))
         assert "原声(已脱敏)" in s.dom_text()
         text = s.all_text()
         assert _leaks(text, [b.name for b in others]) == []

@@ -13,6 +13,7 @@ import io
 import os
 import secrets
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -48,6 +49,7 @@ _CSS = """
 .cx-table th {background:#f3f5f8}
 .cx-table td.cx-text {text-align:left}
 .cx-table td:first-child, .cx-table th:first-child {text-align:left}
+.cx-note {color:#777; font-size:12px}
 """
 
 
@@ -125,6 +127,10 @@ class Dashboard:
         self.pivot_pane = pn.pane.HTML("", stylesheets=[_CSS])
         self.touch_pane = pn.pane.HTML("", stylesheets=[_CSS])
         self.verb_pane = pn.pane.HTML("", stylesheets=[_CSS])
+        # the refresh count and the server's time for it; also what `make bench` waits for in
+        # the browser to time a filter change end to end
+        self.status_pane = pn.pane.HTML("", stylesheets=[_CSS])
+        self._refreshes = 0
         self.download = w.FileDownload(callback=self._pivot_csv, filename="pivot.csv",
                                        label="导出透视表 CSV", button_type="primary")
 
@@ -136,6 +142,7 @@ class Dashboard:
         if pn.state.location is not None:
             for key, widget in synced.items():
                 pn.state.location.sync(widget, {"value": key})
+        self._build_tabs()
         self._sanitise()
         for widget in synced.values():
             widget.param.watch(self._changed, "value")
@@ -218,39 +225,109 @@ class Dashboard:
         self.refresh()
 
     # -------------------------------------------------------------------------------- views
-    def refresh(self) -> None:
-        f = self.filters()
+    def _build_tabs(self) -> None:
+        """The tabs and, for each, what it shows: ``(title, content, update)``; ``update(f)``
+        runs the tab's queries (under the lock) and returns a function that puts the results
+        into its panes."""
+        import panel as pn
+
         cb = self.wh.codebook
+        tabs = [("KPI 与趋势", pn.Column(self.kpi_pane, *((self.trend_pane, self.trend_table)
+                                                        if cb.nps_item else ())), self._kpi_tab)]
+        if cb.nps_item:
+            tabs.append(("机构排名", self.league_pane, self._league_tab))
+        tabs.append(("透视分析", pn.Column(pn.Row(self.rows, self.cols, self.measure, self.item),
+                                          self.download, self.pivot_pane), self._pivot_tab))
+        if cb.attribute_items:
+            tabs.append(("旅程触点", self.touch_pane, self._touch_tab))
+        if cb.comment_item:
+            tabs.append(("客户原声", pn.Column(self.group, self.verb_pane), self._voice_tab))
+        self._tab_specs = tabs
+        self.tabs = pn.Tabs(*[(t, c) for t, c, _ in tabs], dynamic=False)
+        self._fresh: set[int] = set()
+        self.tabs.param.watch(self._tab_shown, "active")
+
+    def refresh(self) -> None:
+        """Filters changed: the shown tab is brought up to date now, the others when shown
+        (a filter change answers with one tab's queries, not every tab's)."""
+        self._fresh.clear()
+        self._update_tab(self.tabs.active)
+
+    def _tab_shown(self, event) -> None:
+        if event.new not in self._fresh:
+            self._update_tab(event.new)
+
+    def _update_tab(self, i: int) -> None:
+        import panel as pn
+
+        started = time.perf_counter()
+        f = self.filters()
         with self.lock:
-            k = kpis(self.wh, f, self.scope, self.targets)
-            bench = company_benchmark(self.wh, f) if cb.nps_item else {}
-            trend = nps_by(self.wh, f, self.scope, by=["period"]) if cb.nps_item else None
-            lg = league(self.wh, f, self.scope) if cb.nps_item else None
-            pv = self._pivot_long(f)
-            tp = touchpoints(self.wh, f, self.scope) if cb.attribute_items else None
-            vb = verbatims(self.wh, f, self.scope, group=self.group.value or None) \
-                if cb.comment_item else None
-        self.kpi_pane.object = self._kpi_html(k, bench)
-        if trend is not None:
-            self.trend_pane.object = self._trend_fig(trend)
-            self.trend_table.object = _table(
-                trend[["period", "n", "nps", "ci_low", "ci_high"]],
-                {"period": "期间", "n": "样本量", "nps": "NPS", "ci_low": "95%下限", "ci_high": "95%上限"})
-        if lg is not None:
+            show = self._tab_specs[i][2](f)
+        with pn.io.hold():    # the tab's new content and the status line in one message
+            show()
+            self._fresh.add(i)
+            self._refreshes += 1
+            ms = 1000 * (time.perf_counter() - started)
+            fresh = ",".join(str(t) for t in sorted(self._fresh))
+            self.status_pane.object = (
+                f'<span id="cx-refresh" class="cx-note" data-n="{self._refreshes}" '
+                f'data-fresh="{fresh}">已更新(第 {self._refreshes} 次,服务器用时 {ms:.0f} 毫秒)'
+                '</span>')
+
+    def _kpi_tab(self, f: Filters):
+        cb = self.wh.codebook
+        k = kpis(self.wh, f, self.scope, self.targets)
+        bench = company_benchmark(self.wh, f) if cb.nps_item else {}
+        trend = nps_by(self.wh, f, self.scope, by=["period"]) if cb.nps_item else None
+
+        def show():
+            self.kpi_pane.object = self._kpi_html(k, bench)
+            if trend is not None:
+                fig = self._trend_fig(trend)
+                if self.trend_pane.object is not fig:
+                    self.trend_pane.object = fig
+                self.trend_table.object = _table(
+                    trend[["period", "n", "nps", "ci_low", "ci_high"]],
+                    {"period": "期间", "n": "样本量", "nps": "NPS", "ci_low": "95%下限",
+                     "ci_high": "95%上限"})
+        return show
+
+    def _league_tab(self, f: Filters):
+        lg = league(self.wh, f, self.scope)
+
+        def show():
             self.league_pane.object = _table(
                 lg[["rank", "region", "branch_name", "n", "nps", "ci_low", "ci_high",
                     *(["csat"] if "csat" in lg else [])]],
                 {"rank": "排名", "region": "区域", "branch_name": "机构", "n": "样本量", "nps": "NPS",
                  "ci_low": "95%下限", "ci_high": "95%上限", "csat": "CSAT(%)"})
-        self.pivot_pane.object = self._pivot_html(pv)
-        if tp is not None:
+        return show
+
+    def _pivot_tab(self, f: Filters):
+        pv = self._pivot_long(f)
+
+        def show():
+            self.pivot_pane.object = self._pivot_html(pv)
+        return show
+
+    def _touch_tab(self, f: Filters):
+        tp = touchpoints(self.wh, f, self.scope)
+
+        def show():
             self.touch_pane.object = _table(
                 tp[["journey", "touchpoint", "label", "n", "mean", "top2"]],
                 {"journey": "旅程阶段", "touchpoint": "触点", "label": "题目", "n": "样本量",
                  "mean": "均值", "top2": "好评率(%)"})
-        if vb is not None:
+        return show
+
+    def _voice_tab(self, f: Filters):
+        vb = verbatims(self.wh, f, self.scope, group=self.group.value or None)
+
+        def show():
             self.verb_pane.object = _table(vb, {"period": "期间", "branch_name": "机构",
                                                 "score": "推荐分", "comment": "原声(已脱敏)"})
+        return show
 
     def _kpi_html(self, k: pd.DataFrame, bench: dict) -> str:
         cards = []
@@ -272,23 +349,33 @@ class Dashboard:
         return f'<div class="cx-kpis">{"".join(cards)}</div>{note}'
 
     def _trend_fig(self, trend: pd.DataFrame):
+        """The NPS trend chart: built on the first refresh, then only its data and ranges change
+        (a new figure each time would send and lay out a whole plot in the browser)."""
+        t = trend.dropna(subset=["nps"])
+        periods = list(trend["period"]) or ["—"]
+        lo = [v for v in t["ci_low"] if not np.isnan(v)]
+        hi = [v for v in t["ci_high"] if not np.isnan(v)]
+        data = {"period": list(t["period"]), "nps": list(t["nps"]),
+                "lo": list(t["ci_low"]), "hi": list(t["ci_high"])}
+        y = (min(lo, default=-100) - 5, max(hi, default=100) + 5)
+        fig = getattr(self, "_trend", None)
+        if fig is not None:
+            fig.x_range.factors = periods
+            fig.y_range.update(start=y[0], end=y[1])
+            self._trend_src.data = data
+            return fig
         from bokeh.models import ColumnDataSource, Range1d, Whisker
         from bokeh.plotting import figure
 
-        t = trend.dropna(subset=["nps"])
-        periods = list(trend["period"])
-        lo = [v for v in t["ci_low"] if not np.isnan(v)]
-        hi = [v for v in t["ci_high"] if not np.isnan(v)]
-        fig = figure(x_range=periods or ["—"], height=320, width=860,
-                     y_range=Range1d(min(lo, default=-100) - 5, max(hi, default=100) + 5),
+        fig = figure(x_range=periods, height=320, width=860, y_range=Range1d(*y),
                      title="NPS 趋势(95% 置信区间,adjusted Wald)", tools="save",
                      toolbar_location="right")
-        src = ColumnDataSource({"period": list(t["period"]), "nps": list(t["nps"]),
-                                "lo": list(t["ci_low"]), "hi": list(t["ci_high"])})
+        src = ColumnDataSource(data)
         fig.line("period", "nps", source=src, line_width=2)
         fig.scatter("period", "nps", source=src, size=8)
         fig.add_layout(Whisker(source=src, base="period", upper="hi", lower="lo"))
         fig.yaxis.axis_label = "NPS"
+        self._trend, self._trend_src = fig, src
         return fig
 
     def _pivot_long(self, f: Filters) -> pd.DataFrame:
@@ -317,7 +404,6 @@ class Dashboard:
     def layout(self):
         import panel as pn
 
-        cb = self.wh.codebook
         side = [pn.pane.Markdown(f"**{html.escape(self.scope.user)}** · 范围:"
                                  f"{html.escape(self.scope.unit_name)}"),
                 self.period_from, self.period_to]
@@ -326,17 +412,8 @@ class Dashboard:
         side += list(self.dim_widgets.values())
         side += [self.journey, self.touchpoint, self.view_name, self.save_btn, self.saved,
                  self.open_btn, self.view_msg, pn.pane.HTML('<a href="./logout">退出登录</a>')]
-        tabs = [("KPI 与趋势", pn.Column(self.kpi_pane, *((self.trend_pane, self.trend_table)
-                                                        if cb.nps_item else ())))]
-        if cb.nps_item:
-            tabs.append(("机构排名", self.league_pane))
-        tabs.append(("透视分析", pn.Column(pn.Row(self.rows, self.cols, self.measure, self.item),
-                                          self.download, self.pivot_pane)))
-        if cb.attribute_items:
-            tabs.append(("旅程触点", self.touch_pane))
-        if cb.comment_item:
-            tabs.append(("客户原声", pn.Column(self.group, self.verb_pane)))
-        main = pn.Column(self.rejected, pn.Tabs(*tabs, dynamic=False), sizing_mode="stretch_width")
+        main = pn.Column(self.rejected, self.tabs, self.status_pane,
+                         sizing_mode="stretch_width")
         return pn.Row(pn.Column(*side, width=300), main, sizing_mode="stretch_width")
 
 
