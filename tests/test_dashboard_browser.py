@@ -75,8 +75,18 @@ def server(tmp_path_factory):
                 proc.kill()
                 raise RuntimeError((tmp / "server.log").read_text()) from None
             time.sleep(0.3)
-    yield {"url": f"http://127.0.0.1:{port}", "responses": load_responses(tmp / "wh"),
-           "org": load_org(ROOT / "params/org.yaml")}
+    # the sample params weight the reports (params/weighting.yaml): the dashboard built the
+    # reports' weights table before listening; the expected figures use the same weights
+    from cxlab.report._aggregates import load_weights
+
+    resp = load_responses(tmp / "wh")
+    w, _ = load_weights(tmp / "wh")
+    resp = resp.assign(period=resp["period"].astype(str), response_id=resp["response_id"].astype(str))
+    resp = resp.merge(w.assign(period=w["period"].astype(str), response_id=w["response_id"].astype(str))
+                      [["period", "response_id", "weight"]], on=["period", "response_id"], how="left")
+    assert resp["weight"].notna().all()
+    yield {"url": f"http://127.0.0.1:{port}", "responses": resp,
+           "org": load_org(ROOT / "params/org.yaml"), "warehouse": tmp / "wh"}
     proc.terminate()
     try:
         proc.wait(timeout=10)
@@ -179,10 +189,11 @@ def _q(**params) -> str:
 
 
 def _expected_nps(responses, branches, periods) -> str:
+    """The reports' (weighted) NPS of the slice: cxlab.metrics.nps with the survey weights."""
     from cxlab.metrics import nps
 
     sl = responses[responses["branch"].isin(branches) & responses["period"].isin(periods)]
-    return f"{nps(sl.astype({'ltr': float}), score='ltr').iloc[0]['nps']:.1f}"
+    return f"{nps(sl.astype({'ltr': float}), score='ltr', weight='weight').iloc[0]['nps']:.1f}"
 
 
 def _forms(text: str) -> tuple[str, str]:

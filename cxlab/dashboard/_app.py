@@ -9,7 +9,6 @@ browser sends. Widgets only offer values inside the scope, and every query re-ap
 from __future__ import annotations
 
 import html
-import io
 import os
 import secrets
 import threading
@@ -18,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from cxlab.dashboard._export import VIEW_NAMES, csv_bytes, png_bytes
 from cxlab.dashboard._query import (
     MEASURES,
     Filters,
@@ -125,8 +125,15 @@ class Dashboard:
         self.pivot_pane = pn.pane.HTML("", stylesheets=[_CSS])
         self.touch_pane = pn.pane.HTML("", stylesheets=[_CSS])
         self.verb_pane = pn.pane.HTML("", stylesheets=[_CSS])
-        self.download = w.FileDownload(callback=self._pivot_csv, filename="pivot.csv",
-                                       label="导出透视表 CSV", button_type="primary")
+        self.drivers_pane = pn.pane.HTML("", stylesheets=[_CSS])
+        self.ipa_pane = pn.pane.HTML("", stylesheets=[_CSS])
+        self.themes_pane = pn.pane.HTML("", stylesheets=[_CSS])
+        self.cases_pane = pn.pane.HTML("", stylesheets=[_CSS])
+        #: what each view shows (its frame, and the analysis result for charts): exports read it
+        self.data: dict[str, dict] = {}
+        self._stale: set[str] = set()
+        self.tabs = None
+        self.downloads = {view: self._download_row(view) for view in VIEW_NAMES}
 
         synced = {"period_from": self.period_from, "period_to": self.period_to,
                   "branch": self.branch, "journey": self.journey, "touchpoint": self.touchpoint,
@@ -218,9 +225,13 @@ class Dashboard:
         self.refresh()
 
     # -------------------------------------------------------------------------------- views
+    #: views computed on the slice's respondent rows: only when their tab is shown
+    HEAVY = ("drivers", "ipa", "themes", "cases")
+
     def refresh(self) -> None:
         f = self.filters()
         cb = self.wh.codebook
+        self._stale = set(self.HEAVY)
         with self.lock:
             k = kpis(self.wh, f, self.scope, self.targets)
             bench = company_benchmark(self.wh, f) if cb.nps_item else {}
@@ -230,7 +241,11 @@ class Dashboard:
             tp = touchpoints(self.wh, f, self.scope) if cb.attribute_items else None
             vb = verbatims(self.wh, f, self.scope, group=self.group.value or None) \
                 if cb.comment_item else None
+        self.data.update({
+            "kpi": {"frame": k}, "trend": {"frame": trend}, "league": {"frame": lg},
+            "pivot": {"frame": pv}, "touch": {"frame": tp}, "verbatims": {"frame": vb}})
         self.kpi_pane.object = self._kpi_html(k, bench)
+        self._refresh_heavy(only_active=True)
         if trend is not None:
             self.trend_pane.object = self._trend_fig(trend)
             self.trend_table.object = _table(
@@ -260,15 +275,26 @@ class Dashboard:
             value = _fmt(r["value"]) or "—"
             cards.append(
                 f'<div class="cx-kpi" data-kpi="{html.escape(r["kpi"])}">'
-                f'<div class="cx-label">{html.escape(r["label"])}</div>'
+                f'<div class="cx-label">{html.escape(r["label"])}'
+                f'{"(加权)" if r["weighted"] else ""}</div>'
                 f'<div class="cx-value" id="cx-{html.escape(r["kpi"])}">{value}</div>'
-                f'<div>目标 {html.escape(r["op"])} {r["target"]:g}{html.escape(r["unit"])} · '
+                + (f'<div class="cx-ci">95% 区间 {_fmt(r["ci_low"])}~{_fmt(r["ci_high"])}</div>'
+                   if _fmt(r["ci_low"]) else "")
+                + f'<div>目标 {html.escape(r["op"])} {r["target"]:g}{html.escape(r["unit"])} · '
                 f'样本量 <span class="cx-n">{r["n"]}</span> {met}</div></div>')
         if bench:
             cards.append(f'<div class="cx-kpi" data-kpi="company_nps"><div class="cx-label">'
                          f'全公司 NPS(同期基准)</div><div class="cx-value">{_fmt(bench["nps"]) or "—"}'
                          f'</div><div>样本量 {bench["n"]}</div></div>')
         note = "<p>样本量少于 30 的结果不予报告(空白)。</p>"
+        if self.wh.weighted and len(k):
+            r = k.set_index("kpi").loc["nps"] if "nps" in set(k["kpi"]) else k.iloc[0]
+            unw = "、".join(f"{html.escape(x['label'])} {_fmt(x['value_unweighted']) or '—'}"
+                           for x in k.to_dict("records"))
+            note += (f'<p class="cx-weighting">加权估计(与报告相同的调查权重:按客户名单的分支机构 × '
+                     f'客户类型结构逐期加权)。未加权样本量 <span class="cx-n-unweighted">{int(r["n"]):,}'
+                     f'</span>,加权样本量 <span class="cx-n-weighted">{_fmt(r["w_sum"])}</span>,'
+                     f'有效样本量 {_fmt(r["n_eff"])};未加权结果:{unw}。机构排名与报告一样基于未加权计数。</p>')
         return f'<div class="cx-kpis">{"".join(cards)}</div>{note}'
 
     def _trend_fig(self, trend: pd.DataFrame):
@@ -308,10 +334,121 @@ class Dashboard:
         labels = dict(self.wh.dimensions) | {"value": MEASURES[self.measure.value], "n": "样本量"}
         return _table(wide, labels) + "<p>样本量少于 30 的单元格留空。</p>"
 
-    def _pivot_csv(self):
+    # -------------------------------------------------------------------------------- heavy views
+    def _active_view(self) -> str | None:
+        if self.tabs is None:
+            return None
+        return self._tab_views[self.tabs.active] if self.tabs.active < len(self._tab_views) else None
+
+    def _refresh_heavy(self, *, only_active: bool) -> None:
+        """Compute the row-level views (drivers, IPA, themes, cases): the shown one, or all."""
+        active = self._active_view()
+        for view in self.HEAVY:
+            if view not in self._stale or (only_active and view != active):
+                continue
+            self._compute(view)
+
+    def _compute(self, view: str) -> None:
+        from cxlab.dashboard import _analysis as an
+
+        f = self.filters()
         with self.lock:
-            long = self._pivot_long(self.filters())
-        return io.StringIO(long.to_csv(index=False))
+            if view == "drivers":
+                t, info = an.drivers(self.wh, f, self.scope)
+                self.data[view] = {"frame": t, "result": info.get("result")}
+                self.drivers_pane.object = self._drivers_html(t, info)
+            elif view == "ipa":
+                t, info = an.ipa(self.wh, f, self.scope)
+                self.data[view] = {"frame": t, "result": info.get("result")}
+                self.ipa_pane.object = self._ipa_html(t, info)
+            elif view == "themes":
+                t, fi, info = an.themes(self.wh, f, self.scope)
+                self.data[view] = {"frame": t, "issues": fi, "summary": info.get("summary")}
+                self.themes_pane.object = self._themes_html(t, fi, info)
+            elif view == "cases":
+                c, fig, info = an.cases(self.wh, f, self.scope)
+                self.data[view] = {"frame": c, "figures": fig}
+                self.cases_pane.object = self._cases_html(c, fig, info)
+        self._stale.discard(view)
+
+    def _tab_changed(self, *_events) -> None:
+        self._refresh_heavy(only_active=True)
+
+    def _drivers_html(self, t: pd.DataFrame, info: dict) -> str:
+        if t.empty:
+            return f"<p>{html.escape(info.get('reason', '无数据'))}。</p>"
+        shown = t.assign(ci=[f"{a:.1f}~{b:.1f}" for a, b in zip(t["share_ci_low"], t["share_ci_high"],
+                                                                strict=True)])
+        caution = f"<p>注意:样本量 {info['n']} 少于 100,结果仅供参考。</p>" if info["caution"] else ""
+        weighted = "回归与相关按调查权重加权。" if self.wh.weighted else ""
+        return (caution + _table(shown[["rank", "label", "share", "ci", "std_beta", "pvalue", "vif"]],
+                                 {"rank": "排序", "label": "因素", "share": "相对重要性(%)",
+                                  "ci": "95% 区间", "std_beta": "标准化系数", "pvalue": "p 值",
+                                  "vif": "VIF"})
+                + f"<p>结果指标:{html.escape(info['outcome'])};LMG 相对重要性,R² = {info['r2']:.2f},"
+                  f"n = {info['n']:,};区间为 100 次自助抽样的百分位区间。{weighted}</p>")
+
+    def _ipa_html(self, t: pd.DataFrame, info: dict) -> str:
+        if t.empty:
+            return f"<p>{html.escape(info.get('reason', '无数据'))}。</p>"
+        return (_table(t[["priority", "label", "performance", "importance", "quadrant_cn", "problem"]],
+                       {"priority": "优先级", "label": "项目", "performance": "表现(均值)",
+                        "importance": "重要性(相关)", "quadrant_cn": "象限", "problem": "问题分类"})
+                + f"<p>n = {info['n']:,};重要性为与结果指标的相关系数,十字线取均值(与报告相同)。"
+                  "PNG 导出含象限图。</p>")
+
+    def _themes_html(self, t: pd.DataFrame, fi: pd.DataFrame, info: dict) -> str:
+        if t.empty:
+            return f"<p>{html.escape(info.get('reason', '无数据'))}。</p>"
+        out = _table(t, {"theme_name": "主题", "total": "提及条数", "share": "提及率(%)"})
+        if len(fi):
+            cols = [c for c in ("rank", "theme_name", "n", "share", "example_1", "example_2")
+                    if c in fi.columns]
+            out += "<h4>高频负面问题与客户原话(已脱敏)</h4>" + _table(
+                fi[cols], {"rank": "排序", "theme_name": "问题主题", "n": "负面提及条数",
+                           "share": "占评论(%)", "example_1": "客户原话 1", "example_2": "客户原话 2"})
+        return out + f"<p>共 {info['n']:,} 条评论;原话已按项目脱敏规则处理。</p>"
+
+    def _cases_html(self, c: pd.DataFrame, fig: pd.DataFrame, info: dict) -> str:
+        if c.empty:
+            return f"<p>{html.escape(info.get('reason', '无数据'))}。</p>"
+        out = _table(fig.drop(columns=["unit"]),
+                     {"unit_name": "机构", "opened": "预警工单", "closed": "已关闭",
+                      "closed_in_time": "按时关闭", "open": "未关闭", "overdue": "已超期",
+                      "closed_in_time_rate": "按时关闭率(%)"})
+        shown = c[["case_id", "period", "unit_name", "label", "severity", "status", "owner",
+                   "due_at", "detail"]].copy()
+        shown["due_at"] = shown["due_at"].astype(str)
+        return out + "<h4>工单明细</h4>" + _table(
+            shown, {"case_id": "工单号", "period": "期间", "unit_name": "机构", "label": "预警",
+                    "severity": "级别", "status": "状态", "owner": "负责人", "due_at": "期限",
+                    "detail": "说明(已脱敏)"})
+
+    # -------------------------------------------------------------------------------- exports
+    def export_csv(self, view: str):
+        """The CSV of what ``view`` shows (computed for the session's scope on the server)."""
+        if view in self._stale:
+            self._compute(view)
+        return csv_bytes(self.data.get(view, {}).get("frame"))
+
+    def export_png(self, view: str):
+        """A PNG chart of ``view`` (matplotlib, the reports' chart functions)."""
+        if view in self._stale:
+            self._compute(view)
+        nps_t = next((k.target for k in self.targets.kpis if k.id == "nps"), None)
+        title = f"{self.scope.unit_name} · {VIEW_NAMES[view]}"
+        return png_bytes(view, {**self.data.get(view, {}), "title": title},
+                         labels=dict(self.wh.measures), nps_target=nps_t)
+
+    def _download_row(self, view: str):
+        import panel as pn
+
+        w = pn.widgets
+        return pn.Row(
+            w.FileDownload(callback=lambda v=view: self.export_csv(v), filename=f"{view}.csv",
+                           label="导出 CSV", button_type="primary", width=130),
+            w.FileDownload(callback=lambda v=view: self.export_png(v), filename=f"{view}.png",
+                           label="导出 PNG", button_type="default", width=130))
 
     # -------------------------------------------------------------------------------- layout
     def layout(self):
@@ -326,17 +463,26 @@ class Dashboard:
         side += list(self.dim_widgets.values())
         side += [self.journey, self.touchpoint, self.view_name, self.save_btn, self.saved,
                  self.open_btn, self.view_msg, pn.pane.HTML('<a href="./logout">退出登录</a>')]
-        tabs = [("KPI 与趋势", pn.Column(self.kpi_pane, *((self.trend_pane, self.trend_table)
-                                                        if cb.nps_item else ())))]
+        d = self.downloads
+        tabs = [("kpi", "KPI 与趋势", pn.Column(d["kpi"], self.kpi_pane, *(
+            (d["trend"], self.trend_pane, self.trend_table) if cb.nps_item else ())))]
         if cb.nps_item:
-            tabs.append(("机构排名", self.league_pane))
-        tabs.append(("透视分析", pn.Column(pn.Row(self.rows, self.cols, self.measure, self.item),
-                                          self.download, self.pivot_pane)))
+            tabs.append(("league", "机构排名", pn.Column(d["league"], self.league_pane)))
+        tabs.append(("pivot", "透视分析", pn.Column(pn.Row(self.rows, self.cols, self.measure, self.item),
+                                                   d["pivot"], self.pivot_pane)))
         if cb.attribute_items:
-            tabs.append(("旅程触点", self.touch_pane))
+            tabs.append(("touch", "旅程触点", pn.Column(d["touch"], self.touch_pane)))
+        if cb.outcome_item and len(cb.attribute_items) >= 2:
+            tabs.append(("drivers", "驱动因素", pn.Column(d["drivers"], self.drivers_pane)))
+            tabs.append(("ipa", "IPA 象限", pn.Column(d["ipa"], self.ipa_pane)))
         if cb.comment_item:
-            tabs.append(("客户原声", pn.Column(self.group, self.verb_pane)))
-        main = pn.Column(self.rejected, pn.Tabs(*tabs, dynamic=False), sizing_mode="stretch_width")
+            tabs.append(("verbatims", "客户原声", pn.Column(self.group, d["verbatims"], self.verb_pane)))
+            tabs.append(("themes", "原声主题", pn.Column(d["themes"], self.themes_pane)))
+        tabs.append(("cases", "预警工单", pn.Column(d["cases"], self.cases_pane)))
+        self._tab_views = [v for v, _, _ in tabs]
+        self.tabs = pn.Tabs(*[(label, body) for _, label, body in tabs], dynamic=False)
+        self.tabs.param.watch(self._tab_changed, "active")
+        main = pn.Column(self.rejected, self.tabs, sizing_mode="stretch_width")
         return pn.Row(pn.Column(*side, width=300), main, sizing_mode="stretch_width")
 
 
