@@ -31,8 +31,10 @@ def scoped_rows(wh: Warehouse, filters: Filters, scope: Scope, columns: list[str
     if not cols:
         return pd.DataFrame()
     sql_where, params = where(wh, filters, scope)
+    # a fixed row order: the drivers' bootstrap resamples rows, so its intervals depend on it
+    order = [c for c in ("period", "branch", "response_id") if c in known]
     return wh.con.execute(f"SELECT {', '.join(_q(c) for c in cols)} FROM {TABLE} "
-                          f"WHERE {sql_where}", params).df()
+                          f"WHERE {sql_where} ORDER BY {', '.join(order) or 'ALL'}", params).df()
 
 
 def _driver_frame(wh: Warehouse, filters: Filters, scope: Scope):

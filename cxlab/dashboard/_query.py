@@ -120,7 +120,7 @@ def open_warehouse(warehouse: str | Path, *, codebook: Codebook, org: Org,
     rating = list(dict.fromkeys(i for i in rating if i in cols))
     comment = codebook.comment_item if codebook.comment_item in cols else None
     select = ["r.period", "r.branch"] + [f"r.{_q(c)}" for c in [*dims, *rating]]
-    if weighted and "response_id" in cols:
+    if "response_id" in cols:          # a pseudonymous survey id: row order, weights
         select.append("r.response_id")
     if comment:
         select.append(f"r.{_q(comment)} AS comment")
