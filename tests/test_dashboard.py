@@ -323,3 +323,35 @@ def test_forged_widget_values_are_reset_on_the_server(wh):
     text = panes()
     assert "广州" not in text and SECRET_GZ not in text and "北京分公司" not in text
     assert "上海分公司" in text
+
+
+def test_login_throttle_backs_off_per_key():
+    from cxlab.dashboard._throttle import LoginThrottle
+
+    now = [1000.0]
+    t = LoginThrottle(free=3, base=30, cap=120, window=900, clock=lambda: now[0])
+    for _ in range(3):
+        assert t.wait("user:a") == 0
+        t.failed("user:a")
+    assert t.wait("user:a") == 0                       # the free attempts
+    t.failed("user:a")                                 # 4th failure: locked 30 s
+    assert t.wait("user:a") == 30 and t.wait("user:b") == 0
+    now[0] += 29
+    assert t.wait("user:a") == pytest.approx(1)
+    now[0] += 1
+    assert t.wait("user:a") == 0
+    t.failed("user:a")                                 # 5th: 60 s, then 120 s (the cap)
+    assert t.wait("user:a") == 60
+    now[0] += 60
+    t.failed("user:a")
+    assert t.wait("user:a") == 120
+    now[0] += 120
+    t.failed("user:a")
+    assert t.wait("user:a") == 120
+    t.succeeded("user:a")
+    assert t.wait("user:a") == 0
+    t.failed("user:c")
+    now[0] += 901                                      # old failures are forgotten
+    for _ in range(3):
+        t.failed("user:c")
+    assert t.wait("user:c") == 0

@@ -32,7 +32,8 @@ if CHROMIUM is None and os.environ.get("CI") != "true":
                 allow_module_level=True)
 from playwright.sync_api import sync_playwright  # noqa: E402  (a dev dependency)
 
-USERS = {"boss": ("ALL", "boss-pw-1"), "east": ("EAST", "east-pw-2"), "sh": ("SH01", "sh-pw-3")}
+USERS = {"boss": ("ALL", "boss-pw-1"), "east": ("EAST", "east-pw-2"), "sh": ("SH01", "sh-pw-3"),
+         "gz": ("GZ01", "gz-pw-4")}
 
 
 def _free_port() -> int:
@@ -324,3 +325,34 @@ def test_saved_view_round_trip(server, browser):
         assert s.wait_nps(want) == want
     finally:
         s.close()
+
+
+def _post_login(base: str, user: str, password: str):
+    """POST the login form without following redirects: (status, Location, body)."""
+    from urllib.parse import urlencode
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *a, **k):
+            return None
+
+    req = urllib.request.Request(base + "/login", method="POST",
+                                 data=urlencode({"username": user, "password": password}).encode())
+    try:
+        with urllib.request.build_opener(NoRedirect).open(req, timeout=30) as r:
+            return r.status, r.headers.get("Location", ""), r.read().decode()
+    except urllib.error.HTTPError as err:
+        return err.code, err.headers.get("Location", ""), err.read().decode()
+
+
+def test_login_rate_limit(server):
+    """Five wrong passwords of one user name are answered; the sixth attempt, even with the
+    right password, is refused with 429 and Retry-After (30 s back-off) without a session."""
+    base = server["url"]
+    for _ in range(5):
+        status, loc, _ = _post_login(base, "gz", "wrong-password")
+        assert status == 302 and "error=" in loc
+    status, loc, body = _post_login(base, "gz", USERS["gz"][1])
+    assert status == 429 and "登录失败次数过多" in body
+    # another user from the same address is not locked (the address allows 20 failures)
+    status, loc, _ = _post_login(base, "sh", USERS["sh"][1])
+    assert status == 302 and "error=" not in loc

@@ -502,8 +502,16 @@ def build_app(wh: Warehouse, users: dict[str, User], targets):
     return app
 
 
-def _auth_provider(users: dict[str, User]):
+def _auth_provider(users: dict[str, User], throttle_user=None, throttle_ip=None):
+    """Panel's basic login with the users file's hashes and a failed-login back-off per user
+    name and per client address (:class:`cxlab.dashboard._throttle.LoginThrottle`)."""
+    import tornado.escape
     from panel.auth import BasicAuthProvider, BasicLoginHandler
+
+    from cxlab.dashboard._throttle import LoginThrottle
+
+    by_user = throttle_user or LoginThrottle(free=5)
+    by_ip = throttle_ip or LoginThrottle(free=20)   # several users may share one address (NAT)
 
     class HashedLoginHandler(BasicLoginHandler):
         def _validate(self, username, password):
@@ -512,6 +520,33 @@ def _auth_provider(users: dict[str, User]):
                 verify_password(password, "pbkdf2_sha256$600000$x$00")  # same cost either way
                 return False
             return verify_password(password, user.password_hash)
+
+        def post(self):
+            username = self.get_argument("username", "")
+            ip = self.request.remote_ip or ""
+            keys = (f"user:{username}", f"ip:{ip}")
+            wait = max(by_user.wait(keys[0]), by_ip.wait(keys[1]))
+            if wait > 0:
+                secs = int(wait + 0.999)
+                self.set_status(429)                      # Too Many Requests (RFC 6585)
+                self.set_header("Retry-After", str(secs))
+                self.write(self._login_template.render(
+                    login_endpoint=self._login_endpoint, PANEL_CDN="",
+                    errormessage=f"登录失败次数过多,请 {secs} 秒后再试。"))
+                return
+            password = self.get_argument("password", "")
+            if self._validate(username, password):
+                by_user.succeeded(keys[0])
+                self.set_current_user(username)
+                from panel.auth import _validate_next_url
+                from panel.io.state import state
+
+                self.redirect(_validate_next_url(self.get_cookie("next_url", state.base_url)))
+                return
+            by_user.failed(keys[0])
+            by_ip.failed(keys[1])
+            self.redirect(self.request.uri.split("?")[0] + "?error="
+                          + tornado.escape.url_escape("用户名或密码错误。"))
 
     class HashedAuthProvider(BasicAuthProvider):
         @property
