@@ -297,56 +297,76 @@ def _counts_sql(item: str) -> str:
 
 
 def _weighted_cells(wh: Warehouse, sql_where: str, params: list, keys: list[str], value: str,
-                    extra: list) -> dict[tuple, tuple[np.ndarray, np.ndarray]]:
-    """Per group of ``keys``: the respondents' ``value`` (an SQL expression, NULL = not
-    answered) and weights as arrays, rebuilt from DuckDB's counts of distinct (value, weight)
-    pairs (survey weights are constant within raking cells, so the pairs are few)."""
+                    extra: list) -> dict[tuple, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Per group of ``keys``: the distinct (value, weight) pairs of the respondents and their
+    counts, from DuckDB (``value`` an SQL expression, NULL = not answered). Survey weights are
+    constant within raking cells, so the pairs are few."""
     kq = ", ".join(_q(k) for k in keys)
     sql = (f"SELECT {kq + ', ' if kq else ''}{value} AS _v, weight AS _w, count(*) AS _k "
            f"FROM {TABLE} WHERE {sql_where} AND ({value}) IS NOT NULL GROUP BY ALL")
     got = wh.con.execute(sql, [*extra, *params, *extra]).df()
-    out: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
+    out: dict[tuple, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
     if got.empty:
         return out
     groups = got.groupby(keys, sort=False, dropna=False) if keys else [((), got)]
     for key, g in groups:
         key = key if isinstance(key, tuple) else (key,)
-        k = g["_k"].to_numpy(dtype=np.int64)
-        out[key] = (np.repeat(g["_v"].to_numpy(dtype=float), k),
-                    np.repeat(g["_w"].to_numpy(dtype=float), k))
+        out[key] = (g["_v"].to_numpy(dtype=float), g["_w"].to_numpy(dtype=float),
+                    g["_k"].to_numpy(dtype=float))
     return out
 
 
-def _weighted_nps(cells, keys: list[str]) -> pd.DataFrame:
-    """Weighted NPS per group: the cell computation of :func:`cxlab.metrics.nps` with
-    ``weight=`` (weighted shares, linearisation SE, adjusted-Wald interval on the effective n)."""
-    from cxlab.metrics._nps import _nps_cell
+_Z95 = 1.959963984540054
 
+
+def _weighted_nps(cells, keys: list[str]) -> pd.DataFrame:
+    """Weighted NPS per group from the (score class, weight, count) triples: the statistics of
+    :func:`cxlab.metrics.nps` with ``weight=`` (weighted shares, the with-replacement
+    linearisation SE sqrt(sum w^2 (y - est)^2) / sum w, adjusted-Wald interval on the effective
+    n = var / se^2), written on the triples instead of one row per respondent (a 1M-row slice
+    would take ~0.1 s per call); ``tests/test_dashboard_reports.py`` checks equality with
+    :func:`cxlab.metrics.nps` and the report to 1e-9."""
     rows = []
-    for key, (y, w) in cells.items():
-        cell = _nps_cell(y, w, ci="adjusted_wald", level=0.95, rng=None, n_resamples=0)
+    for key, (y, w, k) in cells.items():
+        kw = k * w
+        total, s2 = kw.sum(), (kw * w).sum()
+        p, d = kw[y == 1].sum() / total, kw[y == -1].sum() / total
+        est = p - d
+        se = float(np.sqrt((kw * w * (y - est) ** 2).sum()) / total)
+        n_eff = total ** 2 / s2 if s2 > 0 else 0.0
+        n_star = max(p + d - est ** 2, 0.0) / se ** 2 if se > 0 else n_eff
+        n_adj = n_star + 3.0
+        pa, da = (n_star * p + 0.75) / n_adj, (n_star * d + 0.75) / n_adj
+        se_adj = np.sqrt((pa + da - (pa - da) ** 2) / n_adj)
         rows.append(dict(zip(keys, key, strict=True)) | {
-            "w_sum": float(w.sum()), "n_eff": cell["n_eff"], "nps_w": cell["nps"],
-            "se_w": cell["se"], "ci_low_w": cell["ci_low"], "ci_high_w": cell["ci_high"],
-            "pct_promoters_w": cell["pct_promoters"], "pct_passives_w": cell["pct_passives"],
-            "pct_detractors_w": cell["pct_detractors"]})
+            "w_sum": float(total), "n_eff": float(n_eff), "nps_w": 100 * est, "se_w": 100 * se,
+            "ci_low_w": 100 * max(-1.0, pa - da - _Z95 * se_adj),
+            "ci_high_w": 100 * min(1.0, pa - da + _Z95 * se_adj),
+            "pct_promoters_w": 100 * p, "pct_passives_w": 100 * max(0.0, 1 - p - d),
+            "pct_detractors_w": 100 * d})
     return pd.DataFrame(rows, columns=[*keys, "w_sum", "n_eff", "nps_w", "se_w", "ci_low_w",
                                        "ci_high_w", "pct_promoters_w", "pct_passives_w",
                                        "pct_detractors_w"])
 
 
 def _weighted_share(cells, keys: list[str], prefix: str) -> pd.DataFrame:
-    """Weighted top-box share per group: the cell computation of :func:`cxlab.metrics.csat`
-    with ``weight=`` (linearisation SE, Wilson interval on the effective n), in %."""
-    from cxlab.metrics._scales import _share_cell
+    """Weighted top-box share per group from the (indicator, weight, count) triples: the
+    statistics of :func:`cxlab.metrics.csat` with ``weight=`` (linearisation SE, Wilson interval
+    on the effective n = p(1-p)/se^2, :func:`cxlab.metrics.wilson_interval`), in %."""
+    from cxlab.metrics._scales import wilson_interval
 
     rows = []
-    for key, (ind, w) in cells.items():
-        cell = _share_cell(ind, w, 0.95)
+    for key, (ind, w, k) in cells.items():
+        kw = k * w
+        total, s2 = kw.sum(), (kw * w).sum()
+        p = float(kw[ind == 1].sum() / total)
+        se = float(np.sqrt((kw * w * (ind - p) ** 2).sum()) / total)
+        n_eff = total ** 2 / s2 if s2 > 0 else 0.0
+        lo, hi = wilson_interval(p, p * (1 - p) / se ** 2 if se > 0 else n_eff, level=0.95)
         rows.append(dict(zip(keys, key, strict=True)) | {
-            f"{prefix}_w": 100 * cell["share"], f"{prefix}_ci_low_w": 100 * cell["ci_low"],
-            f"{prefix}_ci_high_w": 100 * cell["ci_high"], f"{prefix}_w_sum": float(w.sum()),
-            f"{prefix}_n_eff": cell["n_eff"]})
+            f"{prefix}_w": 100 * p, f"{prefix}_ci_low_w": 100 * lo,
+            f"{prefix}_ci_high_w": 100 * hi, f"{prefix}_w_sum": float(total),
+            f"{prefix}_n_eff": float(n_eff)})
     return pd.DataFrame(rows, columns=[*keys, f"{prefix}_w", f"{prefix}_ci_low_w",
                                        f"{prefix}_ci_high_w", f"{prefix}_w_sum",
                                        f"{prefix}_n_eff"])
