@@ -264,7 +264,9 @@ def _cmd_dashboard(args: argparse.Namespace) -> int:
 
     users_path = args.users or Path(os.environ["CXLAB_DASHBOARD_USERS"])
     users_outside_repo(users_path, project_root())
-    wh = open_warehouse(args.warehouse, codebook=load_codebook(args.codebook), org=org)
+    # weighted like the reports when params/weighting.yaml (beside the codebook) is enabled
+    wh = open_warehouse(args.warehouse, codebook=load_codebook(args.codebook), org=org,
+                        params_dir=args.codebook.parent)
     print(f"cxlab dashboard: http://{args.address}:{args.port}/ ({len(users)} users)", flush=True)
     serve(wh, users, load_targets(args.targets), port=args.port, address=args.address)
     return 0

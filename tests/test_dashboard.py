@@ -339,7 +339,7 @@ def test_a_filter_change_updates_the_shown_tab_and_the_others_when_shown(wh):
 
     w, _ = wh
     d = Dashboard(w, _scope("ALL"), load_targets("params/targets.yaml"), lock=threading.Lock())
-    league = next(i for i, (t, _, _) in enumerate(d._tab_specs) if t == "机构排名")
+    league = next(i for i, views in enumerate(d._tab_views) if views == ("league",))
     assert d.league_pane.object == ""                     # never shown: never queried
     assert 'data-fresh="0"' in d.status_pane.object
     d.tabs.active = league
@@ -352,3 +352,35 @@ def test_a_filter_change_updates_the_shown_tab_and_the_others_when_shown(wh):
     d.tabs.active = league
     assert "上海" in d.league_pane.object and "广州" not in d.league_pane.object
     assert f'data-fresh="0,{league}"' in d.status_pane.object
+
+
+def test_login_throttle_backs_off_per_key():
+    from cxlab.dashboard._throttle import LoginThrottle
+
+    now = [1000.0]
+    t = LoginThrottle(free=3, base=30, cap=120, window=900, clock=lambda: now[0])
+    for _ in range(3):
+        assert t.wait("user:a") == 0
+        t.failed("user:a")
+    assert t.wait("user:a") == 0                       # the free attempts
+    t.failed("user:a")                                 # 4th failure: locked 30 s
+    assert t.wait("user:a") == 30 and t.wait("user:b") == 0
+    now[0] += 29
+    assert t.wait("user:a") == pytest.approx(1)
+    now[0] += 1
+    assert t.wait("user:a") == 0
+    t.failed("user:a")                                 # 5th: 60 s, then 120 s (the cap)
+    assert t.wait("user:a") == 60
+    now[0] += 60
+    t.failed("user:a")
+    assert t.wait("user:a") == 120
+    now[0] += 120
+    t.failed("user:a")
+    assert t.wait("user:a") == 120
+    t.succeeded("user:a")
+    assert t.wait("user:a") == 0
+    t.failed("user:c")
+    now[0] += 901                                      # old failures are forgotten
+    for _ in range(3):
+        t.failed("user:c")
+    assert t.wait("user:c") == 0

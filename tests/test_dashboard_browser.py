@@ -32,7 +32,8 @@ if CHROMIUM is None and os.environ.get("CI") != "true":
                 allow_module_level=True)
 from playwright.sync_api import sync_playwright  # noqa: E402  (a dev dependency)
 
-USERS = {"boss": ("ALL", "boss-pw-1"), "east": ("EAST", "east-pw-2"), "sh": ("SH01", "sh-pw-3")}
+USERS = {"boss": ("ALL", "boss-pw-1"), "east": ("EAST", "east-pw-2"), "sh": ("SH01", "sh-pw-3"),
+         "gz": ("GZ01", "gz-pw-4")}
 
 
 def _free_port() -> int:
@@ -75,8 +76,18 @@ def server(tmp_path_factory):
                 proc.kill()
                 raise RuntimeError((tmp / "server.log").read_text()) from None
             time.sleep(0.3)
-    yield {"url": f"http://127.0.0.1:{port}", "responses": load_responses(tmp / "wh"),
-           "org": load_org(ROOT / "params/org.yaml")}
+    # the sample params weight the reports (params/weighting.yaml): the dashboard built the
+    # reports' weights table before listening; the expected figures use the same weights
+    from cxlab.report._aggregates import load_weights
+
+    resp = load_responses(tmp / "wh")
+    w, _ = load_weights(tmp / "wh")
+    resp = resp.assign(period=resp["period"].astype(str), response_id=resp["response_id"].astype(str))
+    resp = resp.merge(w.assign(period=w["period"].astype(str), response_id=w["response_id"].astype(str))
+                      [["period", "response_id", "weight"]], on=["period", "response_id"], how="left")
+    assert resp["weight"].notna().all()
+    yield {"url": f"http://127.0.0.1:{port}", "responses": resp,
+           "org": load_org(ROOT / "params/org.yaml"), "warehouse": tmp / "wh"}
     proc.terminate()
     try:
         proc.wait(timeout=10)
@@ -190,10 +201,11 @@ def _q(**params) -> str:
 
 
 def _expected_nps(responses, branches, periods) -> str:
+    """The reports' (weighted) NPS of the slice: cxlab.metrics.nps with the survey weights."""
     from cxlab.metrics import nps
 
     sl = responses[responses["branch"].isin(branches) & responses["period"].isin(periods)]
-    return f"{nps(sl.astype({'ltr': float}), score='ltr').iloc[0]['nps']:.1f}"
+    return f"{nps(sl.astype({'ltr': float}), score='ltr', weight='weight').iloc[0]['nps']:.1f}"
 
 
 def _forms(text: str) -> tuple[str, str]:
@@ -325,3 +337,36 @@ def test_saved_view_round_trip(server, browser):
         assert s.wait_nps(want) == want
     finally:
         s.close()
+
+
+def _post_login(base: str, user: str, password: str):
+    """POST the login form without following redirects: (status, Location, body)."""
+    from urllib.parse import urlencode
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *a, **k):
+            return None
+
+    req = urllib.request.Request(base + "/login", method="POST",
+                                 data=urlencode({"username": user, "password": password}).encode())
+    try:
+        with urllib.request.build_opener(NoRedirect).open(req, timeout=30) as r:
+            return r.status, r.headers.get("Location", ""), r.read().decode()
+    except urllib.error.HTTPError as err:
+        return err.code, err.headers.get("Location", ""), err.read().decode()
+
+
+def test_login_rate_limit(server):
+    """Five wrong passwords of one user name are free; the sixth locks the name for 30 s: the
+    next attempt, even with the right password, is refused with 429 and Retry-After."""
+    from urllib.parse import quote as q
+
+    base = server["url"]
+    for _ in range(6):
+        status, loc, _ = _post_login(base, "gz", "wrong-password")
+        assert status == 302 and "error=" + q("用户名或密码错误。") in loc
+    status, loc, body = _post_login(base, "gz", USERS["gz"][1])
+    assert status == 429 and "登录失败次数过多" in body
+    # another user from the same address is not locked (the address allows 20 failures)
+    status, loc, _ = _post_login(base, "sh", USERS["sh"][1])
+    assert status == 302 and "error=" not in loc

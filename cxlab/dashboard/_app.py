@@ -9,7 +9,6 @@ browser sends. Widgets only offer values inside the scope, and every query re-ap
 from __future__ import annotations
 
 import html
-import io
 import os
 import secrets
 import threading
@@ -19,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from cxlab.dashboard._export import VIEW_NAMES, csv_bytes, png_bytes
 from cxlab.dashboard._query import (
     MEASURES,
     Filters,
@@ -127,12 +127,18 @@ class Dashboard:
         self.pivot_pane = pn.pane.HTML("", stylesheets=[_CSS])
         self.touch_pane = pn.pane.HTML("", stylesheets=[_CSS])
         self.verb_pane = pn.pane.HTML("", stylesheets=[_CSS])
-        # the refresh count and the server's time for it; also what `make bench` waits for in
-        # the browser to time a filter change end to end
+        self.drivers_pane = pn.pane.HTML("", stylesheets=[_CSS])
+        self.ipa_pane = pn.pane.HTML("", stylesheets=[_CSS])
+        self.themes_pane = pn.pane.HTML("", stylesheets=[_CSS])
+        self.cases_pane = pn.pane.HTML("", stylesheets=[_CSS])
+        # the refresh count, the tabs up to date and the server's time: also what `make bench`
+        # waits for in the browser to time a filter change end to end
         self.status_pane = pn.pane.HTML("", stylesheets=[_CSS])
         self._refreshes = 0
-        self.download = w.FileDownload(callback=self._pivot_csv, filename="pivot.csv",
-                                       label="导出透视表 CSV", button_type="primary")
+        #: what each view shows (its frame, and the analysis result for charts): exports read it
+        self.data: dict[str, dict] = {}
+        self._stale: set[str] = set()
+        self.downloads = {view: self._download_row(view) for view in VIEW_NAMES}
 
         synced = {"period_from": self.period_from, "period_to": self.period_to,
                   "branch": self.branch, "journey": self.journey, "touchpoint": self.touchpoint,
@@ -225,109 +231,33 @@ class Dashboard:
         self.refresh()
 
     # -------------------------------------------------------------------------------- views
-    def _build_tabs(self) -> None:
-        """The tabs and, for each, what it shows: ``(title, content, update)``; ``update(f)``
-        runs the tab's queries (under the lock) and returns a function that puts the results
-        into its panes."""
-        import panel as pn
-
-        cb = self.wh.codebook
-        tabs = [("KPI 与趋势", pn.Column(self.kpi_pane, *((self.trend_pane, self.trend_table)
-                                                        if cb.nps_item else ())), self._kpi_tab)]
-        if cb.nps_item:
-            tabs.append(("机构排名", self.league_pane, self._league_tab))
-        tabs.append(("透视分析", pn.Column(pn.Row(self.rows, self.cols, self.measure, self.item),
-                                          self.download, self.pivot_pane), self._pivot_tab))
-        if cb.attribute_items:
-            tabs.append(("旅程触点", self.touch_pane, self._touch_tab))
-        if cb.comment_item:
-            tabs.append(("客户原声", pn.Column(self.group, self.verb_pane), self._voice_tab))
-        self._tab_specs = tabs
-        self.tabs = pn.Tabs(*[(t, c) for t, c, _ in tabs], dynamic=False)
-        self._fresh: set[int] = set()
-        self.tabs.param.watch(self._tab_shown, "active")
-
     def refresh(self) -> None:
-        """Filters changed: the shown tab is brought up to date now, the others when shown
-        (a filter change answers with one tab's queries, not every tab's)."""
-        self._fresh.clear()
-        self._update_tab(self.tabs.active)
+        """Filters changed: every view is out of date; the shown tab's are brought up to date
+        now, the others' when their tab is shown (a filter change answers with one tab's
+        queries, not every tab's)."""
+        self._stale = set(VIEW_NAMES)
+        self._update_tab()
 
-    def _tab_shown(self, event) -> None:
-        if event.new not in self._fresh:
-            self._update_tab(event.new)
-
-    def _update_tab(self, i: int) -> None:
+    def _update_tab(self) -> None:
+        """Compute the shown tab's out-of-date views and show them, with the status line, in
+        one message to the browser."""
         import panel as pn
 
         started = time.perf_counter()
-        f = self.filters()
-        with self.lock:
-            show = self._tab_specs[i][2](f)
-        with pn.io.hold():    # the tab's new content and the status line in one message
-            show()
-            self._fresh.add(i)
+        views = [v for v in self._tab_views[self.tabs.active] if v in self._stale]
+        if not views:
+            return
+        with pn.io.hold():
+            for view in views:
+                self._compute(view)
             self._refreshes += 1
             ms = 1000 * (time.perf_counter() - started)
-            fresh = ",".join(str(t) for t in sorted(self._fresh))
+            fresh = ",".join(str(i) for i, vs in enumerate(self._tab_views)
+                             if not set(vs) & self._stale)
             self.status_pane.object = (
                 f'<span id="cx-refresh" class="cx-note" data-n="{self._refreshes}" '
                 f'data-fresh="{fresh}">已更新(第 {self._refreshes} 次,服务器用时 {ms:.0f} 毫秒)'
                 '</span>')
-
-    def _kpi_tab(self, f: Filters):
-        cb = self.wh.codebook
-        k = kpis(self.wh, f, self.scope, self.targets)
-        bench = company_benchmark(self.wh, f) if cb.nps_item else {}
-        trend = nps_by(self.wh, f, self.scope, by=["period"]) if cb.nps_item else None
-
-        def show():
-            self.kpi_pane.object = self._kpi_html(k, bench)
-            if trend is not None:
-                fig = self._trend_fig(trend)
-                if self.trend_pane.object is not fig:
-                    self.trend_pane.object = fig
-                self.trend_table.object = _table(
-                    trend[["period", "n", "nps", "ci_low", "ci_high"]],
-                    {"period": "期间", "n": "样本量", "nps": "NPS", "ci_low": "95%下限",
-                     "ci_high": "95%上限"})
-        return show
-
-    def _league_tab(self, f: Filters):
-        lg = league(self.wh, f, self.scope)
-
-        def show():
-            self.league_pane.object = _table(
-                lg[["rank", "region", "branch_name", "n", "nps", "ci_low", "ci_high",
-                    *(["csat"] if "csat" in lg else [])]],
-                {"rank": "排名", "region": "区域", "branch_name": "机构", "n": "样本量", "nps": "NPS",
-                 "ci_low": "95%下限", "ci_high": "95%上限", "csat": "CSAT(%)"})
-        return show
-
-    def _pivot_tab(self, f: Filters):
-        pv = self._pivot_long(f)
-
-        def show():
-            self.pivot_pane.object = self._pivot_html(pv)
-        return show
-
-    def _touch_tab(self, f: Filters):
-        tp = touchpoints(self.wh, f, self.scope)
-
-        def show():
-            self.touch_pane.object = _table(
-                tp[["journey", "touchpoint", "label", "n", "mean", "top2"]],
-                {"journey": "旅程阶段", "touchpoint": "触点", "label": "题目", "n": "样本量",
-                 "mean": "均值", "top2": "好评率(%)"})
-        return show
-
-    def _voice_tab(self, f: Filters):
-        vb = verbatims(self.wh, f, self.scope, group=self.group.value or None)
-
-        def show():
-            self.verb_pane.object = _table(vb, {"period": "期间", "branch_name": "机构",
-                                                "score": "推荐分", "comment": "原声(已脱敏)"})
-        return show
 
     def _kpi_html(self, k: pd.DataFrame, bench: dict) -> str:
         cards = []
@@ -337,20 +267,31 @@ class Dashboard:
             value = _fmt(r["value"]) or "—"
             cards.append(
                 f'<div class="cx-kpi" data-kpi="{html.escape(r["kpi"])}">'
-                f'<div class="cx-label">{html.escape(r["label"])}</div>'
+                f'<div class="cx-label">{html.escape(r["label"])}'
+                f'{"(加权)" if r["weighted"] else ""}</div>'
                 f'<div class="cx-value" id="cx-{html.escape(r["kpi"])}">{value}</div>'
-                f'<div>目标 {html.escape(r["op"])} {r["target"]:g}{html.escape(r["unit"])} · '
+                + (f'<div class="cx-ci">95% 区间 {_fmt(r["ci_low"])}~{_fmt(r["ci_high"])}</div>'
+                   if _fmt(r["ci_low"]) else "")
+                + f'<div>目标 {html.escape(r["op"])} {r["target"]:g}{html.escape(r["unit"])} · '
                 f'样本量 <span class="cx-n">{r["n"]}</span> {met}</div></div>')
         if bench:
             cards.append(f'<div class="cx-kpi" data-kpi="company_nps"><div class="cx-label">'
                          f'全公司 NPS(同期基准)</div><div class="cx-value">{_fmt(bench["nps"]) or "—"}'
                          f'</div><div>样本量 {bench["n"]}</div></div>')
         note = "<p>样本量少于 30 的结果不予报告(空白)。</p>"
+        if self.wh.weighted and len(k):
+            r = k.set_index("kpi").loc["nps"] if "nps" in set(k["kpi"]) else k.iloc[0]
+            unw = "、".join(f"{html.escape(x['label'])} {_fmt(x['value_unweighted']) or '—'}"
+                           for x in k.to_dict("records"))
+            note += (f'<p class="cx-weighting">加权估计(与报告相同的调查权重:按客户名单的分支机构 × '
+                     f'客户类型结构逐期加权)。未加权样本量 <span class="cx-n-unweighted">{int(r["n"]):,}'
+                     f'</span>,加权样本量 <span class="cx-n-weighted">{_fmt(r["w_sum"])}</span>,'
+                     f'有效样本量 {_fmt(r["n_eff"])};未加权结果:{unw}。机构排名与报告一样基于未加权计数。</p>')
         return f'<div class="cx-kpis">{"".join(cards)}</div>{note}'
 
     def _trend_fig(self, trend: pd.DataFrame):
-        """The NPS trend chart: built on the first refresh, then only its data and ranges change
-        (a new figure each time would send and lay out a whole plot in the browser)."""
+        """The NPS trend chart: built once, then only its data and ranges change (a new figure
+        each time would send and lay out a whole plot in the browser)."""
         t = trend.dropna(subset=["nps"])
         periods = list(trend["period"]) or ["—"]
         lo = [v for v in t["ci_low"] if not np.isnan(v)]
@@ -395,10 +336,182 @@ class Dashboard:
         labels = dict(self.wh.dimensions) | {"value": MEASURES[self.measure.value], "n": "样本量"}
         return _table(wide, labels) + "<p>样本量少于 30 的单元格留空。</p>"
 
-    def _pivot_csv(self):
+    # -------------------------------------------------------------------------------- compute
+    def _compute(self, view: str) -> None:
+        """Query ``view`` for the current filters (under the lock) and show it."""
+        from cxlab.dashboard import _analysis as an
+
+        f = self.filters()
+        cb = self.wh.codebook
+        if view in ("kpi", "trend"):
+            with self.lock:
+                k = kpis(self.wh, f, self.scope, self.targets)
+                bench = company_benchmark(self.wh, f) if cb.nps_item else {}
+                trend = nps_by(self.wh, f, self.scope, by=["period"]) if cb.nps_item else None
+            self.data.update({"kpi": {"frame": k}, "trend": {"frame": trend}})
+            self.kpi_pane.object = self._kpi_html(k, bench)
+            if trend is not None:
+                fig = self._trend_fig(trend)
+                if self.trend_pane.object is not fig:
+                    self.trend_pane.object = fig
+                self.trend_table.object = _table(
+                    trend[["period", "n", "nps", "ci_low", "ci_high"]],
+                    {"period": "期间", "n": "样本量", "nps": "NPS", "ci_low": "95%下限",
+                     "ci_high": "95%上限"})
+            self._stale -= {"kpi", "trend"}
+            return
         with self.lock:
-            long = self._pivot_long(self.filters())
-        return io.StringIO(long.to_csv(index=False))
+            if view == "league":
+                lg = league(self.wh, f, self.scope) if cb.nps_item else None
+                self.data[view] = {"frame": lg}
+                if lg is not None:
+                    self.league_pane.object = _table(
+                        lg[["rank", "region", "branch_name", "n", "nps", "ci_low", "ci_high",
+                            *(["csat"] if "csat" in lg else [])]],
+                        {"rank": "排名", "region": "区域", "branch_name": "机构", "n": "样本量",
+                         "nps": "NPS", "ci_low": "95%下限", "ci_high": "95%上限",
+                         "csat": "CSAT(%)"})
+            elif view == "pivot":
+                pv = self._pivot_long(f)
+                self.data[view] = {"frame": pv}
+                self.pivot_pane.object = self._pivot_html(pv)
+            elif view == "touch":
+                tp = touchpoints(self.wh, f, self.scope) if cb.attribute_items else None
+                self.data[view] = {"frame": tp}
+                if tp is not None:
+                    self.touch_pane.object = _table(
+                        tp[["journey", "touchpoint", "label", "n", "mean", "top2"]],
+                        {"journey": "旅程阶段", "touchpoint": "触点", "label": "题目",
+                         "n": "样本量", "mean": "均值", "top2": "好评率(%)"})
+            elif view == "verbatims":
+                vb = (verbatims(self.wh, f, self.scope, group=self.group.value or None)
+                      if cb.comment_item else None)
+                self.data[view] = {"frame": vb}
+                if vb is not None:
+                    self.verb_pane.object = _table(
+                        vb, {"period": "期间", "branch_name": "机构", "score": "推荐分",
+                             "comment": "原声(已脱敏)"})
+            elif view == "drivers":
+                t, info = an.drivers(self.wh, f, self.scope)
+                self.data[view] = {"frame": t, "result": info.get("result")}
+                self.drivers_pane.object = self._drivers_html(t, info)
+            elif view == "ipa":
+                t, info = an.ipa(self.wh, f, self.scope)
+                self.data[view] = {"frame": t, "result": info.get("result")}
+                self.ipa_pane.object = self._ipa_html(t, info)
+            elif view == "themes":
+                t, fi, info = an.themes(self.wh, f, self.scope)
+                self.data[view] = {"frame": t, "issues": fi, "summary": info.get("summary")}
+                self.themes_pane.object = self._themes_html(t, fi, info)
+            elif view == "cases":
+                c, fig, info = an.cases(self.wh, f, self.scope)
+                self.data[view] = {"frame": c, "figures": fig}
+                self.cases_pane.object = self._cases_html(c, fig, info)
+        self._stale.discard(view)
+
+    def _tab_changed(self, *_events) -> None:
+        self._update_tab()
+
+    def _drivers_html(self, t: pd.DataFrame, info: dict) -> str:
+        if t.empty:
+            return f"<p>{html.escape(info.get('reason', '无数据'))}。</p>"
+        shown = t.assign(ci=[f"{a:.1f}~{b:.1f}" for a, b in zip(t["share_ci_low"], t["share_ci_high"],
+                                                                strict=True)])
+        caution = f"<p>注意:样本量 {info['n']} 少于 100,结果仅供参考。</p>" if info["caution"] else ""
+        weighted = "回归与相关按调查权重加权。" if self.wh.weighted else ""
+        return (caution + _table(shown[["rank", "label", "share", "ci", "std_beta", "pvalue", "vif"]],
+                                 {"rank": "排序", "label": "因素", "share": "相对重要性(%)",
+                                  "ci": "95% 区间", "std_beta": "标准化系数", "pvalue": "p 值",
+                                  "vif": "VIF"})
+                + f"<p>结果指标:{html.escape(info['outcome'])};LMG 相对重要性,R² = {info['r2']:.2f},"
+                  f"n = {info['n']:,};区间为 100 次自助抽样的百分位区间。{weighted}</p>")
+
+    def _ipa_html(self, t: pd.DataFrame, info: dict) -> str:
+        if t.empty:
+            return f"<p>{html.escape(info.get('reason', '无数据'))}。</p>"
+        return (_table(t[["priority", "label", "performance", "importance", "quadrant_cn", "problem"]],
+                       {"priority": "优先级", "label": "项目", "performance": "表现(均值)",
+                        "importance": "重要性(相关)", "quadrant_cn": "象限", "problem": "问题分类"})
+                + f"<p>n = {info['n']:,};重要性为与结果指标的相关系数,十字线取均值(与报告相同)。"
+                  "PNG 导出含象限图。</p>")
+
+    def _themes_html(self, t: pd.DataFrame, fi: pd.DataFrame, info: dict) -> str:
+        if t.empty:
+            return f"<p>{html.escape(info.get('reason', '无数据'))}。</p>"
+        out = _table(t, {"theme_name": "主题", "total": "提及条数", "share": "提及率(%)"})
+        if len(fi):
+            cols = [c for c in ("rank", "theme_name", "n", "share", "example_1", "example_2")
+                    if c in fi.columns]
+            out += "<h4>高频负面问题与客户原话(已脱敏)</h4>" + _table(
+                fi[cols], {"rank": "排序", "theme_name": "问题主题", "n": "负面提及条数",
+                           "share": "占评论(%)", "example_1": "客户原话 1", "example_2": "客户原话 2"})
+        return out + f"<p>共 {info['n']:,} 条评论;原话已按项目脱敏规则处理。</p>"
+
+    def _cases_html(self, c: pd.DataFrame, fig: pd.DataFrame, info: dict) -> str:
+        if c.empty:
+            return f"<p>{html.escape(info.get('reason', '无数据'))}。</p>"
+        out = _table(fig.drop(columns=["unit"]),
+                     {"unit_name": "机构", "opened": "预警工单", "closed": "已关闭",
+                      "closed_in_time": "按时关闭", "open": "未关闭", "overdue": "已超期",
+                      "closed_in_time_rate": "按时关闭率(%)"})
+        shown = c[["case_id", "period", "unit_name", "label", "severity", "status", "owner",
+                   "due_at", "detail"]].copy()
+        shown["due_at"] = shown["due_at"].astype(str)
+        return out + "<h4>工单明细</h4>" + _table(
+            shown, {"case_id": "工单号", "period": "期间", "unit_name": "机构", "label": "预警",
+                    "severity": "级别", "status": "状态", "owner": "负责人", "due_at": "期限",
+                    "detail": "说明(已脱敏)"})
+
+    # -------------------------------------------------------------------------------- exports
+    def export_csv(self, view: str):
+        """The CSV of what ``view`` shows (computed for the session's scope on the server)."""
+        if view in self._stale:
+            self._compute(view)
+        return csv_bytes(self.data.get(view, {}).get("frame"))
+
+    def export_png(self, view: str):
+        """A PNG chart of ``view`` (matplotlib, the reports' chart functions)."""
+        if view in self._stale:
+            self._compute(view)
+        nps_t = next((k.target for k in self.targets.kpis if k.id == "nps"), None)
+        title = f"{self.scope.unit_name} · {VIEW_NAMES[view]}"
+        return png_bytes(view, {**self.data.get(view, {}), "title": title},
+                         labels=dict(self.wh.measures), nps_target=nps_t)
+
+    def _download_row(self, view: str):
+        import panel as pn
+
+        w = pn.widgets
+        return pn.Row(
+            w.FileDownload(callback=lambda v=view: self.export_csv(v), filename=f"{view}.csv",
+                           label="导出 CSV", button_type="primary", width=130),
+            w.FileDownload(callback=lambda v=view: self.export_png(v), filename=f"{view}.png",
+                           label="导出 PNG", button_type="default", width=130))
+
+    def _build_tabs(self) -> None:
+        import panel as pn
+
+        cb = self.wh.codebook
+        d = self.downloads
+        tabs = [("kpi", "KPI 与趋势", pn.Column(d["kpi"], self.kpi_pane, *(
+            (d["trend"], self.trend_pane, self.trend_table) if cb.nps_item else ())))]
+        if cb.nps_item:
+            tabs.append(("league", "机构排名", pn.Column(d["league"], self.league_pane)))
+        tabs.append(("pivot", "透视分析", pn.Column(pn.Row(self.rows, self.cols, self.measure, self.item),
+                                                   d["pivot"], self.pivot_pane)))
+        if cb.attribute_items:
+            tabs.append(("touch", "旅程触点", pn.Column(d["touch"], self.touch_pane)))
+        if cb.outcome_item and len(cb.attribute_items) >= 2:
+            tabs.append(("drivers", "驱动因素", pn.Column(d["drivers"], self.drivers_pane)))
+            tabs.append(("ipa", "IPA 象限", pn.Column(d["ipa"], self.ipa_pane)))
+        if cb.comment_item:
+            tabs.append(("verbatims", "客户原声", pn.Column(self.group, d["verbatims"], self.verb_pane)))
+            tabs.append(("themes", "原声主题", pn.Column(d["themes"], self.themes_pane)))
+        tabs.append(("cases", "预警工单", pn.Column(d["cases"], self.cases_pane)))
+        # the views each tab shows (the KPI tab shows the KPI cards and the trend)
+        self._tab_views = [(v, "trend") if v == "kpi" else (v,) for v, _, _ in tabs]
+        self.tabs = pn.Tabs(*[(label, body) for _, label, body in tabs], dynamic=False)
+        self.tabs.param.watch(self._tab_changed, "active")
 
     # -------------------------------------------------------------------------------- layout
     def layout(self):
@@ -412,8 +525,7 @@ class Dashboard:
         side += list(self.dim_widgets.values())
         side += [self.journey, self.touchpoint, self.view_name, self.save_btn, self.saved,
                  self.open_btn, self.view_msg, pn.pane.HTML('<a href="./logout">退出登录</a>')]
-        main = pn.Column(self.rejected, self.tabs, self.status_pane,
-                         sizing_mode="stretch_width")
+        main = pn.Column(self.rejected, self.tabs, self.status_pane, sizing_mode="stretch_width")
         return pn.Row(pn.Column(*side, width=300), main, sizing_mode="stretch_width")
 
 
@@ -433,8 +545,16 @@ def build_app(wh: Warehouse, users: dict[str, User], targets):
     return app
 
 
-def _auth_provider(users: dict[str, User]):
+def _auth_provider(users: dict[str, User], throttle_user=None, throttle_ip=None):
+    """Panel's basic login with the users file's hashes and a failed-login back-off per user
+    name and per client address (:class:`cxlab.dashboard._throttle.LoginThrottle`)."""
+    import tornado.escape
     from panel.auth import BasicAuthProvider, BasicLoginHandler
+
+    from cxlab.dashboard._throttle import LoginThrottle
+
+    by_user = throttle_user or LoginThrottle(free=5)
+    by_ip = throttle_ip or LoginThrottle(free=20)   # several users may share one address (NAT)
 
     class HashedLoginHandler(BasicLoginHandler):
         def _validate(self, username, password):
@@ -443,6 +563,33 @@ def _auth_provider(users: dict[str, User]):
                 verify_password(password, "pbkdf2_sha256$600000$x$00")  # same cost either way
                 return False
             return verify_password(password, user.password_hash)
+
+        def post(self):
+            username = self.get_argument("username", "")
+            ip = self.request.remote_ip or ""
+            keys = (f"user:{username}", f"ip:{ip}")
+            wait = max(by_user.wait(keys[0]), by_ip.wait(keys[1]))
+            if wait > 0:
+                secs = int(wait + 0.999)
+                self.set_status(429)                      # Too Many Requests (RFC 6585)
+                self.set_header("Retry-After", str(secs))
+                self.write(self._login_template.render(
+                    login_endpoint=self._login_endpoint, PANEL_CDN="",
+                    errormessage=f"登录失败次数过多,请 {secs} 秒后再试。"))
+                return
+            password = self.get_argument("password", "")
+            if self._validate(username, password):
+                by_user.succeeded(keys[0])
+                self.set_current_user(username)
+                from panel.auth import _validate_next_url
+                from panel.io.state import state
+
+                self.redirect(_validate_next_url(self.get_cookie("next_url", state.base_url)))
+                return
+            by_user.failed(keys[0])
+            by_ip.failed(keys[1])
+            self.redirect(self.request.uri.split("?")[0] + "?error="
+                          + tornado.escape.url_escape("用户名或密码错误。"))
 
     class HashedAuthProvider(BasicAuthProvider):
         @property

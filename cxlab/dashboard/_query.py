@@ -66,6 +66,11 @@ class Warehouse:
     branch_names: dict[str, str]
     region_of: dict[str, str]
     root: Path | None = None          # the warehouse folder (saved views live below it)
+    #: True when the table has the reports' survey weights (column ``weight``): scope KPIs,
+    #: trend, pivot and touchpoints are then weighted like the reports; the league stays on
+    #: unweighted counts, as the reports' league table.
+    weighted: bool = False
+    params_dir: Path | None = None    # the project's params (alerts, text taxonomy, weighting)
 
     def close(self) -> None:
         self.con.close()
@@ -75,15 +80,27 @@ def _q(col: str) -> str:
     return '"' + col.replace('"', '""') + '"'
 
 
-def open_warehouse(warehouse: str | Path, *, codebook: Codebook, org: Org) -> Warehouse:
+def open_warehouse(warehouse: str | Path, *, codebook: Codebook, org: Org,
+                   params_dir: str | Path | None = None,
+                   weighted: bool | None = None) -> Warehouse:
     """Load the responses (and the customers' type/industry/value tier) into an in-memory DuckDB
     table ``dash`` with ``region`` and ``branch_name`` columns from the org.
 
     Only the columns the dashboard uses are copied: period, branch, channel, the codebook's
     dimension items, the rating items, the comment, ``submitted_at``. Personal-data items
     (role ``pii``) are never read.
+
+    Weights: ``weighted=None`` follows ``params_dir/weighting.yaml`` (weighted when enabled, as
+    the reports are). A weighted dashboard reads the reports' survey weights
+    (``<warehouse>/aggregates/weights.parquet``, :func:`cxlab.report.build_weights`, company-wide
+    per period) into a ``weight`` column; they are (re)built once with ``params_dir`` when
+    missing or incomplete, as :func:`cxlab.report.load_context` does.
     """
     from cxlab.io import connect
+    from cxlab.report._aggregates import WEIGHTS, _weighting_plan, build_weights
+
+    if weighted is None:
+        weighted = params_dir is not None and _weighting_plan(params_dir) is not None
 
     con = connect(warehouse)
     views = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}
@@ -103,6 +120,8 @@ def open_warehouse(warehouse: str | Path, *, codebook: Codebook, org: Org) -> Wa
     rating = list(dict.fromkeys(i for i in rating if i in cols))
     comment = codebook.comment_item if codebook.comment_item in cols else None
     select = ["r.period", "r.branch"] + [f"r.{_q(c)}" for c in [*dims, *rating]]
+    if "response_id" in cols:          # a pseudonymous survey id: row order, weights
+        select.append("r.response_id")
     if comment:
         select.append(f"r.{_q(comment)} AS comment")
     if "submitted_at" in cols:
@@ -143,6 +162,8 @@ def open_warehouse(warehouse: str | Path, *, codebook: Codebook, org: Org) -> Wa
                 # sorted so that DuckDB's row-group min/max skip other branches and periods
                 "ORDER BY r.branch, r.period")
     con.unregister("_org_units")
+    if weighted:
+        _attach_weights(con, Path(warehouse), WEIGHTS, params_dir, build_weights)
     periods = [r[0] for r in con.execute(
         f"SELECT DISTINCT period FROM {TABLE} WHERE period IS NOT NULL ORDER BY period").fetchall()]
     return Warehouse(con=con, codebook=codebook, org=org,
@@ -151,7 +172,33 @@ def open_warehouse(warehouse: str | Path, *, codebook: Codebook, org: Org) -> Wa
                      periods=periods,
                      branch_names=dict(zip(units["branch"], units["branch_name"], strict=True)),
                      region_of=dict(zip(units["branch"], units["region"], strict=True)),
-                     root=Path(warehouse))
+                     root=Path(warehouse), weighted=bool(weighted),
+                     params_dir=Path(params_dir) if params_dir is not None else None)
+
+
+def _attach_weights(con, warehouse: Path, weights_file: Path, params_dir, build) -> None:
+    """Add the reports' ``weight`` of every response to the table (keyed by period and
+    response id); rebuild the weights once when some are missing, else refuse."""
+    cols = [r[0] for r in con.execute(f"DESCRIBE {TABLE}").fetchall()]
+    if "response_id" not in cols:
+        raise CxlabError(f"{warehouse}: responses without response_id cannot be weighted")
+    for attempt in range(2):
+        path = warehouse / weights_file
+        if path.is_file():
+            con.execute(f"ALTER TABLE {TABLE} ADD COLUMN IF NOT EXISTS weight DOUBLE")
+            con.execute(f"UPDATE {TABLE} SET weight = w.weight FROM read_parquet(?) w "
+                        f"WHERE CAST(w.period AS VARCHAR) = CAST({TABLE}.period AS VARCHAR) "
+                        f"AND CAST(w.response_id AS VARCHAR) = CAST({TABLE}.response_id AS VARCHAR)",
+                        [str(path)])
+            missing = con.execute(f"SELECT count(*) FROM {TABLE} WHERE weight IS NULL").fetchone()[0]
+            if missing == 0:
+                return
+        if attempt == 0 and params_dir is not None:
+            build(warehouse, params_dir=params_dir)
+        else:
+            break
+    raise CxlabError(f"{warehouse / weights_file}: survey weights missing for some responses "
+                     "(params/weighting.yaml is enabled; run `cxlab reports` or check the customers table)")
 
 
 def clean_filters(wh: Warehouse, filters: Filters, scope: Scope) -> Filters:
@@ -249,17 +296,107 @@ def _counts_sql(item: str) -> str:
             f"count(*) FILTER (WHERE {c} < 7) AS detractors")
 
 
-def nps_by(wh: Warehouse, filters: Filters, scope: Scope, *, by: list[str] | None = None,
-           with_csat: bool = False) -> pd.DataFrame:
+def _weighted_cells(wh: Warehouse, sql_where: str, params: list, keys: list[str], value: str,
+                    extra: list) -> dict[tuple, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Per group of ``keys``: the distinct (value, weight) pairs of the respondents and their
+    counts, from DuckDB (``value`` an SQL expression, NULL = not answered). Survey weights are
+    constant within raking cells, so the pairs are few."""
+    kq = ", ".join(_q(k) for k in keys)
+    sql = (f"SELECT {kq + ', ' if kq else ''}{value} AS _v, weight AS _w, count(*) AS _k "
+           f"FROM {TABLE} WHERE {sql_where} AND ({value}) IS NOT NULL GROUP BY ALL")
+    got = wh.con.execute(sql, [*extra, *params, *extra]).df()
+    out: dict[tuple, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+    if got.empty:
+        return out
+    groups = got.groupby(keys, sort=False, dropna=False) if keys else [((), got)]
+    for key, g in groups:
+        key = key if isinstance(key, tuple) else (key,)
+        out[key] = (g["_v"].to_numpy(dtype=float), g["_w"].to_numpy(dtype=float),
+                    g["_k"].to_numpy(dtype=float))
+    return out
+
+
+_Z95 = 1.959963984540054
+
+
+def _weighted_nps(cells, keys: list[str]) -> pd.DataFrame:
+    """Weighted NPS per group from the (score class, weight, count) triples: the statistics of
+    :func:`cxlab.metrics.nps` with ``weight=`` (weighted shares, the with-replacement
+    linearisation SE sqrt(sum w^2 (y - est)^2) / sum w, adjusted-Wald interval on the effective
+    n = var / se^2), written on the triples instead of one row per respondent (a 1M-row slice
+    would take ~0.1 s per call); ``tests/test_dashboard_reports.py`` checks equality with
+    :func:`cxlab.metrics.nps` and the report to 1e-9."""
+    rows = []
+    for key, (y, w, k) in cells.items():
+        kw = k * w
+        total, s2 = kw.sum(), (kw * w).sum()
+        p, d = kw[y == 1].sum() / total, kw[y == -1].sum() / total
+        est = p - d
+        se = float(np.sqrt((kw * w * (y - est) ** 2).sum()) / total)
+        n_eff = total ** 2 / s2 if s2 > 0 else 0.0
+        n_star = max(p + d - est ** 2, 0.0) / se ** 2 if se > 0 else n_eff
+        n_adj = n_star + 3.0
+        pa, da = (n_star * p + 0.75) / n_adj, (n_star * d + 0.75) / n_adj
+        se_adj = np.sqrt((pa + da - (pa - da) ** 2) / n_adj)
+        rows.append(dict(zip(keys, key, strict=True)) | {
+            "w_sum": float(total), "n_eff": float(n_eff), "nps_w": 100 * est, "se_w": 100 * se,
+            "ci_low_w": 100 * max(-1.0, pa - da - _Z95 * se_adj),
+            "ci_high_w": 100 * min(1.0, pa - da + _Z95 * se_adj),
+            "pct_promoters_w": 100 * p, "pct_passives_w": 100 * max(0.0, 1 - p - d),
+            "pct_detractors_w": 100 * d})
+    return pd.DataFrame(rows, columns=[*keys, "w_sum", "n_eff", "nps_w", "se_w", "ci_low_w",
+                                       "ci_high_w", "pct_promoters_w", "pct_passives_w",
+                                       "pct_detractors_w"])
+
+
+def _weighted_share(cells, keys: list[str], prefix: str) -> pd.DataFrame:
+    """Weighted top-box share per group from the (indicator, weight, count) triples: the
+    statistics of :func:`cxlab.metrics.csat` with ``weight=`` (linearisation SE, Wilson interval
+    on the effective n = p(1-p)/se^2, :func:`cxlab.metrics.wilson_interval`), in %."""
+    from cxlab.metrics._scales import wilson_interval
+
+    rows = []
+    for key, (ind, w, k) in cells.items():
+        kw = k * w
+        total, s2 = kw.sum(), (kw * w).sum()
+        p = float(kw[ind == 1].sum() / total)
+        se = float(np.sqrt((kw * w * (ind - p) ** 2).sum()) / total)
+        n_eff = total ** 2 / s2 if s2 > 0 else 0.0
+        lo, hi = wilson_interval(p, p * (1 - p) / se ** 2 if se > 0 else n_eff, level=0.95)
+        rows.append(dict(zip(keys, key, strict=True)) | {
+            f"{prefix}_w": 100 * p, f"{prefix}_ci_low_w": 100 * lo,
+            f"{prefix}_ci_high_w": 100 * hi, f"{prefix}_w_sum": float(total),
+            f"{prefix}_n_eff": float(n_eff)})
+    return pd.DataFrame(rows, columns=[*keys, f"{prefix}_w", f"{prefix}_ci_low_w",
+                                       f"{prefix}_ci_high_w", f"{prefix}_w_sum",
+                                       f"{prefix}_n_eff"])
+
+
+def _merge(out: pd.DataFrame, extra: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    if not keys:
+        return pd.concat([out.reset_index(drop=True), extra.reset_index(drop=True)], axis=1) \
+            if len(out) else out.assign(**{c: [] for c in extra.columns})
+    return out.merge(extra, on=keys, how="left")
+
+
+def nps_by(wh: Warehouse, filters: Filters, scope: Scope | None, *,
+           by: list[str] | None = None, with_csat: bool = False,
+           weighted: bool | None = None) -> pd.DataFrame:
     """NPS (``cxlab.metrics.nps`` columns) per group of ``by`` (period, branch, region or a
     dimension) within the scope; statistics blank where n < 30.
 
-    ``with_csat`` adds ``csat_n`` and ``csat`` (top-box % of the CSAT item, blank where
-    ``csat_n`` < 30), computed in the same scan.
+    ``weighted`` (default: the warehouse's :attr:`Warehouse.weighted`): ``nps``, ``se``,
+    ``ci_low``, ``ci_high`` and the ``pct_*`` shares are the reports' weighted estimates
+    (:func:`cxlab.metrics.nps` with ``weight=``); ``nps_unweighted`` keeps the unweighted NPS,
+    ``n`` and the three counts stay unweighted, ``w_sum`` is the weighted base and ``n_eff``
+    Kish's effective n. ``with_csat`` adds ``csat_n`` and ``csat`` (top-box % of the CSAT item,
+    weighted likewise, with ``csat_unweighted``; blank where ``csat_n`` < 30). ``scope=None``
+    is only used by :func:`company_benchmark`.
     """
     item = wh.codebook.nps_item
     if item is None:
         raise CxlabError("the codebook has no NPS item (roles.nps)")
+    weighted = wh.weighted if weighted is None else (weighted and wh.weighted)
     by = [b for b in (by or []) if b in wh.dimensions]
     if "branch" in by:
         by = [*by, "branch_name"]
@@ -280,6 +417,30 @@ def nps_by(wh: Warehouse, filters: Filters, scope: Scope, *, by: list[str] | Non
                                100.0 * out["csat_top"] / out["csat_n"].where(out["csat_n"] > 0),
                                np.nan)
         out = out.drop(columns=["csat_top"])
+    if not weighted:
+        return out
+    c = _q(item)
+    y = f"CASE WHEN {c} >= 9 THEN 1 WHEN {c} >= 7 THEN 0 WHEN {c} IS NOT NULL THEN -1 END"
+    w = _weighted_nps(_weighted_cells(wh, sql_where, params, by, y, []), by)
+    out = _merge(out, w, by)
+    small = out["n"] < MIN_BASE
+    out["nps_unweighted"] = out["nps"]
+    for col in ("nps", "se", "ci_low", "ci_high", "pct_promoters", "pct_passives",
+                "pct_detractors"):
+        out[col] = out[f"{col}_w"].where(~small)
+    out = out.drop(columns=[c for c in out.columns if c.endswith("_w")])
+    if csat:
+        cs = _q(csat)
+        ind = f"CASE WHEN {cs} >= ? THEN 1.0 WHEN {cs} IS NOT NULL THEN 0.0 END"
+        sw = _weighted_share(_weighted_cells(wh, sql_where, params, by, ind,
+                                             [_top_threshold(wh, csat)]), by, "csat")
+        out = _merge(out, sw, by)
+        out["csat_unweighted"] = out["csat"]
+        ok = out["csat_n"] >= MIN_BASE
+        out["csat"] = out["csat_w"].where(ok)
+        out["csat_ci_low"] = out["csat_ci_low_w"].where(ok)
+        out["csat_ci_high"] = out["csat_ci_high_w"].where(ok)
+        out = out.drop(columns=["csat_w", "csat_ci_low_w", "csat_ci_high_w"])
     return out
 
 
@@ -294,11 +455,41 @@ def _top2_mean(wh: Warehouse, item: str, filters: Filters, scope: Scope | None) 
             "mean": float(mean) if ok else np.nan}
 
 
+def _csat_only(wh: Warehouse, filters: Filters, scope: Scope) -> pd.Series:
+    """CSAT statistics of a codebook without an NPS item (weighted like :func:`nps_by`)."""
+    item = wh.codebook.csat_item
+    s = _top2_mean(wh, item, filters, scope)
+    r = {"csat": s["top2"], "csat_unweighted": s["top2"], "csat_n": s["n"],
+         "csat_ci_low": np.nan, "csat_ci_high": np.nan, "csat_w_sum": np.nan,
+         "csat_n_eff": np.nan}
+    if wh.weighted and s["n"]:
+        sql_where, params = where(wh, filters, scope)
+        c = _q(item)
+        ind = f"CASE WHEN {c} >= ? THEN 1.0 WHEN {c} IS NOT NULL THEN 0.0 END"
+        sw = _weighted_share(_weighted_cells(wh, sql_where, params, [], ind,
+                                             [_top_threshold(wh, item)]), [], "csat").iloc[0]
+        ok = s["n"] >= MIN_BASE
+        r |= {"csat": sw["csat_w"] if ok else np.nan,
+              "csat_ci_low": sw["csat_ci_low_w"] if ok else np.nan,
+              "csat_ci_high": sw["csat_ci_high_w"] if ok else np.nan,
+              "csat_w_sum": sw["csat_w_sum"], "csat_n_eff": sw["csat_n_eff"]}
+    return pd.Series(r)
+
+
+KPI_COLUMNS = ["kpi", "label", "value", "ci_low", "ci_high", "value_unweighted", "n", "w_sum",
+               "n_eff", "weighted", "unit", "target", "op", "met"]
+
+
 def kpis(wh: Warehouse, filters: Filters, scope: Scope, targets) -> pd.DataFrame:
     """The survey KPIs of ``targets`` that the codebook measures (``nps``, ``csat``) for the
-    filtered scope: ``kpi, label, value, n, target, op, met`` (value blank when n < 30).
+    filtered scope: ``kpi, label, value, ci_low, ci_high, value_unweighted, n, w_sum, n_eff,
+    weighted, unit, target, op, met`` (value blank when n < 30, as in the reports).
 
-    CSAT is the top-box share (%) of the CSAT item, as in :func:`cxlab.metrics.csat`.
+    With a weighted warehouse ``value`` and its 95 % interval are the reports' weighted
+    estimates (the report KPI table's :func:`cxlab.metrics.nps` / ``csat`` with
+    ``weight=``), ``value_unweighted`` the plain one; ``n`` is the unweighted base, ``w_sum``
+    the weighted base and ``n_eff`` Kish's effective n (blank when unweighted). CSAT is the
+    top-box share (%) of the CSAT item, as in :func:`cxlab.metrics.csat`.
     """
     cb = wh.codebook
     r = None
@@ -306,43 +497,55 @@ def kpis(wh: Warehouse, filters: Filters, scope: Scope, targets) -> pd.DataFrame
         r = nps_by(wh, filters, scope, with_csat=bool(cb.csat_item))
         r = r.iloc[0] if len(r) else None
     elif cb.csat_item:
-        s = _top2_mean(wh, cb.csat_item, filters, scope)
-        r = pd.Series({"csat": s["top2"], "csat_n": s["n"]})
+        r = _csat_only(wh, filters, scope)
     rows = []
     for k in targets.kpis:
         if k.id == "nps" and cb.nps_item:
-            value, n = (float(r["nps"]), int(r["n"])) if r is not None else (np.nan, 0)
+            if r is None:
+                vals = (np.nan, np.nan, np.nan, np.nan, 0, np.nan, np.nan)
+            else:
+                vals = (float(r["nps"]), float(r["ci_low"]), float(r["ci_high"]),
+                        float(r.get("nps_unweighted", r["nps"])), int(r["n"]),
+                        float(r.get("w_sum", np.nan)), float(r.get("n_eff", np.nan)))
         elif k.id == "csat" and cb.csat_item:
-            value, n = (float(r["csat"]), int(r["csat_n"])) if r is not None else (np.nan, 0)
+            if r is None:
+                vals = (np.nan, np.nan, np.nan, np.nan, 0, np.nan, np.nan)
+            else:
+                vals = (float(r["csat"]), float(r.get("csat_ci_low", np.nan)),
+                        float(r.get("csat_ci_high", np.nan)),
+                        float(r.get("csat_unweighted", r["csat"])), int(r["csat_n"]),
+                        float(r.get("csat_w_sum", np.nan)), float(r.get("csat_n_eff", np.nan)))
         else:
             continue
-        rows.append({"kpi": k.id, "label": k.label, "value": value, "n": n, "unit": k.unit,
-                     "target": k.target, "op": k.op,
+        value, lo, hi, unw, n, wsum, neff = vals
+        rows.append({"kpi": k.id, "label": k.label, "value": value, "ci_low": lo, "ci_high": hi,
+                     "value_unweighted": unw, "n": n, "w_sum": wsum, "n_eff": neff,
+                     "weighted": wh.weighted, "unit": k.unit, "target": k.target, "op": k.op,
                      "met": (bool(k.met(value)) if not np.isnan(value) else None)})
-    return pd.DataFrame(rows, columns=["kpi", "label", "value", "n", "unit", "target", "op", "met"])
+    return pd.DataFrame(rows, columns=KPI_COLUMNS)
 
 
 def company_benchmark(wh: Warehouse, filters: Filters) -> dict:
-    """The company-wide NPS for the same periods (全公司; no dimension or branch filter).
+    """The company-wide NPS for the same periods (全公司; no dimension or branch filter),
+    weighted like the company report when the warehouse is.
 
     Shown to every user as the reports' benchmark: one aggregate over all branches, never
     a breakdown, so no other branch's figure can be read from it.
     """
     f = Filters(period_from=filters.period_from, period_to=filters.period_to)
-    item = wh.codebook.nps_item
-    if item is None:
+    if wh.codebook.nps_item is None:
         return {}
-    sql_where, params = where(wh, f, None)
-    counts = wh.con.execute(f"SELECT {_counts_sql(item)} FROM {TABLE} WHERE {sql_where}",
-                            params).df()
-    r = _nps_rows(counts, [])
+    r = nps_by(wh, f, None)
     return {"n": int(r["n"].iloc[0]), "nps": float(r["nps"].iloc[0])} if len(r) else {}
 
 
 def league(wh: Warehouse, filters: Filters, scope: Scope) -> pd.DataFrame:
     """One row per branch in the scope (and filters): NPS with CI, CSAT top-box %, n; ranked by
-    NPS, branches with n < 30 listed last with blank figures."""
-    out = nps_by(wh, filters, scope, by=["region", "branch"], with_csat=True)
+    NPS, branches with n < 30 listed last with blank figures.
+
+    Unweighted, like the reports' league table (branch counts, :func:`cxlab.report._inference.
+    branch_status`): the survey weights serve the scope's own estimates, not the ranking."""
+    out = nps_by(wh, filters, scope, by=["region", "branch"], with_csat=True, weighted=False)
     out = out.sort_values("nps", ascending=False, na_position="last").reset_index(drop=True)
     rank = pd.array(np.arange(1, len(out) + 1), dtype="Int64")
     rank[out["nps"].isna().to_numpy()] = pd.NA
@@ -356,7 +559,8 @@ def pivot(wh: Warehouse, filters: Filters, scope: Scope, *, rows: str, cols: str
 
     ``measure`` ∈ :data:`MEASURES`: ``nps`` (of the NPS item), ``top2`` (% top-box of ``item``),
     ``mean`` (of ``item``), ``count`` (responses). Cells with n < 30 have a blank value (not
-    for ``count``).
+    for ``count``). With a weighted warehouse NPS, top-2 % and mean are weighted (as the
+    reports' crosstabs); ``n`` and ``count`` stay unweighted.
     """
     if measure not in MEASURES:
         raise ValueError(f"measure must be one of {', '.join(MEASURES)}, not {measure!r}")
@@ -377,10 +581,14 @@ def pivot(wh: Warehouse, filters: Filters, scope: Scope, *, rows: str, cols: str
         if item not in wh.measures:
             raise ValueError(f"unknown item {item!r} (known: {', '.join(wh.measures)})")
         c = _q(item)
+        w = "weight" if wh.weighted else "1.0"
         if measure == "mean":
-            agg, extra = f"count({c}) AS n, avg({c}) AS value", []
+            agg = (f"count({c}) AS n, sum({w} * {c}) / nullif(sum({w}) FILTER "
+                   f"(WHERE {c} IS NOT NULL), 0) AS value")
+            extra = []
         else:
-            agg = f"count({c}) AS n, 100.0 * count(*) FILTER (WHERE {c} >= ?) / nullif(count({c}), 0) AS value"
+            agg = (f"count({c}) AS n, 100.0 * coalesce(sum({w}) FILTER (WHERE {c} >= ?), 0) / "
+                   f"nullif(sum({w}) FILTER (WHERE {c} IS NOT NULL), 0) AS value")
             extra = [_top_threshold(wh, item)]
     out = wh.con.execute(f"SELECT {kq}, {agg} FROM {TABLE} WHERE {sql_where} "
                          f"GROUP BY {kq} ORDER BY {kq}", [*extra, *params]).df()
@@ -399,7 +607,8 @@ def pivot_wide(long: pd.DataFrame, *, rows: str, cols: str | None) -> pd.DataFra
 
 def touchpoints(wh: Warehouse, filters: Filters, scope: Scope) -> pd.DataFrame:
     """Mean and top-box % of every attribute item (narrowed by journey/touchpoint filters):
-    ``item, label, journey, touchpoint, n, mean, top2`` (blank where n < 30), in one scan."""
+    ``item, label, journey, touchpoint, n, mean, top2`` (blank where n < 30; weighted with a
+    weighted warehouse, ``n`` unweighted), in one scan."""
     f = clean_filters(wh, filters, scope)
     items = []
     for item in wh.codebook.attribute_items:
@@ -415,7 +624,10 @@ def touchpoints(wh: Warehouse, filters: Filters, scope: Scope) -> pd.DataFrame:
     aggs, extra = [], []
     for k, item in enumerate(items):
         c = _q(item)
-        aggs.append(f"count({c}) AS n{k}, count(*) FILTER (WHERE {c} >= ?) AS t{k}, avg({c}) AS m{k}")
+        w = "weight" if wh.weighted else "1.0"
+        aggs.append(f"count({c}) AS n{k}, coalesce(sum({w}) FILTER (WHERE {c} >= ?), 0) / "
+                    f"nullif(sum({w}) FILTER (WHERE {c} IS NOT NULL), 0) AS t{k}, "
+                    f"sum({w} * {c}) / nullif(sum({w}) FILTER (WHERE {c} IS NOT NULL), 0) AS m{k}")
         extra.append(_top_threshold(wh, item))
     got = wh.con.execute(f"SELECT {', '.join(aggs)} FROM {TABLE} WHERE {sql_where}",
                          [*extra, *params]).fetchone()
@@ -427,7 +639,7 @@ def touchpoints(wh: Warehouse, filters: Filters, scope: Scope) -> pd.DataFrame:
         rows.append({"item": item, "label": meta.label, "journey": meta.journey,
                      "touchpoint": meta.touchpoint, "n": int(n),
                      "mean": float(mean) if ok else np.nan,
-                     "top2": 100.0 * top / n if ok else np.nan})
+                     "top2": 100.0 * top if ok else np.nan})
     return pd.DataFrame(rows, columns=cols)
 
 

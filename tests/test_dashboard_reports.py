@@ -1,0 +1,166 @@
+"""The dashboard's numbers equal the reports' for the same period and scope.
+
+The sample warehouse (seed 0) with the sample params: ``params/weighting.yaml`` is enabled, so the
+company and branch reports are weighted (raking to the CRM's branch × customer type). Each figure
+is compared with the function the report itself prints it from:
+
+- KPI NPS and CSAT (value, 95 % interval, unweighted base): :func:`cxlab.report._sections_exec.
+  kpi_status_rows` (the report's 核心指标与目标 table) on :func:`cxlab.report.load_context`;
+- the branch league (NPS, interval, CSAT, n): the report's league table (``sections._league``,
+  unweighted branch counts) and, for a region, the region report's ``region_league``;
+- the region KPI: the region report's unweighted figures (``region_league``), and the weighted
+  one against :func:`cxlab.metrics.nps` with the company report's weights on the region's rows.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from cxlab.config import load_codebook, load_org, load_targets
+from cxlab.dashboard import Filters, User, kpis, league, nps_by, open_warehouse, scope_for
+
+PERIOD = "2026Q3"
+
+
+@pytest.fixture(scope="module")
+def built(sample_warehouse):
+    from cxlab.report import build_aggregates
+
+    build_aggregates(sample_warehouse, params_dir="params")
+    org = load_org("params/org.yaml")
+    wh = open_warehouse(sample_warehouse, codebook=load_codebook("params/codebook.yaml"), org=org,
+                        params_dir="params")
+    yield sample_warehouse, wh, org
+    wh.close()
+
+
+def _scope(org, unit):
+    return scope_for(User(name="u", password_hash="x", unit=unit), org)
+
+
+def _period(p=PERIOD):
+    return Filters(period_from=p, period_to=p)
+
+
+def test_weighting_follows_the_project_params(built):
+    warehouse, wh, org = built
+    assert wh.weighted
+    plain = open_warehouse(warehouse, codebook=wh.codebook, org=org)   # no params: unweighted
+    try:
+        assert not plain.weighted
+    finally:
+        plain.close()
+
+
+@pytest.mark.parametrize("branch", [None, "SH01", "GZ01"])
+def test_kpis_equal_the_report_kpi_table(built, branch):
+    from cxlab.report import load_context
+    from cxlab.report._sections_exec import kpi_status_rows
+
+    warehouse, wh, org = built
+    ctx = load_context(period=PERIOD, branch=branch, warehouse=warehouse, params_dir="params")
+    assert ctx.weighted
+    want = kpi_status_rows(ctx).set_index("id")
+    got = kpis(wh, _period(), _scope(org, branch or "ALL"),
+               load_targets("params/targets.yaml")).set_index("kpi")
+    assert set(want.index) == {"nps", "csat"}
+    for k in ("nps", "csat"):
+        assert got.loc[k, "n"] == want.loc[k, "n"]
+        assert got.loc[k, "value"] == pytest.approx(want.loc[k, "value"], rel=1e-9)
+        lo, hi = (float(x) for x in want.loc[k, "ci"].split("~"))
+        assert round(got.loc[k, "ci_low"], 1) == lo and round(got.loc[k, "ci_high"], 1) == hi
+    # the weighted figure differs from the unweighted one (so the check above can fail)
+    assert got.loc["nps", "value"] != pytest.approx(got.loc["nps", "value_unweighted"], abs=1e-6)
+    # weighted base and Kish n_eff as the report's cards print them
+    from cxlab.weighting import kish_n_eff
+
+    w = ctx.current.loc[ctx.current[ctx.codebook.nps_item].notna(), "weight"].to_numpy(float)
+    assert got.loc["nps", "w_sum"] == pytest.approx(w.sum(), rel=1e-9)
+    assert got.loc["nps", "n_eff"] == pytest.approx(kish_n_eff(w), rel=1e-9)
+
+
+def test_trend_equals_the_report_trend(built):
+    from cxlab.metrics import nps
+    from cxlab.report import load_context
+
+    warehouse, wh, org = built
+    ctx = load_context(period=PERIOD, branch="SH01", warehouse=warehouse, params_dir="params")
+    want = nps(ctx.responses, score=ctx.codebook.nps_item, by="period", weight=ctx.weight)
+    got = nps_by(wh, Filters(period_to=PERIOD), _scope(org, "SH01"), by=["period"])
+    assert list(got["period"]) == list(want["period"])
+    for c in ("n", "nps", "ci_low", "ci_high", "pct_promoters"):
+        assert got[c].to_numpy(float) == pytest.approx(want[c].to_numpy(float), rel=1e-9)
+
+
+def test_company_league_equals_the_report_league(built):
+    from cxlab.report import load_context
+    from cxlab.report.sections import _league
+
+    warehouse, wh, org = built
+    ctx = load_context(period=PERIOD, warehouse=warehouse, params_dir="params")
+    want = _league(ctx).set_index("branch")
+    got = league(wh, _period(), _scope(org, "ALL")).set_index("branch")
+    assert sorted(got.index) == sorted(want.index)
+    for b in want.index:
+        assert got.loc[b, "n"] == want.loc[b, "n"]
+        for c in ("nps", "ci_low", "ci_high", "csat"):
+            g, w = got.loc[b, c], want.loc[b, c]
+            assert (np.isnan(g) and np.isnan(w)) or g == pytest.approx(w, rel=1e-9), (b, c)
+    # the same order: best NPS first, small bases last
+    ranked = want.dropna(subset=["nps"]).index.tolist()
+    assert got.dropna(subset=["nps"]).index.tolist() == ranked
+
+
+def test_region_figures_equal_the_region_report(built):
+    from cxlab.metrics import nps
+    from cxlab.report import load_context
+    from cxlab.report._aggregates import load_aggregates
+    from cxlab.report._units import region_league
+
+    warehouse, wh, org = built
+    agg = load_aggregates(warehouse)
+    agg = agg.assign(period=agg["period"].astype(str), branch=agg["branch"].astype(str))
+    rl = region_league(agg, org, unit="EAST", period=PERIOD).set_index("unit")
+    east = _scope(org, "EAST")
+    k = kpis(wh, _period(), east, load_targets("params/targets.yaml")).set_index("kpi")
+    # the region report prints unweighted figures from the branch counts
+    assert k.loc["nps", "n"] == rl.loc["EAST", "n"]
+    assert k.loc["nps", "value_unweighted"] == pytest.approx(rl.loc["EAST", "nps"], rel=1e-9)
+    assert k.loc["csat", "value_unweighted"] == pytest.approx(rl.loc["EAST", "csat"], rel=1e-9)
+    # the weighted figure: the company report's weights on the region's respondents
+    ctx = load_context(period=PERIOD, warehouse=warehouse, params_dir="params")
+    cur = ctx.current[ctx.current["branch"].isin(east.branches)]
+    want = nps(cur, score=ctx.codebook.nps_item, weight="weight").iloc[0]
+    assert k.loc["nps", "value"] == pytest.approx(want["nps"], rel=1e-9)
+    assert k.loc["nps", "ci_low"] == pytest.approx(want["ci_low"], rel=1e-9)
+    # the region's league rows equal the region report's children
+    lg = league(wh, _period(), east).set_index("branch")
+    kids = rl[rl["role"] == "child"]
+    assert sorted(lg.index) == sorted(kids.index)
+    for b in kids.index:
+        assert lg.loc[b, "n"] == kids.loc[b, "n"]
+        if kids.loc[b, "suppressed"]:
+            assert np.isnan(lg.loc[b, "nps"])
+        else:
+            assert lg.loc[b, "nps"] == pytest.approx(kids.loc[b, "nps"], rel=1e-9)
+            assert lg.loc[b, "csat"] == pytest.approx(kids.loc[b, "csat"], rel=1e-9)
+            assert lg.loc[b, "rank"] == kids.loc[b, "rank"]
+
+
+def test_small_bases_are_suppressed_like_the_report(built):
+    warehouse, wh, org = built
+    # a slice below 30 answers: the value is blank, the base is shown
+    resp = pd.DataFrame(wh.con.execute(
+        "SELECT branch, channel, count(ltr) AS n FROM dash WHERE period = ? "
+        "GROUP BY ALL ORDER BY n", [PERIOD]).df())
+    small = resp[(resp["n"] > 0) & (resp["n"] < 30)]
+    if small.empty:
+        pytest.skip("no slice below 30 answers in the sample")
+    r = small.iloc[0]
+    k = kpis(wh, Filters(period_from=PERIOD, period_to=PERIOD, branches=(r["branch"],),
+                         dims={"channel": (r["channel"],)}),
+             _scope(org, "ALL"), load_targets("params/targets.yaml")).set_index("kpi")
+    assert k.loc["nps", "n"] == r["n"] and np.isnan(k.loc["nps", "value"])
+    assert k.loc["nps", "met"] is None
