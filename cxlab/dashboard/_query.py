@@ -298,11 +298,15 @@ def _counts_sql(item: str) -> str:
 
 def _weighted_cells(wh: Warehouse, sql_where: str, params: list, keys: list[str], value: str,
                     extra: list) -> dict[tuple, tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """Per group of ``keys``: the distinct (value, weight) pairs of the respondents and their
-    counts, from DuckDB (``value`` an SQL expression, NULL = not answered). Survey weights are
-    constant within raking cells, so the pairs are few."""
+    """Per group of ``keys``: for each distinct value of ``value`` (an SQL expression with few
+    values: a score class or a 0/1 indicator; NULL = not answered) the sum of the respondents'
+    weights and the sum of their squared weights, from one DuckDB aggregate. That is all the
+    weighted estimate and its linearisation variance need when the value takes few values:
+    sum w (y - est)^2 over respondents = sum over values of (sum w) (y - est)^2, and likewise
+    with w^2; the rows per group are as few as the values, whatever the weights are."""
     kq = ", ".join(_q(k) for k in keys)
-    sql = (f"SELECT {kq + ', ' if kq else ''}{value} AS _v, weight AS _w, count(*) AS _k "
+    sql = (f"SELECT {kq + ', ' if kq else ''}{value} AS _v, sum(weight) AS _w, "
+           f"sum(weight * weight) AS _w2 "
            f"FROM {TABLE} WHERE {sql_where} AND ({value}) IS NOT NULL GROUP BY ALL")
     got = wh.con.execute(sql, [*extra, *params, *extra]).df()
     out: dict[tuple, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
@@ -312,7 +316,7 @@ def _weighted_cells(wh: Warehouse, sql_where: str, params: list, keys: list[str]
     for key, g in groups:
         key = key if isinstance(key, tuple) else (key,)
         out[key] = (g["_v"].to_numpy(dtype=float), g["_w"].to_numpy(dtype=float),
-                    g["_k"].to_numpy(dtype=float))
+                    g["_w2"].to_numpy(dtype=float))
     return out
 
 
@@ -320,19 +324,18 @@ _Z95 = 1.959963984540054
 
 
 def _weighted_nps(cells, keys: list[str]) -> pd.DataFrame:
-    """Weighted NPS per group from the (score class, weight, count) triples: the statistics of
+    """Weighted NPS per group from the per-class weight sums: the statistics of
     :func:`cxlab.metrics.nps` with ``weight=`` (weighted shares, the with-replacement
     linearisation SE sqrt(sum w^2 (y - est)^2) / sum w, adjusted-Wald interval on the effective
-    n = var / se^2), written on the triples instead of one row per respondent (a 1M-row slice
+    n = var / se^2), written on the class sums instead of one row per respondent (a 1M-row slice
     would take ~0.1 s per call); ``tests/test_dashboard_reports.py`` checks equality with
     :func:`cxlab.metrics.nps` and the report to 1e-9."""
     rows = []
-    for key, (y, w, k) in cells.items():
-        kw = k * w
-        total, s2 = kw.sum(), (kw * w).sum()
-        p, d = kw[y == 1].sum() / total, kw[y == -1].sum() / total
+    for key, (y, sw, sw2) in cells.items():
+        total, s2 = sw.sum(), sw2.sum()
+        p, d = sw[y == 1].sum() / total, sw[y == -1].sum() / total
         est = p - d
-        se = float(np.sqrt((kw * w * (y - est) ** 2).sum()) / total)
+        se = float(np.sqrt((sw2 * (y - est) ** 2).sum()) / total)
         n_eff = total ** 2 / s2 if s2 > 0 else 0.0
         n_star = max(p + d - est ** 2, 0.0) / se ** 2 if se > 0 else n_eff
         n_adj = n_star + 3.0
@@ -350,17 +353,16 @@ def _weighted_nps(cells, keys: list[str]) -> pd.DataFrame:
 
 
 def _weighted_share(cells, keys: list[str], prefix: str) -> pd.DataFrame:
-    """Weighted top-box share per group from the (indicator, weight, count) triples: the
+    """Weighted top-box share per group from the per-indicator weight sums: the
     statistics of :func:`cxlab.metrics.csat` with ``weight=`` (linearisation SE, Wilson interval
     on the effective n = p(1-p)/se^2, :func:`cxlab.metrics.wilson_interval`), in %."""
     from cxlab.metrics._scales import wilson_interval
 
     rows = []
-    for key, (ind, w, k) in cells.items():
-        kw = k * w
-        total, s2 = kw.sum(), (kw * w).sum()
-        p = float(kw[ind == 1].sum() / total)
-        se = float(np.sqrt((kw * w * (ind - p) ** 2).sum()) / total)
+    for key, (ind, sw, sw2) in cells.items():
+        total, s2 = sw.sum(), sw2.sum()
+        p = float(sw[ind == 1].sum() / total)
+        se = float(np.sqrt((sw2 * (ind - p) ** 2).sum()) / total)
         n_eff = total ** 2 / s2 if s2 > 0 else 0.0
         lo, hi = wilson_interval(p, p * (1 - p) / se ** 2 if se > 0 else n_eff, level=0.95)
         rows.append(dict(zip(keys, key, strict=True)) | {
