@@ -153,27 +153,36 @@ def rank_groups(names: Sequence[str], share: np.ndarray, replicates: np.ndarray,
     Returns
     -------
     groups : ndarray of int, shape (p,)
-        1 for the most important group, 2 for the next, ...
+        1 for the group of the most important driver, 2 for the next group, ...
     pairs : DataFrame
         One row per pair, the higher estimated share first: ``driver``, ``other``, ``diff``
         (share difference), ``se`` (bootstrap standard deviation of the difference),
-        ``pvalue`` (two-sided, normal approximation), ``p_adjusted`` (Holm) and
-        ``separated`` (``p_adjusted < 1 - level``).
+        ``pvalue`` (two-sided, normal approximation), ``p_adjusted`` (Holm, over all
+        pairs) and ``separated`` (``p_adjusted < 1 - level``).
 
     Notes
     -----
     Each pair of drivers is tested with the bootstrap standard error of its share
-    difference, ``z = d̂ / sd(d*)`` (a normal-approximation bootstrap interval of the
-    difference that excludes 0); Holm's step-down adjustment over all ``p(p - 1)/2`` pairs
-    keeps the chance of any false claim of order at ``1 - level``. The bootstrap standard
-    error is stable with the 100 replicates of a report, unlike tail counts of the
-    difference, which would need many thousands for Holm's small per-pair levels.
+    difference, ``z = d̂ / sd(d*)``, ``p = 2 Φ(-|z|)`` (a normal-approximation bootstrap
+    interval of the difference that excludes 0). The bootstrap standard error is stable with
+    the 100 replicates of a report, unlike tail counts of the difference. Holm's step-down
+    adjustment over all ``p(p - 1)/2`` pairs holds the chance of *any* false claim of order
+    among all pairs at ``1 - level``, so claims built from any of them after looking at the
+    estimates remain covered.
 
-    Drivers are then sorted by estimated share and split into consecutive groups: a split
-    falls between two neighbours only where *every* driver above it is separated from
-    *every* driver below it. So every driver of a group is significantly more important than
-    every driver of a later group; within a group the order is not established (some pairs
-    inside a large group may still be separated from each other).
+    Groups, by comparison with the leader: the driver of highest estimated share leads group
+    1, which holds it and every driver not separated from it (the drivers that the sample
+    cannot tell apart from the most important one). The highest driver not yet grouped leads
+    group 2, which holds the remaining drivers not separated from it, and so on. A driver
+    alone in group 1 is significantly more important than every other driver; every driver
+    of a later group is significantly less important than the leaders of all earlier groups.
+
+    References
+    ----------
+    Holm, S. (1979). A simple sequentially rejective multiple test procedure. *Scand. J.
+    Statist.* 6, 65-70.
+    Hsu, J. C. (1996). *Multiple Comparisons: Theory and Methods*, ch. 4 (comparisons with
+    the best). Chapman & Hall.
     """
     from cxlab.metrics import adjust_pvalues
 
@@ -188,10 +197,12 @@ def rank_groups(names: Sequence[str], share: np.ndarray, replicates: np.ndarray,
             i, j = order[a_pos], order[b_pos]
             diff = share[i] - share[j]
             se = float(np.std(reps[:, i] - reps[:, j], ddof=1)) if len(reps) > 1 else np.nan
-            with np.errstate(divide="ignore", invalid="ignore"):
-                pval = 2 * stats.norm.sf(abs(diff) / se) if np.isfinite(se) else np.nan
-            if se == 0:
-                pval = 0.0 if diff != 0 else np.nan
+            if not np.isfinite(se) or (se == 0 and diff == 0):
+                pval = np.nan  # no test: never separated
+            elif se == 0:
+                pval = 0.0
+            else:
+                pval = float(2 * stats.norm.sf(abs(diff) / se))
             rows.append({"driver": names[i], "other": names[j], "diff": diff, "se": se,
                          "pvalue": pval, "_i": i, "_j": j})
     pairs = pd.DataFrame(rows, columns=["driver", "other", "diff", "se", "pvalue", "_i", "_j"])
@@ -199,11 +210,14 @@ def rank_groups(names: Sequence[str], share: np.ndarray, replicates: np.ndarray,
     pairs["separated"] = (pairs["p_adjusted"] < 1 - level) & (pairs["diff"] > 0)
     sep = np.zeros((p, p), dtype=bool)
     sep[pairs["_i"].to_numpy(dtype=int), pairs["_j"].to_numpy(dtype=int)] = pairs["separated"]
-    groups = np.empty(p, dtype=int)
-    current = 1
-    for pos in range(p):
-        groups[order[pos]] = current
-        above, below = order[: pos + 1], order[pos + 1 :]
-        if len(below) and sep[np.ix_(above, below)].all():
-            current += 1
+    groups = np.zeros(p, dtype=int)
+    current = 0
+    for pos, leader in enumerate(order):
+        if groups[leader]:
+            continue
+        current += 1
+        groups[leader] = current
+        for j in order[pos + 1 :]:
+            if not groups[j] and not sep[leader, j]:
+                groups[j] = current
     return groups, pairs.drop(columns=["_i", "_j"])

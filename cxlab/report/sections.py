@@ -452,38 +452,35 @@ def _names(labels: list[str], limit: int = 6) -> str:
 
 def driver_narrative(table: pd.DataFrame, phrase: str) -> str:
     """Sentences on the order of the drivers that speak of ranks only where the bootstrap
-    separates them (``rank_group`` of :func:`cxlab.drivers.key_drivers`), else name the
-    group of drivers that cannot be told apart.
+    separates them, else name the drivers that cannot be told apart.
 
-    ``table`` holds ``label``, ``share`` and ``rank_group`` of every driver.
+    ``table`` holds ``label``, ``share`` and ``rank_group`` of every driver (see
+    :func:`cxlab.drivers._inference.rank_groups`: group 1 is the top driver and the drivers
+    not separated from it; a later group's drivers are separated from every earlier leader).
     """
     t = table.sort_values(["rank_group", "share"], ascending=[True, False], kind="stable")
     groups = [g["label"].tolist() for _, g in t.groupby("rank_group", sort=True)]
-    if len(groups) == 1:
-        top = t["label"].head(3).tolist()
-        return (f"{cn_number(len(t))}个因素对{phrase}的相对重要性在抽样误差内无法区分,"
-                f"本期样本不足以给出排序(点估计较高的为 {'、'.join(top)})。")
+    first = groups[0]
+    if len(first) > 1:
+        others = first[1:]
+        text = (f"按点估计,对{phrase}影响最大的因素是{first[0]},但{_names(others)} 与它的差异"
+                "在抽样误差内无法区分,本期样本不足以确定哪个因素最重要")
+        if len(groups) == 1:
+            return text + ";各因素的重要性排序均不确定。"
+        return text + f";其余因素的重要性显著低于{first[0]}。"
     lead = []
-    while len(lead) < len(groups) and len(groups[len(lead)]) == 1:
+    while len(lead) < min(3, len(groups)) and len(groups[len(lead)]) == 1:
         lead.append(groups[len(lead)][0])
-    if not lead:
-        first = groups[0]
-        return (f"对{phrase}影响最大的一组因素为 {_names(first)}"
-                + ("" if len(first) > 6 else f"这{cn_number(len(first))}个因素")
-                + ",它们彼此之间的重要性在抽样误差内无法区分,但均显著高于其余因素。")
-    shown = lead[:3]
-    if len(shown) == 1:
-        text = f"对{phrase}影响最大的因素是{shown[0]},其重要性显著高于其余各因素。"
+    if len(lead) == 1:
+        text = f"对{phrase}影响最大的因素是{lead[0]},其重要性显著高于其余各因素。"
     else:
-        text = (f"对{phrase}影响最大的{'两' if len(shown) == 2 else cn_number(len(shown))}个因素"
-                f"依次为:{'、'.join(shown)},这一先后顺序超出了抽样误差。")
-    k = len(shown)
-    if len(lead) == len(shown) and k < len(groups):
+        text = (f"对{phrase}影响最大的{'两' if len(lead) == 2 else cn_number(len(lead))}个因素"
+                f"依次为:{'、'.join(lead)},这一先后顺序超出了抽样误差。")
+    k = len(lead)
+    if k < len(groups) and len(groups[k]) > 1:
         nxt = groups[k]
-        if k == len(groups) - 1:
-            text += f"其余{cn_number(len(nxt))}个因素之间的重要性在抽样误差内无法区分。"
-        else:
-            text += f"其后,{_names(nxt)} 的重要性在抽样误差内无法区分。"
+        text += (f"其后为 {_names(nxt)},它们与其中居首的{nxt[0]}的差异在抽样误差内"
+                 "无法区分。")
     return text
 
 
@@ -521,8 +518,8 @@ def drivers(ctx: ReportContext) -> Html:
         note("相对重要性采用 LMG(Shapley 值)精确分解 R²;"
              f"区间为 {DRIVER_BOOTSTRAP} 次自助抽样的百分位区间。"
              "排序为点估计的先后;分组依据同一批自助样本:两两比较各因素相对重要性之差"
-             f"(自助标准误、正态近似),按 Holm 法校正多重比较(总错误率 {alpha:.0%}),"
-             "只有前一组每个因素的重要性都显著高于后一组每个因素时才分为两组,"
+             f"(自助标准误、正态近似),按 Holm 法校正全部两两比较(总错误率 {alpha:.0%})。"
+             "第 1 组为点估计最高的因素及与它差异不显著的因素,其后各组依次类推;"
              "同组因素的先后在抽样误差内无法确定。"
              + ("回归与相关按调查权重加权(加权最小二乘);系数的标准误与 p 值为基于抽样设计的"
                 "线性化(三明治)估计,与 R survey 包 svyglm 的方法相同。" if ctx.weighted else "")),
