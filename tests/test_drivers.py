@@ -575,7 +575,7 @@ def test_key_drivers_bootstrap_is_seeded_and_brackets_the_estimate(attitude):
     t = a.table
     assert list(t.columns) == [
         "driver", "coef", "se", "std_beta", "pvalue", "vif", "importance", "share",
-        "share_ci_low", "share_ci_high", "rank",
+        "share_ci_low", "share_ci_high", "rank", "rank_group",
     ]
     assert (t["share_ci_low"] <= t["share"]).all() and (t["share"] <= t["share_ci_high"]).all()
     assert ((t["share_ci_low"] >= 0) & (t["share_ci_high"] <= 1)).all()

@@ -444,10 +444,10 @@ def driver_result(ctx: ReportContext):
 
 
 def _names(labels: list[str], limit: int = 6) -> str:
-    """``A、B、C`` or, for a long list, ``A、B、…、F 等九个因素``."""
+    """``A、B、C`` or, for a long list, ``A、B、…、F等九个因素``."""
     if len(labels) <= limit:
         return "、".join(labels)
-    return "、".join(labels[:limit]) + f" 等{cn_number(len(labels))}个因素"
+    return "、".join(labels[:limit]) + f"等{cn_number(len(labels))}个因素"
 
 
 def driver_narrative(table: pd.DataFrame, phrase: str) -> str:
@@ -463,7 +463,7 @@ def driver_narrative(table: pd.DataFrame, phrase: str) -> str:
     first = groups[0]
     if len(first) > 1:
         others = first[1:]
-        text = (f"按点估计,对{phrase}影响最大的因素是{first[0]},但{_names(others)} 与它的差异"
+        text = (f"按点估计,对{phrase}影响最大的因素是{first[0]},但{_names(others)}与它的差异"
                 "在抽样误差内无法区分,本期样本不足以确定哪个因素最重要")
         if len(groups) == 1:
             return text + ";各因素的重要性排序均不确定。"
@@ -479,7 +479,7 @@ def driver_narrative(table: pd.DataFrame, phrase: str) -> str:
     k = len(lead)
     if k < len(groups) and len(groups[k]) > 1:
         nxt = groups[k]
-        text += (f"其后为 {_names(nxt)},它们与其中居首的{nxt[0]}的差异在抽样误差内"
+        text += (f"其后为{_names(nxt)},它们与其中居首的{nxt[0]}的差异在抽样误差内"
                  "无法区分。")
     return text
 
