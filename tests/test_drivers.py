@@ -657,4 +657,4 @@ def test_results_are_frozen_and_render(swiss):
     dom = dominance(swiss, outcome="Fertility", drivers=SWISS_DRIVERS)
     assert "conditional_4" in dom.to_frame().columns and "<table" in dom._repr_html_()
     kd = key_drivers(swiss, outcome="Fertility", drivers=SWISS_DRIVERS, bootstrap=0)
-    assert "<table" in kd._repr_html_() and kd.to_frame().shape == (5, 11)
+    assert "<table" in kd._repr_html_() and kd.to_frame().shape == (5, 12)
