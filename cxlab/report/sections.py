@@ -458,6 +458,8 @@ def driver_narrative(table: pd.DataFrame, phrase: str) -> str:
     :func:`cxlab.drivers._inference.rank_groups`: group 1 is the top driver and the drivers
     not separated from it; a later group's drivers are separated from every earlier leader).
     """
+    if len(table) < 2:
+        return ""
     t = table.sort_values(["rank_group", "share"], ascending=[True, False], kind="stable")
     groups = [g["label"].tolist() for _, g in t.groupby("rank_group", sort=True)]
     first = groups[0]
