@@ -1,4 +1,4 @@
-"""Inference on LMG shares from bootstrap replicates: jackknife shares, BCa intervals and the
+"""Inference on LMG shares: jackknife shares, BCa intervals from bootstrap replicates, and the
 groups of drivers whose importance the sample cannot tell apart."""
 
 from __future__ import annotations
@@ -34,27 +34,39 @@ def lmg_shares(cov: np.ndarray, p: int) -> np.ndarray:
 
 
 def jackknife_lmg_shares(values: np.ndarray, weights: np.ndarray | None, *,
-                         chunk: int = 64) -> np.ndarray:
-    """LMG shares with each row left out in turn, shape (n, p).
+                         groups: np.ndarray | None = None, chunk: int = 64) -> np.ndarray:
+    """LMG shares with each row (or each group of rows) left out in turn, shape (n or G, p).
 
-    Row i's matrix is the (weighted) covariance of the other rows, obtained by removing row
-    i's contribution from the sums of weights, values and cross products (no refit of the
-    data), so the cost is that of n bootstrap replicates.
+    A left-out matrix is the (weighted) covariance of the other rows, obtained by removing
+    the rows' contribution from the sums of weights, values and cross products (no refit of
+    the data), so the cost is that of n (or G) bootstrap replicates. ``groups`` gives each
+    row's group number 0 … G-1 (the delete-a-group jackknife).
     """
     n, m = values.shape
     w = np.ones(n) if weights is None else weights / weights.mean()
     centred = values - (w @ values) / w.sum()
-    total_w = w.sum()
-    total_m = w @ centred
+    if groups is None:
+        gw, gm = w, centred * w[:, None]
+        gc = None
+    else:
+        k = int(groups.max()) + 1
+        onehot = np.zeros((k, n))
+        onehot[groups, np.arange(n)] = w
+        gw, gm = onehot.sum(axis=1), onehot @ centred
+        gc = np.einsum("gn,nj,nk->gjk", onehot, centred, centred)
+    total_w = gw.sum()
+    total_m = gm.sum(axis=0)
     total_c = (centred * w[:, None]).T @ centred
-    out = np.empty((n, m - 1))
-    for r0 in range(0, n, chunk):
-        z = centred[r0 : r0 + chunk]
-        wz = w[r0 : r0 + chunk]
-        s = total_w - wz
-        mean = (total_m[None, :] - wz[:, None] * z) / s[:, None]
-        cross = total_c[None] - wz[:, None, None] * z[:, :, None] * z[:, None, :]
-        cov = cross / s[:, None, None] - mean[:, :, None] * mean[:, None, :]
+    out = np.empty((len(gw), m - 1))
+    for r0 in range(0, len(gw), chunk):
+        s = total_w - gw[r0 : r0 + chunk]
+        mean = (total_m[None, :] - gm[r0 : r0 + chunk]) / s[:, None]
+        if gc is None:
+            z = centred[r0 : r0 + chunk]
+            part = w[r0 : r0 + chunk, None, None] * z[:, :, None] * z[:, None, :]
+        else:
+            part = gc[r0 : r0 + chunk]
+        cov = (total_c[None] - part) / s[:, None, None] - mean[:, :, None] * mean[:, None, :]
         out[r0 : r0 + chunk] = lmg_shares(cov, m - 1)
     return out
 
@@ -135,9 +147,9 @@ def bca_limits(estimate: np.ndarray, replicates: np.ndarray, jackknife: np.ndarr
     return low, high
 
 
-def rank_groups(names: Sequence[str], share: np.ndarray, replicates: np.ndarray,
+def rank_groups(names: Sequence[str], share: np.ndarray, jackknife: np.ndarray,
                 level: float) -> tuple[np.ndarray, pd.DataFrame]:
-    """Groups of drivers whose order of importance the bootstrap separates.
+    """Groups of drivers whose order of importance the sample separates.
 
     Parameters
     ----------
@@ -145,8 +157,9 @@ def rank_groups(names: Sequence[str], share: np.ndarray, replicates: np.ndarray,
         The drivers, in the order of ``share``.
     share : ndarray, shape (p,)
         Estimated LMG shares.
-    replicates : ndarray, shape (B, p)
-        Bootstrap replicates of the shares; replicates with a missing share are left out.
+    jackknife : ndarray, shape (G, p)
+        The shares with each row (or each of G groups of rows) left out
+        (:func:`jackknife_lmg_shares`).
     level : float
         ``1 - level`` is the family-wise error rate of all the pairwise claims.
 
@@ -156,19 +169,25 @@ def rank_groups(names: Sequence[str], share: np.ndarray, replicates: np.ndarray,
         1 for the group of the most important driver, 2 for the next group, ...
     pairs : DataFrame
         One row per pair, the higher estimated share first: ``driver``, ``other``, ``diff``
-        (share difference), ``se`` (bootstrap standard deviation of the difference),
-        ``pvalue`` (two-sided, normal approximation), ``p_adjusted`` (Holm, over all
-        pairs) and ``separated`` (``p_adjusted < 1 - level``).
+        (share difference), ``se`` (its jackknife standard error), ``pvalue`` (two-sided,
+        normal approximation), ``p_adjusted`` (Holm, over all pairs) and ``separated``
+        (``p_adjusted < 1 - level``).
 
     Notes
     -----
-    Each pair of drivers is tested with the bootstrap standard error of its share
-    difference, ``z = d̂ / sd(d*)``, ``p = 2 Φ(-|z|)`` (a normal-approximation bootstrap
-    interval of the difference that excludes 0). The bootstrap standard error is stable with
-    the 100 replicates of a report, unlike tail counts of the difference. Holm's step-down
+    Each pair is tested with ``z = d̂ / se(d̂)``, ``p = 2 Φ(-|z|)``, where ``se`` is the
+    jackknife standard error of the share difference,
+    ``se² = (G - 1)/G Σ (d₍g₎ - d̄)²`` (Efron & Tibshirani 1993, eq. 11.5). Holm's step-down
     adjustment over all ``p(p - 1)/2`` pairs holds the chance of *any* false claim of order
-    among all pairs at ``1 - level``, so claims built from any of them after looking at the
-    estimates remain covered.
+    among all pairs at ``1 - level`` (asymptotically), so claims built from any of them
+    after looking at the estimates remain covered.
+
+    Why the jackknife: in simulations with four equally important drivers (200-300 data sets
+    each), the share of data sets with any false claim at a nominal 5% was, for
+    n = 80 / 150 / 300 / 600: 11% / 6.3% / 6.3% / 6.5% with the jackknife standard error,
+    but 18% / 9% / 8% / 8% with the standard deviation of 100 bootstrap replicates, which
+    understates the spread of LMG share differences in samples of this size. The test is
+    asymptotic: below about 150 respondents it claims an order too often.
 
     Groups, by comparison with the leader: the driver of highest estimated share leads group
     1, which holds it and every driver not separated from it (the drivers that the sample
@@ -179,6 +198,7 @@ def rank_groups(names: Sequence[str], share: np.ndarray, replicates: np.ndarray,
 
     References
     ----------
+    Efron, B. & Tibshirani, R. J. (1993). *An Introduction to the Bootstrap*, ch. 11.
     Holm, S. (1979). A simple sequentially rejective multiple test procedure. *Scand. J.
     Statist.* 6, 65-70.
     Hsu, J. C. (1996). *Multiple Comparisons: Theory and Methods*, ch. 4 (comparisons with
@@ -188,15 +208,16 @@ def rank_groups(names: Sequence[str], share: np.ndarray, replicates: np.ndarray,
 
     share = np.asarray(share, dtype=float)
     p = share.size
-    reps = np.asarray(replicates, dtype=float)
-    reps = reps[np.isfinite(reps).all(axis=1)]
+    jack = np.asarray(jackknife, dtype=float)
+    g = len(jack)
     order = np.lexsort((np.arange(p), -share))
     rows = []
     for a_pos in range(p):
         for b_pos in range(a_pos + 1, p):
             i, j = order[a_pos], order[b_pos]
             diff = share[i] - share[j]
-            se = float(np.std(reps[:, i] - reps[:, j], ddof=1)) if len(reps) > 1 else np.nan
+            d = jack[:, i] - jack[:, j]
+            se = float(np.sqrt((g - 1) / g * np.sum((d - d.mean()) ** 2))) if g > 1 else np.nan
             if not np.isfinite(se) or (se == 0 and diff == 0):
                 pval = np.nan  # no test: never separated
             elif se == 0:

@@ -24,13 +24,17 @@ from cxlab.drivers._subsets import MAX_EXACT_DRIVERS, shapley_values, subset_r2
 if TYPE_CHECKING:
     from cxlab.config import Codebook
 
-__all__ = ["CI_METHODS", "SE_METHODS", "KeyDriverResult", "key_drivers"]
+__all__ = ["CI_METHODS", "JACKKNIFE_GROUPS", "SE_METHODS", "KeyDriverResult", "key_drivers"]
 
 #: Seed used when ``rng`` is None, so that reports are reproducible run to run.
 DEFAULT_SEED = 0
 
 # Largest block of per-row outer products built at once when resampling covariances.
 _BLOCK_ELEMENTS = 2_000_000
+
+#: Most leave-one-out passes behind ``rank_group``; larger samples are split into this many
+#: random groups of rows, left out in turn (the delete-a-group jackknife).
+JACKKNIFE_GROUPS = 1000
 
 #: Interval methods of :func:`key_drivers` (``ci_method``).
 CI_METHODS = ("percentile", "bca")
@@ -51,7 +55,7 @@ class KeyDriverResult:
         ``share`` (LMG share of R²), ``share_ci_low``, ``share_ci_high`` (bootstrap
         percentile or BCa interval, see ``ci_method``; NaN when ``bootstrap=0``), ``rank``
         (by estimated importance) and ``rank_group`` (1 = the most important driver and
-        the drivers the bootstrap cannot tell apart from it, 2 = the next group, ...;
+        the drivers the sample cannot tell apart from it, 2 = the next group, ...;
         missing when ``bootstrap=0``): see :func:`cxlab.drivers._inference.rank_groups`.
     r2 : float
         R² of the regression (weighted R² for WLS).
@@ -177,7 +181,8 @@ def key_drivers(
         Column of case (survey) weights: the regression becomes WLS, the correlations are
         weighted and, by default, the standard errors design-based (``se_method``).
     bootstrap : int, default 1000
-        Number of bootstrap replicates for the share intervals; 0 skips them.
+        Number of bootstrap replicates for the share intervals; 0 skips them and the
+        ``rank_group`` tests (a quick look).
     rng : numpy.random.Generator, int or None
         Randomness of the bootstrap. An int seeds a new generator; ``None`` uses the fixed
         seed :data:`DEFAULT_SEED`, so the same data always give the same intervals.
@@ -303,13 +308,19 @@ def key_drivers(
     pairs = None
     if bootstrap:
         shares = bootstrap_lmg_shares(values, w, replicates=int(bootstrap), rng=generator)
+        jack = None
         if ci_method == "bca":
             jack = jackknife_lmg_shares(values, w)
             low, high = bca_limits(table["share"].to_numpy(), shares, jack, level)
         else:
             alpha = (1.0 - level) / 2.0
             low, high = np.nanquantile(shares, [alpha, 1.0 - alpha], axis=0)
-        found, pairs = rank_groups(drivers, table["share"].to_numpy(), shares, level)
+        if n > JACKKNIFE_GROUPS:
+            blocks = generator.permutation(np.arange(n) % JACKKNIFE_GROUPS)
+            jack = jackknife_lmg_shares(values, w, groups=blocks)
+        elif jack is None:
+            jack = jackknife_lmg_shares(values, w)
+        found, pairs = rank_groups(drivers, table["share"].to_numpy(), jack, level)
         groups = pd.array(found, dtype="Int64")
     table.insert(8, "share_ci_low", low)
     table.insert(9, "share_ci_high", high)

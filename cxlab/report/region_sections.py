@@ -257,7 +257,7 @@ def drivers(rc: RegionContext) -> Html:
                       formats={"rank": "int", "rank_group": "int", "share_pct": 1}),
                 note(f"LMG 相对重要性,R² = {res.r2:.2f},n = {res.n};仅基于本区域受访者。"
                      f"区间为 {DRIVER_BOOTSTRAP} 次自助抽样的百分位区间;排序为点估计的先后,"
-                     "分组按两两比较(自助标准误,Holm 法校正全部两两比较,总错误率 5%):"
+                     "分组按两两比较(刀切法标准误,Holm 法校正全部两两比较,总错误率 5%):"
                      "第 1 组为点估计最高的因素及与它差异不显著的因素,同组因素的先后在抽样误差内无法确定。"))
 
 

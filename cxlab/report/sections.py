@@ -488,7 +488,7 @@ def driver_narrative(table: pd.DataFrame, phrase: str) -> str:
 
 def drivers(ctx: ReportContext) -> Html:
     """Key drivers of the outcome (NPS, else CSAT): OLS with exact LMG relative importance,
-    bootstrap CIs and the groups of drivers the bootstrap cannot tell apart."""
+    bootstrap CIs and the groups of drivers the sample cannot tell apart."""
     from cxlab.plots import importance_bars
 
     out, items, df = _driver_data(ctx)
@@ -519,8 +519,8 @@ def drivers(ctx: ReportContext) -> Html:
                        "vif": 2}),
         note("相对重要性采用 LMG(Shapley 值)精确分解 R²;"
              f"区间为 {DRIVER_BOOTSTRAP} 次自助抽样的百分位区间。"
-             "排序为点估计的先后;分组依据同一批自助样本:两两比较各因素相对重要性之差"
-             f"(自助标准误、正态近似),按 Holm 法校正全部两两比较(总错误率 {alpha:.0%})。"
+             "排序为点估计的先后;分组:两两比较各因素相对重要性之差"
+             f"(刀切法标准误、正态近似),按 Holm 法校正全部两两比较(总错误率 {alpha:.0%})。"
              "第 1 组为点估计最高的因素及与它差异不显著的因素,其后各组依次类推;"
              "同组因素的先后在抽样误差内无法确定。"
              + ("回归与相关按调查权重加权(加权最小二乘);系数的标准误与 p 值为基于抽样设计的"
