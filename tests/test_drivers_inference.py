@@ -196,3 +196,19 @@ def test_report_narrative_speaks_of_ranks_only_where_separated():
     # nothing separated: no order claimed at all
     text = _narrative([1] * 8)
     assert "B、C、D、E、F、G等七个因素与它的差异" in text and text.endswith("各因素的重要性排序均不确定。")
+
+
+def test_large_samples_use_the_grouped_jackknife(monkeypatch):
+    import cxlab.drivers._keydrivers as kd
+
+    df = _simulated(400, [0.7, 0.3, 0.1], seed=9)
+    kw = dict(outcome="y", drivers=["d0", "d1", "d2"], bootstrap=20, rng=4)
+    full = key_drivers(df, **kw)
+    monkeypatch.setattr(kd, "JACKKNIFE_GROUPS", 50)  # 400 rows > 50: 50 groups of 8 rows
+    grouped = key_drivers(df, **kw)
+    # the same estimates and intervals; standard errors of the same size but not equal
+    pd.testing.assert_frame_equal(full.table.drop(columns="rank_group"),
+                                  grouped.table.drop(columns="rank_group"))
+    ratio = grouped.pairs["se"] / full.pairs["se"]
+    assert not np.allclose(ratio, 1) and ratio.between(0.6, 1.5).all()
+    pd.testing.assert_series_equal(key_drivers(df, **kw).pairs["se"], grouped.pairs["se"])  # seeded
