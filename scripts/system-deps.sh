@@ -7,14 +7,15 @@
 #                                   (libharfbuzz-subset0: fonts subset in ~0.1 s a page instead of
 #                                   seconds with fontTools), poppler-utils for PDF checks.
 #   scripts/system-deps.sh --test   also the real parts the tests start (run by `make test`):
-#                                   R with the survey package (live cross-checks of the weighting
-#                                   and design-based statistics), LibreOffice Impress (renders the
-#                                   PowerPoint decks), Chromium (the dashboard's browser tests).
+#                                   R with the survey and boot packages (live cross-checks of the
+#                                   weighting, design-based statistics and bootstrap intervals),
+#                                   LibreOffice Impress (renders the PowerPoint decks), Chromium
+#                                   (the dashboard's browser tests).
 set -euo pipefail
 pkgs=(fonts-noto-cjk fonts-wqy-microhei fonts-dejavu-core libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0
       libharfbuzz0b poppler-utils)
 if [ "${1:-}" = "--test" ]; then
-    pkgs+=(r-base-core r-cran-survey libreoffice-impress chromium)
+    pkgs+=(r-base-core r-cran-survey r-cran-boot libreoffice-impress chromium)
 fi
 command -v dpkg-query >/dev/null 2>&1 || { echo "system-deps: not a Debian system; install CJK fonts and Pango yourself" >&2; exit 0; }
 missing=()

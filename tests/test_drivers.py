@@ -575,7 +575,7 @@ def test_key_drivers_bootstrap_is_seeded_and_brackets_the_estimate(attitude):
     t = a.table
     assert list(t.columns) == [
         "driver", "coef", "se", "std_beta", "pvalue", "vif", "importance", "share",
-        "share_ci_low", "share_ci_high", "rank",
+        "share_ci_low", "share_ci_high", "rank", "rank_group",
     ]
     assert (t["share_ci_low"] <= t["share"]).all() and (t["share"] <= t["share_ci_high"]).all()
     assert ((t["share_ci_low"] >= 0) & (t["share_ci_high"] <= 1)).all()
@@ -657,4 +657,4 @@ def test_results_are_frozen_and_render(swiss):
     dom = dominance(swiss, outcome="Fertility", drivers=SWISS_DRIVERS)
     assert "conditional_4" in dom.to_frame().columns and "<table" in dom._repr_html_()
     kd = key_drivers(swiss, outcome="Fertility", drivers=SWISS_DRIVERS, bootstrap=0)
-    assert "<table" in kd._repr_html_() and kd.to_frame().shape == (5, 11)
+    assert "<table" in kd._repr_html_() and kd.to_frame().shape == (5, 12)

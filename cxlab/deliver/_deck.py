@@ -308,7 +308,9 @@ def _drivers(ctx):
         return None
     from cxlab.drivers import relative_importance
 
-    return relative_importance(d, outcome=outcome, drivers=items, method="johnson")
+    # weighted like the HTML report's drivers when the report is weighted
+    return relative_importance(d, outcome=outcome, drivers=items, method="johnson",
+                               weight=ctx.weight)
 
 
 def _png(fig) -> io.BytesIO:
@@ -528,7 +530,8 @@ def deck(ctx, out_dir: str | Path) -> Path:
         plot.data_labels.number_format_is_linked = False
         plot.series[0].format.fill.solid()
         plot.series[0].format.fill.fore_color.rgb = _rgb(NAVY)
-        d.text(s, [f"Johnson 相对权重法(将 R² = {drv.r2:.2f} 分配给各因素),n = {drv.n:,}。"],
+        d.text(s, [f"Johnson 相对权重法(将 R² = {drv.r2:.2f} 分配给各因素),n = {drv.n:,}"
+                   + (",按调查权重加权。" if ctx.weighted else "。")],
                0.7, 6.45, 11.9, 0.45, max_pt=13, color=GREY)
 
     # 7 IPA (picture: the map needs labelled points)

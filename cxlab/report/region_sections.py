@@ -231,24 +231,34 @@ def cases(rc: RegionContext) -> Html:
 
 def drivers(rc: RegionContext) -> Html:
     """Relative importance (LMG) of the attribute ratings for the outcome, over the region's
-    own respondents of the period."""
-    from cxlab.drivers import relative_importance
+    own respondents of the period, with bootstrap intervals and the groups of drivers the
+    sample cannot tell apart (as the branch and company reports)."""
+    from cxlab.drivers import key_drivers
+    from cxlab.report._base import outcome_names
+    from cxlab.report.sections import DRIVER_BOOTSTRAP, driver_narrative
 
     target = rc.codebook.outcome_item
-    items = [i for i in rc.codebook.attribute_items if i in rc.current.columns]
+    items = [i for i in rc.codebook.attribute_items if i in rc.current.columns and i != target]
     if target is None or not items or target not in rc.current.columns:
         return note("码本未定义结果指标或属性评价,不做驱动因素分析。")
     data = rc.current[[target, *items]].apply(pd.to_numeric, errors="coerce").dropna()
     if len(data) < CAUTION_BASE:
         return note(f"完整作答样本 {len(data)} 份,不足 {CAUTION_BASE},不做驱动因素分析。")
-    res = relative_importance(data, outcome=target, drivers=items, method="lmg")
-    top = res.table.sort_values("rank").head(8).copy()
+    res = key_drivers(data, outcome=target, drivers=items, bootstrap=DRIVER_BOOTSTRAP, rng=0)
     labels = rc.codebook.labels()
-    top["label"] = [labels.get(d, d) for d in top["driver"]]
-    top["share"] = 100 * top["share"]
-    return join(table(top, columns={"rank": "排名", "label": "属性", "share": "相对重要性(%)"},
-                      formats={"share": 1}),
-                note(f"LMG 相对重要性,R² = {res.r2:.2f},n = {res.n};仅基于本区域受访者。"))
+    t = res.table.sort_values("rank").copy()
+    t["label"] = [labels.get(d, d) for d in t["driver"]]
+    t["share_pct"] = 100 * t["share"]
+    t["ci"] = [f"{100 * a:.1f}~{100 * b:.1f}" for a, b in zip(t["share_ci_low"], t["share_ci_high"],
+                                                                strict=True)]
+    return join(paragraph(driver_narrative(t, outcome_names(rc)[0])),
+                table(t.head(8), columns={"rank": "排序", "rank_group": "分组", "label": "属性",
+                                          "share_pct": "相对重要性(%)", "ci": "95% 区间"},
+                      formats={"rank": "int", "rank_group": "int", "share_pct": 1}),
+                note(f"LMG 相对重要性,R² = {res.r2:.2f},n = {res.n};仅基于本区域受访者。"
+                     f"区间为 {DRIVER_BOOTSTRAP} 次自助抽样的百分位区间;排序为点估计的先后,"
+                     "分组按两两比较(刀切法标准误,Holm 法校正全部两两比较,总错误率 5%):"
+                     "第 1 组为点估计最高的因素及与它差异不显著的因素,同组因素的先后在抽样误差内无法确定。"))
 
 
 def provenance(rc: RegionContext) -> Html:

@@ -427,21 +427,78 @@ def _driver_data(ctx: ReportContext) -> tuple[str | None, list[str], pd.DataFram
     return out, items, df
 
 
-def drivers(ctx: ReportContext) -> Html:
-    """Key drivers of the outcome (NPS, else CSAT): OLS with exact LMG relative importance and
-    bootstrap CIs."""
+def driver_result(ctx: ReportContext):
+    """The report's key-driver analysis of the period, or None below the minimum base.
+
+    Weighted reports weight the regression and the correlations and take the coefficients'
+    standard errors and p-values from the design (linearised, as R's ``svyglm``).
+    """
     from cxlab.drivers import key_drivers
+
+    out, items, df = _driver_data(ctx)
+    if out is None or len(df) < MIN_BASE:
+        return None
+    return key_drivers(df.astype(float), outcome=out, drivers=items, weight=ctx.weight,
+                       bootstrap=DRIVER_BOOTSTRAP, rng=0,
+                       se_method="design" if ctx.weighted else "model")
+
+
+def _names(labels: list[str], limit: int = 6) -> str:
+    """``A、B、C`` or, for a long list, ``A、B、…、F等九个因素``."""
+    if len(labels) <= limit:
+        return "、".join(labels)
+    return "、".join(labels[:limit]) + f"等{cn_number(len(labels))}个因素"
+
+
+def driver_narrative(table: pd.DataFrame, phrase: str) -> str:
+    """Sentences on the order of the drivers that speak of ranks only where the bootstrap
+    separates them, else name the drivers that cannot be told apart.
+
+    ``table`` holds ``label``, ``share`` and ``rank_group`` of every driver (see
+    :func:`cxlab.drivers._inference.rank_groups`: group 1 is the top driver and the drivers
+    not separated from it; a later group's drivers are separated from every earlier leader).
+    """
+    if len(table) < 2:
+        return ""
+    t = table.sort_values(["rank_group", "share"], ascending=[True, False], kind="stable")
+    groups = [g["label"].tolist() for _, g in t.groupby("rank_group", sort=True)]
+    first = groups[0]
+    if len(first) > 1:
+        others = first[1:]
+        text = (f"按点估计,对{phrase}影响最大的因素是{first[0]},但{_names(others)}与它的差异"
+                "在抽样误差内无法区分,本期样本不足以确定哪个因素最重要")
+        if len(groups) == 1:
+            return text + ";各因素的重要性排序均不确定。"
+        return text + f";其余因素的重要性显著低于{first[0]}。"
+    lead = []
+    while len(lead) < min(3, len(groups)) and len(groups[len(lead)]) == 1:
+        lead.append(groups[len(lead)][0])
+    if len(lead) == 1:
+        text = f"对{phrase}影响最大的因素是{lead[0]},其重要性显著高于其余各因素。"
+    else:
+        text = (f"对{phrase}影响最大的{'两' if len(lead) == 2 else cn_number(len(lead))}个因素"
+                f"依次为:{'、'.join(lead)},这一先后顺序超出了抽样误差。")
+    k = len(lead)
+    if k < len(groups) and len(groups[k]) > 1:
+        nxt = groups[k]
+        text += (f"其后为{_names(nxt)},它们与其中居首的{nxt[0]}的差异在抽样误差内"
+                 "无法区分。")
+    return text
+
+
+def drivers(ctx: ReportContext) -> Html:
+    """Key drivers of the outcome (NPS, else CSAT): OLS with exact LMG relative importance,
+    bootstrap CIs and the groups of drivers the sample cannot tell apart."""
     from cxlab.plots import importance_bars
 
     out, items, df = _driver_data(ctx)
     if out is None:
         return Html("")
     base = _base_note(len(df), "驱动因素分析")
-    if len(df) < MIN_BASE:
+    res = driver_result(ctx)
+    if res is None:
         return base
     phrase, name = outcome_names(ctx)
-    res = key_drivers(df.astype(float), outcome=out, drivers=items, weight=ctx.weight,
-                      bootstrap=DRIVER_BOOTSTRAP, rng=0)
     labels = _labels(ctx)
     fig, ax = plt.subplots(figsize=(7, 5))
     importance_bars(res, ax=ax, labels=labels)
@@ -450,19 +507,24 @@ def drivers(ctx: ReportContext) -> Html:
     t["label"] = t["driver"].map(labels)
     t["share_pct"] = 100 * t["share"]
     t["ci"] = [f"{100 * a:.1f}~{100 * b:.1f}" for a, b in zip(t["share_ci_low"], t["share_ci_high"], strict=True)]
-    top = t.head(3)["label"].tolist()
+    alpha = 1 - res.level
     return join(
         base,
-        paragraph(f"对{phrase}影响最大的{'两' if len(top) == 2 else cn_number(len(top))}个因素依次为:{'、'.join(top)}。"
-                  f"模型 R² = {res.r2:.2f}(n = {res.n:,})。"),
+        paragraph(driver_narrative(t, phrase) + f"模型 R² = {res.r2:.2f}(n = {res.n:,})。"),
         figure(fig, alt="关键驱动因素"),
-        table(t.head(10), columns={"rank": "排序", "label": "因素", "share_pct": "相对重要性%",
-                                   "ci": "95% 区间", "std_beta": "标准化系数", "pvalue": "p 值",
-                                   "vif": "VIF"},
-              formats={"rank": "int", "std_beta": 3, "pvalue": "p", "vif": 2}),
+        table(t.head(10), columns={"rank": "排序", "rank_group": "分组", "label": "因素",
+                                   "share_pct": "相对重要性%", "ci": "95% 区间",
+                                   "std_beta": "标准化系数", "pvalue": "p 值", "vif": "VIF"},
+              formats={"rank": "int", "rank_group": "int", "std_beta": 3, "pvalue": "p",
+                       "vif": 2}),
         note("相对重要性采用 LMG(Shapley 值)精确分解 R²;"
              f"区间为 {DRIVER_BOOTSTRAP} 次自助抽样的百分位区间。"
-             + ("回归与相关按调查权重加权(加权最小二乘)。" if ctx.weighted else "")),
+             "排序为点估计的先后;分组:两两比较各因素相对重要性之差"
+             f"(刀切法标准误、正态近似),按 Holm 法校正全部两两比较(总错误率 {alpha:.0%})。"
+             "第 1 组为点估计最高的因素及与它差异不显著的因素,其后各组依次类推;"
+             "同组因素的先后在抽样误差内无法确定。"
+             + ("回归与相关按调查权重加权(加权最小二乘);系数的标准误与 p 值为基于抽样设计的"
+                "线性化(三明治)估计,与 R survey 包 svyglm 的方法相同。" if ctx.weighted else "")),
     )
 
 
