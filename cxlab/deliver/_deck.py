@@ -250,15 +250,27 @@ def _nps_trend(ctx) -> pd.DataFrame:
     out = pd.DataFrame({"全公司": 100 * (comp["promoters"] - comp["detractors"]) / comp["n"],
                         "全公司_n": comp["n"]})
     if not ctx.is_company:
-        own = agg[agg["branch"] == ctx.branch].set_index("period")
+        mine = _own_branches(ctx)
+        own = agg[agg["branch"].isin(mine)].groupby("period")[
+            ["n", "promoters", "detractors"]].sum()
         out[ctx.scope_name] = 100 * (own["promoters"] - own["detractors"]) / own["n"]
         out[ctx.scope_name + "_n"] = own["n"]
     return out.reindex(ctx.periods)
 
 
+def _own_branches(ctx) -> list[str]:
+    """The branch codes of the scope (a region's branches, the branch, or every branch)."""
+    if getattr(ctx, "is_region", False):
+        return list(ctx.branches)
+    return [ctx.branch] if ctx.branch is not None else list(ctx.org.branch_codes)
+
+
 def _league(ctx) -> pd.DataFrame:
+    """Branches of the period ranked by NPS (a region: its own branches only)."""
     agg = ctx.aggregates
     cur = agg[agg["period"] == ctx.period].copy()
+    if getattr(ctx, "is_region", False):
+        cur = cur[cur["branch"].isin(ctx.branches)]
     cur["nps"] = 100 * (cur["promoters"] - cur["detractors"]) / cur["n"]
     cur["csat"] = 100 * cur["csat_top2"] / cur["csat_n"]
     cur["name"] = cur["branch"].map(ctx.branch_name)
@@ -321,7 +333,7 @@ def _png(fig) -> io.BytesIO:
 # --------------------------------------------------------------------------- the deck
 def deck(ctx, out_dir: str | Path) -> Path:
     """Write the PowerPoint deck of a report scope (:func:`cxlab.report.load_context`) to
-    ``<out_dir>/<ALL|branch>-deck.pptx`` and return its path."""
+    ``<out_dir>/<ALL|region|branch>-deck.pptx`` and return its path."""
     from pptx import Presentation
     from pptx.chart.data import CategoryChartData
     from pptx.enum.chart import XL_CHART_TYPE, XL_LEGEND_POSITION
@@ -460,18 +472,21 @@ def deck(ctx, out_dir: str | Path) -> Path:
             tgt.format.line.color.rgb = _rgb(GREY)
             tgt.marker.style = XL_MARKER_STYLE.NONE
 
-    # 5 league table (company) or the branch against the company
-    if ctx.is_company and cb.nps_item is not None:
+    # 5 league table (company, region: its branches) and the scope against the company
+    region = getattr(ctx, "is_region", False)
+    if (ctx.is_company or region) and cb.nps_item is not None:
         lg = _league(ctx)
         page = 12
         for k in range(0, len(lg), page):
             chunk = lg.iloc[k:k + page]
-            s = d.slide("分支机构排名" + (f"(续 {k // page + 1})" if k else ""))
+            s = d.slide(("区域内分支机构排名" if region else "分支机构排名")
+                        + (f"(续 {k // page + 1})" if k else ""))
             t = pd.DataFrame({
                 "排名": ["—" if small else str(i) for i, small in
                        enumerate(chunk["_small"], start=k + 1)],
                 "分支机构": chunk["name"],
-                "区域": chunk["region"], "样本量": chunk["n"].map(lambda v: f"{int(v):,}"),
+                **({} if region else {"区域": chunk["region"]}),
+                "样本量": chunk["n"].map(lambda v: f"{int(v):,}"),
                 "NPS": [("样本不足" if n < MIN_BASE else f"{v:.1f}")
                         for v, n in zip(chunk["nps"], chunk["n"], strict=True)],
                 "CSAT": [("样本不足" if n < MIN_BASE else f"{v:.1f}%")
@@ -485,8 +500,8 @@ def deck(ctx, out_dir: str | Path) -> Path:
                 pass
             red = {i: RED for i, v in enumerate(t.get("NPS 达标", [])) if v == "否"}
             d.table(s, t, 0.7, 1.4, 11.9, row_h=min(0.42, 5.3 / (len(t) + 1)), highlight=red)
-    elif not ctx.is_company and not kpis.empty:
-        s = d.slide("本机构与全公司对比")
+    if not ctx.is_company and not kpis.empty:
+        s = d.slide("本区域与全公司对比" if region else "本机构与全公司对比")
         agg = ctx.aggregates[ctx.aggregates["period"] == ctx.period]
         comp_nps = 100 * (agg["promoters"].sum() - agg["detractors"].sum()) / agg["n"].sum()
         comp_csat = 100 * agg["csat_top2"].sum() / agg["csat_n"].sum()
@@ -502,7 +517,8 @@ def deck(ctx, out_dir: str | Path) -> Path:
                          "目标": f"{OP_CN.get(row['op'], row['op'])}{row['target']:g}{unit}"})
         d.table(s, pd.DataFrame(rows), 0.7, 1.6, 11.9, row_h=0.6, max_pt=18,
                 col_w=[3.5, 2.1, 2.1, 2.1, 2.1])
-        d.text(s, ["全公司数值来自全公司汇总计数;本机构报告不含其他机构的受访者数据。"],
+        d.text(s, [f"全公司数值来自全公司汇总计数;本{'区域' if region else '机构'}报告不含"
+                   f"{'区域外' if region else '其他'}机构的受访者数据。"],
                0.7, 6.2, 11.9, 0.5, max_pt=14, color=GREY)
 
     # 6 drivers (native bar chart)
@@ -577,7 +593,7 @@ def deck(ctx, out_dir: str | Path) -> Path:
         s = d.slide("行动建议")
         d.text(s, actions[:6], 0.7, 1.4, 11.9, 5.4, max_pt=22, bullets=True)
 
-    stem = "ALL" if ctx.is_company else ctx.branch
+    stem = "ALL" if ctx.is_company else ctx.code
     out = Path(out_dir) / f"{stem}-deck.pptx"
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".tmp")
