@@ -47,7 +47,7 @@ def test_deck_structure(decks):
     assert company.name == "ALL-deck.pptx" and branch.name == "SH01-deck.pptx"
     prs = Presentation(company)
     titles = _titles(prs)
-    for expected in ("一页摘要", "核心指标与目标", "NPS 趋势", "分支机构排名", "关键驱动因素",
+    for expected in ("一页摘要", "核心指标与目标", "NPS趋势", "分支机构排名", "关键驱动因素",
                      "重要性–表现分析（IPA）", "客户反馈中的高频问题", "行动建议"):
         assert any(t.startswith(expected) for t in titles), (expected, titles)
     shapes = [sh for s in prs.slides for sh in s.shapes]
