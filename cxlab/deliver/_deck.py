@@ -66,7 +66,7 @@ def _set_font(font, *, size: float | None = None, bold: bool | None = None,
 
 
 _CJK_SIDE = f"[{CJK}]"
-_LATIN_SIDE = r"[A-Za-z0-9%²³]"
+_LATIN_SIDE = r"[A-Za-z0-9%²³+−]"
 _GAP = re.compile(rf"(?<={_CJK_SIDE}) +(?={_LATIN_SIDE})|(?<={_LATIN_SIDE}) +(?={_CJK_SIDE})")
 
 
