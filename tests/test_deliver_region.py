@@ -302,3 +302,22 @@ def test_libreoffice_render_has_no_double_gaps_beside_latin(tmp_path):
     typed_gaps = gaps(3.9 * 72, 5.0 * 72)
     assert deck_gaps and max(deck_gaps) <= 0.3 * em, deck_gaps
     assert max(typed_gaps) > 0.4 * em, typed_gaps
+
+
+@pytest.mark.slow
+def test_rendered_report_pages_use_full_width_punctuation(rendered_reports):
+    """Every text node of the company, a region and a branch report and of the index — the
+    <title>, the title line, notes, tables and sections — has full-width punctuation beside
+    Chinese."""
+    from bs4 import BeautifulSoup
+
+    pages = [rendered_reports / PERIOD / f"{u}.html" for u in ("ALL", REGION, "SH01")]
+    pages.append(rendered_reports / "index.html")
+    for page in pages:
+        soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
+        for tag in soup(["style", "script"]):
+            tag.decompose()
+        texts = [str(s) for s in soup.find_all(string=True)]
+        bad = [t.strip()[:80] for t in texts if HALF_WIDTH.search(t)]
+        assert bad == [], (page.name, bad[:5])
+        assert sum(bool(re.search("[（）：，]", t)) for t in texts) > 5, page.name
