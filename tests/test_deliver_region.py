@@ -321,3 +321,25 @@ def test_rendered_report_pages_use_full_width_punctuation(rendered_reports):
         bad = [t.strip()[:80] for t in texts if HALF_WIDTH.search(t)]
         assert bad == [], (page.name, bad[:5])
         assert sum(bool(re.search("[（）：，]", t)) for t in texts) > 5, page.name
+
+
+def test_report_paragraphs_have_no_justified_gaps_around_latin_words(tmp_path):
+    """A report paragraph of Chinese with Latin words, through the report stylesheet and the
+    PDF export: the spaces around the Latin words stay ordinary spaces (justified lines used to
+    stretch them to 3–4 times their width, the only stretchable places in Chinese text)."""
+    import subprocess
+
+    from cxlab.report._export import html_to_pdf, report_css
+
+    text = ("本期 NPS 为 36.3（95% 置信区间 31.0~41.3），较上期下降 2.4 分；采用 Johnson 相对权重法与 "
+            "Mann–Whitney U 检验，重点改进区为服务响应速度与问题解决效果，建议各分支机构在下期复测。") * 3
+    html = (f'<html lang="zh-CN"><head><style>{report_css()}</style></head><body>'
+            f'<main class="report"><p>{text}</p></main></body></html>')
+    pdf = html_to_pdf(html, tmp_path / "p.pdf")
+    out = subprocess.run(["pdftotext", "-bbox", str(pdf), "-"], check=True, capture_output=True,
+                         text=True, timeout=60).stdout
+    words = [(float(a), float(b), float(c)) for a, b, c in re.findall(
+        r'xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)"', out)]
+    gaps = [b[0] - a[2] for a, b in zip(words, words[1:], strict=False) if abs(a[1] - b[1]) < 1]
+    assert len(gaps) > 20
+    assert max(gaps) < 1.6 * min(g for g in gaps if g > 0.5), sorted(gaps)
