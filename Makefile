@@ -57,11 +57,11 @@ report: ingest
 	@test -n "$(PERIOD)" || { echo "usage: make report PERIOD=2026Q3 [BRANCH=SH01]" >&2; exit 2; }
 	$(PY) -m cxlab reports --period $(PERIOD) $(if $(BRANCH),--branch $(BRANCH)) --force
 
-## Write Excel tab books, incremental (company + every branch; PERIOD= one period, BRANCH= one scope)
+## Write Excel tab books, incremental (company + every region + every branch; PERIOD= one period, BRANCH= one scope)
 tables: ingest
 	$(PY) -m cxlab tables $(if $(PERIOD),--period $(PERIOD)) $(if $(BRANCH),--branch $(BRANCH),--all)
 
-## Write PowerPoint decks, incremental (company + every branch; PERIOD= one period, BRANCH= one scope)
+## Write PowerPoint decks, incremental (company + every region + every branch; PERIOD= one period, BRANCH= one scope)
 deck: ingest
 	$(PY) -m cxlab deck $(if $(PERIOD),--period $(PERIOD)) $(if $(BRANCH),--branch $(BRANCH),--all)
 

@@ -112,15 +112,11 @@ def _cmd_reports(args: argparse.Namespace) -> int:
         from cxlab.deliver._run import write_deliverables
 
         branch = None if args.branch in (None, "", "ALL") else args.branch
-        if branch is not None:
+        if branch is not None:  # a branch or a region, by code or name
             from cxlab.config import load_org
+            from cxlab.deliver._cli import scope_code
 
-            org = load_org()
-            branch = org.name_to_code().get(branch.strip(), branch)
-            if branch not in org.branch_codes:
-                print(f"cxlab reports: tab books and decks are written for the company and each "
-                      f"branch, not for {args.branch!r}; none written", file=sys.stderr)
-                return 1 if failed else 0
+            branch = scope_code(load_org(), branch)
         result = write_deliverables(
             periods=[args.period] if args.period else None,
             branches=None if args.branch is None else [branch or "ALL"],

@@ -31,7 +31,8 @@ def decks(sample_warehouse, tmp_path_factory):
     out = tmp_path_factory.mktemp("decks")
     company = deck(load_context(period=PERIOD, warehouse=sample_warehouse), out)
     branch = deck(load_context(period=PERIOD, branch="SH01", warehouse=sample_warehouse), out)
-    return company, branch
+    region = deck(load_context(period=PERIOD, unit="EAST", warehouse=sample_warehouse), out)
+    return company, branch, region
 
 
 def _titles(prs) -> list[str]:
@@ -43,11 +44,12 @@ def _titles(prs) -> list[str]:
 
 
 def test_deck_structure(decks):
-    company, branch = decks
+    company, branch, region = decks
     assert company.name == "ALL-deck.pptx" and branch.name == "SH01-deck.pptx"
+    assert region.name == "EAST-deck.pptx"
     prs = Presentation(company)
     titles = _titles(prs)
-    for expected in ("一页摘要", "核心指标与目标", "NPS 趋势", "分支机构排名", "关键驱动因素",
+    for expected in ("一页摘要", "核心指标与目标", "NPS趋势", "分支机构排名", "关键驱动因素",
                      "重要性–表现分析（IPA）", "客户反馈中的高频问题", "行动建议"):
         assert any(t.startswith(expected) for t in titles), (expected, titles)
     shapes = [sh for s in prs.slides for sh in s.shapes]
@@ -70,7 +72,7 @@ def test_deck_structure(decks):
 def test_branch_deck_names_no_other_branch(decks):
     from cxlab.config import load_org
 
-    _, branch = decks
+    _, branch, _ = decks
     prs = Presentation(branch)
     text = " ".join(sh.text_frame.text for s in prs.slides for sh in s.shapes if sh.has_text_frame)
     text += " ".join(c.text for s in prs.slides for sh in s.shapes if sh.has_table
@@ -174,7 +176,7 @@ def _problems(pptx: Path, tmp: Path) -> list[str]:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("which", [0, 1], ids=["company", "branch"])
+@pytest.mark.parametrize("which", [0, 1, 2], ids=["company", "branch", "region"])
 def test_rendered_slides_have_content_and_no_overflow(decks, tmp_path, which):
     assert _problems(decks[which], tmp_path) == []
     assert sum(len(p) for p in _words(tmp_path / (decks[which].stem + ".pdf"))) > 100

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import unicodedata
 
 import numpy as np
 import openpyxl
@@ -33,16 +34,22 @@ def company_book(company_ctx, tmp_path_factory):
     return openpyxl.load_workbook(raw), openpyxl.load_workbook(bh)
 
 
+def _nfkc(v):
+    """Text read back after NFKC: the book writes full-width （）：， beside Chinese text."""
+    return unicodedata.normalize("NFKC", v) if isinstance(v, str) else v
+
+
 def _sheet(wb, item_label: str):
     for name in wb.sheetnames[1:]:
-        if wb[name]["A1"].value.endswith(item_label):
+        if _nfkc(wb[name]["A1"].value).endswith(_nfkc(item_label)):
             return wb[name]
     raise AssertionError(f"no sheet for {item_label}")
 
 
 def _grid(ws):
-    """(group per column, label per column, letter per column, {row label: [values]}, sig rows)."""
-    rows = list(ws.iter_rows(values_only=True))
+    """(group per column, label per column, letter per column, {row label: [values]}, sig rows),
+    text after NFKC."""
+    rows = [tuple(_nfkc(v) for v in r) for r in ws.iter_rows(values_only=True)]
     groups, labels, letters = rows[3], rows[4], rows[5]
     cur = None
     filled = []
@@ -248,13 +255,23 @@ def test_branch_book_holds_no_other_branch(sample_warehouse, tmp_path):
         assert b.name not in text and b.code not in text
     assert "上海分公司" in text
     # company column: counts aggregated over every branch of the period
+    from cxlab.report._aggregates import load_weights
+
     everyone = load_responses(sample_warehouse, period=PERIOD)
     ws = _sheet(wb, ctx.codebook.item("csat").label)
     groups, labels, _, body, sig = _grid(ws)
     j = labels.index("全公司")
     csat = everyone["csat"].dropna()
     assert body["基数(未加权)"][j] == len(csat)
-    assert body["前2项(非常满意/满意)"][j] == pytest.approx(csat.isin([5, 4]).mean())
+    # weighted by the report's survey weights, like the branch's own column
+    assert ctx.weighted
+    w = load_weights(sample_warehouse)[0]
+    w = w[w["period"].astype(str) == PERIOD].set_index("response_id")["weight"]
+    wt = w.reindex(everyone.loc[csat.index, "response_id"].astype(str)).to_numpy(float)
+    assert body["基数(加权)"][j] == pytest.approx(wt.sum())
+    assert body["前2项(非常满意/满意)"][j] == pytest.approx(
+        np.average(csat.isin([5, 4]), weights=wt))
+    assert body["前2项(非常满意/满意)"][j] != pytest.approx(csat.isin([5, 4]).mean())
     own = ctx.current["csat"].dropna()
     assert body["基数(未加权)"][0] == len(own) < len(csat)
 

@@ -34,6 +34,12 @@ ORG = {
 }
 PERIODS = ("2026Q2", "2026Q3")
 PDF_UNITS = {"ALL", "EAST", "SH01", "HZ01", "GZ01"}
+#: units with a tab book and a deck (last period), holding the markers of the units listed:
+#: a region's book and deck carry its branches' data, a branch's only its own
+BOOK_UNITS = {"ALL": ["ALL", "EAST", "SHC", "SH01", "SH02", "HZ01", "SOUTH", "GZ01", "SZ01",
+                      "XM01"],
+              "EAST": ["EAST", "SHC", "SH01", "SH02", "HZ01"], "SHC": ["SHC", "SH01", "SH02"],
+              "GZ01": ["GZ01"]}
 PASSWORDS = {"TEST_PDF_PASSWORD_ALL": "pw-all-" + secrets.token_hex(4),
              "TEST_PDF_PASSWORD_HZ01": "pw-hz-" + secrets.token_hex(4)}
 
@@ -67,11 +73,67 @@ def rendered(tmp_path_factory, org) -> Path:
         (root / period / "SH02-tables.csv").write_text(f"id\n{_marker('SH02', period)}\n",
                                                        encoding="utf-8")
         (root / period / "stray.html").write_text("no unit", encoding="utf-8")
+    for code, holds in BOOK_UNITS.items():
+        _book(root / PERIODS[-1] / f"{code}-tables.xlsx", org, holds, PERIODS[-1])
+        _deck(root / PERIODS[-1] / f"{code}-deck.pptx", org, holds, PERIODS[-1])
     (root / "index.html").write_text("company index listing every unit", encoding="utf-8")
     return root
 
 
+def _book(path: Path, org, holds: list[str], period: str) -> None:
+    """A tab book: a banner of the units' names, a verbatim cell per unit (real .xlsx)."""
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "目录"
+    ws.append([org.name_of(c) for c in holds])
+    ws.append([f"原话:“{_marker(c, period)} 服务太慢”" for c in holds])
+    wb.create_sheet("Q01 总体满意度").append([f"R{_marker(c, period)}" for c in holds])
+    wb.save(path)
+
+
+def _deck(path: Path, org, holds: list[str], period: str) -> None:
+    """A deck: a league table of the units and a quote per unit (real .pptx)."""
+    from pptx import Presentation
+    from pptx.util import Inches
+
+    prs = Presentation()
+    s = prs.slides.add_slide(prs.slide_layouts[6])
+    tbl = s.shapes.add_table(len(holds), 2, 0, 0, Inches(6), Inches(3)).table
+    for i, c in enumerate(holds):
+        tbl.cell(i, 0).text = org.name_of(c)
+        tbl.cell(i, 1).text = f"“{_marker(c, period)} 服务太慢”"
+    prs.save(path)
+
+
+def office_text(path: Path) -> str:
+    """Every text cell of an .xlsx, every text box and table cell and chart label of a .pptx."""
+    if path.suffix == ".xlsx":
+        import openpyxl
+
+        wb = openpyxl.load_workbook(path)
+        return "\n".join([*wb.sheetnames, *(str(c.value) for ws in wb.worksheets
+                                             for row in ws.iter_rows() for c in row
+                                             if c.value is not None)])
+    from pptx import Presentation
+
+    out = []
+    for s in Presentation(path).slides:
+        for sh in s.shapes:
+            if sh.has_text_frame:
+                out.append(sh.text_frame.text)
+            if sh.has_table:
+                out += [c.text for row in sh.table.rows for c in row.cells]
+            if sh.has_chart:
+                out += [str(x) for pl in sh.chart.plots for x in pl.categories]
+                out += [se.name for pl in sh.chart.plots for se in pl.series]
+    return "\n".join(out)
+
+
 def _text(path: Path, password: str | None) -> str:
+    if path.suffix in (".xlsx", ".pptx"):
+        return office_text(path)
     if path.suffix == ".pdf":
         from pypdf import PdfReader
 
@@ -116,6 +178,16 @@ def test_every_audience_holds_exactly_its_scope(tmp_path, org, rendered, monkeyp
         expected |= {f"{PERIODS[-1]}/{u}.pdf" for u in scope & PDF_UNITS}
         if "SH02" in scope:
             expected |= {f"{p}/SH02-tables.csv" for p in PERIODS}
+        expected |= {f"{PERIODS[-1]}/{u}-{k}" for u in scope & set(BOOK_UNITS)
+                     for k in ("tables.xlsx", "deck.pptx")}
+        # the books and decks of the scope are there, holding only units of the scope
+        for u in scope & set(BOOK_UNITS):
+            for k in ("tables.xlsx", "deck.pptx"):
+                text = office_text(folder / PERIODS[-1] / f"{u}-{k}")
+                assert _marker(u, PERIODS[-1]) in text
+                for other in set(every) - scope:
+                    assert _marker(other, PERIODS[-1]) not in text, (code, u, other)
+                    assert names[other] not in text, (code, u, other)
         got = {str(f.relative_to(folder)) for f in files if f.name != "index.html"
                or f.parent != folder}
         assert got == expected
@@ -143,7 +215,8 @@ def test_branch_of_a_deep_tree_sees_only_itself(tmp_path, org, rendered, monkeyp
     assert sorted(p.name for p in (out / "SH01" / PERIODS[-1]).iterdir()) == [
         "SH01.html", "SH01.pdf"]
     assert sorted(p.name for p in (out / "SHC" / PERIODS[-1]).iterdir()) == [
-        "SH01.html", "SH01.pdf", "SH02-tables.csv", "SH02.html", "SHC.html"]
+        "SH01.html", "SH01.pdf", "SH02-tables.csv", "SH02.html", "SHC-deck.pptx",
+        "SHC-tables.xlsx", "SHC.html"]
 
 
 def test_encrypted_pdf_needs_the_password(tmp_path, org, rendered, monkeypatch):
@@ -242,15 +315,26 @@ def test_real_reports_published_per_audience_hold_no_other_units_verbatims(
     """On the sample's rendered reports: every verbatim shown in an audience's files was
     written in a branch of that audience's scope, and no response id of another branch is
     there (a branch report's league table of branch aggregates is allowed, by design)."""
+    import shutil
+
     from bs4 import BeautifulSoup
 
     from cxlab.config import load_org
+    from cxlab.deliver import write_deliverables
     from cxlab.io import load_responses
 
     monkeypatch.setenv("CXLAB_PDF_PASSWORD_ALL", "pw")
     org = load_org("params/org.yaml")
     out = tmp_path / "site"
-    publish(rendered_reports, out, org=org, warehouse=sample_warehouse)
+    # the tab books and decks of the company, two regions and some of their branches beside
+    # the reports, as `cxlab reports --format html,pdf,xlsx,pptx` writes them
+    tree = tmp_path / "reports"
+    shutil.copytree(rendered_reports, tree)
+    books = ["ALL", "EAST", "SOUTH", "SH01", "GZ01", "SZ01", "XM01", "BJ01"]
+    made = write_deliverables(periods=["2026Q3"], branches=books, warehouse=sample_warehouse,
+                              output_dir=tree, jobs=2)
+    assert not made.failed and len(made.written) == 2 * len(books), made.summary()
+    publish(tree, out, org=org, warehouse=sample_warehouse)
     resp = load_responses(sample_warehouse)
     writers: dict[str, set[str]] = {}
     ids: dict[str, set[str]] = {}
@@ -274,5 +358,21 @@ def test_real_reports_published_per_audience_hold_no_other_units_verbatims(
             assert foreign == [], (code, f.name, foreign[:3])
             for other in set(org.branch_codes) - scope_branches:
                 leaked = [i for i in ids[other] if i in html]
+                assert leaked == [], (code, f.name, other, leaked[:3])
+        # the audience's tab books and decks: its own, those below it, nothing else; no other
+        # branch's name, verbatim or response id in any cell, text box, table or chart
+        office = sorted([*(out / code).rglob("*.xlsx"), *(out / code).rglob("*.pptx")])
+        owners = {f.name.split("-")[0] for f in office}
+        assert owners == set(books) & set(org.scope(code)), (code, owners)
+        for f in office:
+            text = office_text(f)
+            lines = {t.strip().strip("“”\"") for t in text.splitlines()}
+            shown = [t for t in lines if t in writers]
+            shown_any += len(shown)
+            foreign = [t for t in shown if not writers[t] & scope_branches]
+            assert foreign == [], (code, f.name, foreign[:3])
+            for other in set(org.branch_codes) - scope_branches:
+                assert org.name_of(other) not in text, (code, f.name, other)
+                leaked = [i for i in ids[other] if i in text]
                 assert leaked == [], (code, f.name, other, leaked[:3])
     assert shown_any > 0       # the check saw verbatims at all

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import unicodedata
 from pathlib import Path
 
 import nbformat
@@ -288,6 +289,7 @@ def test_region_report_without_nps_question_or_targets(tmp_path):
     csat = 100 * (cur["sat"] >= 5).mean()
     text = BeautifulSoup((out / "2026Q3" / "R.html").read_text(encoding="utf-8"),
                          "html.parser").get_text(" ")
+    text = unicodedata.normalize("NFKC", text)  # the page has full-width （）：beside Chinese
     assert f"区域 CSAT(%) {csat:.1f}" in " ".join(text.split())
     assert "问卷无推荐意愿(NPS)题" in text and "区域 NPS" not in text
     assert "未达标" not in text and "Traceback" not in text

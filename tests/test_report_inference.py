@@ -272,6 +272,6 @@ def test_index_flags_only_significant_shortfalls_and_drops(tmp_path):
         encoding="utf-8")
     html = write_index(tmp_path / "out", warehouse=wh, params_dir=params).read_text("utf-8")
     q2 = html.split("<h2>2026Q2</h2>")[1].split("</table>")[0]
-    assert re.search(r"机构W</td>.*?cx-muted\">低于目标,在抽样误差内<", q2)
+    assert re.search(r"机构W</td>.*?cx-muted\">低于目标，在抽样误差内<", q2)  # page typeset
     assert re.search(r"机构F</td>.*?cx-flag-missed\">显著低于目标 · 需整改<", q2)
     assert re.search(r"机构D</td>.*?cx-flag-missed\">显著下滑 · 需整改<", q2)

@@ -7,7 +7,23 @@ from pathlib import Path
 
 from cxlab.errors import CxlabError
 
-__all__ = ["add_parsers"]
+__all__ = ["add_parsers", "scope_code"]
+
+
+def scope_code(org, given: str, option: str = "--branch") -> str:
+    """The code of a branch or region given by code or name (any letter case)."""
+    from cxlab.report._runner import region_scopes
+
+    given = given.strip()
+    code = org.name_to_code().get(given)
+    if code is not None:
+        return code
+    regions = region_scopes(org)
+    for r in regions:
+        if given.upper() == r.upper() or given == org.name_of(r):
+            return r
+    raise CxlabError(f"{option} {given!r}: unknown branch or region "
+                     f"(known: ALL, {', '.join([*regions, *org.branch_codes])})")
 
 
 def _scope(args: argparse.Namespace) -> tuple[str | None, bool]:
@@ -15,12 +31,7 @@ def _scope(args: argparse.Namespace) -> tuple[str | None, bool]:
     if branch is not None:
         from cxlab.config import load_org
 
-        org = load_org(Path(args.params) / "org.yaml")
-        code = org.name_to_code().get(branch)
-        if code is None:
-            raise CxlabError(f"--branch {args.branch!r}: unknown branch "
-                             f"(known: ALL, {', '.join(org.branch_codes)})")
-        branch = code
+        branch = scope_code(load_org(Path(args.params) / "org.yaml"), branch)
     return branch, bool(args.all)
 
 
@@ -31,7 +42,7 @@ def _run(args: argparse.Namespace, kind: str) -> int:
     if branch is not None:
         branches = [branch]
     elif every:
-        branches = None  # the company and every branch
+        branches = None  # the company, every region and every branch
     else:
         branches = ["ALL"]
     summary = write_deliverables(
@@ -58,8 +69,10 @@ def _common(s: argparse.ArgumentParser) -> None:
     s.add_argument("--period", default=None,
                    help="reporting period, e.g. 2026Q3 (default: every period)")
     s.add_argument("--branch", default=None,
-                   help="branch code or name (default or ALL: the company)")
-    s.add_argument("--all", action="store_true", help="the company and every branch")
+                   help="branch or region code or name, e.g. SH01 or EAST "
+                        "(default or ALL: the company)")
+    s.add_argument("--all", action="store_true",
+                   help="the company, every region and every branch")
     s.add_argument("--warehouse", type=Path, default=Path("data/warehouse"))
     s.add_argument("--params", type=Path, default=Path("params"))
     s.add_argument("--out", type=Path, default=Path("reports"),

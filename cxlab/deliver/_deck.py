@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import math
+import re
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,7 @@ import pandas as pd
 from cxlab.deliver._zh import zh
 from cxlab.errors import CxlabError
 from cxlab.metrics._common import CAUTION_BASE, MIN_BASE
+from cxlab.report._typography import CJK
 
 __all__ = ["deck", "write_decks"]
 
@@ -61,6 +63,28 @@ def _set_font(font, *, size: float | None = None, bold: bool | None = None,
         el = rpr.find(qn(tag))
         rpr.remove(el)
         rpr.append(el)
+
+
+_CJK_SIDE = f"[{CJK}]"
+_LATIN_SIDE = r"[A-Za-z0-9%²³+−]"
+_GAP = re.compile(rf"(?<={_CJK_SIDE}) +(?={_LATIN_SIDE})|(?<={_LATIN_SIDE}) +(?={_CJK_SIDE})")
+
+
+def slide_text(text: str) -> str:
+    """Deck text: full-width punctuation beside Chinese (:func:`cxlab.deliver._zh.zh`) and no
+    ASCII space between a Chinese character and a Latin letter or digit.
+
+    Renderers that space East-Asian and Latin text themselves (LibreOffice's "spacing between
+    Asian and non-Asian text", on by default) add their quarter-em gap on top of a typed space,
+    which shows as holes around every figure and Latin word. PowerPoint sets the text solid.
+    Spaces between Latin words and around symbols (``n = 604``, ``≥ 40``) stay.
+
+    >>> slide_text("本期工单未关闭 13 件, NPS 为 36.3 分")
+    '本期工单未关闭13件，NPS为36.3分'
+    >>> slide_text("Johnson 相对权重法, R² = 0.50")
+    'Johnson相对权重法，R² = 0.50'
+    """
+    return _GAP.sub("", zh(text))
 
 
 def text_width_em(text: str) -> float:
@@ -120,7 +144,7 @@ class _Deck:
         from pptx.enum.text import MSO_ANCHOR, MSO_AUTO_SIZE, PP_ALIGN
         from pptx.util import Inches, Pt
 
-        shown = [("• " if bullets else "") + zh(p) for p in paragraphs]
+        shown = [("• " if bullets else "") + slide_text(p) for p in paragraphs]
         size = fit_size(shown, width_in=w, height_in=h, max_pt=max_pt, min_pt=min_pt)
         # still too long at the smallest size: cut each paragraph to what fits
         per_line = max((w - 0.2) * 72 / size, 1)
@@ -175,7 +199,7 @@ class _Deck:
                 cell.margin_top = cell.margin_bottom = Inches(0.02)
                 size = fit_size([v], width_in=widths[j] - 0.02, height_in=row_h, max_pt=max_pt,
                                 min_pt=9, spacing=1.3)
-                v = _clip(zh(v), (widths[j] - 0.15) * 72 / size)
+                v = _clip(slide_text(v), (widths[j] - 0.15) * 72 / size)
                 cell.text = v
                 para = cell.text_frame.paragraphs[0]
                 para.alignment = PP_ALIGN.LEFT if j == 0 else PP_ALIGN.CENTER
@@ -250,15 +274,27 @@ def _nps_trend(ctx) -> pd.DataFrame:
     out = pd.DataFrame({"全公司": 100 * (comp["promoters"] - comp["detractors"]) / comp["n"],
                         "全公司_n": comp["n"]})
     if not ctx.is_company:
-        own = agg[agg["branch"] == ctx.branch].set_index("period")
+        mine = _own_branches(ctx)
+        own = agg[agg["branch"].isin(mine)].groupby("period")[
+            ["n", "promoters", "detractors"]].sum()
         out[ctx.scope_name] = 100 * (own["promoters"] - own["detractors"]) / own["n"]
         out[ctx.scope_name + "_n"] = own["n"]
     return out.reindex(ctx.periods)
 
 
+def _own_branches(ctx) -> list[str]:
+    """The branch codes of the scope (a region's branches, the branch, or every branch)."""
+    if getattr(ctx, "is_region", False):
+        return list(ctx.branches)
+    return [ctx.branch] if ctx.branch is not None else list(ctx.org.branch_codes)
+
+
 def _league(ctx) -> pd.DataFrame:
+    """Branches of the period ranked by NPS (a region: its own branches only)."""
     agg = ctx.aggregates
     cur = agg[agg["period"] == ctx.period].copy()
+    if getattr(ctx, "is_region", False):
+        cur = cur[cur["branch"].isin(ctx.branches)]
     cur["nps"] = 100 * (cur["promoters"] - cur["detractors"]) / cur["n"]
     cur["csat"] = 100 * cur["csat_top2"] / cur["csat_n"]
     cur["name"] = cur["branch"].map(ctx.branch_name)
@@ -323,7 +359,7 @@ def _png(fig) -> io.BytesIO:
 # --------------------------------------------------------------------------- the deck
 def deck(ctx, out_dir: str | Path) -> Path:
     """Write the PowerPoint deck of a report scope (:func:`cxlab.report.load_context`) to
-    ``<out_dir>/<ALL|branch>-deck.pptx`` and return its path."""
+    ``<out_dir>/<ALL|region|branch>-deck.pptx`` and return its path."""
     from pptx import Presentation
     from pptx.chart.data import CategoryChartData
     from pptx.enum.chart import XL_CHART_TYPE, XL_LEGEND_POSITION
@@ -424,10 +460,10 @@ def deck(ctx, out_dir: str | Path) -> Path:
         for name in series:
             vals = [None if (pd.isna(v) or pd.isna(n) or n < MIN_BASE) else round(float(v), 1)
                     for v, n in zip(tr[name], tr[name + "_n"], strict=True)]
-            data.add_series(name, vals)
+            data.add_series(slide_text(name), vals)
         try:
             target = ctx.targets.kpi("nps").target
-            data.add_series(f"目标({target:g})", [target] * len(tr))
+            data.add_series(slide_text(f"目标({target:g})"), [target] * len(tr))
         except KeyError:
             pass
         gf = s.shapes.add_chart(XL_CHART_TYPE.LINE_MARKERS, Inches(0.7), Inches(1.4),
@@ -462,18 +498,21 @@ def deck(ctx, out_dir: str | Path) -> Path:
             tgt.format.line.color.rgb = _rgb(GREY)
             tgt.marker.style = XL_MARKER_STYLE.NONE
 
-    # 5 league table (company) or the branch against the company
-    if ctx.is_company and cb.nps_item is not None:
+    # 5 league table (company, region: its branches) and the scope against the company
+    region = getattr(ctx, "is_region", False)
+    if (ctx.is_company or region) and cb.nps_item is not None:
         lg = _league(ctx)
         page = 12
         for k in range(0, len(lg), page):
             chunk = lg.iloc[k:k + page]
-            s = d.slide("分支机构排名" + (f"(续 {k // page + 1})" if k else ""))
+            s = d.slide(("区域内分支机构排名" if region else "分支机构排名")
+                        + (f"(续 {k // page + 1})" if k else ""))
             t = pd.DataFrame({
                 "排名": ["—" if small else str(i) for i, small in
                        enumerate(chunk["_small"], start=k + 1)],
                 "分支机构": chunk["name"],
-                "区域": chunk["region"], "样本量": chunk["n"].map(lambda v: f"{int(v):,}"),
+                **({} if region else {"区域": chunk["region"]}),
+                "样本量": chunk["n"].map(lambda v: f"{int(v):,}"),
                 "NPS": [("样本不足" if n < MIN_BASE else f"{v:.1f}")
                         for v, n in zip(chunk["nps"], chunk["n"], strict=True)],
                 "CSAT": [("样本不足" if n < MIN_BASE else f"{v:.1f}%")
@@ -487,8 +526,8 @@ def deck(ctx, out_dir: str | Path) -> Path:
                 pass
             red = {i: RED for i, v in enumerate(t.get("NPS 达标", [])) if v == "否"}
             d.table(s, t, 0.7, 1.4, 11.9, row_h=min(0.42, 5.3 / (len(t) + 1)), highlight=red)
-    elif not ctx.is_company and not kpis.empty:
-        s = d.slide("本机构与全公司对比")
+    if not ctx.is_company and not kpis.empty:
+        s = d.slide("本区域与全公司对比" if region else "本机构与全公司对比")
         agg = ctx.aggregates[ctx.aggregates["period"] == ctx.period]
         comp_nps = 100 * (agg["promoters"].sum() - agg["detractors"].sum()) / agg["n"].sum()
         comp_csat = 100 * agg["csat_top2"].sum() / agg["csat_n"].sum()
@@ -504,7 +543,8 @@ def deck(ctx, out_dir: str | Path) -> Path:
                          "目标": f"{OP_CN.get(row['op'], row['op'])}{row['target']:g}{unit}"})
         d.table(s, pd.DataFrame(rows), 0.7, 1.6, 11.9, row_h=0.6, max_pt=18,
                 col_w=[3.5, 2.1, 2.1, 2.1, 2.1])
-        d.text(s, ["全公司数值来自全公司汇总计数;本机构报告不含其他机构的受访者数据。"],
+        d.text(s, [f"全公司数值来自全公司汇总计数;本{'区域' if region else '机构'}报告不含"
+                   f"{'区域外' if region else '其他'}机构的受访者数据。"],
                0.7, 6.2, 11.9, 0.5, max_pt=14, color=GREY)
 
     # 6 drivers (native bar chart)
@@ -513,8 +553,8 @@ def deck(ctx, out_dir: str | Path) -> Path:
         s = d.slide(f"关键驱动因素(对“{_clip(cb.item(cb.outcome_item).label, 14)}”的相对重要性)")
         tb = drv.table.sort_values("share", ascending=False).head(10)
         data = CategoryChartData()
-        data.categories = [cb.item(x).label for x in tb["driver"]]
-        data.add_series("相对重要性占比", [round(float(v), 4) for v in tb["share"]])
+        data.categories = [slide_text(cb.item(x).label) for x in tb["driver"]]
+        data.add_series(slide_text("相对重要性占比"), [round(float(v), 4) for v in tb["share"]])
         gf = s.shapes.add_chart(XL_CHART_TYPE.BAR_CLUSTERED, Inches(0.7), Inches(1.4),
                                 Inches(11.9), Inches(5.0), data)
         ch = gf.chart
@@ -580,7 +620,7 @@ def deck(ctx, out_dir: str | Path) -> Path:
         s = d.slide("行动建议")
         d.text(s, actions[:6], 0.7, 1.4, 11.9, 5.4, max_pt=22, bullets=True)
 
-    stem = "ALL" if ctx.is_company else ctx.branch
+    stem = "ALL" if ctx.is_company else ctx.code
     out = Path(out_dir) / f"{stem}-deck.pptx"
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".tmp")

@@ -37,7 +37,7 @@ class DeliverSummary:
         return "\n".join(lines)
 
 
-def _inputs(warehouse: Path, branch: str | None, period: str) -> list[Path]:
+def _inputs(warehouse: Path, branch: str | tuple[str, ...] | None, period: str) -> list[Path]:
     from cxlab.report._runner import data_inputs
 
     out = []
@@ -50,16 +50,18 @@ def _inputs(warehouse: Path, branch: str | None, period: str) -> list[Path]:
 
 
 def _scope_outputs(period: str, scope: str | None, kinds: list[str], warehouse: str,
-                   params_dir: str, output_dir: str, adjust: str) -> dict[str, str | None]:
-    """Worker: write ``kinds`` of one scope; {kind: one-line error or None}."""
+                   params_dir: str, output_dir: str, adjust: str,
+                   region: bool = False) -> dict[str, str | None]:
+    """Worker: write ``kinds`` of one scope (company, branch, or a region when ``region``);
+    {kind: one-line error or None}."""
     from cxlab.deliver._deck import deck
     from cxlab.deliver._tabbook import tabbook
     from cxlab.report import load_context
 
     errors: dict[str, str | None] = {}
     try:
-        ctx = load_context(period=period, branch=scope, warehouse=warehouse,
-                           params_dir=params_dir)
+        where = {"unit": scope} if region else {"branch": scope}
+        ctx = load_context(period=period, warehouse=warehouse, params_dir=params_dir, **where)
     except Exception as err:  # noqa: BLE001 - reported per output, the others go on
         return dict.fromkeys(kinds, _one_line(err))
     for kind in kinds:
@@ -84,9 +86,13 @@ def write_deliverables(*, periods: list[str] | None = None, branches: list[str] 
                        output_dir: str | Path = "reports", kinds: tuple[str, ...] = KINDS,
                        force: bool = False, jobs: int | None = None,
                        adjust: str = "fdr_bh") -> DeliverSummary:
-    """Write the tab books and decks of ``periods`` (default: all) for the company and
-    ``branches`` (default: every branch; ``"ALL"`` in the list is the company) under
-    ``<output_dir>/<period>/``, skipping outputs whose inputs did not change.
+    """Write the tab books and decks of ``periods`` (default: all) for the company, every
+    region and every branch, or the scopes in ``branches`` (branch and region codes; ``"ALL"``
+    is the company) under ``<output_dir>/<period>/<code>-tables.xlsx|-deck.pptx``, skipping
+    outputs whose inputs did not change.
+
+    A region's (any unit with sub-units) book and deck read only the partitions of the
+    branches below it, plus the company aggregates (counts) for the company comparison.
 
     A failing output is reported in ``failed`` with a one-line reason; the others are written.
     Scopes are built in ``jobs`` worker processes (default: one per core). ``adjust`` is the
@@ -94,7 +100,7 @@ def write_deliverables(*, periods: list[str] | None = None, branches: list[str] 
     """
     from cxlab.config import load_org
     from cxlab.report import build_aggregates
-    from cxlab.report._runner import _available_periods, _code_hash, _tree_hash
+    from cxlab.report._runner import _available_periods, _code_hash, _tree_hash, region_scopes
 
     bad = [k for k in kinds if k not in KINDS]
     if bad:
@@ -105,8 +111,9 @@ def write_deliverables(*, periods: list[str] | None = None, branches: list[str] 
     build_aggregates(warehouse, params_dir=params_dir)
     periods = list(periods or _available_periods(warehouse))
     org = load_org(params_dir / "org.yaml")
+    regions = region_scopes(org)
     if branches is None:
-        scopes: list[str | None] = [None, *org.branch_codes]
+        scopes: list[str | None] = [None, *regions, *org.branch_codes]
     else:
         scopes = [None if b in ("", "ALL") else b for b in branches]
     base = hashlib.sha256()
@@ -124,7 +131,8 @@ def write_deliverables(*, periods: list[str] | None = None, branches: list[str] 
             stem = scope or "ALL"
             h = base.copy()
             h.update(f"{period}/{stem}/{adjust}".encode())
-            h.update(_tree_hash(_inputs(warehouse, scope, period), warehouse).encode())
+            data_scope = regions[scope] if scope in regions else scope
+            h.update(_tree_hash(_inputs(warehouse, data_scope, period), warehouse).encode())
             kinds_todo = []
             for kind in kinds:
                 key = f"{period}/{stem}/{kind}"
@@ -142,13 +150,14 @@ def write_deliverables(*, periods: list[str] | None = None, branches: list[str] 
     if jobs is None:
         jobs = min(len(todo), os.cpu_count() or 1)
     if jobs <= 1 or len(todo) <= 1:
-        results = [_scope_outputs(period, scope, [k for k, _, _ in kt], *args)
+        results = [_scope_outputs(period, scope, [k for k, _, _ in kt], *args, scope in regions)
                    for period, scope, kt in todo]
     else:
         from concurrent.futures import ProcessPoolExecutor
 
         with ProcessPoolExecutor(max_workers=jobs) as pool:
-            futures = [pool.submit(_scope_outputs, period, scope, [k for k, _, _ in kt], *args)
+            futures = [pool.submit(_scope_outputs, period, scope, [k for k, _, _ in kt], *args,
+                                   scope in regions)
                        for period, scope, kt in todo]
             results = [f.result() for f in futures]
     for (_, _, kinds_todo), errors in zip(todo, results, strict=True):

@@ -475,22 +475,22 @@ def write_tabbook(tables: Sequence[Table], path: str | Path, *, title: str,
         "cell": wb.add_format({"font_name": font}),
     }
     toc = wb.add_worksheet("目录")
-    names = [_sheet_name(i + 1, t.title) for i, t in enumerate(tables)]
+    names = [_sheet_name(i + 1, zh(t.title)) for i, t in enumerate(tables)]
     seen: dict[str, int] = {}
     for i, n in enumerate(names):  # unique sheet names (titles may repeat after truncation)
         if n in seen:
             names[i] = f"Q{i + 1:02d}"[:31]
         seen[names[i]] = i
-    toc.write(0, 0, title, f["title"])
+    toc.write(0, 0, zh(title), f["title"])
     toc.write(1, 0, zh(subtitle), f["sub"])
     for c, h in enumerate(("序号", "题目", "题型", "量表", "总基数")):
         toc.write(3, c, h, f["toc_head"])
     kind_cn = {"single": "单选/评分", "multi": "多选", "nps": "推荐意愿(NPS)"}
     for r, (t, name) in enumerate(zip(tables, names, strict=True), start=4):
         toc.write(r, 0, f"Q{r - 3:02d}", f["cell"])
-        toc.write_url(r, 1, f"internal:'{name}'!A1", f["link"], string=t.title)
-        toc.write(r, 2, kind_cn.get(t.kind, t.kind), f["cell"])
-        toc.write(r, 3, t.scale, f["cell"])
+        toc.write_url(r, 1, f"internal:'{name}'!A1", f["link"], string=zh(t.title))
+        toc.write(r, 2, zh(kind_cn.get(t.kind, t.kind)), f["cell"])
+        toc.write(r, 3, zh(t.scale), f["cell"])
         toc.write_number(r, 4, int(t.columns["base"].iloc[0]), f["base"])
     last = 4 + len(tables) + 1
     for k, line in enumerate(tables[0].notes if tables else [], start=last):
@@ -515,7 +515,7 @@ def _write_table(wb, f, t: Table, name: str, book_title: str) -> None:
     cols = t.columns
     ncol = len(cols)
     weighted = not np.allclose(cols["weighted_base"], cols["base"])
-    ws.write(0, 0, f"{name.split(' ')[0]}. {t.title}", f["title"])
+    ws.write(0, 0, f"{name.split(' ')[0]}. {zh(t.title)}", f["title"])
     ws.write_url(0, ncol, "internal:'目录'!A1", f["link"], string="← 返回目录")
     ws.write(1, 0, zh(f"{book_title} · 量表:{t.scale}"), f["sub"])
     # banner group header (merged over its columns), labels, letters
@@ -525,23 +525,23 @@ def _write_table(wb, f, t: Table, name: str, book_title: str) -> None:
     for j in range(1, ncol + 1):
         if j == ncol or groups[j] != groups[start]:
             if j - start > 1:
-                ws.merge_range(r, 1 + start, r, j, groups[start], f["group"])
+                ws.merge_range(r, 1 + start, r, j, zh(groups[start]), f["group"])
             else:
-                ws.write(r, 1 + start, groups[start], f["group"])
+                ws.write(r, 1 + start, zh(groups[start]), f["group"])
             start = j
     ws.write(r, 0, "", f["group"])
     ws.write(r + 1, 0, "", f["head"])
     ws.write(r + 2, 0, "", f["letter"])
     for j, row in enumerate(cols.itertuples()):
-        ws.write(r + 1, 1 + j, row.label, f["head"])
+        ws.write(r + 1, 1 + j, zh(row.label), f["head"])
         ws.write(r + 2, 1 + j, f"({row.letter})", f["letter"])
     r += 3
-    ws.write(r, 0, "基数(未加权)", f["base_label"])
+    ws.write(r, 0, zh("基数(未加权)"), f["base_label"])
     for j, row in enumerate(cols.itertuples()):
         ws.write_number(r, 1 + j, int(row.base), f["base"])
     r += 1
     if weighted:
-        ws.write(r, 0, "基数(加权)", f["base_label"])
+        ws.write(r, 0, zh("基数(加权)"), f["base_label"])
         for j, row in enumerate(cols.itertuples()):
             ws.write_number(r, 1 + j, float(row.weighted_base), f["wbase"])
         r += 1
@@ -556,7 +556,7 @@ def _write_table(wb, f, t: Table, name: str, book_title: str) -> None:
     for label, block in t.cells.groupby("row", sort=False):
         kind = block["row_kind"].iloc[0]
         is_net = kind in ("net", "nps")
-        ws.write(r, 0, label, f["net_label"] if is_net else f["label"])
+        ws.write(r, 0, zh(label), f["net_label"] if is_net else f["label"])
         for j, cell in enumerate(block.itertuples()):
             if flags[j] == "suppress" or np.isnan(cell.value):
                 ws.write(r, 1 + j, "—", f["dash"])
@@ -593,15 +593,32 @@ def _write_table(wb, f, t: Table, name: str, book_title: str) -> None:
 
 
 # --------------------------------------------------------------------------- scopes
-def _company_counts(warehouse: Path, period: str, weight: str | None):
-    """A callable item -> value counts of the whole company in ``period`` (DuckDB aggregate)."""
+def _company_counts(warehouse: Path, period: str, weight: str | None,
+                    survey_weights: bool = False):
+    """A callable item -> value counts of the whole company in ``period`` (DuckDB aggregate).
+
+    ``survey_weights``: weight by the report's survey weights (the company-wide table
+    :func:`cxlab.report.build_weights` writes, joined on period and response id) rather than
+    by a ``weight`` column of the responses.
+    """
     import duckdb
+
+    from cxlab.report._aggregates import WEIGHTS
 
     glob = str(warehouse / "responses" / "**" / "*.parquet")
     src = f"read_parquet('{glob}', hive_partitioning = true, union_by_name = true)"
     con = duckdb.connect()
     present = {r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {src}").fetchall()}
-    wexpr = f'coalesce(CAST("{weight}" AS DOUBLE), 0)' if weight and weight in present else "1.0"
+    if survey_weights and (warehouse / WEIGHTS).is_file():
+        src = (f"(SELECT r.*, w.weight AS _survey_weight FROM {src} r LEFT JOIN "
+               f"read_parquet('{warehouse / WEIGHTS}') w ON CAST(r.period AS VARCHAR) = "
+               "CAST(w.period AS VARCHAR) AND CAST(r.response_id AS VARCHAR) = "
+               "CAST(w.response_id AS VARCHAR))")
+        wexpr = 'coalesce(CAST("_survey_weight" AS DOUBLE), 0)'
+    elif weight and weight in present:
+        wexpr = f'coalesce(CAST("{weight}" AS DOUBLE), 0)'
+    else:
+        wexpr = "1.0"
     cache: dict[str, pd.DataFrame | None] = {}
 
     def counts(item: str) -> pd.DataFrame | None:
@@ -624,7 +641,8 @@ def _company_counts(warehouse: Path, period: str, weight: str | None):
 
 def scope_banner(ctx, frame: pd.DataFrame, *, weight: str | None,
                  periods: int = 4) -> list[BannerColumn]:
-    """The banner of a report scope: total, company comparison or regions and branches,
+    """The banner of a report scope: the company's total, regions and branches; a region's
+    total against the company and its branches; a branch's total against the company; then
     channel, value tier and the last ``periods`` periods (where those columns exist)."""
     cur = (frame["period"] == ctx.period).to_numpy()
     if ctx.is_company:
@@ -640,11 +658,19 @@ def scope_banner(ctx, frame: pd.DataFrame, *, weight: str | None,
         order = [b.name for b in ctx.org.branches]
         cols += Banner(name="分支机构", column="_branch", levels=order, within=cur).columns(frame)
     else:
-        # the branch's own column is its total column (A); the company total is aggregated
+        # the scope's own column is its total column (A); the company total is aggregated
         cols = [BannerColumn(group="与全公司比较", label=ctx.scope_name, mask=cur)]
         cols.append(BannerColumn(group="与全公司比较", label="全公司",
-                                 counts=_company_counts(ctx.warehouse, ctx.period, weight),
+                                 counts=_company_counts(ctx.warehouse, ctx.period, weight,
+                                                        survey_weights=bool(ctx.weighted)
+                                                        and weight == ctx.weight),
                                  contains=cur))
+        if getattr(ctx, "is_region", False):
+            # a region's branches (its responses hold no other branch)
+            frame = frame.assign(_branch=frame["branch"].map(ctx.branch_name))
+            order = [ctx.branch_name(b) for b in ctx.branches]
+            cols += Banner(name="分支机构", column="_branch", levels=order,
+                           within=cur).columns(frame)
     if "channel" in frame.columns and frame.loc[cur, "channel"].dropna().nunique() > 1:
         cols += Banner(name="调研渠道", column="channel", within=cur).columns(frame)
     if "_tier" in frame.columns and frame.loc[cur, "_tier"].dropna().nunique() > 1:
@@ -671,7 +697,7 @@ def _with_tiers(ctx, frame: pd.DataFrame) -> pd.DataFrame:
 
 def tabbook(ctx, out_dir: str | Path, *, alpha: float = 0.05, adjust: str = "fdr_bh") -> Path:
     """Write the tab book of a report scope (``cxlab.report.load_context``) to
-    ``<out_dir>/<ALL|branch>-tables.xlsx`` and return its path."""
+    ``<out_dir>/<ALL|region|branch>-tables.xlsx`` and return its path."""
     frame = ctx.responses.reset_index(drop=True)
     # the report's survey weights (params/weighting.yaml), else a weight item of the codebook
     weights = [i for i in ctx.codebook.ids(role="weight") if i in frame.columns]
@@ -680,10 +706,13 @@ def tabbook(ctx, out_dir: str | Path, *, alpha: float = 0.05, adjust: str = "fdr
     banner = scope_banner(ctx, frame, weight=weight)
     tables = build_tables(frame, codebook=ctx.codebook, columns=banner, weight=weight,
                           alpha=alpha, adjust=adjust)
-    stem = "ALL" if ctx.is_company else ctx.branch
+    stem = "ALL" if ctx.is_company else ctx.code
     title = f"{ctx.scope_name} {ctx.period} 交叉表"
-    subtitle = (f"{ctx.codebook.survey} · 期间 {ctx.period} · 范围:"
-                f"{'全公司' if ctx.is_company else ctx.scope_name} · 生成于 {ctx.rendered_at}")
+    scope = "全公司" if ctx.is_company else ctx.scope_name
+    if getattr(ctx, "is_region", False):
+        scope += "(" + "、".join(ctx.branch_name(b) for b in ctx.branches) + ")"
+    subtitle = (f"{ctx.codebook.survey} · 期间 {ctx.period} · 范围:{scope} · "
+                f"生成于 {ctx.rendered_at}")
     return write_tabbook(tables, Path(out_dir) / f"{stem}-tables.xlsx", title=title,
                          subtitle=subtitle)
 

@@ -6,6 +6,7 @@ only: counts and means, never respondent-level rows of another branch.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -190,14 +191,20 @@ def build_weights(warehouse: str | Path, *, params_dir: str | Path = "params") -
     return warehouse / WEIGHTS
 
 
-def load_weights(warehouse: str | Path, *, branch: str | None = None
+def load_weights(warehouse: str | Path, *, branch: str | Sequence[str] | None = None
                  ) -> tuple[pd.DataFrame, pd.DataFrame] | None:
     """(weights of the scope's responses, diagnostics per period), or None when the warehouse
-    holds no weights. A branch reads only its own rows (parquet filter)."""
+    holds no weights. A branch (or a list of branches: a region) reads only its own rows
+    (parquet filter)."""
     warehouse = Path(warehouse)
     if not (warehouse / WEIGHTS).is_file():
         return None
-    filters = [("branch", "==", str(branch))] if branch is not None else None
+    if branch is None:
+        filters = None
+    elif isinstance(branch, str):
+        filters = [("branch", "==", str(branch))]
+    else:
+        filters = [("branch", "in", [str(b) for b in branch])]
     w = pd.read_parquet(warehouse / WEIGHTS, filters=filters)
     return w, pd.read_parquet(warehouse / WEIGHTING)
 

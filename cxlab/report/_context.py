@@ -1,4 +1,4 @@
-"""The data a report sees, scoped to the company or to one branch.
+"""The data a report sees, scoped to the company, a region or one branch.
 
 A branch report loads only its own partitions (``branch=<code>``) and the company aggregates
 table; it never holds another branch's respondent-level rows.
@@ -45,10 +45,23 @@ class ReportContext:
     #: ``weighting`` the diagnostics per period (``n, design_effect, n_eff, efficiency`` …).
     weighted: bool = False
     weighting: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: A region scope (``load_context(unit=...)``): the grouping unit's code and the branch codes
+    #: below it; ``branch`` is then None and ``responses``/``tables`` hold only those branches.
+    unit: str | None = None
+    branches: tuple[str, ...] = ()
 
     @property
     def is_company(self) -> bool:
-        return self.branch is None
+        return self.branch is None and self.unit is None
+
+    @property
+    def is_region(self) -> bool:
+        return self.unit is not None
+
+    @property
+    def code(self) -> str:
+        """The scope's code: the company's, the region's or the branch's."""
+        return self.unit or self.branch or self.org.company.code
 
     @property
     def previous(self) -> str | None:
@@ -57,6 +70,8 @@ class ReportContext:
 
     @property
     def scope_name(self) -> str:
+        if self.unit is not None:
+            return self.org.name_of(self.unit)
         return self.org.company.name if self.branch is None else self.org.branch(self.branch).name
 
     @property
@@ -90,7 +105,7 @@ def _sha(path: Path) -> str:
     return h.hexdigest()
 
 
-def _scoped_files(warehouse: Path, table: str, branch: str | None) -> list[Path]:
+def _scoped_files(warehouse: Path, table: str, branch: str | list[str] | None) -> list[Path]:
     from cxlab.report._runner import data_inputs
 
     base = warehouse / table
@@ -133,7 +148,7 @@ def _sources(warehouse: Path, frames: list[pd.DataFrame]) -> pd.DataFrame:
 
 def load_context(*, period: str, branch: str | None = None,
                  warehouse: str | Path = "data/warehouse",
-                 params_dir: str | Path = "params") -> ReportContext:
+                 params_dir: str | Path = "params", unit: str | None = None) -> ReportContext:
     """Load the scope's data for one report.
 
     Parameters
@@ -141,6 +156,8 @@ def load_context(*, period: str, branch: str | None = None,
     period : reporting period, e.g. ``"2026Q3"``.
     branch : branch code, or ``None``/``"ALL"`` for the company report.
     warehouse, params_dir : where the warehouse and the parameter files are.
+    unit : a grouping unit's code (a region): the context holds the partitions of the branches
+        below it only (``branch`` must then be None).
     """
     from cxlab.io import load_responses, load_table
     from cxlab.report._aggregates import AGGREGATES, load_aggregates
@@ -155,6 +172,21 @@ def load_context(*, period: str, branch: str | None = None,
                else Targets(version=1, kpis=[]))
     if branch is not None:
         org.branch(branch)  # KeyError naming known branches
+    scope: str | list[str] | None = branch
+    branches: tuple[str, ...] = ()
+    if unit is not None:
+        if branch is not None:
+            raise ValueError("load_context: give a branch or a unit, not both")
+        try:
+            u = org.unit(unit)
+        except KeyError:
+            raise CxlabError(f"unknown unit {unit!r}") from None
+        if u.is_branch:
+            raise CxlabError(f"{unit} is a branch, not a unit with sub-units")
+        branches = tuple(c for c in org.scope(unit) if c in set(org.branch_codes))
+        if not branches:
+            raise CxlabError(f"unit {unit!r} has no branches below it")
+        scope = list(branches)
 
     aggregates = load_aggregates(warehouse)
     all_periods = sorted(aggregates["period"].astype(str).unique())
@@ -162,16 +194,16 @@ def load_context(*, period: str, branch: str | None = None,
         raise CxlabError(f"no data for period {period!r} (available: {', '.join(all_periods)})")
     periods = [p for p in all_periods if p <= period]
 
-    responses = load_responses(warehouse, period=periods, branch=branch, org=org)
+    responses = load_responses(warehouse, period=periods, branch=scope, org=org)
     inputs = [(str(p.relative_to(warehouse)), _sha(p))
-              for p in _scoped_files(warehouse, "responses", branch)
+              for p in _scoped_files(warehouse, "responses", scope)
               if any(f"period={q}" in p.parts for q in periods)]
     tables = {}
     for name in TABLES:
         if not (warehouse / name).exists():
             tables[name] = pd.DataFrame()
             continue
-        if branch is None:
+        if scope is None:
             df = load_table(warehouse, name)
         elif name == "scorecard_actuals":  # the supervisor scorecard is company-level
             df = pd.DataFrame()
@@ -180,14 +212,14 @@ def load_context(*, period: str, branch: str | None = None,
             df = load_table(warehouse, name)
             df = df[df["customer_id"].isin(own)]
         else:
-            df = load_table(warehouse, name, branch=branch)
+            df = load_table(warehouse, name, branch=scope)
         tables[name] = df.reset_index(drop=True)
-        if name != "scorecard_actuals" or branch is None:
+        if name != "scorecard_actuals" or scope is None:
             inputs += [(str(p.relative_to(warehouse)), _sha(p))
-                       for p in _scoped_files(warehouse, name, branch)]
+                       for p in _scoped_files(warehouse, name, scope)]
     agg_path = warehouse / AGGREGATES
     inputs.append((str(AGGREGATES), _sha(agg_path)))
-    responses, weighting = _attach_weights(responses, warehouse, params_dir, branch)
+    responses, weighting = _attach_weights(responses, warehouse, params_dir, scope)
     if weighting is not None:
         from cxlab.report._aggregates import WEIGHTS
 
@@ -200,11 +232,12 @@ def load_context(*, period: str, branch: str | None = None,
         rendered_at=datetime.now().strftime("%Y-%m-%d %H:%M:%S"),
         weighted=weighting is not None,
         weighting=weighting if weighting is not None else pd.DataFrame(),
+        unit=unit, branches=branches,
     )
 
 
 def _attach_weights(responses: pd.DataFrame, warehouse: Path, params_dir: Path,
-                    branch: str | None) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+                    branch: str | list[str] | None) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """The responses with their ``weight`` column and the diagnostics, or (responses, None)
     without an enabled ``params/weighting.yaml``.
 

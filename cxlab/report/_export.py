@@ -84,16 +84,21 @@ def notebook_to_html(nb: nbformat.NotebookNode | str | Path, *, title: str,
     """Render an executed notebook as one self-contained HTML page without code cells.
 
     Figures are embedded as data URIs (they are in the notebook's outputs), the page has
-    ``lang="zh-CN"``, a CJK font stack, print CSS and no scripts.
+    ``lang="zh-CN"``, a CJK font stack, print CSS and no scripts; ASCII ``:,;()`` touching
+    Chinese text are full-width (:func:`cxlab.report._typography.typeset`).
     """
     import nbformat
 
     if not isinstance(nb, nbformat.NotebookNode):
         nb = nbformat.read(str(nb), as_version=4)
+    from cxlab.report._typography import typeset
+
     body, _ = _exporter().from_notebook_node(
         nb, resources={"report_title": title, "cxlab_css": report_css(), "cxlab_version": version}
     )
-    return _NON_ASCII_REF.sub(_decode_ref, body)
+    # full-width punctuation beside Chinese in every text node of the page: the <title>, the
+    # title line and notes of every report kind, not only the sections' bodies
+    return typeset(_NON_ASCII_REF.sub(_decode_ref, body))
 
 
 #: nbconvert's heading anchors (``add_anchor``) serialise headings with ElementTree as ASCII, so

@@ -177,10 +177,12 @@ def _index_html(org, code: str, scope: list[str], files: pd.DataFrame, kpis,
                          f"<td>{csat}</td><td>{links}</td></tr>")
         parts.append("</tbody></table>")
     parts.append(f'<p class="cx-provenance">生成时间 {datetime.now():%Y-%m-%d %H:%M}</p>')
-    return ('<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8">'
-            '<meta name="viewport" content="width=device-width, initial-scale=1.0">'
-            f"<title>{escape(title)}</title><style>{report_css()}</style></head>"
-            '<body><main class="report">' + "\n".join(parts) + "</main></body></html>")
+    from cxlab.report._typography import typeset
+
+    return typeset('<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8">'
+                   '<meta name="viewport" content="width=device-width, initial-scale=1.0">'
+                   f"<title>{escape(title)}</title><style>{report_css()}</style></head>"
+                   '<body><main class="report">' + "\n".join(parts) + "</main></body></html>")
 
 
 def _fresh_folder(folder: Path) -> None:

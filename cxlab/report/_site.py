@@ -163,4 +163,6 @@ def write_index(output_dir: str | Path, *, warehouse: str | Path,
             f"<title>{escape(org.company.name)} 客户体验报告索引</title>"
             f"<style>{report_css()}</style></head><body><main class=\"report\">"
             + "\n".join(parts) + "</main></body></html>")
-    return atomic_write(output_dir / "index.html", html)
+    from cxlab.report._typography import typeset
+
+    return atomic_write(output_dir / "index.html", typeset(html))

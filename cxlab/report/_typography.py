@@ -54,11 +54,29 @@ def cn_punct(text: str) -> str:
 
 _TEXT = re.compile(r"(>)([^<>]+)(<)")
 _SKIP = re.compile(r"<(style|script)\b.*?</\1>", re.S | re.I)
+_ENTITY = re.compile(r"&(?:#[0-9]+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);")
+
+
+def _text_node(text: str) -> str:
+    """:func:`cn_punct` on escaped text: character references (``&lt;``, ``&#39;``) are held
+    aside, so the ``;`` that ends one is never taken for punctuation beside Chinese."""
+    refs: list[str] = []
+
+    def hold(m: re.Match) -> str:
+        refs.append(m.group(0))
+        return f"\x01{len(refs) - 1}\x01"
+
+    out = cn_punct(_ENTITY.sub(hold, text))
+    return re.sub(r"\x01(\d+)\x01", lambda m: refs[int(m.group(1))], out)
 
 
 def typeset(html: str) -> str:
-    """:func:`cn_punct` on every text node of ``html`` (tags, attributes, ids and the content
-    of ``<style>``/``<script>`` untouched)."""
+    """:func:`cn_punct` on every text node of ``html`` (tags, attributes, ids, character
+    references and the content of ``<style>``/``<script>`` untouched).
+
+    >>> typeset('<p title="a:b">&lt;说明&gt; 目标:40(分)</p>')
+    '<p title="a:b">&lt;说明&gt; 目标：40（分）</p>'
+    """
     keep: list[str] = []
 
     def hold(m: re.Match) -> str:
@@ -66,5 +84,5 @@ def typeset(html: str) -> str:
         return f"\x00{len(keep) - 1}\x00"
 
     body = _SKIP.sub(hold, html)
-    body = _TEXT.sub(lambda m: m.group(1) + cn_punct(m.group(2)) + m.group(3), body)
+    body = _TEXT.sub(lambda m: m.group(1) + _text_node(m.group(2)) + m.group(3), body)
     return re.sub(r"\x00(\d+)\x00", lambda m: keep[int(m.group(1))], body)

@@ -264,7 +264,7 @@ def drivers(rc: RegionContext) -> Html:
 def provenance(rc: RegionContext) -> Html:
     from cxlab import __version__
 
-    return note(f"数据:{rc.warehouse}(本区域 {len(rc.branches)} 个机构的分区及公司汇总表);"
+    return note(f"数据:客户体验数据仓库(本区域 {len(rc.branches)} 个机构的分区及公司汇总表);"
                 f"cxlab {__version__};生成时间 {datetime.now():%Y-%m-%d %H:%M}。")
 
 
