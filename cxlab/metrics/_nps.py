@@ -324,8 +324,9 @@ def nps_test(
     method: str = "adjusted_wald",
     level: float = 0.95,
     codebook: Codebook | None = None,
+    paired_on: str | None = None,
 ) -> TestResult:
-    """Two-sample z-test for the difference between two independent Net Promoter Scores.
+    """Two-sample z-test for the difference between two Net Promoter Scores.
 
     Parameters
     ----------
@@ -342,6 +343,12 @@ def nps_test(
         Confidence level of the interval of the difference.
     codebook : cxlab.config.Codebook, optional
         Supplies the default of ``score``.
+    paired_on : str, optional
+        Customer id column (e.g. ``"customer_id"``) of two periods in which some customers
+        answered both times. When at least one id is in both samples the test is the
+        overlap-adjusted one of :func:`cxlab.metrics.overlap_test` on the −1/0/+1 scores
+        (customers as clusters; ``method`` is ignored); when no id matches it is exactly the
+        independent test of ``method``.
 
     Returns
     -------
@@ -357,7 +364,10 @@ def nps_test(
     Notes
     -----
     :math:`z = (NPS_a - NPS_b) / \\sqrt{v_a/n_a + v_b/n_b}` with
-    :math:`v = p + d - (p - d)^2` (Rocks 2016, section 4; Lewis & Sauro, MeasuringU 2021).
+    :math:`v = p + d - (p - d)^2` (Rocks 2016, section 4; Lewis & Sauro, MeasuringU 2021): two
+    independent samples. With ``paired_on`` and customers in both samples, the variance of the
+    difference subtracts twice the covariance of the matched customers' scores (see
+    :func:`cxlab.metrics.overlap_test`).
 
     References
     ----------
@@ -378,6 +388,10 @@ def nps_test(
     check_choice("method", method, ("adjusted_wald", "wald"))
     check_level(level)
     score = nps_score(score, codebook)
+    if paired_on is not None:
+        paired = _paired_nps_test(a, b, score=score, id=paired_on, level=level)
+        if paired is not None:
+            return paired
     ya, yb = _as_scores(a, score), _as_scores(b, score)
     if ya.size == 0 or yb.size == 0:
         raise ValueError("nps_test needs at least one valid score in each sample")
@@ -409,6 +423,25 @@ def nps_test(
         level=level,
         method=f"two-sample NPS z-test, {label}; diff = observed NPS difference",
     )
+
+
+def _paired_nps_test(a, b, *, score: str, id: str, level: float) -> TestResult | None:  # noqa: A002
+    """The overlap-adjusted NPS test, or None when no customer is in both samples."""
+    from cxlab.metrics._overlap import overlap_count, overlap_test
+
+    if not (isinstance(a, pd.DataFrame) and isinstance(b, pd.DataFrame)):
+        raise TypeError("paired_on= needs a and b as DataFrames with the id column")
+    check_columns(a, [score, id])
+    check_columns(b, [score, id])
+    if overlap_count(a, b, id=id) == 0:
+        return None
+    frames = []
+    for x in (a, b):
+        arr = numeric_scores(x[score], column=score, low=0, high=10)
+        cat = np.where(np.isnan(arr), np.nan, _categorise(np.nan_to_num(arr)))
+        frames.append(pd.DataFrame({"_y": cat, "_id": x[id].to_numpy()}))
+    res = overlap_test(frames[0], frames[1], column="_y", id="_id", level=level, scale=100.0)
+    return res
 
 
 def nps_sample_size(
