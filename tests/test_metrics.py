@@ -178,11 +178,13 @@ def test_trinomial_interval_is_t_interval_of_scores():
     assert res["ci_high"] == pytest.approx(100 * hi, rel=1e-10)
 
 
-def test_weighted_nps_se_is_linearisation_hc0(rng):
+def test_weighted_nps_se_is_linearisation_hc1(rng):
+    # One variance convention (issue 22): the n/(n-1) factor, i.e. statsmodels' HC1 for the
+    # intercept-only WLS, which is R's svymean (checked live in tests/test_r_survey.py).
     n = 200
     df = pd.DataFrame({"ltr": rng.integers(0, 11, n), "w": rng.uniform(0.2, 3.0, n)})
     y = np.where(df["ltr"] >= 9, 1.0, np.where(df["ltr"] >= 7, 0.0, -1.0))
-    fit = sm.WLS(y, np.ones((n, 1)), weights=df["w"]).fit(cov_type="HC0")
+    fit = sm.WLS(y, np.ones((n, 1)), weights=df["w"]).fit(cov_type="HC1")
     res = nps(df, weight="w", ci="wald").iloc[0]
     assert res["nps"] == pytest.approx(100 * fit.params[0], rel=1e-10)
     assert res["se"] == pytest.approx(100 * fit.bse[0], rel=1e-10)
@@ -213,7 +215,8 @@ def test_csat_wilson_matches_statsmodels(rng):
     res = csat(df, score="s", level=0.9).iloc[0]
     assert res["ci_low"] == pytest.approx(100 * lo, rel=1e-10)
     assert res["ci_high"] == pytest.approx(100 * hi, rel=1e-10)
-    assert res["se"] == pytest.approx(100 * np.sqrt(k / 87 * (1 - k / 87) / 87), rel=1e-12)
+    # se with the n/(n-1) convention of nps/csat/ces (issue 22): sqrt(p(1-p)/(n-1))
+    assert res["se"] == pytest.approx(100 * np.sqrt(k / 87 * (1 - k / 87) / 86), rel=1e-12)
 
 
 def test_two_proportion_test_matches_statsmodels_ztest():
@@ -323,7 +326,8 @@ def test_property_nps_bounds_and_counts(scores, ci):
     assert res["promoters"] + res["passives"] + res["detractors"] == valid
     if valid:
         assert -100 <= res["nps"] <= 100
-        if ci == "trinomial" and valid < 2:  # t interval needs n >= 2: documented NaN
+        # the t interval, and the Wald interval with the n/(n-1) SE, need n >= 2: documented NaN
+        if ci in ("trinomial", "wald") and valid < 2:
             assert np.isnan(res["ci_low"]) and np.isnan(res["ci_high"])
         else:
             assert -100 <= res["ci_low"] <= res["ci_high"] <= 100
@@ -399,6 +403,8 @@ def test_nps_test_wald_uses_rocks_variance():
     res = nps_test(a, b, method="wald")
     va, vb = 0.6 + 0.15 - 0.45**2, 0.4 + 0.3 - 0.1**2
     se = np.sqrt(va / 100 + vb / 100)
+    # cxlab's Wald test applies the n/(n-1) convention of nps() (issue 22) to Rocks's variance:
+    se *= np.sqrt(100 / 99)
     assert res.diff == pytest.approx(35.0)
     assert res.se == pytest.approx(100 * se, rel=1e-12)
     assert res.pvalue == pytest.approx(2 * stats.norm.sf(0.35 / se), rel=1e-10)

@@ -145,12 +145,9 @@ des <- svydesign(ids = ~1, weights = ~bw, data = d)
 m <- svymean(~npsc, des)
 out("nps", c(coef(m), SE(m)))
 """)
-    n = len(survey_data)
     res = nps(survey_data, score="ltr", weight="bw", ci="wald").iloc[0]
     close(res["nps"] / 100, r["nps"][0])
-    # cxlab.metrics.nps keeps the Wald (no n/(n-1)) convention so that unit weights reproduce
-    # the unweighted Rocks (2016) SE; survey's svymean has the n/(n-1) factor.
-    close(res["se"] / 100 * np.sqrt(n / (n - 1)), r["nps"][1])
+    close(res["se"] / 100, r["nps"][1])  # one convention (n/(n-1)): svymean's SE directly
     wm = weighted_mean(survey_data, column="npsc", weight="bw").iloc[0]
     close([wm["mean"], wm["se"]], r["nps"])
 
@@ -289,22 +286,27 @@ out("bh", p.adjust(d$p, "BH")); out("holm", p.adjust(d$p, "holm"))
     close(adjust_pvalues(p, method="holm"), r["holm"])
 
 
-def test_csat_and_ces_variance_convention_against_svymean(tmp_path, survey_data):
-    # The convention stated in the nps/csat/ces docstrings: CSAT (like NPS) omits n/(n-1),
-    # CES (a mean) includes it; survey::svymean includes it for both.
-    d = survey_data.dropna(subset=["csat"]).reset_index(drop=True)
-    n = len(d)
-    r = run_r(tmp_path, d, """
-des <- svydesign(ids = ~1, weights = ~bw, data = d)
+@pytest.mark.parametrize("weighted", [True, False])
+def test_nps_csat_ces_variance_convention_is_svymean(tmp_path, survey_data, weighted):
+    # The one convention stated in the nps/csat/ces docstrings (issue 22): n/(n-1) everywhere,
+    # so every SE is svymean's, weighted or not (equal weights: svydesign(weights = ~1)).
+    d = survey_data.dropna(subset=["csat"]).reset_index(drop=True).assign(one=1.0)
+    wt = "bw" if weighted else "one"
+    r = run_r(tmp_path, d, f"""
+des <- svydesign(ids = ~1, weights = ~{wt}, data = d)
 t2 <- svymean(~I(as.numeric(csat >= 4)), des); out("top2", c(coef(t2), SE(t2)))
 m <- svymean(~csat, des); out("mean", c(coef(m), SE(m)))
+p <- svymean(~npsc, des); out("nps", c(coef(p), SE(p)))
 """)
     from cxlab.metrics import ces, csat
 
-    c = csat(d, score="csat", weight="bw").iloc[0]
-    close([c["csat"] / 100, c["se"] / 100 * np.sqrt(n / (n - 1))], r["top2"])
-    e = ces(d, score="csat", scale=5, weight="bw").iloc[0]
+    w = "bw" if weighted else None
+    c = csat(d, score="csat", weight=w).iloc[0]
+    close([c["csat"] / 100, c["se"] / 100], r["top2"])
+    e = ces(d, score="csat", scale=5, weight=w).iloc[0]
     close([e["mean"], e["se"]], r["mean"])
+    p = nps(d, score="ltr", weight=w).iloc[0]
+    close([p["nps"] / 100, p["se"] / 100], r["nps"])
 
 
 def test_missing_r_fails_under_ci_and_skips_elsewhere(monkeypatch):
