@@ -173,6 +173,39 @@ def weighted_survey_kpis(ctx: ReportContext, values: pd.DataFrame) -> pd.DataFra
     return values
 
 
+def _paired_changes(ctx: ReportContext, status: pd.DataFrame) -> int:
+    """Give the report period's NPS/CSAT rows of ``status`` the p-values of the summary's change
+    tests (:func:`cxlab.report.sections._headline`) when those are overlap-adjusted for repeat
+    customers; returns the number of repeat customers (0: the independent tests stand)."""
+    from cxlab.metrics._overlap import OVERLAP_METHOD
+    from cxlab.report.sections import _headline
+
+    if ctx.previous is None:
+        return 0
+    h = _headline(ctx)
+    used = 0
+    for key in ("nps", "csat"):
+        t = h.get(f"{key}_test")
+        if t is None or not t.method.startswith(OVERLAP_METHOD):
+            continue
+        m = (status["period"] == ctx.period) & (status["kpi"] == key)
+        status.loc[m, "pvalue"] = t.pvalue
+        status.loc[m, "significant"] = t.pvalue < ALPHA
+        used = h["repeat"]
+    return used
+
+
+def _change_method_cn(repeat: int) -> str:
+    """The KPI table's footnote sentence on its change tests."""
+    from cxlab.ops._repeat import OVERLAP_CN
+
+    if repeat:
+        return (f"环比检验(双侧,p < {ALPHA:g} 视为显著):本期与上期有 {repeat:,} 位客户两期都作答,"
+                f"NPS、CSAT 采用{OVERLAP_CN};其他比例类指标用两比例 z 检验,中位数不做检验。")
+    return (f"环比检验(双侧,p < {ALPHA:g} 视为显著):NPS 用两独立样本检验,比例类指标用两比例 z 检验,"
+            "中位数不做检验。")
+
+
 def operations_kpis(ctx: ReportContext) -> Html:
     """All seed-004 KPIs of the scope against ``params/targets.yaml``, with 环比 and p-values."""
     from cxlab.ops import compute_kpis, kpi_status
@@ -201,6 +234,7 @@ def operations_kpis(ctx: ReportContext) -> Html:
     if ctx.weighted:
         values = weighted_survey_kpis(ctx, values)
     status = kpi_status(values, targets=ctx.targets)
+    paired = _paired_changes(ctx, status)
     cur = status[status["period"] == ctx.period].set_index("kpi")
 
     # a KPI whose source the project lacks (no such question, no ticket log, no CRM) is left out
@@ -294,10 +328,11 @@ def operations_kpis(ctx: ReportContext) -> Html:
         tbl,
         note("指标与目标值取自公司《客户体验品牌规程》。时长类指标取中位数,"
              "并给出在目标时限内完成的占比(“达标率”)。年度流失率按客户最近一次调研所在期归属。"
-             "环比检验:NPS 用两独立样本检验,比例类指标用两比例 z 检验,中位数不做检验;p < 0.05 视为显著。"
+             + _change_method_cn(paired) +
              f"调研类指标(NPS、CSAT、解决方案满意度)基数少于 {MIN_BASE} 不予报告、少于 {CAUTION_BASE} 标注“基数小”;"
              f"工单与客户类指标为全量统计,基数少于 {MIN_BASE} 时标注“基数小”,仅供参考。"
-             + ("NPS 与 CSAT 为加权估计,基数为未加权人数,环比检验按未加权计数。"
+             + (("NPS 与 CSAT 为加权估计,基数为未加权人数,"
+                 + ("其环比检验按加权数据。" if paired else "环比检验按未加权计数。"))
                 if ctx.weighted else "")
              + "NPS、CSAT 未达标时区分“显著低于目标”(95% 置信区间上限低于目标)与"
                "“低于目标,在抽样误差内”(区间包含目标)。"),

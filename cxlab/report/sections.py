@@ -130,7 +130,8 @@ def _headline(ctx: ReportContext) -> dict:
     ltr, cs = nps_col(ctx), csat_col(ctx)
     w = ctx.weight
     base_col = ltr or cs
-    out: dict = {"n": int(cur[base_col].notna().sum()) if base_col else len(cur)}
+    out: dict = {"n": int(cur[base_col].notna().sum()) if base_col else len(cur),
+                 "weighted": bool(w)}
     if out["n"] == 0:
         return out
     if ltr is not None:
@@ -139,16 +140,25 @@ def _headline(ctx: ReportContext) -> dict:
         out["csat"] = csat_result(cur, ctx, weight=w).iloc[0] if cur[cs].notna().any() else None
     if prev is None:
         return out
+    from cxlab.ops._repeat import change_test, repeat_customers
+
+    out["repeat"] = repeat_customers(cur, prev)
     if ltr is not None and prev[ltr].notna().sum() >= MIN_BASE and out["n"] >= MIN_BASE:
         out["nps_prev"] = nps(prev, score=ltr, weight=w).iloc[0]
-        out["nps_test"] = (_design_test(out["nps"], out["nps_prev"], "nps") if w
-                           else nps_test(cur, prev, score=ltr))
+        out["nps_test"] = (change_test(cur, prev, metric="nps", score=ltr, codebook=ctx.codebook,
+                                       weight=w)
+                           or (_design_test(out["nps"], out["nps_prev"], "nps") if w
+                               else nps_test(cur, prev, score=ltr)))
     if cs is not None and out.get("csat") is not None and prev[cs].notna().sum() >= MIN_BASE \
             and int(cur[cs].notna().sum()) >= MIN_BASE:
         pc = csat_result(prev, ctx, weight=w).iloc[0]
         out["csat_prev"] = pc
         c = out["csat"]
-        if w:
+        paired = change_test(cur, prev, metric="csat", score=cs, codebook=ctx.codebook, weight=w,
+                             top=ctx.codebook.scale_of(cs).top_threshold)
+        if paired is not None:
+            out["csat_test"] = paired
+        elif w:
             out["csat_test"] = _design_test(c, pc, "csat")
         else:
             k1, k2 = round(c["csat"] * c["n"] / 100), round(pc["csat"] * pc["n"] / 100)
@@ -169,6 +179,22 @@ def _design_test(cur, prev, col: str):
     return TestResult(diff=diff, se=se, statistic=z, pvalue=float(2 * stats.norm.sf(abs(z))),
                       ci_low=diff - 1.959963984540054 * se, ci_high=diff + 1.959963984540054 * se,
                       level=0.95, method="z-test of two weighted estimates, linearised SEs")
+
+
+def change_note(h: dict) -> str:
+    """The footnote sentence naming the test behind the summary's NPS/CSAT 环比 p-values."""
+    from cxlab.metrics._overlap import OVERLAP_METHOD
+    from cxlab.ops._repeat import OVERLAP_CN
+
+    tests = [h[k] for k in ("nps_test", "csat_test") if k in h]
+    if not tests:
+        return ""
+    if any(t.method.startswith(OVERLAP_METHOD) for t in tests):
+        return (f"环比检验(双侧,α = {ALPHA:g}):本期与上期有 {h['repeat']:,} 位客户两期都作答,"
+                f"两期样本并不独立,故采用{OVERLAP_CN}。")
+    return (f"环比检验(双侧,α = {ALPHA:g}):两期样本没有重复作答的客户,按两独立样本检验"
+            "(NPS 用调整 Wald z 检验,CSAT 用两比例 z 检验"
+            + (";加权时用两期线性化标准误的 z 检验" if h.get("weighted") else "") + ")。")
 
 
 def _change_text(diff: float, p: float, unit: str) -> str:
@@ -232,7 +258,8 @@ def summary(ctx: ReportContext) -> Html:
     if not items:
         return Html("")
     base = _base_note(h["n"], "本期")
-    return join(base, bullets(items))
+    how = change_note(h)
+    return join(base, bullets(items), note(how) if how else None)
 
 
 def _items_headline(ctx: ReportContext) -> str | None:

@@ -1,0 +1,72 @@
+"""Period-over-period tests that account for customers who answered in both periods.
+
+Customer ids are pseudonymised at ingest but stable across periods, so the same customer can be
+recognised in two periods. Where at least one customer answered in both, the change of NPS or
+CSAT is tested with :func:`cxlab.metrics.overlap_test` (customers as clusters); otherwise with
+the independent-samples test the rest of cxlab uses. The reports, the KPI table and the alerts
+all call :func:`change_test`, so one change has one p-value everywhere.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from cxlab.ops._common import scale_for, to_codes
+
+__all__ = ["CUSTOMER_ID", "OVERLAP_CN", "change_test", "metric_values", "repeat_customers"]
+
+#: The canonical frame's pseudonymised customer id column.
+CUSTOMER_ID = "customer_id"
+#: The footnote's name of the overlap-adjusted test.
+OVERLAP_CN = ("以客户为群(cluster)的设计基础 z 检验:两期都作答的客户,其两期评分的协方差从差值的方差中扣除"
+              "(与 R survey 包 svydesign(ids = ~customer_id) 下两期均值之差的 svycontrast 相同)")
+
+
+def repeat_customers(cur: pd.DataFrame, prev: pd.DataFrame, *, id: str = CUSTOMER_ID) -> int:  # noqa: A002
+    """Distinct customers with a response in both frames (0 when either lacks the id column)."""
+    if id not in cur.columns or id not in prev.columns:
+        return 0
+    from cxlab.metrics._overlap import overlap_count
+
+    return overlap_count(cur, prev, id=id)
+
+
+def metric_values(responses: pd.DataFrame, metric: str, *, score: str, codebook=None,
+                  top: float | None = None) -> np.ndarray:
+    """Per-response value whose mean is the metric: the −1/0/+1 NPS category, or for ``csat``
+    the 0/1 top-box indicator (codes ≥ ``top``, default the scale's top threshold, else 4);
+    NaN where unanswered."""
+    x = to_codes(responses[score], scale_for(codebook, score)).to_numpy(dtype=float)
+    if metric == "nps":
+        cat = np.where(x >= 9, 1.0, np.where(x >= 7, 0.0, -1.0))
+    else:
+        if top is None:
+            sc = scale_for(codebook, score)
+            top = sc.top_threshold if sc is not None and sc.top_threshold is not None else 4
+        cat = (x >= top).astype(float)
+    return np.where(np.isnan(x), np.nan, cat)
+
+
+def change_test(cur: pd.DataFrame, prev: pd.DataFrame, *, metric: str, score: str,
+                codebook=None, weight: str | None = None, top: float | None = None,
+                level: float = 0.95, id: str = CUSTOMER_ID):  # noqa: A002
+    """The overlap-adjusted test of the change of ``metric`` (``nps`` or ``csat``) from ``prev``
+    to ``cur``, or None when no customer answered in both (the caller keeps its independent test).
+
+    ``diff``, ``se`` and the interval are in NPS points or percentage points; ``weight`` names
+    survey weights of the rows.
+    """
+    if repeat_customers(cur, prev, id=id) == 0:
+        return None
+    from cxlab.metrics import overlap_test
+
+    frames = []
+    for x in (cur, prev):
+        f = pd.DataFrame({"_y": metric_values(x, metric, score=score, codebook=codebook, top=top),
+                          "_id": x[id].to_numpy()})
+        if weight is not None:
+            f["_w"] = x[weight].to_numpy(dtype=float)
+        frames.append(f)
+    return overlap_test(frames[0], frames[1], column="_y", id="_id",
+                        weight="_w" if weight is not None else None, level=level, scale=100.0)
