@@ -158,12 +158,23 @@ def _paired_pvalue(rule, responses, groups, period, prev_period, branch, *, scor
     return None if res is None else res.pvalue
 
 
+def _given_pvalues(frame, metric: str) -> dict:
+    """(period, branch, previous period) → p-value from a ``change_pvalues`` frame."""
+    col = f"{metric}_change_pvalue"
+    if frame is None or not len(frame) or col not in frame.columns:
+        return {}
+    f = frame.dropna(subset=[col])
+    return {(str(r.period), str(r.branch), str(r.change_from)): float(getattr(r, col))
+            for r in f.itertuples(index=False)}
+
+
 def _significant_drop(rule, stats: pd.DataFrame, method: str = "fdr_bh", *, responses=None,
-                      score: str | None = None, codebook=None) -> list[dict]:
+                      score: str | None = None, codebook=None, given=None) -> list[dict]:
     """Falls against the previous period; the p-values of one period's branches (every branch
     tested, whichever way it moved) are adjusted together with ``method``. With ``responses``
     holding ``customer_id``, a branch whose two periods share customers is tested with the
-    overlap-adjusted test (:func:`cxlab.ops._repeat.change_test`)."""
+    overlap-adjusted test (:func:`cxlab.ops._repeat.change_test`); ``given`` supplies such
+    p-values precomputed (:func:`_given_pvalues`)."""
     from cxlab.ops._repeat import CUSTOMER_ID
 
     groups = None
@@ -180,6 +191,8 @@ def _significant_drop(rule, stats: pd.DataFrame, method: str = "fdr_bh", *, resp
             continue
         pp = _paired_pvalue(rule, responses, groups, period, prev.period, branch, score=score,
                             codebook=codebook)
+        if pp is None and given:
+            pp = given.get((str(period), str(branch), str(prev.period)))
         p = _pvalue(rule.metric, cur, prev) if pp is None else pp
         tests.setdefault(period, []).append((branch, cur, prev, p, pp is not None))
     rows = []
@@ -275,7 +288,10 @@ def evaluate_alerts(data, *, rules, targets=None, codebook=None) -> pd.DataFrame
         ``data["responses"]`` (or ``data.responses``): canonical responses with ``period, branch,
         ltr`` and, as rules need them, ``csat, comment, customer_id, response_id``;
         ``data["tickets"]`` (optional): the ticket log (``ops/tickets.csv`` columns). A rule
-        whose frame is absent is skipped.
+        whose frame is absent is skipped. ``data["change_pvalues"]`` (optional): precomputed
+        overlap-adjusted p-values of the change from the previous period, ``period, branch,
+        change_from, nps_change_pvalue, csat_change_pvalue`` (the warehouse aggregates'
+        columns), used by ``significant_drop`` where the responses carry no customer ids.
     rules : AlertRules or mapping
         ``params/alerts.yaml``. Kinds: ``detractor_complaint`` (one alert per detractor whose
         comment contains a complaint keyword or who has a complaint ticket the same period),
@@ -341,7 +357,9 @@ def evaluate_alerts(data, *, rules, targets=None, codebook=None) -> pd.DataFrame
             elif rule.kind == "significant_drop":
                 fired = _significant_drop(rule, s, rules.multiple_comparisons,
                                           responses=responses, score=source[rule.metric],
-                                          codebook=codebook)
+                                          codebook=codebook,
+                                          given=_given_pvalues(_frame(data, "change_pvalues"),
+                                                               rule.metric))
             else:
                 fired = _bottom_rank(rule, s, rules.multiple_comparisons)
         for r in fired:

@@ -14,7 +14,8 @@ import pandas as pd
 
 from cxlab.ops._common import scale_for, to_codes
 
-__all__ = ["CUSTOMER_ID", "OVERLAP_CN", "change_test", "metric_values", "repeat_customers"]
+__all__ = ["CUSTOMER_ID", "OVERLAP_CN", "change_test", "metric_values", "paired_changes",
+           "repeat_customers"]
 
 #: The canonical frame's pseudonymised customer id column.
 CUSTOMER_ID = "customer_id"
@@ -70,3 +71,54 @@ def change_test(cur: pd.DataFrame, prev: pd.DataFrame, *, metric: str, score: st
         frames.append(f)
     return overlap_test(frames[0], frames[1], column="_y", id="_id",
                         weight="_w" if weight is not None else None, level=level, scale=100.0)
+
+
+def paired_changes(responses: pd.DataFrame, *, score: str | None, csat: str | None,
+                   codebook=None, csat_top: float | None = None, by: str = "branch",
+                   id: str = CUSTOMER_ID) -> pd.DataFrame:  # noqa: A002
+    """Overlap-adjusted change tests of every ``by`` group from each period to the previous one.
+
+    Parameters
+    ----------
+    responses : DataFrame
+        ``period``, ``by``, ``id`` and the NPS (``score``) and CSAT (``csat``) columns.
+    score, csat : str or None
+        The NPS and CSAT columns (None: that metric is skipped).
+    codebook, csat_top
+        As in :func:`metric_values`.
+
+    Returns
+    -------
+    DataFrame
+        One row per group and period after the first: ``period``, ``by``, ``change_from`` (the
+        previous period, in sorted order), ``repeat_customers`` (customers of the group who
+        answered in both), ``nps_change_pvalue`` and ``csat_change_pvalue`` (two-sided
+        p-values of :func:`change_test`; NaN without repeat customers, when the metric has no
+        answer in either period, or without the column).
+    """
+    cols = ["period", by, "change_from", "repeat_customers", "nps_change_pvalue",
+            "csat_change_pvalue"]
+    if id not in responses.columns or not len(responses):
+        return pd.DataFrame(columns=cols)
+    r = responses.assign(_p=responses["period"].astype(str), _g=responses[by].astype(str))
+    periods = sorted(r["_p"].unique())
+    groups = r.groupby(["_p", "_g"], sort=True).indices
+    rows = []
+    for prev_p, cur_p in zip(periods, periods[1:], strict=False):
+        for g in sorted({k[1] for k in groups if k[0] == cur_p}):
+            a, b = groups.get((cur_p, g)), groups.get((prev_p, g))
+            if b is None:
+                continue
+            cur, prev = r.iloc[a], r.iloc[b]
+            rec = {"period": cur_p, by: g, "change_from": prev_p,
+                   "repeat_customers": repeat_customers(cur, prev, id=id),
+                   "nps_change_pvalue": np.nan, "csat_change_pvalue": np.nan}
+            for metric, col in (("nps", score), ("csat", csat)):
+                if col is None or col not in r.columns or rec["repeat_customers"] == 0:
+                    continue
+                if cur[col].notna().any() and prev[col].notna().any():
+                    res = change_test(cur, prev, metric=metric, score=col, codebook=codebook,
+                                      top=csat_top if metric == "csat" else None, id=id)
+                    rec[f"{metric}_change_pvalue"] = res.pvalue
+            rows.append(rec)
+    return pd.DataFrame(rows, columns=cols)

@@ -396,7 +396,9 @@ def _evaluate(ctx: ReportContext, rules) -> pd.DataFrame:
     frames = []
     synth = _responses_from_aggregates(ctx)
     if kpi_rules["rules"] and len(synth):
-        frames.append(evaluate_alerts({"responses": synth}, rules=kpi_rules, targets=ctx.targets))
+        given = ctx.aggregates if "change_from" in ctx.aggregates.columns else None
+        frames.append(evaluate_alerts({"responses": synth, "change_pvalues": given},
+                                      rules=kpi_rules, targets=ctx.targets))
     ltr = nps_col(ctx)
     # evaluate_alerts reads the recommend, CSAT and comment items from the codebook's roles
     resp = ctx.responses if len(ctx.responses) and ltr is not None else None
@@ -554,6 +556,15 @@ def _alerts_note(rules, now=None, *, tickets: bool = True, ctx: ReportContext | 
                 f"超期:已建单但未关闭且超过 {rules.service_levels.closure_hours:g} 小时。" + cut)
 
 
+def _has_paired(ctx: ReportContext, metric: str | None) -> bool:
+    """Whether the aggregates hold overlap-adjusted change p-values of ``metric`` this period."""
+    col = f"{metric or 'nps'}_change_pvalue"
+    agg = ctx.aggregates
+    if col not in agg.columns:
+        return False
+    return bool(agg.loc[agg["period"].astype(str) == str(ctx.period), col].notna().any())
+
+
 def _alerts_tests_text(rules, ctx: ReportContext | None = None) -> str:
     """The alerts' tests for the footnote: sidedness, α and the multiplicity adjustment (of the
     rules whose metric the questionnaire has)."""
@@ -567,6 +578,8 @@ def _alerts_tests_text(rules, ctx: ReportContext | None = None) -> str:
         if r.kind == "significant_drop":
             adj = ("" if rules.multiple_comparisons == "none"
                    else f",同期各机构的 p 值经{METHOD_CN[rules.multiple_comparisons]}")
+            if ctx is not None and _has_paired(ctx, r.metric):
+                adj += ";两期都作答的客户使两期样本不独立,有这类客户的机构按以客户为群的检验扣除其协方差"
             parts.append(f"“{r.label}”为双侧检验(α = {r.alpha:g}{adj},以校正后 p 值判断)")
         elif r.kind == "below_target" and r.sampling_error:
             parts.append(f"“{r.label}”为单侧检验(α = {r.alpha:g}):只在显著低于目标时预警,"

@@ -412,8 +412,25 @@ def league_note(ctx: ReportContext, has_csat: bool = True) -> str:
     return (f"排名基于各机构汇总计数{unweighted};样本量少于 {MIN_BASE} 的机构不参与排名,也不给出估计值。"
             f"“需整改”:{rule}。"
             "“低于目标,在抽样误差内”:低于目标,但置信区间包含目标值,差距可能来自抽样误差。"
-            f"环比检验为双侧 z 检验(α = {ALPHA:g});{method_note(comparison_method(ctx.params_dir))},"
+            f"环比检验为双侧 z 检验(α = {ALPHA:g}){_league_paired_note(ctx)};"
+            f"{method_note(comparison_method(ctx.params_dir))},"
             "表中同时列出未校正与校正后的 p 值,显著性以校正后 p 值为准。")
+
+
+def _league_paired_note(ctx: ReportContext) -> str:
+    """How the league's NPS change tests treat customers who answered in both periods."""
+    agg = ctx.aggregates
+    if ctx.previous is None or "nps_change_pvalue" not in agg.columns:
+        return ""
+    cur = agg[(agg["period"].astype(str) == str(ctx.period))
+              & (agg["change_from"].astype(str) == str(ctx.previous))]
+    if cur.empty or cur["nps_change_pvalue"].isna().all():
+        return ""
+    from cxlab.ops._repeat import OVERLAP_CN
+
+    n = int(cur["repeat_customers"].fillna(0).sum())
+    return (f",两期都作答的客户(本期各机构合计 {n:,} 位)使两期样本不独立,"
+            f"有这类客户的机构采用{OVERLAP_CN}")
 
 
 def branch_comparison(ctx: ReportContext) -> Html:
