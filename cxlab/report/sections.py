@@ -234,7 +234,10 @@ def summary(ctx: ReportContext) -> Html:
         if "nps_test" in h:  # observed change; the p-value from the (adjusted-Wald) test
             line += "," + _change_text(nv - h["nps_prev"]["nps"], h["nps_test"].pvalue, " 分")
         items.append(line + "。")
-    if h.get("csat") is not None:
+    if h.get("csat") is not None and int(h["csat"]["n"]) < MIN_BASE:
+        items.append(f"客户满意度(CSAT)本期只有 {int(h['csat']['n'])} 人作答,"
+                     f"少于 {MIN_BASE},不予报告。")
+    elif h.get("csat") is not None:
         cv = h["csat"]["csat"]
         line = (f"客户满意度(CSAT,{_and(top_names(ctx, csat_col(ctx)))}"
                 f"占比)为 {cv:.1f}%")
@@ -297,7 +300,10 @@ def kpi_dashboard(ctx: ReportContext) -> Html:
     cs = csat_col(ctx)
     if cs is not None:
         cv = h["csat"]["csat"] if h.get("csat") is not None else None
-        shown.append((f"CSAT{_goal(csat_t, '%')}", "—" if cv is None else fmt_num(cv) + "%",
+        small = cv is not None and int(h["csat"]["n"]) < MIN_BASE
+        cv = None if small else cv  # below the suppression base: no estimate
+        shown.append((f"CSAT{_goal(csat_t, '%')}",
+                      "样本不足" if small else "—" if cv is None else fmt_num(cv) + "%",
                       None if cv is None or csat_t is None else
                       ("cx-good" if csat_t.met(cv) else "cx-bad")))
     ce = ces_col(ctx)
