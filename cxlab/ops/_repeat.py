@@ -100,25 +100,34 @@ def paired_changes(responses: pd.DataFrame, *, score: str | None, csat: str | No
             "csat_change_pvalue"]
     if id not in responses.columns or not len(responses):
         return pd.DataFrame(columns=cols)
-    r = responses.assign(_p=responses["period"].astype(str), _g=responses[by].astype(str))
-    periods = sorted(r["_p"].unique())
-    groups = r.groupby(["_p", "_g"], sort=True).indices
+    from cxlab.metrics import overlap_test
+
+    period = responses["period"].astype(str).to_numpy()
+    group = responses[by].astype(str).to_numpy()
+    ids = responses[id].astype("string")
+    ids_arr = ids.to_numpy(dtype=object, na_value=None)
+    values = {m: metric_values(responses, m, score=col, codebook=codebook,
+                               top=csat_top if m == "csat" else None)
+              for m, col in (("nps", score), ("csat", csat))
+              if col is not None and col in responses.columns}
+    periods = sorted(set(period))
+    groups = pd.DataFrame({"p": period, "g": group}).groupby(["p", "g"], sort=True).indices
     rows = []
     for prev_p, cur_p in zip(periods, periods[1:], strict=False):
         for g in sorted({k[1] for k in groups if k[0] == cur_p}):
             a, b = groups.get((cur_p, g)), groups.get((prev_p, g))
             if b is None:
                 continue
-            cur, prev = r.iloc[a], r.iloc[b]
-            rec = {"period": cur_p, by: g, "change_from": prev_p,
-                   "repeat_customers": repeat_customers(cur, prev, id=id),
+            ia, ib = ids.iloc[a].dropna(), ids.iloc[b].dropna()
+            both = len(set(ia).intersection(ib))
+            rec = {"period": cur_p, by: g, "change_from": prev_p, "repeat_customers": both,
                    "nps_change_pvalue": np.nan, "csat_change_pvalue": np.nan}
-            for metric, col in (("nps", score), ("csat", csat)):
-                if col is None or col not in r.columns or rec["repeat_customers"] == 0:
+            for metric, y in values.items():
+                if both == 0 or np.isnan(y[a]).all() or np.isnan(y[b]).all():
                     continue
-                if cur[col].notna().any() and prev[col].notna().any():
-                    res = change_test(cur, prev, metric=metric, score=col, codebook=codebook,
-                                      top=csat_top if metric == "csat" else None, id=id)
-                    rec[f"{metric}_change_pvalue"] = res.pvalue
+                res = overlap_test(pd.DataFrame({"_y": y[a], "_id": ids_arr[a]}),
+                                   pd.DataFrame({"_y": y[b], "_id": ids_arr[b]}),
+                                   column="_y", id="_id", scale=100.0)
+                rec[f"{metric}_change_pvalue"] = res.pvalue
             rows.append(rec)
     return pd.DataFrame(rows, columns=cols)
