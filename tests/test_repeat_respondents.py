@@ -219,3 +219,24 @@ def test_csat_under_the_suppression_base_has_no_estimate_in_the_summary(contexts
     assert "客户满意度(CSAT," not in text
     cards = _text(sections.kpi_dashboard(small).html)
     assert "样本不足" in cards
+
+
+def test_without_ids_or_without_repeat_customers_the_report_tests_independent_samples(contexts,
+                                                                                       styled):
+    import dataclasses
+
+    from cxlab.report import sections
+
+    ctx = contexts["GZ01"]
+    paired = sections._headline(ctx)["nps_test"]
+    no_ids = dataclasses.replace(ctx, responses=ctx.responses.drop(columns="customer_id"))
+    fresh = ctx.responses.assign(customer_id=ctx.responses["customer_id"].astype(str)
+                                 + "-" + ctx.responses["period"].astype(str))
+    no_repeat = dataclasses.replace(ctx, responses=fresh)
+    h1, h2 = sections._headline(no_ids), sections._headline(no_repeat)
+    for h in (h1, h2):
+        assert not h["nps_test"].method.startswith("overlap-adjusted")
+        assert h["nps_test"].pvalue == pytest.approx(h1["nps_test"].pvalue, rel=1e-12)
+        assert h["nps_test"].diff == pytest.approx(paired.diff, rel=1e-12)  # same change
+    assert "数据没有客户编号" in _text(sections.summary(no_ids).html)
+    assert "两期样本没有重复作答的客户" in _text(sections.summary(no_repeat).html)

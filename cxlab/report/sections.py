@@ -143,6 +143,7 @@ def _headline(ctx: ReportContext) -> dict:
     from cxlab.ops._repeat import change_test, repeat_customers
 
     out["repeat"] = repeat_customers(cur, prev)
+    out["has_ids"] = "customer_id" in cur.columns and cur["customer_id"].notna().any()
     if ltr is not None and prev[ltr].notna().sum() >= MIN_BASE and out["n"] >= MIN_BASE:
         out["nps_prev"] = nps(prev, score=ltr, weight=w).iloc[0]
         out["nps_test"] = (change_test(cur, prev, metric="nps", score=ltr, codebook=ctx.codebook,
@@ -192,7 +193,8 @@ def change_note(h: dict) -> str:
     if any(t.method.startswith(OVERLAP_METHOD) for t in tests):
         return (f"环比检验(双侧,α = {ALPHA:g}):本期与上期有 {h['repeat']:,} 位客户两期都作答,"
                 f"两期样本并不独立,故采用{OVERLAP_CN}。")
-    return (f"环比检验(双侧,α = {ALPHA:g}):两期样本没有重复作答的客户,按两独立样本检验"
+    why = "两期样本没有重复作答的客户" if h.get("has_ids") else "数据没有客户编号,无法识别重复作答的客户"
+    return (f"环比检验(双侧,α = {ALPHA:g}):{why},按两独立样本检验"
             "(NPS 用调整 Wald z 检验,CSAT 用两比例 z 检验"
             + (";加权时用两期线性化标准误的 z 检验" if h.get("weighted") else "") + ")。")
 
