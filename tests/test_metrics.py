@@ -178,11 +178,13 @@ def test_trinomial_interval_is_t_interval_of_scores():
     assert res["ci_high"] == pytest.approx(100 * hi, rel=1e-10)
 
 
-def test_weighted_nps_se_is_linearisation_hc0(rng):
+def test_weighted_nps_se_is_linearisation_hc1(rng):
+    # One variance convention (issue 22): the n/(n-1) factor, i.e. statsmodels' HC1 for the
+    # intercept-only WLS, which is R's svymean (checked live in tests/test_r_survey.py).
     n = 200
     df = pd.DataFrame({"ltr": rng.integers(0, 11, n), "w": rng.uniform(0.2, 3.0, n)})
     y = np.where(df["ltr"] >= 9, 1.0, np.where(df["ltr"] >= 7, 0.0, -1.0))
-    fit = sm.WLS(y, np.ones((n, 1)), weights=df["w"]).fit(cov_type="HC0")
+    fit = sm.WLS(y, np.ones((n, 1)), weights=df["w"]).fit(cov_type="HC1")
     res = nps(df, weight="w", ci="wald").iloc[0]
     assert res["nps"] == pytest.approx(100 * fit.params[0], rel=1e-10)
     assert res["se"] == pytest.approx(100 * fit.bse[0], rel=1e-10)
@@ -213,7 +215,8 @@ def test_csat_wilson_matches_statsmodels(rng):
     res = csat(df, score="s", level=0.9).iloc[0]
     assert res["ci_low"] == pytest.approx(100 * lo, rel=1e-10)
     assert res["ci_high"] == pytest.approx(100 * hi, rel=1e-10)
-    assert res["se"] == pytest.approx(100 * np.sqrt(k / 87 * (1 - k / 87) / 87), rel=1e-12)
+    # se with the n/(n-1) convention of nps/csat/ces (issue 22): sqrt(p(1-p)/(n-1))
+    assert res["se"] == pytest.approx(100 * np.sqrt(k / 87 * (1 - k / 87) / 86), rel=1e-12)
 
 
 def test_two_proportion_test_matches_statsmodels_ztest():
@@ -323,7 +326,8 @@ def test_property_nps_bounds_and_counts(scores, ci):
     assert res["promoters"] + res["passives"] + res["detractors"] == valid
     if valid:
         assert -100 <= res["nps"] <= 100
-        if ci == "trinomial" and valid < 2:  # t interval needs n >= 2: documented NaN
+        # the t interval, and the Wald interval with the n/(n-1) SE, need n >= 2: documented NaN
+        if ci in ("trinomial", "wald") and valid < 2:
             assert np.isnan(res["ci_low"]) and np.isnan(res["ci_high"])
         else:
             assert -100 <= res["ci_low"] <= res["ci_high"] <= 100
@@ -399,6 +403,8 @@ def test_nps_test_wald_uses_rocks_variance():
     res = nps_test(a, b, method="wald")
     va, vb = 0.6 + 0.15 - 0.45**2, 0.4 + 0.3 - 0.1**2
     se = np.sqrt(va / 100 + vb / 100)
+    # cxlab's Wald test applies the n/(n-1) convention of nps() (issue 22) to Rocks's variance:
+    se *= np.sqrt(100 / 99)
     assert res.diff == pytest.approx(35.0)
     assert res.se == pytest.approx(100 * se, rel=1e-12)
     assert res.pvalue == pytest.approx(2 * stats.norm.sf(0.35 / se), rel=1e-10)
@@ -562,3 +568,66 @@ def test_change_orders_periods_by_ordered_categorical():
     df["period"] = pd.Categorical(df["period"], categories=["2026Q2", "2026Q1"], ordered=True)
     res = change(df, metric="nps")
     assert res["period"].tolist() == ["2026Q2", "2026Q1"]
+
+
+# ---------------------------------------------------------------- repeat respondents (issue 22)
+def _panel(rng, *, overlap: bool, repeat_within: int = 0) -> pd.DataFrame:
+    n = 300
+    taste = rng.normal(0, 1.8, n)
+    ltr1 = np.clip(np.round(7 + taste + rng.normal(0, 0.5, n)), 0, 10)
+    ltr2 = np.clip(np.round(6.5 + taste + rng.normal(0, 0.5, n)), 0, 10)
+    ids1 = [f"c{i}" for i in range(n)]
+    ids2 = ids1 if overlap else [f"d{i}" for i in range(n)]
+    ids2 = ids2 + ids2[:repeat_within]
+    ltr2 = np.r_[ltr2, ltr2[:repeat_within]]
+    att = np.r_[taste, taste, taste[:repeat_within]]
+    ltr = np.r_[ltr1, ltr2]
+    return pd.DataFrame({
+        "customer_id": ids1 + ids2, "period": ["2026Q1"] * n + ["2026Q2"] * (n + repeat_within),
+        "ltr": ltr, "csat": np.clip(np.round(3.5 + 0.6 * att), 1, 5),
+        "ces": np.clip(np.round(5 + 0.8 * att), 1, 7),
+    })
+
+
+@pytest.mark.parametrize("metric", ["nps", "csat", "ces"])
+def test_change_with_correlated_repeat_customers_has_smaller_se(rng, metric):
+    d = _panel(rng, overlap=True, repeat_within=15)
+    ind = change(d, metric=metric).iloc[1]
+    adj = change(d, metric=metric, paired_on="customer_id").iloc[1]
+    assert adj["change"] == pytest.approx(ind["change"], rel=1e-12)  # one definition of the change
+    assert adj["se"] < 0.6 * ind["se"]  # strongly correlated pairs: far smaller variance
+    assert adj["method"].startswith("overlap-adjusted") and "300 customers in both" in adj["method"]
+    assert ind["method"] != adj["method"]
+
+
+@pytest.mark.parametrize("metric", ["nps", "csat", "ces"])
+def test_change_without_overlap_is_the_independent_test(rng, metric):
+    d = _panel(rng, overlap=False, repeat_within=5)
+    pd.testing.assert_frame_equal(change(d, metric=metric, paired_on="customer_id"),
+                                  change(d, metric=metric))
+    a, b = d[d["period"] == "2026Q2"], d[d["period"] == "2026Q1"]
+    assert nps_test(a, b, paired_on="customer_id") == nps_test(a, b)
+
+
+def test_overlap_test_reduces_to_cluster_sum_and_handles_missing_ids():
+    from cxlab.metrics import overlap_test
+
+    # Hand computation: a = (1, 1, 0, 1) for p, q, r, s; b = (1, 0, 0, 0) for p, q, r, t.
+    # mu_a = 0.75, mu_b = 0.25; u = (y - mu)/4 in a, -(y - mu)/4 in b; customer totals
+    # U = p: 1/16 - 3/16, q: 1/16 + 1/16, r: -3/16 + 1/16, s: 1/16, t: 1/16;
+    # V = 5/4 * sum U^2 = 5/4 * (4 + 4 + 4 + 1 + 1)/256 = 70/1024.
+    a = pd.DataFrame({"cid": ["p", "q", "r", "s"], "y": [1.0, 1.0, 0.0, 1.0]})
+    b = pd.DataFrame({"cid": ["p", "q", "r", "t"], "y": [1.0, 0.0, 0.0, 0.0]})
+    res = overlap_test(a, b, column="y", id="cid")
+    assert res.diff == pytest.approx(0.5)
+    assert res.se == pytest.approx(np.sqrt(70 / 1024), rel=1e-12)
+    assert res.pvalue == pytest.approx(2 * stats.norm.sf(0.5 / np.sqrt(70 / 1024)), rel=1e-12)
+    # a missing id is a customer of its own (never matched): same as a fresh id
+    a2 = a.assign(cid=["p", "q", "r", None])
+    b2 = b.assign(cid=["p", "q", "r", None])
+    res2 = overlap_test(a2, b2, column="y", id="cid")
+    assert res2.se == pytest.approx(res.se, rel=1e-12)
+    with pytest.raises(ValueError, match="not found"):
+        overlap_test(a, b, column="y", id="customer")
+    with pytest.raises(TypeError, match="DataFrame"):
+        nps_test(pd.Series([10, 9]), pd.Series([3, 4]), paired_on="cid")

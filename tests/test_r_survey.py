@@ -145,12 +145,9 @@ des <- svydesign(ids = ~1, weights = ~bw, data = d)
 m <- svymean(~npsc, des)
 out("nps", c(coef(m), SE(m)))
 """)
-    n = len(survey_data)
     res = nps(survey_data, score="ltr", weight="bw", ci="wald").iloc[0]
     close(res["nps"] / 100, r["nps"][0])
-    # cxlab.metrics.nps keeps the Wald (no n/(n-1)) convention so that unit weights reproduce
-    # the unweighted Rocks (2016) SE; survey's svymean has the n/(n-1) factor.
-    close(res["se"] / 100 * np.sqrt(n / (n - 1)), r["nps"][1])
+    close(res["se"] / 100, r["nps"][1])  # one convention (n/(n-1)): svymean's SE directly
     wm = weighted_mean(survey_data, column="npsc", weight="bw").iloc[0]
     close([wm["mean"], wm["se"]], r["nps"])
 
@@ -289,22 +286,27 @@ out("bh", p.adjust(d$p, "BH")); out("holm", p.adjust(d$p, "holm"))
     close(adjust_pvalues(p, method="holm"), r["holm"])
 
 
-def test_csat_and_ces_variance_convention_against_svymean(tmp_path, survey_data):
-    # The convention stated in the nps/csat/ces docstrings: CSAT (like NPS) omits n/(n-1),
-    # CES (a mean) includes it; survey::svymean includes it for both.
-    d = survey_data.dropna(subset=["csat"]).reset_index(drop=True)
-    n = len(d)
-    r = run_r(tmp_path, d, """
-des <- svydesign(ids = ~1, weights = ~bw, data = d)
+@pytest.mark.parametrize("weighted", [True, False])
+def test_nps_csat_ces_variance_convention_is_svymean(tmp_path, survey_data, weighted):
+    # The one convention stated in the nps/csat/ces docstrings (issue 22): n/(n-1) everywhere,
+    # so every SE is svymean's, weighted or not (equal weights: svydesign(weights = ~1)).
+    d = survey_data.dropna(subset=["csat"]).reset_index(drop=True).assign(one=1.0)
+    wt = "bw" if weighted else "one"
+    r = run_r(tmp_path, d, f"""
+des <- svydesign(ids = ~1, weights = ~{wt}, data = d)
 t2 <- svymean(~I(as.numeric(csat >= 4)), des); out("top2", c(coef(t2), SE(t2)))
 m <- svymean(~csat, des); out("mean", c(coef(m), SE(m)))
+p <- svymean(~npsc, des); out("nps", c(coef(p), SE(p)))
 """)
     from cxlab.metrics import ces, csat
 
-    c = csat(d, score="csat", weight="bw").iloc[0]
-    close([c["csat"] / 100, c["se"] / 100 * np.sqrt(n / (n - 1))], r["top2"])
-    e = ces(d, score="csat", scale=5, weight="bw").iloc[0]
+    w = "bw" if weighted else None
+    c = csat(d, score="csat", weight=w).iloc[0]
+    close([c["csat"] / 100, c["se"] / 100], r["top2"])
+    e = ces(d, score="csat", scale=5, weight=w).iloc[0]
     close([e["mean"], e["se"]], r["mean"])
+    p = nps(d, score="ltr", weight=w).iloc[0]
+    close([p["nps"] / 100, p["se"] / 100], r["nps"])
 
 
 def test_missing_r_fails_under_ci_and_skips_elsewhere(monkeypatch):
@@ -319,3 +321,67 @@ def test_missing_r_fails_under_ci_and_skips_elsewhere(monkeypatch):
     monkeypatch.setattr(mod, "_IN_CI", False)
     with pytest.raises(pytest.skip.Exception, match="Rscript not found"):
         mod._require_r()
+
+
+def _repeat_panel(seed: int = 22) -> pd.DataFrame:
+    """Two periods; 240 of 400 customers answer again in the second one with nearly the same
+    scores (strong positive correlation), 12 of them twice in that period; 160 new customers."""
+    rng = np.random.default_rng(seed)
+    n1, rep, new = 400, 240, 160
+    cid1 = np.array([f"c{i:04d}" for i in range(n1)])
+    taste = rng.normal(0, 1.6, n1)  # the customer's lasting attitude
+    ltr1 = np.clip(np.round(7.2 + taste + rng.normal(0, 0.6, n1)), 0, 10)
+    again = rng.choice(n1, size=rep, replace=False)
+    twice = again[:12]
+    cid2 = np.r_[cid1[again], cid1[twice], [f"n{i:04d}" for i in range(new)]]
+    base2 = np.r_[taste[again], taste[twice], rng.normal(0, 1.6, new)]
+    ltr2 = np.clip(np.round(6.8 + base2 + rng.normal(0, 0.6, base2.size)), 0, 10)
+    ltr = np.r_[ltr1, ltr2]
+    att = np.r_[taste, base2]
+    csat = np.clip(np.round(3.6 + 0.55 * att + rng.normal(0, 0.4, ltr.size)), 1, 5)
+    ces = np.clip(np.round(5.0 + 0.7 * att + rng.normal(0, 0.5, ltr.size)), 1, 7)
+    ltr[rng.random(ltr.size) < 0.03] = np.nan  # a few unanswered items
+    return pd.DataFrame({
+        "customer_id": np.r_[cid1, cid2], "period": ["2026Q1"] * n1 + ["2026Q2"] * cid2.size,
+        "ltr": ltr, "csat": csat, "ces": ces, "one": 1.0,
+        "w": rng.lognormal(0.0, 0.3, ltr.size),
+    })
+
+
+_OVERLAP_R = """
+d$npsc <- ifelse(d$ltr >= 9, 1, ifelse(d$ltr >= 7, 0, -1))
+d$top <- as.numeric(d$csat >= 4)
+for (wt in c("one", "w")) {
+  for (v in c("npsc", "top", "ces")) {
+    dd <- d[!is.na(d[[v]]), ]
+    des <- svydesign(ids = ~customer_id, weights = as.formula(paste0("~", wt)), data = dd)
+    b <- svyby(as.formula(paste0("~", v)), ~period, des, svymean, covmat = TRUE)
+    ct <- svycontrast(b, c(-1, 1))
+    out(paste0(wt, "_", v), c(coef(ct), SE(ct)))
+  }
+}
+"""
+
+
+def test_overlap_adjusted_change_equals_svycontrast_with_customers_as_clusters(tmp_path):
+    from cxlab.metrics import change, nps_test, overlap_test
+
+    d = _repeat_panel()
+    r = run_r(tmp_path, d, _OVERLAP_R)
+    # change(paired_on=) = svycontrast(svyby(~y, ~period, svydesign(ids = ~customer_id), svymean,
+    # covmat = TRUE), c(-1, 1)) for the -1/0/+1 NPS category, the top-2 box and the CES mean.
+    for metric, v, scale in (("nps", "npsc", 100), ("csat", "top", 100), ("ces", "ces", 1)):
+        row = change(d, metric=metric, paired_on="customer_id").iloc[1]
+        close([row["change"] / scale, row["se"] / scale], r[f"one_{v}"])
+        assert row["method"].startswith("overlap-adjusted")
+    a, b = (d[d["period"] == p] for p in ("2026Q2", "2026Q1"))
+    t = nps_test(a, b, paired_on="customer_id")
+    close([t.diff / 100, t.se / 100], r["one_npsc"])
+    # weighted: svydesign(ids = ~customer_id, weights = ~w)
+    dd = d.assign(npsc=np.where(d["ltr"] >= 9, 1.0, np.where(d["ltr"] >= 7, 0.0, -1.0)))
+    dd.loc[d["ltr"].isna(), "npsc"] = np.nan
+    dd["top"] = (d["csat"] >= 4).astype(float)
+    for v in ("npsc", "top", "ces"):
+        a, b = (dd[dd["period"] == p] for p in ("2026Q2", "2026Q1"))
+        res = overlap_test(a, b, column=v, id="customer_id", weight="w")
+        close([res.diff, res.se], r[f"w_{v}"])

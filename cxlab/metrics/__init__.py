@@ -24,6 +24,7 @@ from cxlab.metrics._nps import (
     nps_test,
     scores_from_counts,
 )
+from cxlab.metrics._overlap import overlap_test
 from cxlab.metrics._results import TestResult
 from cxlab.metrics._scales import VERBAL5, ces, csat, item_summary, wilson_interval
 from cxlab.metrics._tests import two_proportion_test, welch_test
@@ -46,6 +47,7 @@ __all__ = [
     "nps",
     "nps_sample_size",
     "nps_test",
+    "overlap_test",
     "rao_scott_test",
     "nps_from_counts", "scores_from_counts",
     "two_proportion_test",

@@ -38,6 +38,7 @@ def change(
     score: str | None = None,
     level: float = 0.95,
     codebook: Codebook | None = None,
+    paired_on: str | None = None,
 ) -> pd.DataFrame:
     """Change of a metric from each period to the next (环比), with a two-sided test per step.
 
@@ -59,6 +60,11 @@ def change(
         Confidence level of the interval of the change.
     codebook : cxlab.config.Codebook, optional
         Supplies the default ``score`` and, for CSAT and CES, the item's scale.
+    paired_on : str, optional
+        Customer id column (e.g. ``"customer_id"``, pseudonymised and stable across periods).
+        A step where at least one customer answered in both periods is tested with the
+        overlap-adjusted test of :func:`cxlab.metrics.overlap_test` (customers as clusters);
+        a step without any such customer keeps the independent test below.
 
     Returns
     -------
@@ -77,7 +83,13 @@ def change(
     adjusted proportions, its ``diff`` is the observed change); CSAT with
     :func:`two_proportion_test` on the top-2-box counts (pooled z, no continuity correction;
     ``change``, ``se`` and interval in percentage points); CES with Welch's t-test on the means.
-    The two periods are treated as independent samples (different respondents).
+    These treat the two periods as independent samples (different respondents). With
+    ``paired_on`` and customers who answered in both periods, the step is instead the
+    design-based difference of the two period means (the −1/0/+1 NPS category, the 0/1 top-box
+    indicator or the CES score) with customers as clusters, whose variance subtracts twice the
+    covariance of the repeat customers' answers (:func:`cxlab.metrics.overlap_test`, equal to R
+    ``survey``'s ``svycontrast`` of ``svyby`` means on ``svydesign(ids = ~customer_id)``); a
+    customer answering twice within a period is one cluster, not two independent answers.
 
     Examples
     --------
@@ -101,7 +113,8 @@ def change(
                              f"(roles.{metric})")
     score = score or _DEFAULT_SCORE[metric]
     by_cols = as_list(by)
-    check_columns(data, [score, period_col, *by_cols])
+    check_columns(data, [score, period_col, *by_cols, *([paired_on] if paired_on else [])])
+    ys = _row_values(data, metric, score, codebook) if paired_on else None
     periods = _periods(data[period_col])
     if metric == "nps":
         table = nps(data, score=score, by=[*by_cols, period_col], ci="adjusted_wald", level=level)
@@ -138,7 +151,12 @@ def change(
                 "base_flag": rec["base_flag"],
             }
             if prev is not None and rec["n"] > 0 and prev["n"] > 0:
-                res = _test(metric, data, score, by_cols, keyd, period_col, prev, rec, level)
+                res = None
+                if paired_on is not None:
+                    res = _paired(data, ys, paired_on, metric, by_cols, keyd, period_col, prev,
+                                  rec, level)
+                if res is None:
+                    res = _test(metric, data, score, by_cols, keyd, period_col, prev, rec, level)
                 out |= {
                     "previous_period": prev[period_col],
                     "previous_n": prev["n"],
@@ -158,11 +176,45 @@ def change(
     return pd.DataFrame(records)
 
 
-def _subset(data, by_cols, keyd, period_col, period):
+def _mask(data, keyd, period_col, period) -> np.ndarray:
     mask = data[period_col] == period
     for k, v in keyd.items():
         mask &= data[k].isna() if pd.isna(v) else data[k] == v
-    return data.loc[mask]
+    return mask.to_numpy(dtype=bool)
+
+
+def _subset(data, by_cols, keyd, period_col, period):
+    return data.loc[_mask(data, keyd, period_col, period)]
+
+
+def _row_values(data, metric, score, codebook) -> np.ndarray:
+    """Per-row value whose mean is the metric: −1/0/+1 NPS category, 0/1 top box or score."""
+    from cxlab.metrics._codebook import resolve_scale, to_codes
+    from cxlab.metrics._common import numeric_scores
+    from cxlab.metrics._nps import _categorise
+    from cxlab.metrics._scales import _scale_for
+
+    if metric == "nps":
+        arr = numeric_scores(data[score], column=score, low=0, high=10)
+        return np.where(np.isnan(arr), np.nan, _categorise(np.nan_to_num(arr)))
+    if metric == "csat":
+        spec = resolve_scale(_scale_for(None, codebook, score, 5))
+        v = to_codes(data[score], spec, column=score)
+        return np.where(np.isnan(v), np.nan, np.isin(v, np.asarray(spec.top, dtype=float)))
+    spec = resolve_scale(_scale_for(None, codebook, score, 7), top_box=1)
+    return to_codes(data[score], spec, column=score)
+
+
+def _paired(data, ys, id_col, metric, by_cols, keyd, period_col, prev, cur, level):
+    from cxlab.metrics._overlap import overlap_count, overlap_test
+
+    frame = pd.DataFrame({"_y": ys, "_id": data[id_col].to_numpy()})
+    a = frame[_mask(data, keyd, period_col, cur[period_col])]
+    b = frame[_mask(data, keyd, period_col, prev[period_col])]
+    if overlap_count(a, b, id="_id") == 0:
+        return None
+    return overlap_test(a, b, column="_y", id="_id", level=level,
+                        scale=1.0 if metric == "ces" else 100.0)
 
 
 def _test(metric, data, score, by_cols, keyd, period_col, prev, cur, level):

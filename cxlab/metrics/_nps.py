@@ -103,13 +103,15 @@ def _nps_cell(y, w, *, ci, level, rng, n_resamples):
     est = p - d
     var_unit = max(p + d - est**2, 0.0)  # per-respondent variance of the -1/0/+1 score
     if weighted:
-        # Taylor linearisation of the ratio sum(w y) / sum(w) (Woodruff 1971), with-replacement form
-        # without the n/(n-1) factor, so that unit weights give exactly the Wald SE.
-        se = float(np.sqrt(np.sum(ww**2 * (y - est) ** 2)) / total)
-        n_star = var_unit / se**2 if se > 0 else out["n_eff"]
+        # Taylor linearisation of the ratio sum(w y) / sum(w) (Woodruff 1971), with-replacement
+        # form before the n/(n-1) factor: unit weights give the unweighted sqrt(v/n) here.
+        se0 = float(np.sqrt(np.sum(ww**2 * (y - est) ** 2)) / total)
+        n_star = var_unit / se0**2 if se0 > 0 else out["n_eff"]
     else:
-        se = math.sqrt(var_unit / n)
+        se0 = math.sqrt(var_unit / n)
         n_star = float(n)
+    # The variance convention (see nps()): n/(n-1), as R's svymean; undefined for one answer.
+    se = se0 * math.sqrt(n / (n - 1)) if n > 1 else math.nan
     z = _z(level)
     if ci == "wald":
         lo, hi = est - z * se, est + z * se
@@ -122,7 +124,7 @@ def _nps_cell(y, w, *, ci, level, rng, n_resamples):
     elif ci == "trinomial":
         if n_star > 1:
             t = float(stats.t.ppf(1 - (1 - level) / 2, df=n_star - 1))
-            se_t = se * math.sqrt(n_star / (n_star - 1))
+            se_t = se0 * math.sqrt(n_star / (n_star - 1))
             lo, hi = est - t * se_t, est + t * se_t
         else:
             lo = hi = np.nan
@@ -196,13 +198,16 @@ def nps(
     Notes
     -----
     With proportions :math:`p` of promoters and :math:`d` of detractors, the per-respondent
-    variance of the -1/0/+1 score is :math:`v = p + d - (p - d)^2` and the Wald standard error is
-    :math:`\\sqrt{v/n}` (Rocks 2016, eq. 2). Intervals:
+    variance of the -1/0/+1 score is :math:`v = p + d - (p - d)^2` (Rocks 2016, eq. 2) and the
+    standard error is :math:`se = \\sqrt{v/(n-1)}` (see the variance convention below).
+    Intervals:
 
-    - ``wald``: :math:`(p-d) \\pm z\\,\\sqrt{v/n}`.
+    - ``wald``: :math:`(p-d) \\pm z\\,se`.
     - ``adjusted_wald``: add 3/4 promoter, 3/2 passive and 3/4 detractor pseudo-observations
-      (``n + 3``), recompute :math:`p, d, v`, and centre the Wald interval on the adjusted NPS
-      (Rocks 2016; Sauro & Lewis, MeasuringU 2021). ``nps`` and ``se`` stay unadjusted.
+      (``n + 3``), recompute :math:`p, d, v`, and centre the Wald interval
+      :math:`\\pm z\\sqrt{v_{adj}/(n+3)}` on the adjusted NPS, exactly as published (Rocks 2016;
+      Sauro & Lewis, MeasuringU 2021). ``nps`` and ``se`` stay unadjusted. Its pseudo-observations
+      keep it of positive width when every answer is a promoter (or a detractor).
     - ``trinomial``: the "trinomial means" interval of MeasuringU (2021): the -1/0/+1 scores
       treated as a sample mean, standard deviation with ``n - 1`` and a Student t quantile with
       ``n - 1`` degrees of freedom (undefined, hence NaN, when ``n < 2``).
@@ -211,19 +216,20 @@ def nps(
       trinomial proportions.
 
     With weights, :math:`p` and :math:`d` are weighted shares and ``se`` is the Taylor
-    linearisation SE of the ratio :math:`\\sum w y / \\sum w` (Woodruff 1971). The intervals then
-    use the effective size :math:`n^* = v / se^2` (Korn & Graubard 1998) in place of ``n``, so a
-    weighted analysis with all weights equal to 1 reproduces the unweighted one.
+    linearisation SE of the ratio :math:`\\sum w y / \\sum w` (Woodruff 1971),
+    :math:`se = \\sqrt{n/(n-1) \\sum w_i^2 (y_i - \\widehat{NPS})^2}/\\sum w_i`. The intervals
+    then use the effective size :math:`n^* = \\frac{n}{n-1}\\, v/se^2` (Korn & Graubard's 1998
+    :math:`v/se^2`, taken before the :math:`n/(n-1)` factor) in place of ``n``, so a weighted
+    analysis with all weights equal to 1 reproduces the unweighted one.
 
-    Variance convention (the same for :func:`nps`, :func:`csat` and :func:`ces`): the weighted
-    ``se`` is the with-replacement Taylor linearisation SE, scaled so that unit weights give
-    exactly the textbook unweighted SE of the statistic: for the proportion-type NPS and CSAT
-    that is the Wald :math:`\\sqrt{v/n}` (no :math:`n/(n-1)` factor, HC0), for the CES mean
-    :math:`s/\\sqrt{n}` with the :math:`n-1` standard deviation (factor :math:`n/(n-1)`, HC1).
-    R's ``survey::svymean`` applies :math:`n/(n-1)` to all three; multiply the NPS and CSAT
-    ``se`` by :math:`\\sqrt{n/(n-1)}` to get it, or use
-    :func:`cxlab.metrics.weighted_mean` / :func:`cxlab.metrics.weighted_proportion`, which
-    reproduce ``svymean``/``svyciprop`` (checked live in ``tests/test_r_survey.py``).
+    Variance convention, one for :func:`nps`, :func:`csat`, :func:`ces` and the change tests:
+    ``se`` is the standard error of a mean of scores with the unbiased sample variance, the
+    factor :math:`n/(n-1)` included: here :math:`\\sqrt{v/(n-1)}` unweighted, with weights the
+    linearisation SE with that factor. It equals R's ``survey::svymean`` of the -1/0/+1 score
+    (checked live in ``tests/test_r_survey.py``); with one answer it is undefined (NaN). The
+    Wald test of :func:`nps_test` and :func:`cxlab.metrics.overlap_test` use it too; intervals
+    and tests published under their own definition (adjusted Wald, Wilson, ``prop.test``) keep
+    that definition.
 
     References
     ----------
@@ -245,7 +251,7 @@ def nps(
        n  promoters  passives  detractors        nps
     0  9          5         2           2  33.333333
     >>> round(float(res["se"].iloc[0]), 2)
-    27.22
+    28.87
     """
     score = nps_score(score, codebook)
     check_columns(data, [score, *as_list(by), *([weight] if weight else [])])
@@ -324,8 +330,9 @@ def nps_test(
     method: str = "adjusted_wald",
     level: float = 0.95,
     codebook: Codebook | None = None,
+    paired_on: str | None = None,
 ) -> TestResult:
-    """Two-sample z-test for the difference between two independent Net Promoter Scores.
+    """Two-sample z-test for the difference between two Net Promoter Scores.
 
     Parameters
     ----------
@@ -342,6 +349,12 @@ def nps_test(
         Confidence level of the interval of the difference.
     codebook : cxlab.config.Codebook, optional
         Supplies the default of ``score``.
+    paired_on : str, optional
+        Customer id column (e.g. ``"customer_id"``) of two periods in which some customers
+        answered both times. When at least one id is in both samples the test is the
+        overlap-adjusted one of :func:`cxlab.metrics.overlap_test` on the −1/0/+1 scores
+        (customers as clusters; ``method`` is ignored); when no id matches it is exactly the
+        independent test of ``method``.
 
     Returns
     -------
@@ -357,7 +370,12 @@ def nps_test(
     Notes
     -----
     :math:`z = (NPS_a - NPS_b) / \\sqrt{v_a/n_a + v_b/n_b}` with
-    :math:`v = p + d - (p - d)^2` (Rocks 2016, section 4; Lewis & Sauro, MeasuringU 2021).
+    :math:`v = p + d - (p - d)^2` (Rocks 2016, section 4; Lewis & Sauro, MeasuringU 2021): two
+    independent samples. ``adjusted_wald`` is the published recipe (:math:`n + 3`, adjusted
+    :math:`p, d`); ``wald`` follows the variance convention of :func:`nps`, with
+    :math:`n - 1` in place of :math:`n`. With ``paired_on`` and customers in both samples, the variance of the
+    difference subtracts twice the covariance of the matched customers' scores (see
+    :func:`cxlab.metrics.overlap_test`).
 
     References
     ----------
@@ -378,6 +396,10 @@ def nps_test(
     check_choice("method", method, ("adjusted_wald", "wald"))
     check_level(level)
     score = nps_score(score, codebook)
+    if paired_on is not None:
+        paired = _paired_nps_test(a, b, score=score, id=paired_on, level=level)
+        if paired is not None:
+            return paired
     ya, yb = _as_scores(a, score), _as_scores(b, score)
     if ya.size == 0 or yb.size == 0:
         raise ValueError("nps_test needs at least one valid score in each sample")
@@ -387,7 +409,9 @@ def nps_test(
         n = y.size + extra[2]
         p = (np.sum(y == 1) + extra[0]) / n
         d = (np.sum(y == -1) + extra[1]) / n
-        return p - d, (p + d - (p - d) ** 2) / n
+        # adjusted Wald as published (v/(n+3)); Wald with the n/(n-1) convention of nps()
+        denom = n if method == "adjusted_wald" else (n - 1 if n > 1 else math.nan)
+        return p - d, (p + d - (p - d) ** 2) / denom
 
     ea, va = parts(ya)
     eb, vb = parts(yb)
@@ -409,6 +433,25 @@ def nps_test(
         level=level,
         method=f"two-sample NPS z-test, {label}; diff = observed NPS difference",
     )
+
+
+def _paired_nps_test(a, b, *, score: str, id: str, level: float) -> TestResult | None:  # noqa: A002
+    """The overlap-adjusted NPS test, or None when no customer is in both samples."""
+    from cxlab.metrics._overlap import overlap_count, overlap_test
+
+    if not (isinstance(a, pd.DataFrame) and isinstance(b, pd.DataFrame)):
+        raise TypeError("paired_on= needs a and b as DataFrames with the id column")
+    check_columns(a, [score, id])
+    check_columns(b, [score, id])
+    if overlap_count(a, b, id=id) == 0:
+        return None
+    frames = []
+    for x in (a, b):
+        arr = numeric_scores(x[score], column=score, low=0, high=10)
+        cat = np.where(np.isnan(arr), np.nan, _categorise(np.nan_to_num(arr)))
+        frames.append(pd.DataFrame({"_y": cat, "_id": x[id].to_numpy()}))
+    res = overlap_test(frames[0], frames[1], column="_y", id="_id", level=level, scale=100.0)
+    return res
 
 
 def nps_sample_size(
@@ -490,11 +533,11 @@ def nps_from_counts(promoters: int, passives: int, detractors: int, *,
 
     Examples
     --------
-    Wald SE by hand: 100 √((0.5 + 0.2 − 0.3²) / 10) = 24.70.
+    SE by hand (n/(n − 1) convention of :func:`nps`): 100 √((0.5 + 0.2 − 0.3²) / 9) = 26.03.
 
     >>> r = nps_from_counts(5, 3, 2)
     >>> r["n"], r["nps"], round(r["se"], 2)
-    (10, 30.0, 24.7)
+    (10, 30.0, 26.03)
     """
     if ci not in ("wald", "adjusted_wald", "trinomial"):
         raise ValueError(f"ci={ci!r} needs respondent rows; from counts: wald, adjusted_wald, "

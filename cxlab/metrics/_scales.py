@@ -94,12 +94,14 @@ def _share_cell(ind: np.ndarray, w: np.ndarray | None, level: float) -> dict:
         return out | {"share": np.nan, "se": np.nan, "ci_low": np.nan, "ci_high": np.nan}
     if w is None:
         p = float(np.mean(ind))
-        se = math.sqrt(p * (1 - p) / n)
+        se0 = math.sqrt(p * (1 - p) / n)
         n_star = float(n)
     else:
         p = float(np.sum(w * ind) / total)
-        se = float(np.sqrt(np.sum(w**2 * (ind - p) ** 2)) / total)
-        n_star = p * (1 - p) / se**2 if se > 0 else out["n_eff"]
+        se0 = float(np.sqrt(np.sum(w**2 * (ind - p) ** 2)) / total)
+        n_star = p * (1 - p) / se0**2 if se0 > 0 else out["n_eff"]
+    # the n/(n-1) convention of cxlab.metrics.nps (R's svymean); the Wilson interval as published
+    se = se0 * math.sqrt(n / (n - 1)) if n > 1 else math.nan
     lo, hi = wilson_interval(p, n_star, level=level)
     return out | {"share": p, "se": se, "ci_low": lo, "ci_high": hi}
 
@@ -151,13 +153,14 @@ def csat(
     -----
     :math:`\\mathrm{CSAT} = 100 \\cdot \\#\\{\\text{score} > \\text{scale} - \\text{top\\_box}\\}/n`.
     The interval is Wilson's score interval (better coverage than Wald near 0 or 100 %, where
-    CSAT often sits); ``se`` is the Wald :math:`\\sqrt{p(1-p)/n}`. With weights the share is
-    weighted, ``se`` is the linearisation SE and the Wilson interval uses the effective size
-    :math:`p(1-p)/se^2` (Korn & Graubard 1998).
+    CSAT often sits, and never of zero width there); ``se`` is :math:`\\sqrt{p(1-p)/(n-1)}`.
+    With weights the share is weighted, ``se`` is the linearisation SE and the Wilson interval
+    uses the effective size :math:`\\frac{n}{n-1}\\, p(1-p)/se^2` (Korn & Graubard 1998; the
+    size before the :math:`n/(n-1)` factor, so unit weights reproduce the unweighted interval).
 
-    Variance convention: as stated in :func:`cxlab.metrics.nps` (one convention for
-    :func:`nps`, :func:`csat` and :func:`ces`; R's ``svymean`` differs by :math:`n/(n-1)` for
-    the proportions).
+    Variance convention: the one stated in :func:`cxlab.metrics.nps` for :func:`nps`,
+    :func:`csat` and :func:`ces`: ``se`` includes the factor :math:`n/(n-1)` (the SE of the mean
+    of the 0/1 top-box indicator with the unbiased sample variance), equal to R's ``svymean``.
 
     References
     ----------
@@ -250,9 +253,9 @@ def ces(
     linearisation SE :math:`\\sqrt{n/(n-1) \\sum w_i^2 (x_i - \\bar x)^2}/\\sum w_i`, which equals
     :math:`s/\\sqrt{n}` for unit weights; the t quantile uses Kish's ``n_eff - 1`` degrees of freedom.
 
-    Variance convention: as stated in :func:`cxlab.metrics.nps` (one convention for
-    :func:`nps`, :func:`csat` and :func:`ces`; R's ``svymean`` differs by :math:`n/(n-1)` for
-    the proportions).
+    Variance convention: the one stated in :func:`cxlab.metrics.nps` for :func:`nps`,
+    :func:`csat` and :func:`ces`: ``se`` includes the factor :math:`n/(n-1)` (the unbiased
+    sample variance), equal to R's ``svymean``.
 
     References
     ----------

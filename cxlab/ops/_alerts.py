@@ -144,9 +144,43 @@ def _adjust(pvalues, method: str) -> np.ndarray:
     return np.asarray(adjust_pvalues(p, method=method), dtype=float)
 
 
-def _significant_drop(rule, stats: pd.DataFrame, method: str = "fdr_bh") -> list[dict]:
+def _paired_pvalue(rule, responses, groups, period, prev_period, branch, *, score, codebook):
+    """p-value of the overlap-adjusted change test (customers in both periods), or None."""
+    if responses is None or groups is None:
+        return None
+    from cxlab.ops._repeat import change_test
+
+    a, b = groups.get((str(period), str(branch))), groups.get((str(prev_period), str(branch)))
+    if a is None or b is None:
+        return None
+    res = change_test(responses.iloc[a], responses.iloc[b], metric=rule.metric, score=score,
+                      codebook=codebook)
+    return None if res is None else res.pvalue
+
+
+def _given_pvalues(frame, metric: str) -> dict:
+    """(period, branch, previous period) → p-value from a ``change_pvalues`` frame."""
+    col = f"{metric}_change_pvalue"
+    if frame is None or not len(frame) or col not in frame.columns:
+        return {}
+    f = frame.dropna(subset=[col])
+    return {(str(r.period), str(r.branch), str(r.change_from)): float(getattr(r, col))
+            for r in f.itertuples(index=False)}
+
+
+def _significant_drop(rule, stats: pd.DataFrame, method: str = "fdr_bh", *, responses=None,
+                      score: str | None = None, codebook=None, given=None) -> list[dict]:
     """Falls against the previous period; the p-values of one period's branches (every branch
-    tested, whichever way it moved) are adjusted together with ``method``."""
+    tested, whichever way it moved) are adjusted together with ``method``. With ``responses``
+    holding ``customer_id``, a branch whose two periods share customers is tested with the
+    overlap-adjusted test (:func:`cxlab.ops._repeat.change_test`); ``given`` supplies such
+    p-values precomputed (:func:`_given_pvalues`)."""
+    from cxlab.ops._repeat import CUSTOMER_ID
+
+    groups = None
+    if responses is not None and score is not None and CUSTOMER_ID in responses.columns:
+        keys = [responses["period"].astype(str), responses["branch"].astype(str)]
+        groups = {k: v for k, v in responses.groupby(keys, sort=False).indices.items()}
     order = sorted(stats["period"].dropna().unique().tolist())
     prev_of = dict(zip(order[1:], order[:-1], strict=True))
     idx = {(r.period, r.branch): r for r in stats.itertuples(index=False)}
@@ -155,16 +189,22 @@ def _significant_drop(rule, stats: pd.DataFrame, method: str = "fdr_bh") -> list
         prev = idx.get((prev_of.get(period), branch))
         if prev is None or cur.n < rule.min_n or prev.n < rule.min_n:
             continue
-        tests.setdefault(period, []).append((branch, cur, prev, _pvalue(rule.metric, cur, prev)))
+        pp = _paired_pvalue(rule, responses, groups, period, prev.period, branch, score=score,
+                            codebook=codebook)
+        if pp is None and given:
+            pp = given.get((str(period), str(branch), str(prev.period)))
+        p = _pvalue(rule.metric, cur, prev) if pp is None else pp
+        tests.setdefault(period, []).append((branch, cur, prev, p, pp is not None))
     rows = []
     name = _metric_label(rule.metric)
     for period, family in tests.items():
         adj = _adjust([t[3] for t in family], method)
-        for (branch, cur, prev, p), pa in zip(family, adj, strict=True):
+        for (branch, cur, prev, p, paired), pa in zip(family, adj, strict=True):
             change = cur.value - prev.value
             if not (change < -rule.min_drop and pa < rule.alpha):
                 continue
             how = "" if method == "none" else f",校正后 p={pa:.4f}"
+            how += ",已考虑两期都作答的客户" if paired else ""
             rows.append({"branch": branch, "period": period, "metric": rule.metric,
                          "value": float(cur.value), "threshold": float(prev.value),
                          "previous": float(prev.value), "pvalue": p, "p_adjusted": float(pa),
@@ -248,14 +288,19 @@ def evaluate_alerts(data, *, rules, targets=None, codebook=None) -> pd.DataFrame
         ``data["responses"]`` (or ``data.responses``): canonical responses with ``period, branch,
         ltr`` and, as rules need them, ``csat, comment, customer_id, response_id``;
         ``data["tickets"]`` (optional): the ticket log (``ops/tickets.csv`` columns). A rule
-        whose frame is absent is skipped.
+        whose frame is absent is skipped. ``data["change_pvalues"]`` (optional): precomputed
+        overlap-adjusted p-values of the change from the previous period, ``period, branch,
+        change_from, nps_change_pvalue, csat_change_pvalue`` (the warehouse aggregates'
+        columns), used by ``significant_drop`` where the responses carry no customer ids.
     rules : AlertRules or mapping
         ``params/alerts.yaml``. Kinds: ``detractor_complaint`` (one alert per detractor whose
         comment contains a complaint keyword or who has a complaint ticket the same period),
         ``below_target`` (NPS/CSAT of a branch-period below target, n ≥ min_n; with
         ``sampling_error`` only when significantly below, one-sided at alpha),
         ``significant_drop`` (fall against the previous period with adjusted p < alpha: NPS by
-        ``nps_test``, CSAT by the two-proportion z-test, both two-sided; the p-values of a
+        ``nps_test``, CSAT by the two-proportion z-test, both two-sided; where ``customer_id``
+        shows customers who answered in both periods of a branch, the two-sided
+        overlap-adjusted test of :func:`cxlab.metrics.overlap_test` instead; the p-values of a
         period's branches adjusted by ``rules.multiple_comparisons``, default
         Benjamini–Hochberg), ``bottom_rank`` (the bottom k branches of a period; with
         ``significant_only`` among those significantly below the rest of the company) and ``sla_breach`` (one alert per ticket whose first response took longer
@@ -310,7 +355,11 @@ def evaluate_alerts(data, *, rules, targets=None, codebook=None) -> pd.DataFrame
             if rule.kind == "below_target":
                 fired = _below_target(rule, s, targets)
             elif rule.kind == "significant_drop":
-                fired = _significant_drop(rule, s, rules.multiple_comparisons)
+                fired = _significant_drop(rule, s, rules.multiple_comparisons,
+                                          responses=responses, score=source[rule.metric],
+                                          codebook=codebook,
+                                          given=_given_pvalues(_frame(data, "change_pvalues"),
+                                                               rule.metric))
             else:
                 fired = _bottom_rank(rule, s, rules.multiple_comparisons)
         for r in fired:

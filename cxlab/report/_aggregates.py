@@ -82,6 +82,11 @@ def compute_aggregates(warehouse: str | Path, *, items: list[str] | None = None,
     item, top box of its scale = easy), and ``<item>__mean, <item>__n, <item>__top2`` for every
     rating item (``__top2``: answers in the top box of the item's scale). Without a codebook the
     sample's columns ``ltr``, ``csat``, ``ces`` and ``items`` on 1–5 scales are assumed.
+
+    With a ``customer_id`` column, also ``change_from, repeat_customers, nps_change_pvalue,
+    csat_change_pvalue``: the overlap-adjusted tests of the change from the previous period for
+    branches where customers answered in both (:func:`cxlab.ops._repeat.paired_changes`;
+    NaN where none did, so the independent test on the counts stands).
     """
     import duckdb
 
@@ -111,8 +116,22 @@ def compute_aggregates(warehouse: str | Path, *, items: list[str] | None = None,
         ces = ces if ces is not None and ces[0] in cols and ces[1] is not None else None
         present = {c: t for c, t in tops.items() if c in cols}
         df = con.execute(_sql(glob, nps=nps, csat=csat, ces=ces, items=present)).df()
+        paired = None
+        if "customer_id" in cols and (nps is not None or csat is not None):
+            sel = ", ".join(_q(c) for c in dict.fromkeys(
+                ["period", "branch", "customer_id", *([nps] if nps else []),
+                 *([csat[0]] if csat else [])]))
+            rows = con.execute(f"SELECT {sel} FROM read_parquet('{glob}', hive_partitioning = true, "
+                               "union_by_name = true)").df()
+            from cxlab.ops._repeat import paired_changes
+
+            paired = paired_changes(rows, score=nps, csat=csat[0] if csat else None,
+                                    csat_top=csat[1] if csat else None)
     df["period"] = df["period"].astype(str)
     df["branch"] = df["branch"].astype(str)
+    if paired is not None:
+        df = df.merge(paired.astype({"period": str, "branch": str}), on=["period", "branch"],
+                      how="left", sort=False)
     return df
 
 

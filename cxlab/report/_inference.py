@@ -54,6 +54,17 @@ def _nps_p(cur, prev) -> float:
                       (int(prev["promoters"]), int(prev["passives"]), int(prev["detractors"])))
 
 
+def _paired_p(cur: pd.DataFrame, branch, previous: str) -> float | None:
+    """The aggregates' overlap-adjusted NPS change p-value of ``branch`` against ``previous``
+    (customers who answered in both periods), or None when there is none."""
+    if not {"nps_change_pvalue", "change_from"} <= set(cur.columns):
+        return None
+    hit = cur[(cur["branch"] == branch) & (cur["change_from"].astype(str) == str(previous))]
+    if hit.empty or pd.isna(hit["nps_change_pvalue"].iloc[0]):
+        return None
+    return float(hit["nps_change_pvalue"].iloc[0])
+
+
 def branch_status(aggregates: pd.DataFrame, targets, *, period: str, previous: str | None = None,
                   method: str = "fdr_bh", alpha: float = ALPHA,
                   min_base: int = MIN_BASE) -> pd.DataFrame:
@@ -76,7 +87,9 @@ def branch_status(aggregates: pd.DataFrame, targets, *, period: str, previous: s
         One row per branch of ``period``: ``branch, n, nps, nps_low, nps_high, nps_status``
         (and the ``csat`` columns when the counts exist; see
         :func:`cxlab.ops.target_statuses`), ``nps_prev, change, pvalue`` (two-sided NPS z-test,
-        :func:`cxlab.metrics.nps_test`), ``p_adjusted``, ``significant_drop`` (change < 0 and
+        :func:`cxlab.metrics.nps_test`; where the aggregates carry ``nps_change_pvalue`` for
+        customers who answered in both periods, that overlap-adjusted p-value), ``paired``
+        (True where it did), ``p_adjusted``, ``significant_drop`` (change < 0 and
         ``p_adjusted < alpha``), ``significantly_below`` (a KPI significantly below target),
         ``needs_action`` (either) and ``flag`` (the status text of the league table).
     """
@@ -86,7 +99,7 @@ def branch_status(aggregates: pd.DataFrame, targets, *, period: str, previous: s
 
     cur = aggregates[aggregates["period"].astype(str) == period].reset_index(drop=True)
     res = target_statuses(cur, targets=targets, min_base=min_base)
-    res["nps_prev"], res["pvalue"] = np.nan, np.nan
+    res["nps_prev"], res["pvalue"], res["paired"] = np.nan, np.nan, False
     if previous is not None and "promoters" in cur.columns:
         prev = aggregates[aggregates["period"].astype(str) == previous].set_index("branch")
         for i, r in res.iterrows():
@@ -96,6 +109,10 @@ def branch_status(aggregates: pd.DataFrame, targets, *, period: str, previous: s
                     res.loc[i, "nps_prev"] = 100 * (p["promoters"] - p["detractors"]) / p["n"]
                     if r["n"] >= min_base:
                         res.loc[i, "pvalue"] = _nps_p(r, p)
+                        paired = _paired_p(cur, r["branch"], previous)
+                        if paired is not None:
+                            res.loc[i, "pvalue"] = paired
+                            res.loc[i, "paired"] = True
     res["change"] = res["nps"] - res["nps_prev"] if "nps" in res.columns else np.nan
     res["p_adjusted"] = (res["pvalue"] if method == "none"
                          else adjust_pvalues(res["pvalue"].astype(float), method=method))

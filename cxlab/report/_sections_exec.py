@@ -77,9 +77,11 @@ def executive_kpis(ctx: ReportContext) -> Html:
                 classes={"status": lambda v: "cx-flag-missed" if str(v).startswith("显著")
                          else ("cx-flag-met" if v == "达标" else None)})
     weighted = "指标为加权估计;" if ctx.weighted else ""
+    from cxlab.report import sections
+
     return join(_h3("核心指标与目标"), tbl, note(
         f"{weighted}“显著低于目标”:95% 置信区间上限低于目标值;“低于目标,在抽样误差内”:"
-        "低于目标,但置信区间包含目标值。"))
+        "低于目标,但置信区间包含目标值。" + sections.change_note(sections._headline(ctx))))
 
 
 def executive_changes(ctx: ReportContext) -> Html:

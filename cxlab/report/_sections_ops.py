@@ -173,6 +173,39 @@ def weighted_survey_kpis(ctx: ReportContext, values: pd.DataFrame) -> pd.DataFra
     return values
 
 
+def _paired_changes(ctx: ReportContext, status: pd.DataFrame) -> int:
+    """Give the report period's NPS/CSAT rows of ``status`` the p-values of the summary's change
+    tests (:func:`cxlab.report.sections._headline`) when those are overlap-adjusted for repeat
+    customers; returns the number of repeat customers (0: the independent tests stand)."""
+    from cxlab.metrics._overlap import OVERLAP_METHOD
+    from cxlab.report.sections import _headline
+
+    if ctx.previous is None:
+        return 0
+    h = _headline(ctx)
+    used = 0
+    for key in ("nps", "csat"):
+        t = h.get(f"{key}_test")
+        if t is None or not t.method.startswith(OVERLAP_METHOD):
+            continue
+        m = (status["period"] == ctx.period) & (status["kpi"] == key)
+        status.loc[m, "pvalue"] = t.pvalue
+        status.loc[m, "significant"] = t.pvalue < ALPHA
+        used = h["repeat"]
+    return used
+
+
+def _change_method_cn(repeat: int) -> str:
+    """The KPI table's footnote sentence on its change tests."""
+    from cxlab.ops._repeat import OVERLAP_CN
+
+    if repeat:
+        return (f"环比检验(双侧,p < {ALPHA:g} 视为显著):本期与上期有 {repeat:,} 位客户两期都作答,"
+                f"NPS、CSAT 采用{OVERLAP_CN};其他比例类指标用两比例 z 检验,中位数不做检验。")
+    return (f"环比检验(双侧,p < {ALPHA:g} 视为显著):NPS 用两独立样本检验,比例类指标用两比例 z 检验,"
+            "中位数不做检验。")
+
+
 def operations_kpis(ctx: ReportContext) -> Html:
     """All seed-004 KPIs of the scope against ``params/targets.yaml``, with 环比 and p-values."""
     from cxlab.ops import compute_kpis, kpi_status
@@ -201,6 +234,7 @@ def operations_kpis(ctx: ReportContext) -> Html:
     if ctx.weighted:
         values = weighted_survey_kpis(ctx, values)
     status = kpi_status(values, targets=ctx.targets)
+    paired = _paired_changes(ctx, status)
     cur = status[status["period"] == ctx.period].set_index("kpi")
 
     # a KPI whose source the project lacks (no such question, no ticket log, no CRM) is left out
@@ -294,10 +328,11 @@ def operations_kpis(ctx: ReportContext) -> Html:
         tbl,
         note("指标与目标值取自公司《客户体验品牌规程》。时长类指标取中位数,"
              "并给出在目标时限内完成的占比(“达标率”)。年度流失率按客户最近一次调研所在期归属。"
-             "环比检验:NPS 用两独立样本检验,比例类指标用两比例 z 检验,中位数不做检验;p < 0.05 视为显著。"
+             + _change_method_cn(paired) +
              f"调研类指标(NPS、CSAT、解决方案满意度)基数少于 {MIN_BASE} 不予报告、少于 {CAUTION_BASE} 标注“基数小”;"
              f"工单与客户类指标为全量统计,基数少于 {MIN_BASE} 时标注“基数小”,仅供参考。"
-             + ("NPS 与 CSAT 为加权估计,基数为未加权人数,环比检验按未加权计数。"
+             + (("NPS 与 CSAT 为加权估计,基数为未加权人数,"
+                 + ("其环比检验按加权数据。" if paired else "环比检验按未加权计数。"))
                 if ctx.weighted else "")
              + "NPS、CSAT 未达标时区分“显著低于目标”(95% 置信区间上限低于目标)与"
                "“低于目标,在抽样误差内”(区间包含目标)。"),
@@ -361,7 +396,9 @@ def _evaluate(ctx: ReportContext, rules) -> pd.DataFrame:
     frames = []
     synth = _responses_from_aggregates(ctx)
     if kpi_rules["rules"] and len(synth):
-        frames.append(evaluate_alerts({"responses": synth}, rules=kpi_rules, targets=ctx.targets))
+        given = ctx.aggregates if "change_from" in ctx.aggregates.columns else None
+        frames.append(evaluate_alerts({"responses": synth, "change_pvalues": given},
+                                      rules=kpi_rules, targets=ctx.targets))
     ltr = nps_col(ctx)
     # evaluate_alerts reads the recommend, CSAT and comment items from the codebook's roles
     resp = ctx.responses if len(ctx.responses) and ltr is not None else None
@@ -519,6 +556,15 @@ def _alerts_note(rules, now=None, *, tickets: bool = True, ctx: ReportContext | 
                 f"超期:已建单但未关闭且超过 {rules.service_levels.closure_hours:g} 小时。" + cut)
 
 
+def _has_paired(ctx: ReportContext, metric: str | None) -> bool:
+    """Whether the aggregates hold overlap-adjusted change p-values of ``metric`` this period."""
+    col = f"{metric or 'nps'}_change_pvalue"
+    agg = ctx.aggregates
+    if col not in agg.columns:
+        return False
+    return bool(agg.loc[agg["period"].astype(str) == str(ctx.period), col].notna().any())
+
+
 def _alerts_tests_text(rules, ctx: ReportContext | None = None) -> str:
     """The alerts' tests for the footnote: sidedness, α and the multiplicity adjustment (of the
     rules whose metric the questionnaire has)."""
@@ -532,6 +578,8 @@ def _alerts_tests_text(rules, ctx: ReportContext | None = None) -> str:
         if r.kind == "significant_drop":
             adj = ("" if rules.multiple_comparisons == "none"
                    else f",同期各机构的 p 值经{METHOD_CN[rules.multiple_comparisons]}")
+            if ctx is not None and _has_paired(ctx, r.metric):
+                adj += ";两期都作答的客户使两期样本不独立,有这类客户的机构按以客户为群的检验扣除其协方差"
             parts.append(f"“{r.label}”为双侧检验(α = {r.alpha:g}{adj},以校正后 p 值判断)")
         elif r.kind == "below_target" and r.sampling_error:
             parts.append(f"“{r.label}”为单侧检验(α = {r.alpha:g}):只在显著低于目标时预警,"

@@ -33,7 +33,7 @@ __all__ = ["KernelZygote", "kernel_manager", "usable", "zygote_kernel_cmd"]
 PRELOAD = (
     "ipykernel.kernelapp",
     "cxlab.config", "cxlab.io", "cxlab.metrics", "cxlab.drivers", "cxlab.ipa", "cxlab.kano",
-    "cxlab.ops", "cxlab.segments", "cxlab.text", "cxlab.plots",
+    "cxlab.ops", "cxlab.ops._repeat", "cxlab.segments", "cxlab.text", "cxlab.plots",
     "cxlab.report.sections", "cxlab.report._sections_ops", "cxlab.report._sections_voice",
     "cxlab.report._context", "cxlab.report._aggregates", "cxlab.report._runner",
     "cxlab.report._nav", "cxlab.report._layout", "cxlab.report._sections_items",

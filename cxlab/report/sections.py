@@ -130,7 +130,8 @@ def _headline(ctx: ReportContext) -> dict:
     ltr, cs = nps_col(ctx), csat_col(ctx)
     w = ctx.weight
     base_col = ltr or cs
-    out: dict = {"n": int(cur[base_col].notna().sum()) if base_col else len(cur)}
+    out: dict = {"n": int(cur[base_col].notna().sum()) if base_col else len(cur),
+                 "weighted": bool(w)}
     if out["n"] == 0:
         return out
     if ltr is not None:
@@ -139,16 +140,26 @@ def _headline(ctx: ReportContext) -> dict:
         out["csat"] = csat_result(cur, ctx, weight=w).iloc[0] if cur[cs].notna().any() else None
     if prev is None:
         return out
+    from cxlab.ops._repeat import change_test, repeat_customers
+
+    out["repeat"] = repeat_customers(cur, prev)
+    out["has_ids"] = "customer_id" in cur.columns and cur["customer_id"].notna().any()
     if ltr is not None and prev[ltr].notna().sum() >= MIN_BASE and out["n"] >= MIN_BASE:
         out["nps_prev"] = nps(prev, score=ltr, weight=w).iloc[0]
-        out["nps_test"] = (_design_test(out["nps"], out["nps_prev"], "nps") if w
-                           else nps_test(cur, prev, score=ltr))
+        out["nps_test"] = (change_test(cur, prev, metric="nps", score=ltr, codebook=ctx.codebook,
+                                       weight=w)
+                           or (_design_test(out["nps"], out["nps_prev"], "nps") if w
+                               else nps_test(cur, prev, score=ltr)))
     if cs is not None and out.get("csat") is not None and prev[cs].notna().sum() >= MIN_BASE \
             and int(cur[cs].notna().sum()) >= MIN_BASE:
         pc = csat_result(prev, ctx, weight=w).iloc[0]
         out["csat_prev"] = pc
         c = out["csat"]
-        if w:
+        paired = change_test(cur, prev, metric="csat", score=cs, codebook=ctx.codebook, weight=w,
+                             top=ctx.codebook.scale_of(cs).top_threshold)
+        if paired is not None:
+            out["csat_test"] = paired
+        elif w:
             out["csat_test"] = _design_test(c, pc, "csat")
         else:
             k1, k2 = round(c["csat"] * c["n"] / 100), round(pc["csat"] * pc["n"] / 100)
@@ -169,6 +180,23 @@ def _design_test(cur, prev, col: str):
     return TestResult(diff=diff, se=se, statistic=z, pvalue=float(2 * stats.norm.sf(abs(z))),
                       ci_low=diff - 1.959963984540054 * se, ci_high=diff + 1.959963984540054 * se,
                       level=0.95, method="z-test of two weighted estimates, linearised SEs")
+
+
+def change_note(h: dict) -> str:
+    """The footnote sentence naming the test behind the summary's NPS/CSAT 环比 p-values."""
+    from cxlab.metrics._overlap import OVERLAP_METHOD
+    from cxlab.ops._repeat import OVERLAP_CN
+
+    tests = [h[k] for k in ("nps_test", "csat_test") if k in h]
+    if not tests:
+        return ""
+    if any(t.method.startswith(OVERLAP_METHOD) for t in tests):
+        return (f"环比检验(双侧,α = {ALPHA:g}):本期与上期有 {h['repeat']:,} 位客户两期都作答,"
+                f"两期样本并不独立,故采用{OVERLAP_CN}。")
+    why = "两期样本没有重复作答的客户" if h.get("has_ids") else "数据没有客户编号,无法识别重复作答的客户"
+    return (f"环比检验(双侧,α = {ALPHA:g}):{why},按两独立样本检验"
+            "(NPS 用调整 Wald z 检验,CSAT 用两比例 z 检验"
+            + (";加权时用两期线性化标准误的 z 检验" if h.get("weighted") else "") + ")。")
 
 
 def _change_text(diff: float, p: float, unit: str) -> str:
@@ -208,7 +236,10 @@ def summary(ctx: ReportContext) -> Html:
         if "nps_test" in h:  # observed change; the p-value from the (adjusted-Wald) test
             line += "," + _change_text(nv - h["nps_prev"]["nps"], h["nps_test"].pvalue, " 分")
         items.append(line + "。")
-    if h.get("csat") is not None:
+    if h.get("csat") is not None and int(h["csat"]["n"]) < MIN_BASE:
+        items.append(f"客户满意度(CSAT)本期只有 {int(h['csat']['n'])} 人作答,"
+                     f"少于 {MIN_BASE},不予报告。")
+    elif h.get("csat") is not None:
         cv = h["csat"]["csat"]
         line = (f"客户满意度(CSAT,{_and(top_names(ctx, csat_col(ctx)))}"
                 f"占比)为 {cv:.1f}%")
@@ -232,7 +263,8 @@ def summary(ctx: ReportContext) -> Html:
     if not items:
         return Html("")
     base = _base_note(h["n"], "本期")
-    return join(base, bullets(items))
+    how = change_note(h)
+    return join(base, bullets(items), note(how) if how else None)
 
 
 def _items_headline(ctx: ReportContext) -> str | None:
@@ -270,7 +302,10 @@ def kpi_dashboard(ctx: ReportContext) -> Html:
     cs = csat_col(ctx)
     if cs is not None:
         cv = h["csat"]["csat"] if h.get("csat") is not None else None
-        shown.append((f"CSAT{_goal(csat_t, '%')}", "—" if cv is None else fmt_num(cv) + "%",
+        small = cv is not None and int(h["csat"]["n"]) < MIN_BASE
+        cv = None if small else cv  # below the suppression base: no estimate
+        shown.append((f"CSAT{_goal(csat_t, '%')}",
+                      "样本不足" if small else "—" if cv is None else fmt_num(cv) + "%",
                       None if cv is None or csat_t is None else
                       ("cx-good" if csat_t.met(cv) else "cx-bad")))
     ce = ces_col(ctx)
@@ -385,8 +420,25 @@ def league_note(ctx: ReportContext, has_csat: bool = True) -> str:
     return (f"排名基于各机构汇总计数{unweighted};样本量少于 {MIN_BASE} 的机构不参与排名,也不给出估计值。"
             f"“需整改”:{rule}。"
             "“低于目标,在抽样误差内”:低于目标,但置信区间包含目标值,差距可能来自抽样误差。"
-            f"环比检验为双侧 z 检验(α = {ALPHA:g});{method_note(comparison_method(ctx.params_dir))},"
+            f"环比检验为双侧 z 检验(α = {ALPHA:g}){_league_paired_note(ctx)};"
+            f"{method_note(comparison_method(ctx.params_dir))},"
             "表中同时列出未校正与校正后的 p 值,显著性以校正后 p 值为准。")
+
+
+def _league_paired_note(ctx: ReportContext) -> str:
+    """How the league's NPS change tests treat customers who answered in both periods."""
+    agg = ctx.aggregates
+    if ctx.previous is None or "nps_change_pvalue" not in agg.columns:
+        return ""
+    cur = agg[(agg["period"].astype(str) == str(ctx.period))
+              & (agg["change_from"].astype(str) == str(ctx.previous))]
+    if cur.empty or cur["nps_change_pvalue"].isna().all():
+        return ""
+    from cxlab.ops._repeat import OVERLAP_CN
+
+    n = int(cur["repeat_customers"].fillna(0).sum())
+    return (f",两期都作答的客户(本期各机构合计 {n:,} 位)使两期样本不独立,"
+            f"有这类客户的机构采用{OVERLAP_CN}")
 
 
 def branch_comparison(ctx: ReportContext) -> Html:
