@@ -90,7 +90,7 @@ def test_trend_equals_the_report_trend(built):
     want = nps(ctx.responses, score=ctx.codebook.nps_item, by="period", weight=ctx.weight)
     got = nps_by(wh, Filters(period_to=PERIOD), _scope(org, "SH01"), by=["period"])
     assert list(got["period"]) == list(want["period"])
-    for c in ("n", "nps", "ci_low", "ci_high", "pct_promoters"):
+    for c in ("n", "nps", "se", "ci_low", "ci_high", "pct_promoters"):
         assert got[c].to_numpy(float) == pytest.approx(want[c].to_numpy(float), rel=1e-9)
 
 

@@ -303,10 +303,11 @@ def _weighted_cells(wh: Warehouse, sql_where: str, params: list, keys: list[str]
     weights and the sum of their squared weights, from one DuckDB aggregate. That is all the
     weighted estimate and its linearisation variance need when the value takes few values:
     sum w (y - est)^2 over respondents = sum over values of (sum w) (y - est)^2, and likewise
-    with w^2; the rows per group are as few as the values, whatever the weights are."""
+    with w^2; the rows per group are as few as the values, whatever the weights are. Also the
+    respondents per value (the n of the n/(n-1) variance factor)."""
     kq = ", ".join(_q(k) for k in keys)
     sql = (f"SELECT {kq + ', ' if kq else ''}{value} AS _v, sum(weight) AS _w, "
-           f"sum(weight * weight) AS _w2 "
+           f"sum(weight * weight) AS _w2, count(*) AS _k "
            f"FROM {TABLE} WHERE {sql_where} AND ({value}) IS NOT NULL GROUP BY ALL")
     got = wh.con.execute(sql, [*extra, *params, *extra]).df()
     out: dict[tuple, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
@@ -316,7 +317,7 @@ def _weighted_cells(wh: Warehouse, sql_where: str, params: list, keys: list[str]
     for key, g in groups:
         key = key if isinstance(key, tuple) else (key,)
         out[key] = (g["_v"].to_numpy(dtype=float), g["_w"].to_numpy(dtype=float),
-                    g["_w2"].to_numpy(dtype=float))
+                    g["_w2"].to_numpy(dtype=float), g["_k"].to_numpy(dtype=float))
     return out
 
 
@@ -331,18 +332,21 @@ def _weighted_nps(cells, keys: list[str]) -> pd.DataFrame:
     would take ~0.1 s per call); ``tests/test_dashboard_reports.py`` checks equality with
     :func:`cxlab.metrics.nps` and the report to 1e-9."""
     rows = []
-    for key, (y, sw, sw2) in cells.items():
-        total, s2 = sw.sum(), sw2.sum()
+    for key, (y, sw, sw2, k) in cells.items():
+        total, s2, n = sw.sum(), sw2.sum(), k.sum()
         p, d = sw[y == 1].sum() / total, sw[y == -1].sum() / total
         est = p - d
+        # before the n/(n-1) factor (the effective n of the interval), and with it (the SE
+        # reported, R's svymean convention, as cxlab.metrics.nps)
         se = float(np.sqrt((sw2 * (y - est) ** 2).sum()) / total)
+        se_n = se * np.sqrt(n / (n - 1)) if n > 1 else np.nan
         n_eff = total ** 2 / s2 if s2 > 0 else 0.0
         n_star = max(p + d - est ** 2, 0.0) / se ** 2 if se > 0 else n_eff
         n_adj = n_star + 3.0
         pa, da = (n_star * p + 0.75) / n_adj, (n_star * d + 0.75) / n_adj
         se_adj = np.sqrt((pa + da - (pa - da) ** 2) / n_adj)
         rows.append(dict(zip(keys, key, strict=True)) | {
-            "w_sum": float(total), "n_eff": float(n_eff), "nps_w": 100 * est, "se_w": 100 * se,
+            "w_sum": float(total), "n_eff": float(n_eff), "nps_w": 100 * est, "se_w": 100 * se_n,
             "ci_low_w": 100 * max(-1.0, pa - da - _Z95 * se_adj),
             "ci_high_w": 100 * min(1.0, pa - da + _Z95 * se_adj),
             "pct_promoters_w": 100 * p, "pct_passives_w": 100 * max(0.0, 1 - p - d),
@@ -359,7 +363,7 @@ def _weighted_share(cells, keys: list[str], prefix: str) -> pd.DataFrame:
     from cxlab.metrics._scales import wilson_interval
 
     rows = []
-    for key, (ind, sw, sw2) in cells.items():
+    for key, (ind, sw, sw2, _) in cells.items():
         total, s2 = sw.sum(), sw2.sum()
         p = float(sw[ind == 1].sum() / total)
         se = float(np.sqrt((sw2 * (ind - p) ** 2).sum()) / total)
