@@ -333,7 +333,10 @@ def test_write_deliverables_is_incremental(sample_warehouse, tmp_path):
 
 def test_branch_against_company_tests_the_rest_of_the_company(sample_warehouse):
     """In a branch book the branch column is tested against the company without the branch:
-    the letters equal two_proportion_test on (branch) vs (all branches − branch) counts."""
+    the letters equal two_proportion_test on (branch) vs (all branches − branch) counts, or
+    scipy's Fisher exact test where an expected count of that 2×2 table is below 5."""
+    from scipy.stats import fisher_exact
+
     from cxlab.deliver._tabbook import _with_tiers, scope_banner
     from cxlab.io import load_responses
     from cxlab.report import build_aggregates, load_context
@@ -349,18 +352,22 @@ def test_branch_against_company_tests_the_rest_of_the_company(sample_warehouse):
     everyone = load_responses(sample_warehouse, period=PERIOD)
     rest = everyone[everyone["branch"] != "GZ01"]
     own = ctx.current
-    letters = 0
+    letters = exact = 0
     for t in tables:
         scale = ctx.codebook.scale_of(t.item)
         label_to_codes = {scale.codes[c]: [c] for c in scale.codes}
         label_to_codes.update({r: v for r, _, v in _answer_rows(ctx.codebook, t.item)})
         for row, codes in label_to_codes.items():
             a, b = own[t.item].dropna(), rest[t.item].dropna()
-            res = two_proportion_test(int(a.isin(codes).sum()), len(a), int(b.isin(codes).sum()),
-                                      len(b))
+            ka, kb = int(a.isin(codes).sum()), int(b.isin(codes).sum())
+            res = two_proportion_test(ka, len(a), kb, len(b))
+            table = np.array([[ka, len(a) - ka], [kb, len(b) - kb]])
+            expected = np.outer(table.sum(1), table.sum(0)) / table.sum()
+            p = fisher_exact(table).pvalue if expected.min() < 5 else res.pvalue
+            exact += expected.min() < 5
             cells = t.cells[t.cells["row"] == row].set_index("letter")
-            expect_a = "B" if res.pvalue < 0.05 and res.diff > 0 else ""
-            expect_b = "A" if res.pvalue < 0.05 and res.diff < 0 else ""
+            expect_a = "B" if p < 0.05 and res.diff > 0 else ""
+            expect_b = "A" if p < 0.05 and res.diff < 0 else ""
             assert ("B" in cells.loc["A", "sig"]) == bool(expect_a), (t.item, row)
             assert ("A" in cells.loc["B", "sig"]) == bool(expect_b), (t.item, row)
             letters += len(expect_a) + len(expect_b)
