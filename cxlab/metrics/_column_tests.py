@@ -22,7 +22,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
-__all__ = ["EXACT_BELOW", "METHOD_CN", "METHOD_EN", "design_pair_tests", "pair_tests"]
+__all__ = ["EXACT_BELOW", "METHOD_CN", "METHOD_EN", "design_mean_test", "design_pair_tests",
+           "pair_tests"]
 
 #: Fisher's exact test replaces the z-test when an expected count of the 2×2 table is below this.
 EXACT_BELOW = 5.0
@@ -157,3 +158,44 @@ def design_pair_tests(w_hit1, w1, q_hit1, q1, n1, w_hit2, w2, q_hit2, q2, n2
     df = np.maximum(n - 2, 1)
     pvalue = np.where(se > 0, 2 * stats.t.sf(np.abs(t), df), np.where(diff == 0, 1.0, 0.0))
     return pvalue, diff, np.full(p1.shape, "design", dtype=object)
+
+
+def design_mean_test(y1, w1, y2, w2) -> tuple[float, float]:
+    """Design-based two-sided test of equal weighted means of two independent groups.
+
+    The rows of both groups form one with-replacement design with probabilities ∝ 1/weight;
+    the difference of the weighted means has the linearised variance
+    :math:`\\frac{n}{n-1}\\sum_i u_i^2`, :math:`u_i = w_i (y_i - \\bar y_g)/W_g`, and is referred
+    to Student t on ``n - 2`` degrees of freedom (R ``svyttest(y ~ group)``). An NPS is the
+    weighted mean of +1/0/−1 (:func:`cxlab.metrics.nps`), a top-box share that of 0/1.
+
+    Parameters
+    ----------
+    y1, w1 : array-like
+        Values and weights of the first group (no missing values).
+    y2, w2 : array-like
+        The same for the second group.
+
+    Returns
+    -------
+    diff, pvalue : float
+        ``mean1 - mean2`` and the two-sided p-value (NaN if a group is empty).
+
+    Examples
+    --------
+    >>> d, p = design_mean_test([1, 1, 0, 1], [1, 2, 1, 1], [0, 0, 1, 0], [1, 1, 1, 2])
+    >>> round(d, 2)
+    0.6
+    """
+    y1, w1, y2, w2 = (np.asarray(x, dtype=float) for x in (y1, w1, y2, w2))
+    if y1.size == 0 or y2.size == 0 or w1.sum() <= 0 or w2.sum() <= 0:
+        return float("nan"), float("nan")
+    m1, m2 = np.dot(w1, y1) / w1.sum(), np.dot(w2, y2) / w2.sum()
+    s = (np.sum((w1 * (y1 - m1)) ** 2) / w1.sum() ** 2
+         + np.sum((w2 * (y2 - m2)) ** 2) / w2.sum() ** 2)
+    n = y1.size + y2.size
+    se = float(np.sqrt(n / (n - 1) * s))
+    diff = float(m1 - m2)
+    if se == 0:
+        return diff, 1.0 if diff == 0 else 0.0
+    return diff, float(2 * stats.t.sf(abs(diff) / se, max(n - 2, 1)))
