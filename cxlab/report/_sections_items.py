@@ -292,8 +292,11 @@ def _one_crosstab(ctx: ReportContext, data: pd.DataFrame, item: str, branches: l
                 else:
                     cells.append("—")
             wide[key] = cells
-            columns[key] = f"{ctx.branch_name(b)} ({letter}) %"
+            small = not bool(part["tested"].iloc[0])  # under the minimum base for this item
+            columns[key] = f"{ctx.branch_name(b)} ({letter}) %" + ("†" if small else "")
             formats[key] = lambda v: v  # trusted: numbers and letters built above
+        tested = sorted(set(ct.loc[ct["tested"], "col"]))
+        sub = sub[sub["branch"].isin(tested)]
         if sub[item].nunique() >= 2 and sub["branch"].nunique() >= 2:
             ov = crosstab_overall(sub, row=item, col="branch", weight=w)
             test = ("Rao–Scott 校正卡方" if w else "Pearson 卡方")
@@ -345,8 +348,8 @@ def crosstabs(ctx: ReportContext) -> Html:
         adj = (f"每张表的两两比较经{METHOD_CN[method]}" if method != "none"
                else "未做多重比较校正")
         text += ("各分支机构列为列百分比;字母表示该格显著高于对应字母的机构"
-                 f"(双侧,α = 0.05;{how};{adj})。样本量少于 {MIN_BASE} 的机构不标注字母,"
-                 "也不被其他机构标注。")
+                 f"(双侧,α = 0.05;{how};{adj})。标 † 的机构该题回答数少于 {MIN_BASE},"
+                 "不标注字母,也不被其他机构标注,不计入总体检验。")
         text += ("机构间差异的总体检验为 Rao–Scott 二阶校正卡方检验(同 R survey 包 svychisq)。"
                  if ctx.weighted else "机构间差异的总体检验为 Pearson 卡方检验。")
     if ctx.weighted:
