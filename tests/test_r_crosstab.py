@@ -14,7 +14,7 @@ import pandas as pd
 from test_r_survey import close, run_r
 
 from cxlab.metrics import crosstab, crosstab_overall, crosstab_tests
-from cxlab.metrics._column_tests import design_pair_tests, pair_tests
+from cxlab.metrics._column_tests import design_mean_test, design_pair_tests, pair_tests
 
 # 2×2 tables (k1, n1, k2, n2) whose smallest expected count is below 5
 SMALL = [(1, 30, 7, 32), (0, 31, 5, 40), (1, 35, 7, 33), (2, 60, 6, 30), (30, 31, 24, 33)]
@@ -131,3 +131,21 @@ def test_design_test_from_sums_equals_row_level_linearisation():
                                      (w[~g & (y == 1)] ** 2).sum(), (w[~g] ** 2).sum(), (~g).sum())
     close(got, want)
     close(diff, pa - pb)
+
+
+def test_design_mean_test_equals_svyttest_for_nps(tmp_path):
+    """A segment against the rest, weighted: NPS as the weighted mean of +1/0/−1."""
+    rng = np.random.default_rng(11)
+    n = 500
+    ltr = rng.integers(0, 11, n)
+    d = pd.DataFrame({"seg": rng.choice(["in", "out"], n, p=[0.3, 0.7]),
+                      "npsc": np.where(ltr >= 9, 1.0, np.where(ltr >= 7, 0.0, -1.0)),
+                      "w": rng.lognormal(0, 0.6, n)})
+    r = run_r(tmp_path, d, """
+d$g <- factor(d$seg, levels = c("out", "in"))
+t <- svyttest(npsc ~ g, svydesign(ids = ~1, weights = ~w, data = d))
+out("t", c(t$estimate, t$p.value))
+""")
+    m = (d["seg"] == "in").to_numpy()
+    diff, p = design_mean_test(d["npsc"][m], d["w"][m], d["npsc"][~m], d["w"][~m])
+    close([diff, p], r["t"])  # svyttest(npsc ~ g, svydesign(ids = ~1, weights = ~w))
