@@ -250,3 +250,17 @@ def test_segment_scores_weighted_use_weighted_metric_and_design_test():
     cs = segment_scores(d, by="seg", score="sat", metric="csat", weight="w").set_index("seg")
     cref = csat(d, score="sat", by="seg", weight="w").set_index("seg")
     np.testing.assert_allclose(cs.loc[cref.index, "csat"], cref["csat"], rtol=1e-12)
+
+
+def test_segments_under_the_minimum_base_are_not_tested():
+    from cxlab.metrics import adjust_pvalues
+
+    d = pd.DataFrame({"tier": ["高"] * 120 + ["低"] * 40 + ["中"] * 10,
+                      "ltr": [10, 9, 9, 8] * 30 + [3, 6, 8, 9] * 10 + [0] * 10})
+    every = segment_scores(d, by="tier").set_index("tier")
+    assert every.loc["中", "significant"]  # 10 detractors: flagged when tested
+    r = segment_scores(d, by="tier", min_base=30).set_index("tier")
+    assert np.isnan(r.loc["中", "pvalue"]) and not r.loc["中", "significant"]
+    # the family adjusted is the two tested segments only
+    np.testing.assert_allclose(r.loc[["低", "高"], "p_adjusted"],
+                               adjust_pvalues(r.loc[["低", "高"], "pvalue"].to_numpy()))

@@ -240,7 +240,7 @@ def segments(ctx: ReportContext) -> Html:
             continue
         sub = d[d[key].notna()].assign(**{key: lambda x, k=key: x[k].astype(str)})
         res = _ordered(segment_scores(sub, by=key, score="ltr", metric="nps", weight=weight,
-                                      adjust=method), key)
+                                      adjust=method, min_base=MIN_BASE), key)
         seg_tables.append(_seg_html(res, key, "nps", caption + " · NPS"))
         if key == "value_segment" or plot_res is None:
             plot_res = res
@@ -256,7 +256,7 @@ def segments(ctx: ReportContext) -> Html:
                     f"{r[key]}价值客户 {r['nps']:.1f}" for _, r in ok.iterrows()))
         if key == "customer_type" and "csat" in sub.columns:
             cs = _ordered(segment_scores(sub, by=key, score="csat", metric="csat", weight=weight,
-                                         adjust=method), key)
+                                         adjust=method, min_base=MIN_BASE), key)
             seg_tables.append(_seg_html(cs, key, "csat", caption + " · CSAT"))
     if plot_res is not None:
         fig, ax = plt.subplots(figsize=(max(5, 0.9 * len(plot_res) + 2), 3.6))
@@ -283,7 +283,7 @@ def segments(ctx: ReportContext) -> Html:
             surveyed = surveyed[surveyed["rfm_segment"].notna()]
             if surveyed["rfm_segment"].nunique() >= 2:
                 rs = segment_scores(surveyed, by="rfm_segment", score="ltr", metric="nps",
-                                    weight=weight, adjust=method)
+                                    weight=weight, adjust=method, min_base=MIN_BASE)
                 rs_t = _seg_table(rs, "rfm_segment", "nps").set_index("rfm_segment")
                 dist["nps"] = dist["segment"].map(rs_t["nps"])
                 dist["nps_n"] = dist["segment"].map(rs_t["n"])

@@ -45,6 +45,7 @@ def segment_scores(
     codebook: Codebook | None = None,
     weight: str | None = None,
     adjust: str = "fdr_bh",
+    min_base: int | None = None,
 ) -> pd.DataFrame:
     """NPS or CSAT per customer segment, each segment tested against the rest.
 
@@ -80,6 +81,10 @@ def segment_scores(
         Multiple-comparison control over the segments: Benjamini–Hochberg (default, false
         discovery rate), Holm (family-wise error) or none (``multiple_comparisons`` of
         ``params/alerts.yaml`` in the reports).
+    min_base : int, optional
+        A segment with fewer (unweighted) respondents is not tested: ``pvalue`` NaN, not
+        counted in the adjustment, never ``significant``. Default: every segment is tested
+        (the reports pass ``MIN_BASE`` = 30).
 
     Returns
     -------
@@ -149,7 +154,7 @@ def segment_scores(
         mask = np.all([(data[k] == row[k]).to_numpy() for k in keys], axis=0)
         a, b = data[mask], data[~mask]
         rest_n.append(len(b))
-        if len(a) == 0 or len(b) == 0:
+        if len(a) == 0 or len(b) == 0 or (min_base is not None and len(a) < min_base):
             diffs.append(np.nan)
             pvals.append(np.nan)
             continue
