@@ -372,3 +372,30 @@ def test_branch_against_company_tests_the_rest_of_the_company(sample_warehouse):
             assert ("A" in cells.loc["B", "sig"]) == bool(expect_b), (t.item, row)
             letters += len(expect_a) + len(expect_b)
     assert letters > 0
+
+
+def test_tests_sheet_lists_raw_and_adjusted_p_behind_the_letters(company_ctx, company_book):
+    """The last sheet lists every letter test with its method and raw and BH-adjusted p; a
+    significant test is exactly a letter in the table's sheet."""
+    from statsmodels.stats.multitest import multipletests
+
+    _, bh = company_book
+    ws = bh[bh.sheetnames[-1]]
+    assert bh.sheetnames[-1] == "显著性检验明细"
+    rows = [r for r in ws.iter_rows(min_row=5, values_only=True) if r[0]]
+    head = next(ws.iter_rows(min_row=4, max_row=4, values_only=True))
+    t = pd.DataFrame(rows, columns=head)
+    assert len(t) > 100
+    assert set(t["检验方法"]) == {"design"}  # the sample reports are weighted
+    assert (t["p 值(校正后)"] >= t["p 值(未校正)"] - 1e-12).all()
+    label = company_ctx.codebook.item("svc_resolution").label
+    one = t[t["题目"].str.endswith(label[:10])]
+    assert len(one)
+    sheet = bh[one["题目"].iloc[0]]
+    np.testing.assert_allclose(one["p 值(校正后)"],
+                               multipletests(one["p 值(未校正)"], method="fdr_bh")[1], rtol=1e-9)
+    _, _, letters, _, sig = _grid(sheet)
+    for rec in one.itertuples():
+        hi, lo = (rec[3], rec[4]) if rec[7] > 0 else (rec[4], rec[3])
+        got = sig.get(rec[2], [None] * len(letters))[letters.index(hi)] or ""
+        assert (lo in got) == (rec[11] == "是"), (rec[2], hi, lo)

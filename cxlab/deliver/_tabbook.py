@@ -510,7 +510,10 @@ def write_tabbook(tables: Sequence[Table], path: str | Path, *, title: str,
         toc.write(r, 2, kind_cn.get(t.kind, t.kind), f["cell"])
         toc.write(r, 3, t.scale, f["cell"])
         toc.write_number(r, 4, int(t.columns["base"].iloc[0]), f["base"])
-    last = 4 + len(tables) + 1
+    toc.write(4 + len(tables), 0, "附", f["cell"])
+    toc.write_url(4 + len(tables), 1, f"internal:'{TESTS_SHEET}'!A1", f["link"],
+                  string=f"{TESTS_SHEET}(各表全部两两比较的检验方法与未校正、校正后 p 值)")
+    last = 4 + len(tables) + 2
     for k, line in enumerate(tables[0].notes if tables else [], start=last):
         toc.write(k, 0, zh(line), f["note"])
     toc.set_column(0, 0, 8)
@@ -523,9 +526,47 @@ def write_tabbook(tables: Sequence[Table], path: str | Path, *, title: str,
 
     for t, name in zip(tables, names, strict=True):
         _write_table(wb, f, t, name, title)
+    _write_tests(wb, f, tables, names)
     wb.close()
     tmp.replace(path)
     return path
+
+
+#: Name of the last sheet: every pairwise letter test with raw and adjusted p.
+TESTS_SHEET = "显著性检验明细"
+TEST_HEAD = ("题目", "行", "列", "对比列", "基数", "对比列基数", "差值(百分点)", "检验方法",
+             "p 值(未校正)", "p 值(校正后)", "显著")
+
+
+def _write_tests(wb, f, tables: Sequence[Table], names: Sequence[str]) -> None:
+    """The sheet listing every column-pair test of every table (the letters' evidence)."""
+    ws = wb.add_worksheet(TESTS_SHEET)
+    ws.write(0, 0, "显著性检验明细:各表同组两列的全部比较(字母即来自这些检验)", f["title"])
+    ws.write(1, 0, zh("检验方法:z = 列比例 z 检验;fisher = Fisher 精确检验(期望频数小于 5);"
+                      "design = 基于抽样设计的加权比例 t 检验。校正后 p 值为各表内多重比较校正的结果。"),
+             f["sub"])
+    for c, h in enumerate(TEST_HEAD):
+        ws.write(3, c, h, f["toc_head"])
+    method_cn = {"z": "z", "fisher": "fisher", "design": "design"}
+    r = 4
+    for t, name in zip(tables, names, strict=True):
+        for rec in t.tests.itertuples():
+            ws.write(r, 0, name, f["cell"])
+            ws.write(r, 1, str(rec.row), f["cell"])
+            ws.write(r, 2, rec.letter_a, f["cell"])
+            ws.write(r, 3, rec.letter_b, f["cell"])
+            ws.write_number(r, 4, int(rec.base_a), f["cell"])
+            ws.write_number(r, 5, int(rec.base_b), f["cell"])
+            ws.write_number(r, 6, float(rec.diff), f["cell"])
+            ws.write(r, 7, method_cn.get(rec.method, rec.method), f["cell"])
+            ws.write_number(r, 8, float(rec.pvalue), f["cell"])
+            ws.write_number(r, 9, float(rec.p_adjusted), f["cell"])
+            ws.write(r, 10, "是" if rec.significant else "", f["cell"])
+            r += 1
+    ws.set_column(0, 1, 24)
+    ws.set_column(2, 10, 11)
+    ws.freeze_panes(4, 0)
+    ws.autofilter(3, 0, max(r - 1, 4), len(TEST_HEAD) - 1)
 
 
 def _write_table(wb, f, t: Table, name: str, book_title: str) -> None:
