@@ -237,3 +237,23 @@ def test_voice_shares_are_weighted(strong):
     unit = _tables(voice(_unit(strong)).html, "提及率")[0]
     assert (np.abs(unit["提及率%(加权)"].to_numpy() - t["提及率%(加权)"].to_numpy()) > 0.05).any()
     assert (unit["提及率%(加权)"] == (100 * unit["提及条数"] / said.sum()).round(1)).all()
+
+
+def test_multi_select_shares_are_weighted(strong):
+    from cxlab.io import split_multiselect
+    from cxlab.report._sections_items import choice_items, crosstabs
+
+    html = crosstabs(strong).html
+    item = choice_items(strong, kinds=("multi",))[0]
+    t = _tables(html, "选择比例")[0]
+    cur = strong.current[strong.current[item].notna()]
+    opts = strong.codebook.scale_of(item).options
+    picks = split_multiselect(cur[item].astype(str), options=opts)
+    w = cur["weight"].to_numpy()
+    assert f"未加权 n = {len(cur):,}" in _text(html)
+    for _, row in t.iterrows():
+        chosen = picks[row["选项"]].fillna(False).to_numpy(bool)
+        assert row["选择比例%(加权)"] == pytest.approx(100 * w[chosen].sum() / w.sum(), abs=0.05)
+        assert row["选择人数(未加权)"] == chosen.sum()
+    unit = _tables(crosstabs(_unit(strong)).html, "选择比例")[0]
+    assert (np.abs(unit["选择比例%(加权)"].to_numpy() - t["选择比例%(加权)"].to_numpy()) > 0.3).any()

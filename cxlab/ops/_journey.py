@@ -257,7 +257,7 @@ def _tokens(value, options: list[str]) -> set[str] | None:
 
 
 def channel_preference(responses: pd.DataFrame, *, column: str = "purchase_channel", by=None,
-                       codebook=None) -> pd.DataFrame:
+                       codebook=None, weight: str | None = None) -> pd.DataFrame:
     """Share of respondents choosing each purchase channel (multi-select, seed 000 §04.6).
 
     Parameters
@@ -269,6 +269,9 @@ def channel_preference(responses: pd.DataFrame, *, column: str = "purchase_chann
         Grouping, e.g. ``"branch"``.
     codebook : Codebook, optional
         The option list; default 官方网站, 实体店, 电商平台, 网红带货, 其他.
+    weight : str, optional
+        Column of survey weights: ``pct`` is then the weighted share of the respondents who
+        answered (counts stay unweighted) and ``weighted_n`` (their sum of weights) is added.
 
     Returns
     -------
@@ -293,7 +296,7 @@ def channel_preference(responses: pd.DataFrame, *, column: str = "purchase_chann
     4      其他           0   0.000000
     """
     by = as_by(by)
-    need_columns(responses, [column] + by, what="responses")
+    need_columns(responses, [column] + by + ([weight] if weight else []), what="responses")
     sc = scale_for(codebook, column)
     options = list(sc.options) if sc is not None and sc.options else list(DEFAULT_CHANNELS)
     picks = [_tokens(v, options) for v in responses[column].tolist()]
@@ -301,12 +304,20 @@ def channel_preference(responses: pd.DataFrame, *, column: str = "purchase_chann
     for opt in options:
         frame[opt] = [p is not None and opt in p for p in picks]
     frame["_answered"] = [p is not None for p in picks]
+    frame["_w"] = (pd.to_numeric(responses[weight], errors="coerce").to_numpy(dtype=float)
+                   if weight else 1.0)
 
     def rows(sub: pd.DataFrame) -> list[dict]:
         ans = sub[sub["_answered"]]
-        n = len(ans)
-        return [{"channel": opt, "n_respondents": n, "n_selected": int(ans[opt].sum()),
-                 "pct": 100.0 * ans[opt].sum() / n if n else np.nan} for opt in options]
+        n, wn = len(ans), float(ans["_w"].sum())
+        out = [{"channel": opt, "n_respondents": n, "n_selected": int(ans[opt].sum()),
+                "pct": 100.0 * float(ans["_w"][ans[opt]].sum()) / wn if wn > 0 else np.nan}
+               for opt in options]
+        if weight:
+            for r in out:
+                r["weighted_n"] = wn
+        return out
 
-    cols = by + ["channel", "n_respondents", "n_selected", "pct"]
+    cols = by + ["channel", "n_respondents", "n_selected", "pct"] + (
+        ["weighted_n"] if weight else [])
     return pd.DataFrame(_per_group(frame, by, rows), columns=cols)

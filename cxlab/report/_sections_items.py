@@ -216,24 +216,29 @@ def _one_multi(ctx: ReportContext, data: pd.DataFrame, item: str, branches: list
 
     label = ctx.codebook.item(item).label
     try:
-        tot = channel_preference(data, column=item, codebook=ctx.codebook)
+        tot = channel_preference(data, column=item, codebook=ctx.codebook, weight=ctx.weight)
     except ValueError as exc:  # an answer outside the codebook's options
         return note(f"{label}:含问卷选项以外的回答,未汇总({exc})。")
     if tot.empty or int(tot["n_respondents"].iloc[0]) == 0:
         return Html("")
     n = int(tot["n_respondents"].iloc[0])
     wide = tot[["channel", "n_selected", "pct"]].copy()
-    columns = {"channel": "选项", "n_selected": "选择人数", "pct": "选择比例%"}
+    columns = {"channel": "选项", "n_selected": "选择人数(未加权)" if ctx.weighted else "选择人数",
+               "pct": "选择比例%(加权)" if ctx.weighted else "选择比例%"}
     formats: dict = {"n_selected": "int", "pct": 1}
     if len(branches) >= 2:
         sub = data[data["branch"].astype(str).isin(branches)]
-        byb = channel_preference(sub, column=item, codebook=ctx.codebook, by="branch")
+        byb = channel_preference(sub, column=item, codebook=ctx.codebook, by="branch",
+                                 weight=ctx.weight)
         for b in sorted(branches):
             vals = byb[byb["branch"].astype(str) == b].set_index("channel")["pct"]
             wide[f"b_{b}"] = wide["channel"].map(vals)
             columns[f"b_{b}"] = f"{ctx.branch_name(b)} %"
             formats[f"b_{b}"] = 1
-    return table(wide, columns=columns, formats=formats, caption=f"{label}(多选,n = {n:,})")
+    caption = f"{label}(多选,n = {n:,})"
+    if ctx.weighted:
+        caption = f"{label}(多选,未加权 n = {n:,},加权 n = {float(tot['weighted_n'].iloc[0]):,.1f})"
+    return table(wide, columns=columns, formats=formats, caption=caption)
 
 
 def _order(ctx: ReportContext, item: str, values) -> list:
@@ -353,7 +358,7 @@ def crosstabs(ctx: ReportContext) -> Html:
         text += ("机构间差异的总体检验为 Rao–Scott 二阶校正卡方检验(同 R survey 包 svychisq)。"
                  if ctx.weighted else "机构间差异的总体检验为 Pearson 卡方检验。")
     if ctx.weighted:
-        text += "单选题百分比为加权估计(调查权重),人数为未加权人数;多选题比例未加权。"
+        text += "百分比为加权估计(调查权重),人数为未加权人数。"
     if small:
         text += (f"{'、'.join(ctx.branch_name(b) for b in small)}样本量少于 {MIN_BASE},"
                  "只计入合计,不单独列出。")
