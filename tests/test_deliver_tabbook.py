@@ -231,7 +231,7 @@ def test_workbook_structure(company_book):
 
 def test_branch_book_holds_no_other_branch(sample_warehouse, tmp_path):
     """A branch book shows the branch and the company total only: no other branch's name or
-    code anywhere; the company column equals the company's counts."""
+    code anywhere; the company column equals the company's (weighted) counts."""
     from cxlab.io import load_responses
     from cxlab.report import build_aggregates, load_context
 
@@ -254,7 +254,11 @@ def test_branch_book_holds_no_other_branch(sample_warehouse, tmp_path):
     j = labels.index("全公司")
     csat = everyone["csat"].dropna()
     assert body["基数(未加权)"][j] == len(csat)
-    assert body["前2项(非常满意/满意)"][j] == pytest.approx(csat.isin([5, 4]).mean())
+    # weighted with the report's survey weights, like the branch column
+    comp = load_context(period=PERIOD, warehouse=sample_warehouse).current
+    comp = comp[comp["csat"].notna()]
+    assert body["前2项(非常满意/满意)"][j] == pytest.approx(
+        np.average(comp["csat"].isin([5, 4]), weights=comp["weight"]), rel=1e-9)
     own = ctx.current["csat"].dropna()
     assert body["基数(未加权)"][0] == len(own) < len(csat)
 
@@ -399,3 +403,25 @@ def test_tests_sheet_lists_raw_and_adjusted_p_behind_the_letters(company_ctx, co
         hi, lo = (rec[3], rec[4]) if rec[7] > 0 else (rec[4], rec[3])
         got = sig.get(rec[2], [None] * len(letters))[letters.index(hi)] or ""
         assert (lo in got) == (rec[11] == "是"), (rec[2], hi, lo)
+
+
+def test_weighted_branch_book_company_column_uses_the_survey_weights(sample_warehouse, tmp_path):
+    """In a weighted branch book the company column is weighted like the branch column: its
+    weighted base is the sum of the period's company weights of the item's answers."""
+    from cxlab.deliver._tabbook import _with_tiers, scope_banner
+    from cxlab.report import build_aggregates, load_context
+
+    build_aggregates(sample_warehouse)
+    ctx = load_context(period=PERIOD, branch="GZ01", warehouse=sample_warehouse)
+    comp = load_context(period=PERIOD, warehouse=sample_warehouse)
+    assert ctx.weighted
+    frame = _with_tiers(ctx, ctx.responses.reset_index(drop=True))
+    banner = scope_banner(ctx, frame, weight="weight")
+    t = build_tables(frame, codebook=ctx.codebook, columns=banner, items=["csat"],
+                     weight="weight")[0]
+    cur = comp.current[comp.current["csat"].notna()]
+    info = t.columns.set_index("label")
+    assert info.loc["全公司", "base"] == len(cur)
+    assert info.loc["全公司", "weighted_base"] == pytest.approx(cur["weight"].sum(), rel=1e-9)
+    assert info.loc["全公司", "effective_base"] == pytest.approx(
+        cur["weight"].sum() ** 2 / (cur["weight"] ** 2).sum(), rel=1e-9)

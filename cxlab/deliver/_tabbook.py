@@ -660,6 +660,16 @@ def _company_counts(warehouse: Path, period: str, weight: str | None):
     src = f"read_parquet('{glob}', hive_partitioning = true, union_by_name = true)"
     con = duckdb.connect()
     present = {r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {src}").fetchall()}
+    from cxlab.report._aggregates import WEIGHTS
+
+    wfile = warehouse / WEIGHTS
+    if weight and weight not in present and wfile.is_file():
+        # the report's survey weights live beside the responses (company-wide per period)
+        src = (f"(SELECT r.*, w.weight AS \"{weight}\" FROM {src} r LEFT JOIN "
+               f"read_parquet('{wfile}') w ON CAST(r.period AS VARCHAR) = "
+               "CAST(w.period AS VARCHAR) AND CAST(r.response_id AS VARCHAR) = "
+               "CAST(w.response_id AS VARCHAR))")
+        present.add(weight)
     wexpr = f'coalesce(CAST("{weight}" AS DOUBLE), 0)' if weight and weight in present else "1.0"
     cache: dict[str, pd.DataFrame | None] = {}
 
