@@ -96,3 +96,26 @@ def test_weighted_letters_use_the_design_test_not_weighted_counts():
     ones = crosstab(df.assign(w=1.0), row="r", col="c", weight="w")
     plain = crosstab(df, row="r", col="c")
     np.testing.assert_allclose(ones["pct"], plain["pct"], rtol=1e-12)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_letters_keep_the_false_discovery_rate_on_null_tables(weighted):
+    """Simulated tables with no real difference between the columns (some expected counts
+    below 5, so Fisher's test is in play; weighted: lognormal weights and the design test):
+    with BH over each table's pairs, the share of tables showing any letter (the FDR under the
+    complete null) stays at the nominal 5 % (binomial upper bound over 300 tables)."""
+    from scipy.stats import binom
+
+    rng = np.random.default_rng(20261204)
+    tables, flagged, methods = 300, 0, set()
+    for _ in range(tables):
+        n = 5 * 60
+        df = pd.DataFrame({"r": rng.choice(["a", "b", "c"], n, p=[0.6, 0.35, 0.05]),
+                           "c": np.repeat(list("pqrst"), 60),
+                           "w": rng.lognormal(0, 0.5, n)})
+        t = crosstab_tests(df, row="r", col="c", weight="w" if weighted else None,
+                           adjust="fdr_bh")
+        methods |= set(t["method"])
+        flagged += bool(t["significant"].any())
+    assert methods == ({"design"} if weighted else {"z", "fisher"})
+    assert flagged / tables <= binom.ppf(0.99, tables, 0.05) / tables
