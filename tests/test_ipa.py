@@ -309,3 +309,15 @@ def test_weighted_performance_and_correlation(attitude):
     assert not np.allclose(res.loc[ITEMS, "performance"], plain["performance"])
     with pytest.raises(ValueError, match="not found"):
         analyze(d, items=ITEMS, outcome="rating", weight="nope")
+
+
+def test_equal_performances_after_a_shift_keep_the_priority():
+    """Regression (hypothesis example): items with equal means that differ only by
+    floating-point noise after a shift have no spread, so the priority keeps the item order."""
+    cols = [[1, 1, 3, 10, 10, 10], [1, 1, 3, 10, 10, 10], [1, 1, 6, 7, 10, 10]]
+    items = ["q0", "q1", "q2"]
+    df = pd.DataFrame(dict(zip(items, cols, strict=True)), dtype=float)
+    stated = dict.fromkeys(items, 0.0)
+    base = analyze(df, items=items, importance="stated", stated=stated)
+    moved = analyze(df + 0.8, items=items, importance="stated", stated=stated)
+    assert moved["priority"].tolist() == base["priority"].tolist() == [1, 2, 3]

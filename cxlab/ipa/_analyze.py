@@ -47,7 +47,8 @@ def _at_or_above(values: np.ndarray, cross: float) -> np.ndarray:
 
 def _standardise(values: np.ndarray, cross: float) -> np.ndarray:
     sd = float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
-    if not np.isfinite(sd) or sd <= 0:
+    # a spread of floating-point noise (equal values computed differently) is no spread
+    if not np.isfinite(sd) or sd <= _ATOL + _RTOL * float(np.max(np.abs(values), initial=0.0)):
         return np.zeros_like(values)
     return (values - cross) / sd
 
