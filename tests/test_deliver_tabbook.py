@@ -238,7 +238,7 @@ def test_workbook_structure(company_book):
 
 def test_branch_book_holds_no_other_branch(sample_warehouse, tmp_path):
     """A branch book shows the branch and the company total only: no other branch's name or
-    code anywhere; the company column equals the company's counts."""
+    code anywhere; the company column equals the company's (weighted) counts."""
     from cxlab.io import load_responses
     from cxlab.report import build_aggregates, load_context
 
@@ -350,7 +350,10 @@ def test_write_deliverables_is_incremental(sample_warehouse, tmp_path):
 
 def test_branch_against_company_tests_the_rest_of_the_company(sample_warehouse):
     """In a branch book the branch column is tested against the company without the branch:
-    the letters equal two_proportion_test on (branch) vs (all branches − branch) counts."""
+    the letters equal two_proportion_test on (branch) vs (all branches − branch) counts, or
+    scipy's Fisher exact test where an expected count of that 2×2 table is below 5."""
+    from scipy.stats import fisher_exact
+
     from cxlab.deliver._tabbook import _with_tiers, scope_banner
     from cxlab.io import load_responses
     from cxlab.report import build_aggregates, load_context
@@ -366,19 +369,76 @@ def test_branch_against_company_tests_the_rest_of_the_company(sample_warehouse):
     everyone = load_responses(sample_warehouse, period=PERIOD)
     rest = everyone[everyone["branch"] != "GZ01"]
     own = ctx.current
-    letters = 0
+    letters = exact = 0
     for t in tables:
         scale = ctx.codebook.scale_of(t.item)
         label_to_codes = {scale.codes[c]: [c] for c in scale.codes}
         label_to_codes.update({r: v for r, _, v in _answer_rows(ctx.codebook, t.item)})
         for row, codes in label_to_codes.items():
             a, b = own[t.item].dropna(), rest[t.item].dropna()
-            res = two_proportion_test(int(a.isin(codes).sum()), len(a), int(b.isin(codes).sum()),
-                                      len(b))
+            ka, kb = int(a.isin(codes).sum()), int(b.isin(codes).sum())
+            res = two_proportion_test(ka, len(a), kb, len(b))
+            table = np.array([[ka, len(a) - ka], [kb, len(b) - kb]])
+            expected = np.outer(table.sum(1), table.sum(0)) / table.sum()
+            p = fisher_exact(table).pvalue if expected.min() < 5 else res.pvalue
+            exact += expected.min() < 5
             cells = t.cells[t.cells["row"] == row].set_index("letter")
-            expect_a = "B" if res.pvalue < 0.05 and res.diff > 0 else ""
-            expect_b = "A" if res.pvalue < 0.05 and res.diff < 0 else ""
+            expect_a = "B" if p < 0.05 and res.diff > 0 else ""
+            expect_b = "A" if p < 0.05 and res.diff < 0 else ""
             assert ("B" in cells.loc["A", "sig"]) == bool(expect_a), (t.item, row)
             assert ("A" in cells.loc["B", "sig"]) == bool(expect_b), (t.item, row)
             letters += len(expect_a) + len(expect_b)
     assert letters > 0
+
+
+def test_tests_sheet_lists_raw_and_adjusted_p_behind_the_letters(company_ctx, company_book):
+    """The last sheet lists every letter test with its method and raw and BH-adjusted p; a
+    significant test is exactly a letter in the table's sheet."""
+    from statsmodels.stats.multitest import multipletests
+
+    from cxlab.deliver._zh import zh
+    from cxlab.metrics._column_tests import METHOD_CN
+
+    _, bh = company_book
+    ws = bh[bh.sheetnames[-1]]
+    assert bh.sheetnames[-1] == "显著性检验明细"
+    rows = [r for r in ws.iter_rows(min_row=5, values_only=True) if r[0]]
+    head = next(ws.iter_rows(min_row=4, max_row=4, values_only=True))
+    t = pd.DataFrame(rows, columns=head).rename(columns={zh(c): c for c in (
+        "p 值(校正后)", "p 值(未校正)", "差值(百分点)")})
+    assert len(t) > 100
+    assert set(t["检验方法"]) == {zh(METHOD_CN["design"])}  # the sample reports are weighted
+    assert (t["p 值(校正后)"] >= t["p 值(未校正)"] - 1e-12).all()
+    label = company_ctx.codebook.item("svc_resolution").label
+    one = t[t["题目"].str.endswith(label[:10])]
+    assert len(one)
+    sheet = bh[one["题目"].iloc[0]]
+    np.testing.assert_allclose(one["p 值(校正后)"],
+                               multipletests(one["p 值(未校正)"], method="fdr_bh")[1], rtol=1e-9)
+    _, _, letters, _, sig = _grid(sheet)
+    for rec in one.itertuples():
+        hi, lo = (rec[3], rec[4]) if rec[7] > 0 else (rec[4], rec[3])
+        got = sig.get(_nfkc(rec[2]), [None] * len(letters))[letters.index(hi)] or ""
+        assert (lo in got) == (rec[11] == "是"), (rec[2], hi, lo)
+
+
+def test_weighted_branch_book_company_column_uses_the_survey_weights(sample_warehouse, tmp_path):
+    """In a weighted branch book the company column is weighted like the branch column: its
+    weighted base is the sum of the period's company weights of the item's answers."""
+    from cxlab.deliver._tabbook import _with_tiers, scope_banner
+    from cxlab.report import build_aggregates, load_context
+
+    build_aggregates(sample_warehouse)
+    ctx = load_context(period=PERIOD, branch="GZ01", warehouse=sample_warehouse)
+    comp = load_context(period=PERIOD, warehouse=sample_warehouse)
+    assert ctx.weighted
+    frame = _with_tiers(ctx, ctx.responses.reset_index(drop=True))
+    banner = scope_banner(ctx, frame, weight="weight")
+    t = build_tables(frame, codebook=ctx.codebook, columns=banner, items=["csat"],
+                     weight="weight")[0]
+    cur = comp.current[comp.current["csat"].notna()]
+    info = t.columns.set_index("label")
+    assert info.loc["全公司", "base"] == len(cur)
+    assert info.loc["全公司", "weighted_base"] == pytest.approx(cur["weight"].sum(), rel=1e-9)
+    assert info.loc["全公司", "effective_base"] == pytest.approx(
+        cur["weight"].sum() ** 2 / (cur["weight"] ** 2).sum(), rel=1e-9)

@@ -285,3 +285,39 @@ def test_relative_importance_integration(attitude, method):
     expected = table.set_index("driver")["share"].reindex(ITEMS).to_numpy()
     assert res["importance"].to_numpy() == pytest.approx(expected, abs=1e-12)
     assert res["importance"].sum() == pytest.approx(1.0, abs=1e-9)
+
+
+def test_weighted_performance_and_correlation(attitude):
+    """weight=: performance is the weighted mean, importance the weighted Pearson r (numpy's
+    frequency-free ``np.cov(aweights=)``, as R ``cov.wt(cor = TRUE)``); unit weights give the
+    unweighted analysis and scaling the weights changes nothing."""
+    rng = np.random.default_rng(3)
+    d = attitude.assign(w=rng.choice([0.2, 1.0, 4.0], size=len(attitude)))
+    res = analyze(d, items=ITEMS, outcome="rating", weight="w").set_index("item")
+    for it in ITEMS:
+        x, y, w = d[it].to_numpy(float), d["rating"].to_numpy(float), d["w"].to_numpy()
+        assert res.loc[it, "performance"] == pytest.approx(np.average(x, weights=w), rel=1e-12)
+        c = np.cov(np.vstack([x, y]), aweights=w)
+        assert res.loc[it, "importance"] == pytest.approx(c[0, 1] / np.sqrt(c[0, 0] * c[1, 1]),
+                                                          rel=1e-10)
+    plain = analyze(attitude, items=ITEMS, outcome="rating")
+    ones = analyze(d.assign(w=1.0), items=ITEMS, outcome="rating", weight="w")
+    np.testing.assert_allclose(ones["importance"], plain["importance"], rtol=1e-12)
+    np.testing.assert_allclose(ones["performance"], plain["performance"], rtol=1e-12)
+    scaled = analyze(d.assign(w=d["w"] * 7), items=ITEMS, outcome="rating", weight="w")
+    np.testing.assert_allclose(scaled["importance"], res.loc[ITEMS, "importance"], rtol=1e-12)
+    assert not np.allclose(res.loc[ITEMS, "performance"], plain["performance"])
+    with pytest.raises(ValueError, match="not found"):
+        analyze(d, items=ITEMS, outcome="rating", weight="nope")
+
+
+def test_equal_performances_after_a_shift_keep_the_priority():
+    """Regression (hypothesis example): items with equal means that differ only by
+    floating-point noise after a shift have no spread, so the priority keeps the item order."""
+    cols = [[1, 1, 3, 10, 10, 10], [1, 1, 3, 10, 10, 10], [1, 1, 6, 7, 10, 10]]
+    items = ["q0", "q1", "q2"]
+    df = pd.DataFrame(dict(zip(items, cols, strict=True)), dtype=float)
+    stated = dict.fromkeys(items, 0.0)
+    base = analyze(df, items=items, importance="stated", stated=stated)
+    moved = analyze(df + 0.8, items=items, importance="stated", stated=stated)
+    assert moved["priority"].tolist() == base["priority"].tolist() == [1, 2, 3]

@@ -204,3 +204,63 @@ def test_sample_data_detractors_churn_more_and_spend_less(sample_raw, sample_tru
     assert ret["churn_rate"].between(0, 100).all()
     overall = retention(customers)["churn_rate"].iloc[0]
     assert overall == pytest.approx(sample_truth["churn"]["churn_rate_sample"], abs=1e-4)  # truth rounded to 4 dp
+
+
+def test_segment_scores_adjustment_follows_the_method_with_raw_and_adjusted_p():
+    from cxlab.metrics import adjust_pvalues
+
+    rng = np.random.default_rng(4)
+    d = pd.DataFrame({"seg": rng.choice(list("abcdef"), 900),
+                      "ltr": rng.integers(0, 11, 900)})
+    d.loc[d["seg"] == "a", "ltr"] = np.minimum(d.loc[d["seg"] == "a", "ltr"] + 3, 10)
+    bh = segment_scores(d, by="seg")  # Benjamini-Hochberg by default
+    assert (bh["adjust"] == "fdr_bh").all()
+    np.testing.assert_allclose(bh["p_adjusted"], adjust_pvalues(bh["pvalue"].to_numpy()))
+    np.testing.assert_allclose(bh["p_holm"], adjust_pvalues(bh["pvalue"].to_numpy(),
+                                                            method="holm"))
+    assert (bh["significant"] == (bh["p_adjusted"] < 0.05)).all()
+    holm = segment_scores(d, by="seg", adjust="holm")
+    np.testing.assert_allclose(holm["p_adjusted"], holm["p_holm"])
+    none = segment_scores(d, by="seg", adjust="none")
+    np.testing.assert_allclose(none["p_adjusted"], none["pvalue"])
+    assert bh["significant"].sum() >= holm["significant"].sum()
+    with pytest.raises(ValueError, match="adjust"):
+        segment_scores(d, by="seg", adjust="bonferroni")
+
+
+def test_segment_scores_weighted_use_weighted_metric_and_design_test():
+    from cxlab.metrics import csat, nps
+    from cxlab.metrics._column_tests import design_mean_test
+
+    rng = np.random.default_rng(9)
+    d = pd.DataFrame({"seg": rng.choice(["x", "y", "z"], 600), "ltr": rng.integers(0, 11, 600),
+                      "sat": rng.integers(1, 6, 600), "w": rng.choice([0.3, 1.0, 3.0], 600)})
+    r = segment_scores(d, by="seg", weight="w").set_index("seg")
+    ref = nps(d, score="ltr", by="seg", weight="w").set_index("seg")
+    np.testing.assert_allclose(r.loc[ref.index, "nps"], ref["nps"], rtol=1e-12)
+    np.testing.assert_allclose(r.loc[ref.index, "n_eff"], ref["n_eff"], rtol=1e-12)
+    plain = segment_scores(d, by="seg").set_index("seg")
+    assert (np.abs(plain["nps"] - r["nps"]) > 0.5).any()  # the weights matter
+    y = np.where(d["ltr"] >= 9, 1.0, np.where(d["ltr"] >= 7, 0.0, -1.0))
+    for seg in "xyz":
+        m = (d["seg"] == seg).to_numpy()
+        diff, p = design_mean_test(y[m], d["w"][m], y[~m], d["w"][~m])
+        assert r.loc[seg, "diff_vs_rest"] == pytest.approx(100 * diff, rel=1e-12)
+        assert r.loc[seg, "pvalue"] == pytest.approx(p, rel=1e-12)
+    cs = segment_scores(d, by="seg", score="sat", metric="csat", weight="w").set_index("seg")
+    cref = csat(d, score="sat", by="seg", weight="w").set_index("seg")
+    np.testing.assert_allclose(cs.loc[cref.index, "csat"], cref["csat"], rtol=1e-12)
+
+
+def test_segments_under_the_minimum_base_are_not_tested():
+    from cxlab.metrics import adjust_pvalues
+
+    d = pd.DataFrame({"tier": ["高"] * 120 + ["低"] * 40 + ["中"] * 10,
+                      "ltr": [10, 9, 9, 8] * 30 + [3, 6, 8, 9] * 10 + [0] * 10})
+    every = segment_scores(d, by="tier").set_index("tier")
+    assert every.loc["中", "significant"]  # 10 detractors: flagged when tested
+    r = segment_scores(d, by="tier", min_base=30).set_index("tier")
+    assert np.isnan(r.loc["中", "pvalue"]) and not r.loc["中", "significant"]
+    # the family adjusted is the two tested segments only
+    np.testing.assert_allclose(r.loc[["低", "高"], "p_adjusted"],
+                               adjust_pvalues(r.loc[["低", "高"], "pvalue"].to_numpy()))

@@ -86,7 +86,7 @@ def add_parsers(sub) -> None:
     """Add ``tables`` and ``deck`` to the ``cxlab`` subcommands."""
     s = sub.add_parser("tables", help="write the Excel tab book(s) of a period (banner tables)")
     _common(s)
-    s.add_argument("--adjust", choices=("fdr_bh", "none"), default="fdr_bh",
+    s.add_argument("--adjust", choices=("fdr_bh", "holm", "none"), default="fdr_bh",
                    help="multiplicity control of the significance letters (default fdr_bh)")
     s.set_defaults(func=_cmd_tables)
     s = sub.add_parser("deck", help="write the PowerPoint deck(s) of a period")

@@ -330,7 +330,7 @@ def _ipa(ctx) -> pd.DataFrame:
         return pd.DataFrame()
     from cxlab.ipa import analyze
 
-    return analyze(d, items=items, outcome=outcome, labels=cb.labels())
+    return analyze(d, items=items, outcome=outcome, labels=cb.labels(), weight=ctx.weight)
 
 
 def _drivers(ctx):

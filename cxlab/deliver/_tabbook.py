@@ -23,13 +23,18 @@ import pandas as pd
 from cxlab.config import Codebook
 from cxlab.deliver._zh import zh
 from cxlab.errors import CxlabError
+from cxlab.metrics._column_tests import METHOD_CN, design_pair_tests, pair_tests
 from cxlab.metrics._common import CAUTION_BASE, MIN_BASE, base_flag
 from cxlab.metrics._crosstab import _letter
+from cxlab.metrics._design import adjust_pvalues
 
 __all__ = ["Banner", "BannerColumn", "Table", "build_tables", "tabbook", "write_tabbook",
            "write_tables"]
 
-ADJUST = ("fdr_bh", "none")
+ADJUST = ("fdr_bh", "holm", "none")
+#: Columns of :attr:`Table.tests`.
+TEST_COLUMNS = ["row", "letter_a", "letter_b", "base_a", "base_b", "diff", "method", "pvalue",
+                "p_adjusted", "significant"]
 #: Banner group of the total column.
 TOTAL = "总体"
 NPS_GROUPS = (("推荐者(9–10)", 9, 10), ("中立者(7–8)", 7, 8), ("贬损者(0–6)", 0, 6))
@@ -99,6 +104,9 @@ class Table:
         mean; NaN when the column is suppressed) and ``sig`` (letters of the columns of the
         same group this cell is significantly higher than).
     notes : footnotes (tests, multiplicity control, bases).
+    tests : the pairwise column tests behind the letters: ``row, letter_a, letter_b, base_a,
+        base_b, diff`` (points, a minus b), ``method`` (``z``, ``fisher`` or ``design``),
+        ``pvalue`` (raw), ``p_adjusted`` and ``significant``.
     """
 
     item: str
@@ -108,6 +116,7 @@ class Table:
     columns: pd.DataFrame
     cells: pd.DataFrame
     notes: list[str] = field(default_factory=list)
+    tests: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=TEST_COLUMNS))
 
     def to_frame(self) -> pd.DataFrame:
         """The column percentages as a wide frame: table rows × banner letters."""
@@ -193,6 +202,7 @@ def build_tables(
     weight: str | None = None,
     alpha: float = 0.05,
     adjust: str = "fdr_bh",
+    exact: bool = True,
 ) -> list[Table]:
     """Banner tables of ``items`` across the banner ``columns``.
 
@@ -209,8 +219,10 @@ def build_tables(
     weight : column of non-negative weights, optional.
     alpha : significance level of the letters.
     adjust : ``"fdr_bh"`` (default): Benjamini–Hochberg control of the false discovery rate
-        over all column-pair tests of a table; ``"none"``: each test at ``alpha``, as
-        :func:`cxlab.metrics.crosstab`.
+        over all column-pair tests of a table; ``"holm"``: Holm's step-down (family-wise);
+        ``"none"``: each test at ``alpha``, as :func:`cxlab.metrics.crosstab` with
+        ``adjust=None``.
+    exact : Fisher's exact test where an expected count is below 5 (unweighted data).
 
     Returns
     -------
@@ -218,9 +230,12 @@ def build_tables(
 
     Notes
     -----
-    The letter tests are the column-proportion z-tests of :func:`cxlab.metrics.crosstab`
-    (pooled, no continuity correction, Kish effective bases when weighted), between the
-    columns of one banner group whose base is at least ``MIN_BASE``. An external column
+    The letter tests are those of :func:`cxlab.metrics.crosstab` (module
+    :mod:`cxlab.metrics._column_tests`): unweighted, the pooled column-proportion z-test, or
+    Fisher's exact test when an expected count of the pair's 2×2 table is below 5; weighted,
+    the design-based t-test of the weighted shares (R ``svyttest``). They run between the
+    columns of one banner group whose unweighted bases are at least ``MIN_BASE``; a smaller
+    column neither gives nor receives a letter. An external column
     (company total in a branch book) is tested as the company without the columns it contains.
     NPS and mean rows carry no letters.
 
@@ -228,8 +243,6 @@ def build_tables(
     ----------
     Benjamini, Y. & Hochberg, Y. (1995). Controlling the false discovery rate. *JRSS B* 57(1).
     """
-    from statsmodels.stats.multitest import multipletests
-
     if adjust not in ADJUST:
         raise ValueError(f"adjust={adjust!r} is not allowed; expected one of {ADJUST}")
     if weight is not None and weight not in data.columns:
@@ -292,8 +305,6 @@ def build_tables(
                    for j, (c, letter) in enumerate(zip(cols, letters, strict=True))]
         suppressed = np.array([ci["flag"] == "suppress" for ci in colinfo])
         rbase, rw, rw2 = RN.sum(1), RW.sum(1), RW2.sum(1)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            test_n = np.where(rw2 > 0, rw**2 / rw2, 0.0)
         numeric = np.array([_num(v) if _num(v) is not None else np.nan for v in vals], float)
         cells, tests = [], []
         for label, row_kind, pred in rows:
@@ -302,64 +313,61 @@ def build_tables(
                 k, wk = N[:, hit].sum(1), W[:, hit].sum(1)
                 with np.errstate(divide="ignore", invalid="ignore"):
                     value = np.where(wbase > 0, 100 * wk / wbase, np.nan)
-                    test_p = np.where(rw > 0, RW[:, hit].sum(1) / rw, np.nan)
+                # the sums the tests use (external column: without its own rows)
+                hit_sums = np.stack([RN[:, hit].sum(1), RW[:, hit].sum(1), RW2[:, hit].sum(1)])
             else:
-                k, wk, test_p = base, wbase, np.full(ncols, np.nan)
+                k, wk = base, wbase
                 value = _stats(numeric, W, row_kind)
-            per_col = []
+            start = len(cells)
             for j in range(ncols):
                 cells.append({"row": label, "row_kind": row_kind, "letter": letters[j],
                               "count": int(k[j]), "weighted_count": float(wk[j]),
                               "value": np.nan if suppressed[j] else float(value[j]), "sig": ""})
-                per_col.append((test_p[j], test_n[j], rbase[j], suppressed[j]))
-            if row_kind in ("answer", "net"):
-                start = len(cells) - len(cols)
-                for a in range(len(cols)):
-                    for b in range(a + 1, len(cols)):
-                        if cols[a].group != cols[b].group or cols[a].group == TOTAL:
-                            continue
-                        pa, na, ba, sa = per_col[a]
-                        pb, nb, bb, sb = per_col[b]
-                        if sa or sb or ba < MIN_BASE or bb < MIN_BASE or na <= 0 or nb <= 0 \
-                                or np.isnan(pa) or np.isnan(pb):
-                            continue
-                        tests.append((start + a, start + b, pa, na, pb, nb))
+            if row_kind not in ("answer", "net"):
+                continue
+            for a in range(ncols):
+                for b in range(a + 1, ncols):
+                    if cols[a].group != cols[b].group or cols[a].group == TOTAL:
+                        continue
+                    # a column under the minimum base neither gives nor receives a letter
+                    if suppressed[a] or suppressed[b] or min(rbase[a], rbase[b]) < MIN_BASE \
+                            or rw[a] <= 0 or rw[b] <= 0:
+                        continue
+                    tests.append((label, start + a, start + b,
+                                  *hit_sums[:, a], rbase[a], rw[a], rw2[a],
+                                  *hit_sums[:, b], rbase[b], rw[b], rw2[b]))
+        test_frame = pd.DataFrame(columns=TEST_COLUMNS)
         if tests:
-            arr = np.array([t[2:] for t in tests], dtype=float)
-            pvals, diffs = _z_tests(*arr.T)
-            tests = [(t[0], t[1], p, d) for t, p, d in zip(tests, pvals, diffs, strict=True)]
-            if adjust == "fdr_bh":
-                reject = multipletests(pvals, alpha=alpha, method="fdr_bh")[0]
+            arr = np.array([t[3:] for t in tests], dtype=float)
+            (k1, wk1, qk1, n1, w1, q1, k2, wk2, qk2, n2, w2, q2) = arr.T
+            if weight is None:
+                pvals, diffs, methods = pair_tests(k1, n1, k2, n2, exact=exact)
             else:
-                reject = pvals < alpha
-            for (ia, ib, _, diff), rej in zip(tests, reject, strict=True):
-                if not rej or diff == 0:
+                pvals, diffs, methods = design_pair_tests(wk1, w1, qk1, q1, n1,
+                                                          wk2, w2, qk2, q2, n2)
+            padj = pvals if adjust == "none" else adjust_pvalues(pvals, method=adjust)
+            sig = (padj < alpha) & (diffs != 0)
+            for (_, ia, ib, *_rest), diff, s_ in zip(tests, diffs, sig, strict=True):
+                if not s_:
                     continue
                 hi, lo = (ia, ib) if diff > 0 else (ib, ia)
                 cells[hi]["sig"] += cells[lo]["letter"]
+            test_frame = pd.DataFrame({
+                "row": [t[0] for t in tests],
+                "letter_a": [cells[t[1]]["letter"] for t in tests],
+                "letter_b": [cells[t[2]]["letter"] for t in tests],
+                "base_a": n1.astype(int), "base_b": n2.astype(int),
+                "diff": 100 * diffs, "method": methods, "pvalue": pvals, "p_adjusted": padj,
+                "significant": sig})
         for cell in cells:  # letters in banner order
             cell["sig"] = _sort_letters(cell["sig"], letters)
         it = codebook.item(item)
         tables.append(Table(item=item, title=it.label, kind=kind,
                             scale=codebook.scale_of(item).label,
                             columns=pd.DataFrame(colinfo), cells=pd.DataFrame(cells),
-                            notes=_notes(adjust, alpha, weight, cols)))
+                            notes=_notes(adjust, alpha, weight, cols, test_frame),
+                            tests=test_frame))
     return tables
-
-
-def _z_tests(p1: np.ndarray, n1: np.ndarray, p2: np.ndarray, n2: np.ndarray):
-    """Two-sided pooled z-tests of p1 = p2, vectorised: the test of
-    :func:`cxlab.metrics.two_proportion_test` (no continuity correction) on proportions with
-    (effective) bases; returns (p-values, differences)."""
-    from scipy import stats
-
-    pooled = (p1 * n1 + p2 * n2) / (n1 + n2)
-    se = np.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
-    diff = p1 - p2
-    with np.errstate(divide="ignore", invalid="ignore"):
-        z = np.where(se > 0, diff / se, 0.0)
-    pvalue = np.where(se > 0, 2 * stats.norm.sf(np.abs(z)), 1.0)
-    return pvalue, diff
 
 
 def _sort_letters(sig: str, letters: list[str]) -> str:
@@ -396,20 +404,30 @@ def _stats(numeric: np.ndarray, W: np.ndarray, row_kind: str) -> np.ndarray:
     return np.where(total > 0, out, np.nan)
 
 
-def _notes(adjust: str, alpha: float, weight: str | None, cols: Sequence[BannerColumn]) -> list[str]:
+def _notes(adjust: str, alpha: float, weight: str | None, cols: Sequence[BannerColumn],
+           tests: pd.DataFrame) -> list[str]:
+    used = set(tests["method"]) if len(tests) else set()
+    if weight:
+        how = f"采用{METHOD_CN['design']}"
+    else:
+        how = f"采用{METHOD_CN['z']}" + (
+            f";该对列的 2×2 表中有期望频数小于 5 时改用{METHOD_CN['fisher']}"
+            + ("(本表有此类比较)" if "fisher" in used else ""))
+    adj = {"fdr_bh": "多重比较采用 Benjamini–Hochberg 错误发现率(FDR)控制,同一张表内的全部两两检验"
+                     "一并校正。",
+           "holm": "多重比较采用 Holm 法控制族错误率,同一张表内的全部两两检验一并校正。",
+           "none": "未做多重比较校正。"}[adjust]
     notes = [
         "百分比为列百分比(该列作答人数为分母);多选题各选项之和可超过 100%。",
-        f"显著性字母:同一组内两列比较,采用列比例 z 检验(合并方差、无连续性校正),显著性水平 "
-        f"{alpha:g};字母表示该格显著高于该字母所在列。"
-        + ("多重比较采用 Benjamini–Hochberg 错误发现率(FDR)控制,同一张表内的全部两两检验一并校正"
-           "(statsmodels multipletests, method=\"fdr_bh\")。" if adjust == "fdr_bh"
-           else "未做多重比较校正。"),
-        f"样本量规则:基数少于 {MIN_BASE} 的列不报告百分比,也不参与检验;少于 {CAUTION_BASE} "
-        "的列以斜体灰字标注“基数小”,仅供参考。",
+        f"显著性字母:同一组内两列比较,{how},双侧,显著性水平 {alpha:g};字母表示该格显著高于该字母"
+        "所在列。" + adj,
+        f"样本量规则:基数少于 {MIN_BASE} 的列不报告百分比,也不参与检验(既不标注字母,也不被其他列"
+        f"标注);少于 {CAUTION_BASE} 的列以斜体灰字标注“基数小”,仅供参考。",
         "NPS = 推荐者占比 − 贬损者占比(分),均值与 NPS 行不做字母检验。",
     ]
     if weight:
-        notes.append(f"百分比与均值按权重列“{weight}”加权;检验使用 Kish 有效样本量。")
+        notes.append(f"百分比与均值按权重列“{weight}”加权;检验的方差由权重计算(不把加权频数当作"
+                     "频数)。")
     if any(c.mask is None and c.contains is not None for c in cols):
         notes.append("“全公司”列为全公司汇总计数;本机构与全公司比较时,检验对象为全公司中除本机构以外的受访者。")
     return notes
@@ -492,7 +510,10 @@ def write_tabbook(tables: Sequence[Table], path: str | Path, *, title: str,
         toc.write(r, 2, zh(kind_cn.get(t.kind, t.kind)), f["cell"])
         toc.write(r, 3, zh(t.scale), f["cell"])
         toc.write_number(r, 4, int(t.columns["base"].iloc[0]), f["base"])
-    last = 4 + len(tables) + 1
+    toc.write(4 + len(tables), 0, "附", f["cell"])
+    toc.write_url(4 + len(tables), 1, f"internal:'{TESTS_SHEET}'!A1", f["link"],
+                  string=zh(f"{TESTS_SHEET}(各表全部两两比较的检验方法与未校正、校正后 p 值)"))
+    last = 4 + len(tables) + 2
     for k, line in enumerate(tables[0].notes if tables else [], start=last):
         toc.write(k, 0, zh(line), f["note"])
     toc.set_column(0, 0, 8)
@@ -505,9 +526,47 @@ def write_tabbook(tables: Sequence[Table], path: str | Path, *, title: str,
 
     for t, name in zip(tables, names, strict=True):
         _write_table(wb, f, t, name, title)
+    _write_tests(wb, f, tables, names)
     wb.close()
     tmp.replace(path)
     return path
+
+
+#: Name of the last sheet: every pairwise letter test with raw and adjusted p.
+TESTS_SHEET = "显著性检验明细"
+TEST_HEAD = ("题目", "行", "列", "对比列", "基数", "对比列基数", "差值(百分点)", "检验方法",
+             "p 值(未校正)", "p 值(校正后)", "显著")
+
+
+def _write_tests(wb, f, tables: Sequence[Table], names: Sequence[str]) -> None:
+    """The sheet listing every column-pair test of every table (the letters' evidence)."""
+    ws = wb.add_worksheet(TESTS_SHEET)
+    ws.write(0, 0, zh("显著性检验明细:各表同组两列的全部比较(字母即来自这些检验)"), f["title"])
+    ws.write(1, 0, zh("检验方法:" + ";".join(f"{v}(Fisher 精确检验用于期望频数小于 5)"
+                                              if k == "fisher" else v
+                                              for k, v in METHOD_CN.items())
+                      + "。校正后 p 值为各表内多重比较校正的结果。"), f["sub"])
+    for c, h in enumerate(TEST_HEAD):
+        ws.write(3, c, zh(h), f["toc_head"])
+    r = 4
+    for t, name in zip(tables, names, strict=True):
+        for rec in t.tests.itertuples():
+            ws.write(r, 0, zh(name), f["cell"])
+            ws.write(r, 1, zh(str(rec.row)), f["cell"])
+            ws.write(r, 2, rec.letter_a, f["cell"])
+            ws.write(r, 3, rec.letter_b, f["cell"])
+            ws.write_number(r, 4, int(rec.base_a), f["cell"])
+            ws.write_number(r, 5, int(rec.base_b), f["cell"])
+            ws.write_number(r, 6, float(rec.diff), f["cell"])
+            ws.write(r, 7, zh(METHOD_CN.get(rec.method, rec.method)), f["cell"])
+            ws.write_number(r, 8, float(rec.pvalue), f["cell"])
+            ws.write_number(r, 9, float(rec.p_adjusted), f["cell"])
+            ws.write(r, 10, "是" if rec.significant else "", f["cell"])
+            r += 1
+    ws.set_column(0, 1, 24)
+    ws.set_column(2, 10, 11)
+    ws.freeze_panes(4, 0)
+    ws.autofilter(3, 0, max(r - 1, 4), len(TEST_HEAD) - 1)
 
 
 def _write_table(wb, f, t: Table, name: str, book_title: str) -> None:

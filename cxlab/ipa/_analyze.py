@@ -47,7 +47,8 @@ def _at_or_above(values: np.ndarray, cross: float) -> np.ndarray:
 
 def _standardise(values: np.ndarray, cross: float) -> np.ndarray:
     sd = float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
-    if not np.isfinite(sd) or sd <= 0:
+    # a spread of floating-point noise (equal values computed differently) is no spread
+    if not np.isfinite(sd) or sd <= _ATOL + _RTOL * float(np.max(np.abs(values), initial=0.0)):
         return np.zeros_like(values)
     return (values - cross) / sd
 
@@ -64,6 +65,7 @@ def analyze(
     scale: Scale | int | tuple[float, float] | None = None,
     labels: Mapping[str, str] | pd.Series | None = None,
     codebook: Codebook | None = None,
+    weight: str | None = None,
 ) -> pd.DataFrame:
     """Importance–performance analysis: place each item in one of four action quadrants.
 
@@ -100,6 +102,11 @@ def analyze(
         Item → display label; default the codebook's labels, else the item name.
     codebook : cxlab.config.Codebook, optional
         Supplies ``items``, ``outcome``, ``scale`` and ``labels`` from its roles.
+    weight : str, optional
+        Column of survey weights (non-negative): performance is each item's weighted mean,
+        the ``correlation`` importance the weighted Pearson correlation (pairwise complete
+        rows; R ``cov.wt(cor = TRUE)``), ``johnson``/``lmg`` pass the weights to
+        :func:`cxlab.drivers.relative_importance`.
 
     Returns
     -------
@@ -195,7 +202,7 @@ def analyze(
     if crosshair not in CROSSHAIRS:
         raise ValueError(f"crosshair={crosshair!r} is not supported (allowed: {list(CROSSHAIRS)})")
     needed = list(items) + ([outcome] if outcome is not None else [])
-    missing = [c for c in needed if c not in data.columns]
+    missing = [c for c in needed + ([weight] if weight else []) if c not in data.columns]
     if missing:
         raise ValueError(f"columns not found: {missing} (available: {list(data.columns)})")
     if outcome is not None and outcome in items:
@@ -211,8 +218,15 @@ def analyze(
     if crosshair == "scale":
         lo_hi = _scale_ends(scale)
 
-    performance = data[items].mean(axis=0).to_numpy(dtype=float)
-    imp = _importance(data, items=items, outcome=outcome, method=importance, stated=stated)
+    if weight is None:
+        performance = data[items].mean(axis=0).to_numpy(dtype=float)
+    else:
+        w = pd.to_numeric(data[weight], errors="coerce").to_numpy(dtype=float)
+        if not np.isfinite(w).all() or (w < 0).any():
+            raise ValueError(f"column {weight!r}: weights must be finite and non-negative")
+        performance = np.array([_wmean(data[it].to_numpy(dtype=float), w) for it in items])
+    imp = _importance(data, items=items, outcome=outcome, method=importance, stated=stated,
+                      weight=weight)
 
     bad = [it for it, p, v in zip(items, performance, imp, strict=True)
            if not (np.isfinite(p) and np.isfinite(v))]
@@ -279,6 +293,7 @@ def _importance(
     outcome: str | None,
     method: str,
     stated: Any,
+    weight: str | None = None,
 ) -> np.ndarray:
     if method == "stated":
         if stated is None:
@@ -290,13 +305,35 @@ def _importance(
         return np.array([float(given[it]) for it in items], dtype=float)
     if method == "correlation":
         target = data[outcome]
-        return np.array([data[it].corr(target) for it in items], dtype=float)
+        if weight is None:
+            return np.array([data[it].corr(target) for it in items], dtype=float)
+        w = data[weight].to_numpy(dtype=float)
+        y = target.to_numpy(dtype=float)
+        return np.array([_wcorr(data[it].to_numpy(dtype=float), y, w) for it in items])
     # johnson / lmg: delegate to cxlab.drivers (imported lazily: drivers is optional here)
     from cxlab.drivers import relative_importance
 
-    result = relative_importance(data, outcome=outcome, drivers=items, method=method)
+    result = relative_importance(data, outcome=outcome, drivers=items, method=method,
+                                 weight=weight)
     shares = result.table.set_index("driver")["share"]
     absent = [it for it in items if it not in shares.index]
     if absent:
         raise ValueError(f"relative_importance returned no share for items {absent}")
     return shares.reindex(items).to_numpy(dtype=float)
+
+
+def _wmean(x: np.ndarray, w: np.ndarray) -> float:
+    ok = ~np.isnan(x)
+    return float(np.average(x[ok], weights=w[ok])) if w[ok].sum() > 0 else np.nan
+
+
+def _wcorr(x: np.ndarray, y: np.ndarray, w: np.ndarray) -> float:
+    """Weighted Pearson correlation over the rows where both are present (R ``cov.wt``)."""
+    ok = ~(np.isnan(x) | np.isnan(y))
+    x, y, w = x[ok], y[ok], w[ok]
+    if w.sum() <= 0:
+        return np.nan
+    mx, my = np.average(x, weights=w), np.average(y, weights=w)
+    sxy = np.sum(w * (x - mx) * (y - my))
+    sxx, syy = np.sum(w * (x - mx) ** 2), np.sum(w * (y - my) ** 2)
+    return float(sxy / np.sqrt(sxx * syy)) if sxx > 0 and syy > 0 else np.nan

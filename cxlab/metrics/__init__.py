@@ -7,7 +7,7 @@ plots or rounds.
 
 from cxlab.metrics._change import change
 from cxlab.metrics._common import CAUTION_BASE, MIN_BASE, base_flag
-from cxlab.metrics._crosstab import crosstab
+from cxlab.metrics._crosstab import crosstab, crosstab_overall, crosstab_tests
 from cxlab.metrics._design import (
     ChiSquareResult,
     adjust_pvalues,
@@ -41,6 +41,8 @@ __all__ = [
     "ces",
     "change",
     "crosstab",
+    "crosstab_overall",
+    "crosstab_tests",
     "csat",
     "design_ols",
     "item_summary",

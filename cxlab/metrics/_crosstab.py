@@ -10,14 +10,17 @@ import numpy as np
 import pandas as pd
 
 from cxlab.metrics._codebook import category_order, codebook_scale
-from cxlab.metrics._common import check_choice, check_columns, kish_n_eff, weights_array
-from cxlab.metrics._design import adjust_pvalues
-from cxlab.metrics._tests import two_proportion_test
+from cxlab.metrics._column_tests import design_pair_tests, pair_tests
+from cxlab.metrics._common import MIN_BASE, check_choice, check_columns, weights_array
+from cxlab.metrics._design import ChiSquareResult, adjust_pvalues, rao_scott_test
 
 if TYPE_CHECKING:
     from cxlab.config import Codebook
 
-__all__ = ["crosstab"]
+__all__ = ["crosstab", "crosstab_overall", "crosstab_tests"]
+
+TEST_COLUMNS = ["row", "col_a", "col_b", "letter_a", "letter_b", "base_a", "base_b", "pct_a",
+                "pct_b", "diff", "method", "pvalue", "p_adjusted", "significant", "higher"]
 
 
 def _letter(i: int) -> str:
@@ -31,6 +34,151 @@ def _letter(i: int) -> str:
     return out
 
 
+def _check(alpha: float, adjust: str | None, min_base: int) -> None:
+    if not (isinstance(alpha, float) and 0 < alpha < 1):
+        raise ValueError(f"alpha={alpha!r} must be a number strictly between 0 and 1")
+    if adjust is not None:
+        check_choice("adjust", adjust, ("fdr_bh", "holm"))
+    if not (isinstance(min_base, int | np.integer) and min_base >= 1):
+        raise ValueError(f"min_base={min_base!r} must be a positive integer")
+
+
+def _cells(data, row, col, weight, row_order, col_order, codebook):
+    """Rows, banner columns and per-cell sums (count, weights, squared weights)."""
+    check_columns(data, [row, col, *([weight] if weight else [])])
+    frame = data[[row, col]].copy()
+    frame["_w"] = weights_array(data, weight) if weight else 1.0
+    frame = frame.dropna(subset=[row, col])
+    frame["_w2"] = frame["_w"] ** 2
+    cols = category_order(frame[col].unique(), order=col_order,
+                          scale=codebook_scale(codebook, col))
+    rows = category_order(frame[row].unique(), order=row_order,
+                          scale=codebook_scale(codebook, row))
+    by_col = frame.groupby(col, observed=True)
+    by_cell = frame.groupby([row, col], observed=True)
+    sums = {
+        "base": by_col.size(), "wbase": by_col["_w"].sum(), "qbase": by_col["_w2"].sum(),
+        "count": by_cell.size(), "wcount": by_cell["_w"].sum(), "qcount": by_cell["_w2"].sum(),
+    }
+    return rows, cols, sums
+
+
+def _pairs(rows, cols, sums, *, weighted: bool, min_base: int, exact: bool, alpha: float,
+           adjust: str | None) -> pd.DataFrame:
+    letters = {c: _letter(i) for i, c in enumerate(cols)}
+    base, wbase = sums["base"], sums["wbase"]
+    testable = [c for c in cols if int(base[c]) >= min_base and float(wbase[c]) > 0]
+    recs = []
+    for r in rows:
+        for i, a in enumerate(testable):
+            for b in testable[i + 1:]:
+                recs.append({"row": r, "col_a": a, "col_b": b})
+    if not recs:
+        return pd.DataFrame(columns=TEST_COLUMNS)
+    t = pd.DataFrame(recs)
+
+    def cell(name, key_col):
+        s = sums[name]
+        return np.array([float(s.get((r, c), 0.0)) for r, c in zip(t["row"], t[key_col],
+                                                                      strict=True)])
+
+    def col_sum(name, key_col):
+        return np.array([float(sums[name][c]) for c in t[key_col]])
+
+    if weighted:
+        p, diff, method = design_pair_tests(
+            cell("wcount", "col_a"), col_sum("wbase", "col_a"), cell("qcount", "col_a"),
+            col_sum("qbase", "col_a"), col_sum("base", "col_a"),
+            cell("wcount", "col_b"), col_sum("wbase", "col_b"), cell("qcount", "col_b"),
+            col_sum("qbase", "col_b"), col_sum("base", "col_b"))
+    else:
+        p, diff, method = pair_tests(cell("count", "col_a"), col_sum("base", "col_a"),
+                                     cell("count", "col_b"), col_sum("base", "col_b"),
+                                     exact=exact)
+    t["letter_a"] = t["col_a"].map(letters)
+    t["letter_b"] = t["col_b"].map(letters)
+    t["base_a"] = [int(base[c]) for c in t["col_a"]]
+    t["base_b"] = [int(base[c]) for c in t["col_b"]]
+    t["pct_a"] = 100 * cell("wcount", "col_a") / col_sum("wbase", "col_a")
+    t["pct_b"] = 100 * cell("wcount", "col_b") / col_sum("wbase", "col_b")
+    t["diff"] = 100 * diff
+    t["method"] = method
+    t["pvalue"] = p
+    t["p_adjusted"] = p if adjust is None else adjust_pvalues(p, method=adjust)
+    t["significant"] = (t["p_adjusted"] < alpha) & (t["diff"] != 0)
+    t["higher"] = np.where(~t["significant"], "",
+                           np.where(t["diff"] > 0, t["letter_a"], t["letter_b"]))
+    return t[TEST_COLUMNS]
+
+
+def crosstab_tests(
+    data: pd.DataFrame,
+    *,
+    row: str,
+    col: str,
+    weight: str | None = None,
+    alpha: float = 0.05,
+    adjust: str | None = None,
+    min_base: int = MIN_BASE,
+    exact: bool = True,
+    row_order: Sequence[object] | None = None,
+    col_order: Sequence[object] | None = None,
+    codebook: Codebook | None = None,
+) -> pd.DataFrame:
+    """The pairwise column tests behind :func:`crosstab`'s letters, with raw and adjusted p.
+
+    Parameters are those of :func:`crosstab`.
+
+    Returns
+    -------
+    DataFrame
+        One row per (table row, pair of banner columns whose unweighted bases are both at least
+        ``min_base``), in row order then banner order: ``row, col_a, col_b, letter_a,
+        letter_b, base_a, base_b`` (unweighted), ``pct_a, pct_b`` (column %, weighted if
+        weights are given), ``diff`` (``pct_a - pct_b``, points), ``method`` (``z``,
+        ``fisher`` or ``design``, see :data:`cxlab.metrics._column_tests.METHOD_EN`),
+        ``pvalue`` (raw, two-sided), ``p_adjusted`` (over all pairs of all rows; equal to
+        ``pvalue`` with ``adjust=None``), ``significant`` (``p_adjusted < alpha``) and
+        ``higher`` (letter of the significantly higher column, else empty).
+    """
+    _check(alpha, adjust, min_base)
+    rows, cols, sums = _cells(data, row, col, weight, row_order, col_order, codebook)
+    return _pairs(rows, cols, sums, weighted=weight is not None, min_base=min_base,
+                  exact=exact, alpha=alpha, adjust=adjust)
+
+
+def crosstab_overall(data: pd.DataFrame, *, row: str, col: str,
+                     weight: str | None = None) -> ChiSquareResult:
+    """Overall test of independence of ``row`` and ``col``.
+
+    Weighted: the Rao–Scott second-order corrected F test (:func:`cxlab.metrics.rao_scott_test`,
+    R ``svychisq``), never Pearson's test on weighted counts; unweighted: Pearson's
+    :math:`X^2` (:func:`scipy.stats.chi2_contingency` without continuity correction, R
+    ``chisq.test(correct = FALSE)``), reported with ``df_den = inf`` and ``mean_deff = 1``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"sat": ["yes"] * 80 + ["no"] * 20 + ["yes"] * 50 + ["no"] * 50,
+    ...                    "branch": ["SH"] * 100 + ["BJ"] * 100})
+    >>> round(crosstab_overall(df, row="sat", col="branch").statistic, 3)
+    19.78
+    """
+    if weight is not None:
+        return rao_scott_test(data, row=row, col=col, weight=weight)
+    from scipy.stats import chi2_contingency
+
+    check_columns(data, [row, col])
+    table = pd.crosstab(data[row], data[col])
+    if table.shape[0] < 2 or table.shape[1] < 2:
+        raise ValueError(f"crosstab_overall needs at least two levels in {row!r} and {col!r}")
+    res = chi2_contingency(table.to_numpy(), correction=False)
+    return ChiSquareResult(statistic=float(res.statistic), df_num=float(res.dof),
+                           df_den=float("inf"), pvalue=float(res.pvalue),
+                           chisq=float(res.statistic), mean_deff=1.0,
+                           method="Pearson's X^2 (chisq.test, correct = FALSE)")
+
+
 def crosstab(
     data: pd.DataFrame,
     *,
@@ -42,14 +190,24 @@ def crosstab(
     col_order: Sequence[object] | None = None,
     codebook: Codebook | None = None,
     adjust: str | None = None,
+    min_base: int = MIN_BASE,
+    exact: bool = True,
 ) -> pd.DataFrame:
     """Banner table of ``row`` by ``col``: column percentages (0–100) with significance letters.
 
     Each banner column gets a letter (A, B, C, … in banner order, see ``col_order``). A cell carries the
-    letter of every other column whose percentage it exceeds significantly, by a two-sided
-    column-proportion z-test (pooled, no continuity correction) at ``alpha``, as in
-    market-research banner tables. With ``adjust=None`` no correction for multiple comparisons
-    is applied; ``adjust="fdr_bh"`` (Benjamini-Hochberg) or ``"holm"`` adjusts the p-values of
+    letter of every other column whose percentage it exceeds significantly at ``alpha``, as in
+    market-research banner tables, by a two-sided column test (:func:`crosstab_tests` lists
+    every pair with its method and raw and adjusted p):
+
+    * unweighted: the pooled column-proportion z-test (no continuity correction), or Fisher's
+      exact test when an expected count of the pair's 2×2 table is below 5 (``exact=True``);
+    * weighted: a design-based t-test of the two weighted shares (linearised variance from the
+      weights, R ``svyttest``), not a test that takes weighted counts for counts.
+
+    A column whose unweighted base is below ``min_base`` neither gives nor receives a letter
+    (``tested`` is False). With ``adjust=None`` no correction for multiple comparisons is
+    applied; ``adjust="fdr_bh"`` (Benjamini-Hochberg) or ``"holm"`` adjusts the p-values of
     all column pairs of all rows of the table together (each pair tested once) with
     :func:`cxlab.metrics.adjust_pvalues` before comparing them with ``alpha``.
 
@@ -62,8 +220,8 @@ def crosstab(
     col : str
         Banner column (e.g. branch or channel).
     weight : str, optional
-        Column of non-negative weights. Percentages are then weighted and the tests use the
-        weighted percentages with Kish's effective column bases.
+        Column of non-negative survey weights. Percentages are then weighted and the letters use
+        the design-based test.
     alpha : float
         Significance level of the letter tests.
     row_order, col_order : sequence, optional
@@ -75,6 +233,10 @@ def crosstab(
         Supplies the category orders.
     adjust : {None, "fdr_bh", "holm"}
         Multiple-comparison adjustment over the table's pairwise tests.
+    min_base : int
+        Smallest unweighted column base that is tested (default ``MIN_BASE`` = 30).
+    exact : bool
+        Fisher's exact test for small expected counts (unweighted data only).
 
     Returns
     -------
@@ -82,14 +244,16 @@ def crosstab(
         One row per (row category, column category): ``row``, ``col``, ``letter`` (the column's
         letter), ``count`` (unweighted), ``weighted_count``, ``base`` (unweighted column base),
         ``weighted_base``, ``effective_base`` (Kish; equals ``base`` unweighted), ``pct``
-        (column %, weighted if weights are given) and ``sig`` (letters of the columns this cell
-        is significantly higher than, e.g. ``"AC"``; empty if none). Rows with a missing ``row``
-        or ``col`` value are left out. Table rows run in row order, then banner order.
+        (column %, weighted if weights are given), ``tested`` (the column's base reaches
+        ``min_base``) and ``sig`` (letters of the columns this cell is significantly higher
+        than, e.g. ``"AC"``; empty if none). Rows with a missing ``row`` or ``col`` value are
+        left out. Table rows run in row order, then banner order.
 
     References
     ----------
     IBM Corp. *IBM SPSS Statistics Custom Tables*: "Compare column proportions" (z-tests, APA-style
     subscript letters).
+    Lumley, T. (2010). *Complex Surveys*, §2.3 and §5.2. Wiley.
 
     Examples
     --------
@@ -111,64 +275,36 @@ def crosstab(
     2   no  SH      A  20.0
     3   no  BJ      B  50.0   A
     """
-    check_columns(data, [row, col, *([weight] if weight else [])])
-    if not (isinstance(alpha, float) and 0 < alpha < 1):
-        raise ValueError(f"alpha={alpha!r} must be a number strictly between 0 and 1")
-    frame = data[[row, col]].copy()
-    frame["_w"] = weights_array(data, weight) if weight else 1.0
-    frame = frame.dropna(subset=[row, col])
-    cols = category_order(frame[col].unique(), order=col_order,
-                          scale=codebook_scale(codebook, col))
-    rows = category_order(frame[row].unique(), order=row_order,
-                          scale=codebook_scale(codebook, row))
+    _check(alpha, adjust, min_base)
+    rows, cols, sums = _cells(data, row, col, weight, row_order, col_order, codebook)
+    tests = _pairs(rows, cols, sums, weighted=weight is not None, min_base=min_base,
+                   exact=exact, alpha=alpha, adjust=adjust)
     letters = {c: _letter(i) for i, c in enumerate(cols)}
-    base = frame.groupby(col, observed=True).size()
-    wbase = frame.groupby(col, observed=True)["_w"].sum()
-    ebase = frame.groupby(col, observed=True)["_w"].apply(lambda w: kish_n_eff(w.to_numpy()))
-    count = frame.groupby([row, col], observed=True).size()
-    wcount = frame.groupby([row, col], observed=True)["_w"].sum()
-    if adjust is not None:
-        check_choice("adjust", adjust, ("fdr_bh", "holm"))
-    pct_of: dict = {}
-    for r in rows:
-        for c in cols:
-            wc = float(wcount.get((r, c), 0.0))
-            pct_of[r, c] = wc / float(wbase[c]) if wbase[c] > 0 else np.nan
-    tests: dict = {}  # (row, first column, second column) -> (p-value, first minus second)
-    for r in rows:
-        for i, c in enumerate(cols):
-            for other in cols[i + 1:]:
-                p1, p2 = pct_of[r, c], pct_of[r, other]
-                n1, n2 = float(ebase[c]), float(ebase[other])
-                if np.isnan(p1) or np.isnan(p2) or n1 <= 0 or n2 <= 0:
-                    continue
-                res = two_proportion_test(p1 * n1, n1, p2 * n2, n2)
-                tests[r, c, other] = (res.pvalue, res.diff)
-    keys = list(tests)
-    pv = np.array([tests[k][0] for k in keys], dtype=float)
-    if adjust is not None and pv.size:
-        pv = adjust_pvalues(pv, method=adjust)
     higher: dict = {}
-    for k, p in zip(keys, pv, strict=True):
-        r, c, other = k
-        if p < alpha and tests[k][1] != 0:
-            hi, lo = (c, other) if tests[k][1] > 0 else (other, c)
-            higher.setdefault((r, hi), set()).add(lo)
+    for r, a, b, hi in zip(tests["row"], tests["col_a"], tests["col_b"], tests["higher"],
+                           strict=True):
+        if hi:
+            win, lose = (a, b) if hi == letters[a] else (b, a)
+            higher.setdefault((r, win), set()).add(lose)
+    base, wbase, qbase = sums["base"], sums["wbase"], sums["qbase"]
     records = []
     for r in rows:
         for c in cols:
+            wb = float(wbase[c])
+            wc = float(sums["wcount"].get((r, c), 0.0))
             sig = "".join(letters[o] for o in cols if o in higher.get((r, c), ()))
             records.append(
                 {
                     "row": r,
                     "col": c,
                     "letter": letters[c],
-                    "count": int(count.get((r, c), 0)),
-                    "weighted_count": float(wcount.get((r, c), 0.0)),
+                    "count": int(sums["count"].get((r, c), 0)),
+                    "weighted_count": wc,
                     "base": int(base[c]),
-                    "weighted_base": float(wbase[c]),
-                    "effective_base": float(ebase[c]),
-                    "pct": 100 * pct_of[r, c],
+                    "weighted_base": wb,
+                    "effective_base": wb**2 / float(qbase[c]) if qbase[c] > 0 else 0.0,
+                    "pct": 100 * wc / wb if wb > 0 else np.nan,
+                    "tested": bool(int(base[c]) >= min_base and wb > 0),
                     "sig": sig,
                 }
             )

@@ -34,7 +34,8 @@ def _five_point_items(codebook) -> list[str]:
     return out
 
 
-def journey_scores(responses: pd.DataFrame, *, codebook, by=None, items=None) -> pd.DataFrame:
+def journey_scores(responses: pd.DataFrame, *, codebook, by=None, items=None,
+                   weight: str | None = None) -> pd.DataFrame:
     """Mean and top-2-box of the 5-point items by journey stage and touchpoint.
 
     Parameters
@@ -48,21 +49,29 @@ def journey_scores(responses: pd.DataFrame, *, codebook, by=None, items=None) ->
     items : sequence of str, optional
         Items to use; default every measure item on a 1-5 ordinal scale (the verbal items and
         CSAT) that has a journey stage and touchpoint.
+    weight : str, optional
+        Column of survey weights: every answer counts with its respondent's weight (``mean``
+        and ``top2`` weighted) and ``weighted_n`` (sum of the answers' weights) is added.
 
     Returns
     -------
     DataFrame
         ``[by…], journey, touchpoint, n_items, n, mean, top2``: answers of all the touchpoint's
-        items pooled; ``n`` answers; ``mean`` on 1-5; ``top2`` = % of answers in the scale's
-        top box (``Scale.top_codes``: 4-5, 好/良好, unless the codebook sets ``top_box``).
-        Journey stages in codebook order, touchpoints in order of first appearance.
+        items pooled; ``n`` answers (unweighted); ``mean`` on 1-5; ``top2`` = % of answers in
+        the scale's top box (``Scale.top_codes``: 4-5, 好/良好, unless the codebook sets
+        ``top_box``); with ``weight`` also ``weighted_n``. Journey stages in codebook order,
+        touchpoints in order of first appearance.
     """
     by = as_by(by)
     items = list(items) if items is not None else _five_point_items(codebook)
     items = [i for i in items if i in responses.columns]
     if not items:
         raise ValueError("responses hold none of the journey items of the codebook")
-    need_columns(responses, by, what="responses")
+    need_columns(responses, by + ([weight] if weight else []), what="responses")
+    wts = (pd.to_numeric(responses[weight], errors="coerce").to_numpy(dtype=float) if weight
+           else np.ones(len(responses)))
+    if weight and (not np.isfinite(wts).all() or (wts < 0).any()):
+        raise ValueError(f"column {weight!r}: weights must be finite and non-negative")
     long = []
     for it in items:
         meta = codebook.item(it)
@@ -70,14 +79,21 @@ def journey_scores(responses: pd.DataFrame, *, codebook, by=None, items=None) ->
             **{b: responses[b].to_numpy() for b in by},
             "journey": meta.journey, "touchpoint": meta.touchpoint, "item": it,
             "code": to_codes(responses[it], codebook.scale_of(it)).to_numpy(),
-            "top_from": codebook.scale_of(it).top_threshold,
+            "top_from": codebook.scale_of(it).top_threshold, "_w": wts,
         }))
     df = pd.concat(long, ignore_index=True).dropna(subset=["code"])
     df["top"] = df["code"] >= df["top_from"]   # the scale's top box (4-5 on 1-5)
+    df["_wc"], df["_wt"] = df["_w"] * df["code"], df["_w"] * df["top"]
     tp_order = list(dict.fromkeys(codebook.item(i).touchpoint for i in items))
     g = df.groupby(by + ["journey", "touchpoint"], sort=False, observed=True)
-    out = pd.DataFrame({"n_items": g["item"].nunique(), "n": g.size(), "mean": g["code"].mean(),
-                        "top2": 100.0 * g["top"].mean()}).reset_index()
+    if weight:
+        wsum = g["_w"].sum()
+        out = pd.DataFrame({"n_items": g["item"].nunique(), "n": g.size(),
+                            "mean": g["_wc"].sum() / wsum, "top2": 100.0 * g["_wt"].sum() / wsum,
+                            "weighted_n": wsum}).reset_index()
+    else:
+        out = pd.DataFrame({"n_items": g["item"].nunique(), "n": g.size(),
+                            "mean": g["code"].mean(), "top2": 100.0 * g["top"].mean()}).reset_index()
     out["_j"] = out["journey"].map({j: i for i, j in enumerate(codebook.journey)})
     out["_t"] = out["touchpoint"].map({t: i for i, t in enumerate(tp_order)})
     out = out.sort_values(by + ["_j", "_t"], kind="stable").drop(columns=["_j", "_t"])
@@ -85,7 +101,8 @@ def journey_scores(responses: pd.DataFrame, *, codebook, by=None, items=None) ->
 
 
 def weakest_touchpoints(responses: pd.DataFrame, *, codebook, by="branch", k: int = 3,
-                        min_n: int = 30, metric: str = "mean") -> pd.DataFrame:
+                        min_n: int = 30, metric: str = "mean",
+                        weight: str | None = None) -> pd.DataFrame:
     """The ``k`` lowest-scoring touchpoints of each branch, compared with the whole company.
 
     Parameters
@@ -98,6 +115,9 @@ def weakest_touchpoints(responses: pd.DataFrame, *, codebook, by="branch", k: in
         Touchpoints with fewer answers in the unit are not ranked (small bases).
     metric : {"mean", "top2"}
         What "weakest" means.
+    weight : str, optional
+        Survey weights for the unit's and the company's scores (:func:`journey_scores`);
+        ``min_n`` applies to the unweighted answers.
 
     Returns
     -------
@@ -110,8 +130,8 @@ def weakest_touchpoints(responses: pd.DataFrame, *, codebook, by="branch", k: in
     if k < 1:
         raise ValueError(f"k must be >= 1, got {k}")
     by = as_by(by)
-    unit = journey_scores(responses, codebook=codebook, by=by)
-    comp = journey_scores(responses, codebook=codebook).rename(
+    unit = journey_scores(responses, codebook=codebook, by=by, weight=weight)
+    comp = journey_scores(responses, codebook=codebook, weight=weight).rename(
         columns={"mean": "company_mean", "top2": "company_top2"})
     unit = unit[unit["n"] >= min_n].merge(
         comp[["journey", "touchpoint", "company_mean", "company_top2"]],
@@ -237,7 +257,7 @@ def _tokens(value, options: list[str]) -> set[str] | None:
 
 
 def channel_preference(responses: pd.DataFrame, *, column: str = "purchase_channel", by=None,
-                       codebook=None) -> pd.DataFrame:
+                       codebook=None, weight: str | None = None) -> pd.DataFrame:
     """Share of respondents choosing each purchase channel (multi-select, seed 000 §04.6).
 
     Parameters
@@ -249,6 +269,9 @@ def channel_preference(responses: pd.DataFrame, *, column: str = "purchase_chann
         Grouping, e.g. ``"branch"``.
     codebook : Codebook, optional
         The option list; default 官方网站, 实体店, 电商平台, 网红带货, 其他.
+    weight : str, optional
+        Column of survey weights: ``pct`` is then the weighted share of the respondents who
+        answered (counts stay unweighted) and ``weighted_n`` (their sum of weights) is added.
 
     Returns
     -------
@@ -273,7 +296,7 @@ def channel_preference(responses: pd.DataFrame, *, column: str = "purchase_chann
     4      其他           0   0.000000
     """
     by = as_by(by)
-    need_columns(responses, [column] + by, what="responses")
+    need_columns(responses, [column] + by + ([weight] if weight else []), what="responses")
     sc = scale_for(codebook, column)
     options = list(sc.options) if sc is not None and sc.options else list(DEFAULT_CHANNELS)
     picks = [_tokens(v, options) for v in responses[column].tolist()]
@@ -281,12 +304,20 @@ def channel_preference(responses: pd.DataFrame, *, column: str = "purchase_chann
     for opt in options:
         frame[opt] = [p is not None and opt in p for p in picks]
     frame["_answered"] = [p is not None for p in picks]
+    frame["_w"] = (pd.to_numeric(responses[weight], errors="coerce").to_numpy(dtype=float)
+                   if weight else 1.0)
 
     def rows(sub: pd.DataFrame) -> list[dict]:
         ans = sub[sub["_answered"]]
-        n = len(ans)
-        return [{"channel": opt, "n_respondents": n, "n_selected": int(ans[opt].sum()),
-                 "pct": 100.0 * ans[opt].sum() / n if n else np.nan} for opt in options]
+        n, wn = len(ans), float(ans["_w"].sum())
+        out = [{"channel": opt, "n_respondents": n, "n_selected": int(ans[opt].sum()),
+                "pct": 100.0 * float(ans["_w"][ans[opt]].sum()) / wn if wn > 0 else np.nan}
+               for opt in options]
+        if weight:
+            for r in out:
+                r["weighted_n"] = wn
+        return out
 
-    cols = by + ["channel", "n_respondents", "n_selected", "pct"]
+    cols = by + ["channel", "n_respondents", "n_selected", "pct"] + (
+        ["weighted_n"] if weight else [])
     return pd.DataFrame(_per_group(frame, by, rows), columns=cols)

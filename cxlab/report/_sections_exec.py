@@ -119,8 +119,8 @@ def executive_issues(ctx: ReportContext) -> Html:
     if out is not None and len(df) >= MIN_BASE:
         from cxlab.ipa import analyze
 
-        res = analyze(df[[out, *items]].astype(float), items=items, outcome=out,
-                      importance="correlation", crosshair="mean")
+        res = analyze(df.astype(float), items=items, outcome=out, importance="correlation",
+                      crosshair="mean", weight=ctx.weight)
         res = res.sort_values("priority")
         main = res[res["quadrant"] == "concentrate_here"].head(3)
         if len(main):
@@ -130,7 +130,7 @@ def executive_issues(ctx: ReportContext) -> Html:
                         note("重要性高而表现低的项目(重要性–表现分析的主要问题),按优先级排列。"))
     from cxlab.report._sections_items import item_table
 
-    t = item_table(ctx, ctx.current)
+    t = item_table(ctx, ctx.current, weight=ctx.weight)
     t = t[t["n"] >= MIN_BASE] if len(t) else t
     if t.empty:
         return Html("")

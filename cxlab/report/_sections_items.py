@@ -33,13 +33,18 @@ def _summary_items(ctx: ReportContext) -> list[str]:
     return out
 
 
-def item_table(ctx: ReportContext, data: pd.DataFrame) -> pd.DataFrame:
+def item_table(ctx: ReportContext, data: pd.DataFrame,
+               weight: str | None = None) -> pd.DataFrame:
     """Per rating item: ``item, label, scale, n, mean, mean_low, mean_high, top, top_low,
     top_high, base_flag`` (top = % in the top box of the item's scale; intervals 95 %: t for the
     mean, Wilson for the share), in codebook order.
 
     Built on :func:`cxlab.metrics.item_summary` (distribution, mean) per group of items sharing a
-    scale; codes are shifted to 1…k for it when a scale starts elsewhere.
+    scale; codes are shifted to 1…k for it when a scale starts elsewhere. With ``weight`` (the
+    report's survey weights) means and shares are weighted with design-based 95 % intervals
+    (:func:`cxlab.metrics.weighted_mean`, t; :func:`cxlab.metrics.weighted_proportion`,
+    logit, as R ``svymean``/``svyciprop``), ``n`` stays the unweighted count and ``n_eff``
+    (Kish) is added.
     """
     from scipy import stats
 
@@ -72,6 +77,8 @@ def item_table(ctx: ReportContext, data: pd.DataFrame) -> pd.DataFrame:
         res["scale"] = name
         frames.append(res)
     res = pd.concat(frames, ignore_index=True).set_index("item").loc[items].reset_index()
+    if weight is not None:
+        return _weighted_items(ctx, data, res, items, weight)[cols + ["n_eff"]]
     lows, highs, tlo, thi = [], [], [], []
     for item, n, top in zip(res["item"], res["n"], res["top"], strict=True):
         x = pd.to_numeric(data[item], errors="coerce").dropna().to_numpy(dtype=float)
@@ -87,6 +94,30 @@ def item_table(ctx: ReportContext, data: pd.DataFrame) -> pd.DataFrame:
         thi.append(100 * b)
     res["mean_low"], res["mean_high"], res["top_low"], res["top_high"] = lows, highs, tlo, thi
     return res[cols]
+
+
+def _weighted_items(ctx: ReportContext, data: pd.DataFrame, res: pd.DataFrame,
+                    items: list[str], weight: str) -> pd.DataFrame:
+    """``res`` with weighted means, top-box shares and their design-based intervals."""
+    from cxlab.metrics import weighted_mean, weighted_proportion
+
+    res = res.copy()
+    for c in ("mean", "mean_low", "mean_high", "top", "top_low", "top_high", "n_eff"):
+        res[c] = np.nan
+    for i, item in enumerate(items):
+        sc = ctx.codebook.scale_of(item)
+        x = pd.to_numeric(data[item], errors="coerce")
+        d = pd.DataFrame({"x": x, "top": np.where(x.isna(), np.nan, (x >= sc.top_threshold) * 1.0),
+                          "w": data[weight].to_numpy(dtype=float)}).dropna(subset=["x"])
+        if d.empty:
+            continue
+        m = weighted_mean(d, column="x", weight="w").iloc[0]
+        t = weighted_proportion(d, column="top", weight="w").iloc[0]
+        res.loc[i, ["mean", "mean_low", "mean_high", "n_eff"]] = (m["mean"], m["ci_low"],
+                                                                  m["ci_high"], m["n_eff"])
+        res.loc[i, ["top", "top_low", "top_high"]] = (100 * t["proportion"], 100 * t["ci_low"],
+                                                      100 * t["ci_high"])
+    return res
 
 
 def _company_items(ctx: ReportContext) -> pd.DataFrame:
@@ -109,7 +140,7 @@ def item_summary(ctx: ReportContext) -> Html:
     if not items:
         return Html("")
     cur = ctx.current
-    t = item_table(ctx, cur)
+    t = item_table(ctx, cur, weight=ctx.weight)
     if t.empty or t["n"].max() == 0:
         return Html("")
     n_max = int(t["n"].max())
@@ -130,9 +161,13 @@ def item_summary(ctx: ReportContext) -> Html:
                  f"最低的是“{worst['label']}”({worst['top']:.1f}%)。")
     else:
         text += "。"
-    columns = {"label": "评价项目", "n": "回答数", "mean": "均值", "mean_ci": "均值 95% 区间",
-               "top": "好评率%", "top_ci": "好评率 95% 区间"}
-    formats = {"n": "int", "mean": 2, "top": 1}
+    columns = {"label": "评价项目", "n": "回答数"}
+    if ctx.weighted:  # the effective n beside the unweighted base
+        columns = {"label": "评价项目", "n": "回答数(未加权)", "n_eff": "有效样本量"}
+        t.loc[hide, "n_eff"] = np.nan
+    columns |= {"mean": "均值", "mean_ci": "均值 95% 区间", "top": "好评率%",
+                "top_ci": "好评率 95% 区间"}
+    formats = {"n": "int", "n_eff": 1, "mean": 2, "top": 1}
     classes = {}
     if not ctx.is_company:
         comp = _company_items(ctx)
@@ -154,9 +189,14 @@ def item_summary(ctx: ReportContext) -> Html:
         paragraph(text),
         table(t, columns=columns, formats=formats, classes=classes),
         note(f"评分:{scale_text(ctx, items)}。好评率为最好的几档答案({'；'.join(tops)})的占比。"
-             "均值区间为 t 分布 95% 置信区间,好评率区间为 Wilson 95% 置信区间;"
-             f"回答数少于 {MIN_BASE} 的项目不予报告"
-             + (";全公司数值来自各机构汇总数据。" if not ctx.is_company else "。")),
+             + ("均值与好评率为加权估计(调查权重);均值区间为线性化标准误的 t 分布 95% 置信区间,"
+                "好评率区间为 logit 变换的 95% 置信区间(同 R survey 包 svymean/svyciprop);"
+                "有效样本量为 Kish 有效样本量;"
+                if ctx.weighted else
+                "均值区间为 t 分布 95% 置信区间,好评率区间为 Wilson 95% 置信区间;")
+             + f"回答数(未加权)少于 {MIN_BASE} 的项目不予报告"
+             + (";全公司数值来自各机构汇总数据" + ("(未加权)" if ctx.weighted else "") + "。"
+                if not ctx.is_company else "。")),
     )
 
 
@@ -176,24 +216,29 @@ def _one_multi(ctx: ReportContext, data: pd.DataFrame, item: str, branches: list
 
     label = ctx.codebook.item(item).label
     try:
-        tot = channel_preference(data, column=item, codebook=ctx.codebook)
+        tot = channel_preference(data, column=item, codebook=ctx.codebook, weight=ctx.weight)
     except ValueError as exc:  # an answer outside the codebook's options
         return note(f"{label}:含问卷选项以外的回答,未汇总({exc})。")
     if tot.empty or int(tot["n_respondents"].iloc[0]) == 0:
         return Html("")
     n = int(tot["n_respondents"].iloc[0])
     wide = tot[["channel", "n_selected", "pct"]].copy()
-    columns = {"channel": "选项", "n_selected": "选择人数", "pct": "选择比例%"}
+    columns = {"channel": "选项", "n_selected": "选择人数(未加权)" if ctx.weighted else "选择人数",
+               "pct": "选择比例%(加权)" if ctx.weighted else "选择比例%"}
     formats: dict = {"n_selected": "int", "pct": 1}
     if len(branches) >= 2:
         sub = data[data["branch"].astype(str).isin(branches)]
-        byb = channel_preference(sub, column=item, codebook=ctx.codebook, by="branch")
+        byb = channel_preference(sub, column=item, codebook=ctx.codebook, by="branch",
+                                 weight=ctx.weight)
         for b in sorted(branches):
             vals = byb[byb["branch"].astype(str) == b].set_index("channel")["pct"]
             wide[f"b_{b}"] = wide["channel"].map(vals)
             columns[f"b_{b}"] = f"{ctx.branch_name(b)} %"
             formats[f"b_{b}"] = 1
-    return table(wide, columns=columns, formats=formats, caption=f"{label}(多选,n = {n:,})")
+    caption = f"{label}(多选,n = {n:,})"
+    if ctx.weighted:
+        caption = f"{label}(多选,未加权 n = {n:,},加权 n = {float(tot['weighted_n'].iloc[0]):,.1f})"
+    return table(wide, columns=columns, formats=formats, caption=caption)
 
 
 def _order(ctx: ReportContext, item: str, values) -> list:
@@ -205,20 +250,30 @@ def _order(ctx: ReportContext, item: str, values) -> list:
 
 def _one_crosstab(ctx: ReportContext, data: pd.DataFrame, item: str, branches: list[str]) -> Html:
     from cxlab.io import option_name
-    from cxlab.metrics import crosstab
+    from cxlab.metrics import crosstab, crosstab_overall
 
     label = ctx.codebook.item(item).label
-    d = data[[item, "branch"]].dropna()
+    w = ctx.weight
+    d = data[[item, "branch", *([w] if w else [])]].dropna(subset=[item, "branch"])
     # a written-in 其他【请注明】〖…〗 counts for its option: the free text is a verbatim, never a row
     d = d.assign(**{item: d[item].astype(str).map(option_name)})
     total = d[item].value_counts()
+    wts = d[w].to_numpy(dtype=float) if w else np.ones(len(d))
+    wtotal = pd.Series(wts, index=d.index).groupby(d[item]).sum()
     order = _order(ctx, item, d[item])
     wide = pd.DataFrame({"answer": order})
     wide["total_n"] = [int(total.get(a, 0)) for a in order]
-    wide["total_pct"] = 100.0 * wide["total_n"] / max(int(total.sum()), 1)
-    columns = {"answer": "选项", "total_n": "人数", "total_pct": "合计%"}
+    wide["total_pct"] = [100.0 * float(wtotal.get(a, 0.0)) / max(float(wts.sum()), 1e-300)
+                         for a in order]
+    columns = {"answer": "选项", "total_n": "人数(未加权)" if w else "人数",
+               "total_pct": "合计%(加权)" if w else "合计%"}
     formats: dict = {"total_n": "int", "total_pct": 1}
-    caption = f"{label}(n = {int(total.sum()):,})"
+    n = int(total.sum())
+    if w:  # weighted base and Kish effective n beside the unweighted base
+        caption = (f"{label}(未加权 n = {n:,},加权 n = {wts.sum():,.1f},"
+                   f"有效 n = {wts.sum() ** 2 / (wts ** 2).sum():,.1f})")
+    else:
+        caption = f"{label}(n = {n:,})"
     if len(branches) >= 2:
         sub = d[d["branch"].isin(branches)].assign(branch=lambda x: x["branch"].astype(str))
         # crosstab(order=/codebook=) from the metrics helper would order the rows itself;
@@ -226,7 +281,8 @@ def _one_crosstab(ctx: ReportContext, data: pd.DataFrame, item: str, branches: l
         from cxlab.report._inference import comparison_method
 
         method = comparison_method(ctx.params_dir)
-        ct = crosstab(sub, row=item, col="branch", adjust=None if method == "none" else method)
+        ct = crosstab(sub, row=item, col="branch", weight=w,
+                      adjust=None if method == "none" else method)
         for b in sorted(branches):
             part = ct[ct["col"] == b].set_index("row")
             if part.empty:
@@ -241,9 +297,20 @@ def _one_crosstab(ctx: ReportContext, data: pd.DataFrame, item: str, branches: l
                 else:
                     cells.append("—")
             wide[key] = cells
-            columns[key] = f"{ctx.branch_name(b)} ({letter}) %"
+            small = not bool(part["tested"].iloc[0])  # under the minimum base for this item
+            columns[key] = f"{ctx.branch_name(b)} ({letter}) %" + ("†" if small else "")
             formats[key] = lambda v: v  # trusted: numbers and letters built above
+        tested = sorted(set(ct.loc[ct["tested"], "col"]))
+        sub = sub[sub["branch"].isin(tested)]
+        if sub[item].nunique() >= 2 and sub["branch"].nunique() >= 2:
+            ov = crosstab_overall(sub, row=item, col="branch", weight=w)
+            test = ("Rao–Scott 校正卡方" if w else "Pearson 卡方")
+            caption += f";机构间差异总体检验({test}):p {_p(ov.pvalue)}"
     return table(wide, columns=columns, formats=formats, caption=caption)
+
+
+def _p(p: float) -> str:
+    return "< 0.001" if p < 0.001 else f"= {p:.3f}"
 
 
 def crosstabs(ctx: ReportContext) -> Html:
@@ -277,14 +344,21 @@ def crosstabs(ctx: ReportContext) -> Html:
     if multi:
         text += "多选题各选项比例之和可超过 100%。"
     if len(branches) >= 2:
+        from cxlab.metrics._column_tests import METHOD_CN as TEST_CN
         from cxlab.report._inference import METHOD_CN, comparison_method
 
         method = comparison_method(ctx.params_dir)
+        how = (TEST_CN["design"] if ctx.weighted else
+               f"{TEST_CN['z']},某两列的 2×2 表有期望频数小于 5 时改用 {TEST_CN['fisher']}")
+        adj = (f"每张表的两两比较经{METHOD_CN[method]}" if method != "none"
+               else "未做多重比较校正")
         text += ("各分支机构列为列百分比;字母表示该格显著高于对应字母的机构"
-                 f"(列比例双侧 z 检验,α = 0.05;每张表的两两比较经{METHOD_CN[method]})。"
-                 if method != "none" else
-                 "各分支机构列为列百分比;字母表示该格显著高于对应字母的机构"
-                 "(列比例双侧 z 检验,α = 0.05,未做多重比较校正)。")
+                 f"(双侧,α = 0.05;{how};{adj})。标 † 的机构该题回答数少于 {MIN_BASE},"
+                 "不标注字母,也不被其他机构标注,不计入总体检验。")
+        text += ("机构间差异的总体检验为 Rao–Scott 二阶校正卡方检验(同 R survey 包 svychisq)。"
+                 if ctx.weighted else "机构间差异的总体检验为 Pearson 卡方检验。")
+    if ctx.weighted:
+        text += "百分比为加权估计(调查权重),人数为未加权人数。"
     if small:
         text += (f"{'、'.join(ctx.branch_name(b) for b in small)}样本量少于 {MIN_BASE},"
                  "只计入合计,不单独列出。")

@@ -796,7 +796,8 @@ def journey(ctx: ReportContext) -> Html:
         return no_data()
     if n < MIN_BASE:
         return _base_note(n, "本期")
-    js = journey_scores(cur, codebook=ctx.codebook)
+    w = ctx.weight
+    js = journey_scores(cur, codebook=ctx.codebook, weight=w)
     low = js.sort_values("mean").iloc[0]
     high = js.sort_values("mean").iloc[-1]
     blocks = [_base_note(n, "本期"),
@@ -806,7 +807,8 @@ def journey(ctx: ReportContext) -> Html:
     if ctx.is_company and "branch" in cur.columns:
         sizes = cur.groupby("branch").size()
         ok = sizes[sizes >= MIN_BASE].index
-        by_b = journey_scores(cur[cur["branch"].isin(ok)], codebook=ctx.codebook, by="branch")
+        by_b = journey_scores(cur[cur["branch"].isin(ok)], codebook=ctx.codebook, by="branch",
+                              weight=w)
         by_b["branch"] = branch_names(ctx, by_b["branch"])
         fig, ax = plt.subplots(figsize=(max(6, 0.75 * len(ok) + 3), 4.6))
         journey_heatmap(by_b, columns="branch", ax=ax)
@@ -820,22 +822,28 @@ def journey(ctx: ReportContext) -> Html:
         ax.collections[0].colorbar.ax.set_ylabel("均值(1-5)")
         ax.set_xticklabels([scope_label(ctx)])
         blocks.append(figure(fig, alt="客户旅程触点得分"))
-    blocks.append(table(js, columns={"journey": "旅程阶段", "touchpoint": "触点", "n_items": "题目数",
-                                     "n": "回答数", "mean": "均值(1-5)", "top2": "好评率%"},
-                        formats={"n_items": "int", "n": "int", "mean": 2}))
+    js_cols = {"journey": "旅程阶段", "touchpoint": "触点", "n_items": "题目数",
+               "n": "回答数(未加权)" if w else "回答数"}
+    if w:  # the weighted base beside the unweighted one
+        js_cols["weighted_n"] = "加权回答数"
+    js_cols |= {"mean": "均值(1-5)", "top2": "好评率%"}
+    blocks.append(table(js, columns=js_cols,
+                        formats={"n_items": "int", "n": "int", "weighted_n": 1, "mean": 2}))
     blocks.append(h3("短板触点"))
     if ctx.is_company:
         sizes = cur.groupby("branch").size()
         ok = sizes[sizes >= MIN_BASE].index
         w = weakest_touchpoints(cur[cur["branch"].isin(ok)], codebook=ctx.codebook, by="branch", k=3,
-                                min_n=MIN_BASE)
+                                min_n=MIN_BASE, weight=ctx.weight)
         w["branch_name"] = branch_names(ctx, w["branch"])
         worst = w.sort_values("gap").iloc[0] if len(w) else None
         if worst is not None:
             blocks.append(paragraph(f"与全公司相比差距最大的短板是{worst['branch_name']}的“{worst['touchpoint']}”"
                                     f"(均值 {worst['mean']:.2f},低于全公司 {-worst['gap']:.2f})。"))
         blocks.append(table(w, columns={"branch_name": "分支机构", "rank": "排序", "journey": "旅程阶段",
-                                        "touchpoint": "触点", "n": "回答数", "mean": "均值",
+                                        "touchpoint": "触点",
+                                        "n": "回答数(未加权)" if ctx.weighted else "回答数",
+                                        "mean": "均值",
                                         "top2": "好评率%", "company_mean": "全公司均值", "gap": "差距"},
                             formats={"rank": "int", "n": "int", "mean": 2, "company_mean": 2, "gap": 2},
                             classes={"gap": lambda v: "cx-bad" if v < -0.1 else None}))
@@ -858,7 +866,10 @@ def journey(ctx: ReportContext) -> Html:
     items = [i for i in _journey_items(ctx) if i in cur.columns]
     tops = "/".join(dict.fromkeys(n for i in items for n in reversed(top_names(ctx, i))))
     blocks.append(note(f"触点得分汇总该触点下所有{scale_text(ctx, items)}题目的回答;好评率为“{tops}”占比。"
-                       "短板为各机构均值最低的三个触点(回答数不少于 30),差距为负表示低于全公司。"))
+                       "短板为各机构均值最低的三个触点(回答数不少于 30),差距为负表示低于全公司。"
+                       + ("均值与好评率按调查权重加权(每个回答计其受访者的权重),回答数为未加权人次"
+                          + (";全公司数值来自各机构汇总数据(未加权)。" if not ctx.is_company else "。")
+                          if ctx.weighted else "")))
     return join(*blocks)
 
 

@@ -59,6 +59,13 @@ def voice(ctx: ReportContext) -> Html:
     sent = comments.sentiment()
     counts = sent["sentiment"].value_counts()
     share = {k: 100.0 * counts.get(k, 0) / n for k in ("正面", "中性", "负面")}
+    wts = None
+    if ctx.weighted:  # shares weighted by the respondents' survey weights; counts stay counts
+        wts = data["weight"].to_numpy(dtype=float)
+        lab = np.array([r.label for r in comments.rows], dtype=object)
+        said = np.array([r.label is not None for r in comments.rows])
+        wsum = float(wts[said].sum())
+        share = {k: 100.0 * float(wts[lab == k].sum()) / wsum for k in ("正面", "中性", "负面")}
 
     ts = comments.theme_summary()
     wide = ts.pivot_table(index=["theme", "theme_name"], columns="sentiment", values="n",
@@ -69,11 +76,23 @@ def voice(ctx: ReportContext) -> Html:
     wide["total"] = wide[["正面", "中性", "负面"]].sum(axis=1)
     wide["share"] = 100.0 * wide["total"] / n
     wide["neg_share"] = 100.0 * wide["负面"] / wide["total"].where(wide["total"] > 0)
+    if wts is not None:
+        def wshare(theme: str, negative: bool = False) -> float:
+            hit = np.array([theme in r.themes and (not negative or r.themes[theme][2] == "负面")
+                            for r in comments.rows])
+            return float(wts[hit].sum())
+
+        tw = np.array([wshare(t) for t in wide["theme"]])
+        wide["share"] = 100.0 * tw / wsum
+        wide["neg_share"] = 100.0 * np.array([wshare(t, True) for t in wide["theme"]]) / \
+            np.where(tw > 0, tw, np.nan)
     wide = wide.sort_values("total", ascending=False, kind="stable")
 
     fi = comments.frequent_issues(by=None, top=5, examples=2)
     blocks = [_base_note(n, "开放题评论")]
-    text = (f"本期共收到 {n:,} 条有效评论,整体情感:正面 {share['正面']:.1f}%、中性 {share['中性']:.1f}%、"
+    text = (f"本期共收到 {n:,} 条有效评论" + (
+        f"(加权 {wsum:,.1f},有效样本量 {wsum ** 2 / float((wts[said] ** 2).sum()):,.1f})"
+        if wts is not None else "") + f",整体情感{'(加权)' if wts is not None else ''}:正面 {share['正面']:.1f}%、中性 {share['中性']:.1f}%、"
             f"负面 {share['负面']:.1f}%。")
     if len(wide) and wide["total"].iloc[0] > 0:
         top = wide.iloc[0]
@@ -87,9 +106,11 @@ def voice(ctx: ReportContext) -> Html:
     fig, ax = plt.subplots(figsize=(7, 0.45 * max(len(wide), 3) + 1))
     theme_bars(ts, ax=ax)
     blocks.append(figure(fig, alt="评论主题与情感"))
-    blocks.append(table(wide, columns={"theme_name": "主题", "total": "提及条数", "share": "提及率%",
+    blocks.append(table(wide, columns={"theme_name": "主题", "total": "提及条数",
+                                       "share": "提及率%(加权)" if wts is not None else "提及率%",
                                        "正面": "正面", "中性": "中性", "负面": "负面",
-                                       "neg_share": "负面占比%"},
+                                       "neg_share": "负面占比%(加权)" if wts is not None
+                                       else "负面占比%"},
                         formats={"total": "int", "正面": "int", "中性": "int", "负面": "int",
                                  "share": 1, "neg_share": 1}))
     blocks.append(h3("高频负面问题与客户原话"))
@@ -115,7 +136,10 @@ def voice(ctx: ReportContext) -> Html:
                                 formats={"n": "int", "n_comments": "int", "share_pct": 1},
                                 caption="各分支机构的首要负面问题"))
     blocks.append(note("主题按项目设定的关键词规则逐句识别,情感(正面/中性/负面)按句判断"
-                       "(带否定与程度词);一条评论可涉及多个主题。客户原话已去除电话、邮箱、证件号和姓名"
+                       "(带否定与程度词);一条评论可涉及多个主题。"
+                       + ("整体情感比例、提及率与负面占比按受访者的调查权重加权,条数为未加权条数;"
+                          "高频负面问题按未加权条数排序。" if wts is not None else "")
+                       + "客户原话已去除电话、邮箱、证件号和姓名"
                        "等个人信息,并截断至 120 字;原话仅来自本报告范围内的客户。"))
     return join(*blocks)
 
@@ -142,21 +166,32 @@ def _seg_table(res: pd.DataFrame, key: str, metric: str) -> pd.DataFrame:
     out["sig"] = np.where(out["base"] == "suppress", "—",
                           np.where(out["significant"], "显著", "不显著"))
     hide = out["base"] == "suppress"
-    for c in (metric, "ci_low", "ci_high", "diff_vs_rest", "pvalue", "p_holm"):
-        out.loc[hide, c] = np.nan
+    for c in (metric, "ci_low", "ci_high", "diff_vs_rest", "pvalue", "p_adjusted", "p_holm",
+              "n_eff"):
+        if c in out.columns:
+            out.loc[hide, c] = np.nan
     out["ci"] = [("—" if pd.isna(a) else f"{a:.1f} ~ {b:.1f}") for a, b in zip(out["ci_low"], out["ci_high"], strict=True)]
     out["segment"] = out[key].astype(str)
     return out
 
 
+ADJUST_CN = {"fdr_bh": "BH 校正", "holm": "Holm 校正", "none": "未校正"}
+
+
 def _seg_html(res: pd.DataFrame, key: str, metric: str, caption: str) -> Html:
     t = _seg_table(res, key, metric)
     name = "NPS" if metric == "nps" else "CSAT%"
-    return table(t, columns={"segment": "客户分群", "n": "样本量", metric: name, "ci": "95% 置信区间",
-                             "diff_vs_rest": "与其余客户差异", "pvalue": "p 值(未校正)",
-                             "p_holm": "p 值(Holm 校正)",
-                             "sig": "显著性", "base_cn": "提示"},
-                 formats={"n": "int", "pvalue": pcell, "p_holm": pcell, "diff_vs_rest": 1},
+    method = str(t["adjust"].iloc[0]) if "adjust" in t.columns and len(t) else "holm"
+    padj = "p_adjusted" if "p_adjusted" in t.columns else "p_holm"
+    columns = {"segment": "客户分群", "n": "样本量(未加权)" if "n_eff" in t.columns else "样本量"}
+    if "n_eff" in t.columns:  # weighted: the effective n beside the unweighted base
+        columns["n_eff"] = "有效样本量"
+    columns |= {metric: name, "ci": "95% 置信区间", "diff_vs_rest": "与其余客户差异",
+                "pvalue": "p 值(未校正)", padj: f"p 值({ADJUST_CN.get(method, method)})",
+                "sig": "显著性", "base_cn": "提示"}
+    return table(t, columns=columns,
+                 formats={"n": "int", "n_eff": 1, "pvalue": pcell, padj: pcell,
+                          "diff_vs_rest": 1},
                  classes={"sig": lambda v: "cx-flag-met" if v == "显著" else None,
                           "base_cn": lambda v: "cx-muted" if v else None},
                  caption=caption)
@@ -165,8 +200,11 @@ def _seg_html(res: pd.DataFrame, key: str, metric: str, caption: str) -> Html:
 def segments(ctx: ReportContext) -> Html:
     """NPS/CSAT by value segment, RFM segments, retention/churn, and the NPS ↔ churn/spend link."""
     from cxlab.plots import segment_bars
+    from cxlab.report._inference import METHOD_CN, comparison_method
     from cxlab.segments import fuse, nps_link, retention, rfm, segment_scores, value_tiers
 
+    method = comparison_method(ctx.params_dir)
+    weight = ctx.weight
     cur = ctx.current
     customers = ctx.table("customers")
     ltr = nps_col(ctx)
@@ -201,7 +239,8 @@ def segments(ctx: ReportContext) -> Html:
         if key not in d.columns or d[key].dropna().nunique() < 2:
             continue
         sub = d[d[key].notna()].assign(**{key: lambda x, k=key: x[k].astype(str)})
-        res = _ordered(segment_scores(sub, by=key, score="ltr", metric="nps"), key)
+        res = _ordered(segment_scores(sub, by=key, score="ltr", metric="nps", weight=weight,
+                                      adjust=method, min_base=MIN_BASE), key)
         seg_tables.append(_seg_html(res, key, "nps", caption + " · NPS"))
         if key == "value_segment" or plot_res is None:
             plot_res = res
@@ -216,7 +255,8 @@ def segments(ctx: ReportContext) -> Html:
                 findings.append("价值分层间 NPS 差异显著:" + "、".join(
                     f"{r[key]}价值客户 {r['nps']:.1f}" for _, r in ok.iterrows()))
         if key == "customer_type" and "csat" in sub.columns:
-            cs = _ordered(segment_scores(sub, by=key, score="csat", metric="csat"), key)
+            cs = _ordered(segment_scores(sub, by=key, score="csat", metric="csat", weight=weight,
+                                         adjust=method, min_base=MIN_BASE), key)
             seg_tables.append(_seg_html(cs, key, "csat", caption + " · CSAT"))
     if plot_res is not None:
         fig, ax = plt.subplots(figsize=(max(5, 0.9 * len(plot_res) + 2), 3.6))
@@ -242,7 +282,8 @@ def segments(ctx: ReportContext) -> Html:
                                on="customer_id", how="left")
             surveyed = surveyed[surveyed["rfm_segment"].notna()]
             if surveyed["rfm_segment"].nunique() >= 2:
-                rs = segment_scores(surveyed, by="rfm_segment", score="ltr", metric="nps")
+                rs = segment_scores(surveyed, by="rfm_segment", score="ltr", metric="nps",
+                                    weight=weight, adjust=method, min_base=MIN_BASE)
                 rs_t = _seg_table(rs, "rfm_segment", "nps").set_index("rfm_segment")
                 dist["nps"] = dist["segment"].map(rs_t["nps"])
                 dist["nps_n"] = dist["segment"].map(rs_t["n"])
@@ -290,10 +331,17 @@ def segments(ctx: ReportContext) -> Html:
 
     blocks.insert(1, paragraph(("；".join(f for f in findings if f) + "。") if findings else
                                f"{scope_label(ctx)}各客户分群的 NPS 差异见下表。"))
-    blocks.append(note("分群 NPS/CSAT:每个分群与其余受访客户比较(NPS 两独立样本检验、CSAT 两比例 z 检验),"
-                       "p 值经 Holm 多重比较校正,p < 0.05 为显著;样本量少于 30 不予报告、少于 100 标注“基数小”。"
+    tests = ("加权估计(调查权重),每个分群与其余受访客户比较采用基于抽样设计的加权均值 t 检验"
+             "(线性化方差,同 R survey 包 svyttest;NPS 按 +1/0/−1 计、CSAT 按好评 1/0 计)"
+             if weight else
+             "每个分群与其余受访客户比较(NPS 两独立样本检验、CSAT 两比例 z 检验)")
+    adj = (f"p 值经{METHOD_CN[method]}" if method != "none" else "p 值未做多重比较校正")
+    blocks.append(note(f"分群 NPS/CSAT:{tests},{adj}(表中并列未校正与校正后 p 值),"
+                       "校正后 p < 0.05 为显著;样本量(未加权)少于 30 不予报告、少于 100 标注“基数小”"
+                       + (";有效样本量为 Kish 有效样本量" if weight else "") + "。"
                        f"价值分层按 CRM 价值分(0–100)固定切分:低 < {VALUE_CUTS[0]:g} ≤ 中 < {VALUE_CUTS[1]:g} ≤ 高。"
-                       "RFM:最近购买、购买频次、消费金额按五分位打分,高于平均为“高”,组合为八类客户。"
+                       "RFM:最近购买、购买频次、消费金额按五分位打分,高于平均为“高”,组合为八类客户"
+                       + (",分群 NPS 为加权估计" if weight else "") + "。"
                        "流失率取 CRM 流失标记(最近一次调研后 12 个月内流失)。"))
     return join(*blocks)
 

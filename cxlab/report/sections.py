@@ -271,7 +271,7 @@ def _items_headline(ctx: ReportContext) -> str | None:
     """The summary sentence of a questionnaire without NPS and CSAT: best and worst item."""
     from cxlab.report._sections_items import item_table
 
-    t = item_table(ctx, ctx.current)
+    t = item_table(ctx, ctx.current, weight=ctx.weight)
     t = t[t["n"] >= MIN_BASE] if len(t) else t
     if t.empty:
         return None
@@ -591,7 +591,8 @@ def ipa(ctx: ReportContext) -> Html:
     df = df.astype(float)
     if len(df) < MIN_BASE:
         return _base_note(len(df), "IPA 分析")
-    res = analyze(df, items=items, outcome=out, importance="correlation", crosshair="mean")
+    res = analyze(df, items=items, outcome=out, importance="correlation", crosshair="mean",
+                  weight=ctx.weight)
     labels = _labels(ctx)
     fig, ax = plt.subplots(figsize=(7, 5.2))
     ipa_map(res, ax=ax, labels=labels)
@@ -612,7 +613,11 @@ def ipa(ctx: ReportContext) -> Html:
                           "importance": "重要性(相关)", "quadrant_cn": "象限", "problem": "问题分类"},
               formats={"priority": "int", "performance": 2, "importance": 3},
               classes={"problem": lambda v: "cx-flag-missed" if v == "主要问题" else None}),
-        note(f"表现为{scale}均值;重要性为与{outcome_names(ctx)[0]}的相关系数;十字线取均值。"),
+        note(f"表现为{scale}均值;重要性为与{outcome_names(ctx)[0]}的相关系数;十字线取均值。"
+             + (f"均值与相关系数按调查权重加权(未加权样本量 {len(df):,},加权样本量 "
+                f"{df['weight'].sum():,.1f},有效样本量 "
+                f"{df['weight'].sum() ** 2 / (df['weight'] ** 2).sum():,.1f})。"
+                if ctx.weighted else "")),
     )
 
 

@@ -43,6 +43,9 @@ def segment_scores(
     top_box: int | None = None,
     alpha: float = 0.05,
     codebook: Codebook | None = None,
+    weight: str | None = None,
+    adjust: str = "fdr_bh",
+    min_base: int | None = None,
 ) -> pd.DataFrame:
     """NPS or CSAT per customer segment, each segment tested against the rest.
 
@@ -67,25 +70,44 @@ def segment_scores(
     codebook : cxlab.config.Codebook, optional
         Supplies ``score``, ``scale`` and ``top_box``.
     alpha : float
-        Significance level applied to the Holm-adjusted p-values.
+        Significance level applied to the adjusted p-values.
+    weight : str, optional
+        Survey weights: the metric is weighted (``weight=`` of :func:`cxlab.metrics.nps` /
+        :func:`cxlab.metrics.csat`) and each segment is tested against the rest by the
+        design-based test of weighted means
+        (:func:`cxlab.metrics._column_tests.design_mean_test`, R ``svyttest``) of +1/0/−1
+        (NPS) or the 0/1 top box (CSAT).
+    adjust : {"fdr_bh", "holm", "none"}
+        Multiple-comparison control over the segments: Benjamini–Hochberg (default, false
+        discovery rate), Holm (family-wise error) or none (``multiple_comparisons`` of
+        ``params/alerts.yaml`` in the reports).
+    min_base : int, optional
+        A segment with fewer (unweighted) respondents is not tested: ``pvalue`` NaN, not
+        counted in the adjustment, never ``significant``. Default: every segment is tested
+        (the reports pass ``MIN_BASE`` = 30).
 
     Returns
     -------
     DataFrame
         The metric table of :mod:`cxlab.metrics` (``[by…], n, nps`` (points) or ``csat`` (%),
-        ``se, ci_low, ci_high`` …) plus ``rest_n``, ``diff_vs_rest`` (points), ``pvalue`` (segment vs
-        all other respondents), ``p_holm`` (Holm-adjusted over the segments), ``significant``
-        (``p_holm < alpha``) and ``base`` (``suppress`` n < 30, ``caution`` n < 100, ``ok``).
+        ``se, ci_low, ci_high`` …) plus ``rest_n``, ``diff_vs_rest`` (points), ``pvalue`` (raw:
+        segment vs all other respondents), ``p_adjusted`` (by ``adjust`` over the segments),
+        ``adjust`` (the method), ``p_holm`` (Holm-adjusted, kept for existing readers),
+        ``significant`` (``p_adjusted < alpha``) and ``base`` (``suppress`` n < 30,
+        ``caution`` n < 100, ``ok``; unweighted counts).
 
     Notes
     -----
     Fewer than 10 % of firms measure satisfaction by value segment (seed 002); this is the
     table that does it. Each segment is compared with the rest of the sample (independent
-    samples); Holm (1979) controls the family-wise error over the segments.
+    samples); Benjamini & Hochberg (1995) control the false discovery rate over the segments
+    (Holm (1979) the family-wise error with ``adjust="holm"``).
 
     References
     ----------
     Reichheld, F. F. (2003). The one number you need to grow. *Harvard Business Review* 81(12).
+    Benjamini, Y. & Hochberg, Y. (1995). Controlling the false discovery rate. *JRSS B* 57,
+    289-300.
     Holm, S. (1979). A simple sequentially rejective multiple test procedure. *Scandinavian
     Journal of Statistics* 6, 65–70.
 
@@ -107,11 +129,13 @@ def segment_scores(
         raise ValueError("by must name at least one segment column")
     if metric not in ("nps", "csat"):
         raise ValueError(f"metric must be one of ['nps', 'csat'], got {metric!r}")
+    if adjust not in ("fdr_bh", "holm", "none"):
+        raise ValueError(f"adjust must be one of ['fdr_bh', 'holm', 'none'], got {adjust!r}")
     if score is None:
         score = getattr(codebook, f"{metric}_item", None) if codebook is not None else None
         score = score or {"nps": "ltr", "csat": "csat"}[metric]
-    _check(fused, [*keys, score], "fused")
-    data = fused[[*keys, score]].copy()
+    _check(fused, [*keys, score, *([weight] if weight else [])], "fused")
+    data = fused[[*keys, score, *([weight] if weight else [])]].copy()
     if metric == "csat":
         if scale is None:
             scale = codebook_scale(codebook, score) or 5
@@ -121,17 +145,31 @@ def segment_scores(
         data[score] = pd.to_numeric(data[score], errors="coerce")
     data = data[data[score].notna()]
     if metric == "nps":
-        table = metrics.nps(data, score=score, by=keys)
+        table = metrics.nps(data, score=score, by=keys, weight=weight)
     else:
-        table = metrics.csat(data, score=score, scale=scale, top_box=top_box, by=keys)
+        table = metrics.csat(data, score=score, scale=scale, top_box=top_box, by=keys,
+                             weight=weight)
     rest_n, diffs, pvals = [], [], []
     for _, row in table.iterrows():
         mask = np.all([(data[k] == row[k]).to_numpy() for k in keys], axis=0)
         a, b = data[mask], data[~mask]
         rest_n.append(len(b))
-        if len(a) == 0 or len(b) == 0:
+        if len(a) == 0 or len(b) == 0 or (min_base is not None and len(a) < min_base):
             diffs.append(np.nan)
             pvals.append(np.nan)
+            continue
+        if weight is not None:
+            from cxlab.metrics._column_tests import design_mean_test
+
+            if metric == "nps":
+                ya, yb = (np.where(x[score] >= 9, 1.0, np.where(x[score] >= 7, 0.0, -1.0))
+                          for x in (a, b))
+            else:
+                top = np.asarray(spec.top, dtype=float)
+                ya, yb = (np.isin(x[score], top).astype(float) for x in (a, b))
+            diff, p = design_mean_test(ya, a[weight], yb, b[weight])
+            diffs.append(100.0 * diff)
+            pvals.append(p)
             continue
         if metric == "nps":
             res = metrics.nps_test(a, b, score=score)
@@ -146,8 +184,11 @@ def segment_scores(
     out["rest_n"] = rest_n
     out["diff_vs_rest"] = diffs
     out["pvalue"] = pvals
-    out["p_holm"] = metrics.adjust_pvalues(np.asarray(pvals, dtype=float), method="holm")
-    out["significant"] = out["p_holm"] < alpha
+    p = np.asarray(pvals, dtype=float)
+    out["p_adjusted"] = p if adjust == "none" else metrics.adjust_pvalues(p, method=adjust)
+    out["adjust"] = adjust
+    out["p_holm"] = metrics.adjust_pvalues(p, method="holm")
+    out["significant"] = out["p_adjusted"] < alpha
     out["base"] = [metrics.base_flag(n) for n in out["n"]]
     return out.sort_values(keys, kind="stable").reset_index(drop=True)
 

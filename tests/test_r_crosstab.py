@@ -1,0 +1,151 @@
+"""Live cross-checks of the crosstab letter tests against R (issue 22 §2/§3).
+
+The pairwise column tests (:mod:`cxlab.metrics._column_tests`) and the overall crosstab test are
+compared with what R prints on the same data: ``fisher.test`` (small expected counts),
+``prop.test(correct = FALSE)`` (otherwise), ``svyttest`` on the two columns' design (weighted
+letters) and ``svychisq`` (weighted overall test), to 1e-6 relative. Runs Rscript like
+``tests/test_r_survey.py`` (skips without R on a developer's machine, fails under CI=true).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from test_r_survey import close, run_r
+
+from cxlab.metrics import crosstab, crosstab_overall, crosstab_tests
+from cxlab.metrics._column_tests import design_mean_test, design_pair_tests, pair_tests
+
+# 2×2 tables (k1, n1, k2, n2) whose smallest expected count is below 5
+SMALL = [(1, 30, 7, 32), (0, 31, 5, 40), (1, 35, 7, 33), (2, 60, 6, 30), (30, 31, 24, 33)]
+
+
+def test_fisher_for_small_expected_counts_equals_fisher_test(tmp_path):
+    frame = pd.DataFrame(SMALL, columns=["k1", "n1", "k2", "n2"])
+    r = run_r(tmp_path, frame, """
+p <- sapply(seq_len(nrow(d)), function(i) fisher.test(matrix(c(d$k1[i], d$n1[i] - d$k1[i],
+            d$k2[i], d$n2[i] - d$k2[i]), 2, byrow = TRUE))$p.value)
+out("fisher", p)
+e <- sapply(seq_len(nrow(d)), function(i) min(suppressWarnings(chisq.test(matrix(c(d$k1[i],
+            d$n1[i] - d$k1[i], d$k2[i], d$n2[i] - d$k2[i]), 2, byrow = TRUE))$expected)))
+out("emin", e)
+""")
+    assert (r["emin"] < 5).all()  # R agrees these tables have an expected count below 5
+    p, diff, method = pair_tests(*frame.to_numpy().T)
+    assert method.tolist() == ["fisher"] * len(SMALL)
+    close(p, r["fisher"])  # fisher.test(matrix(...))$p.value
+    # R 4.x prints fisher.test(matrix(c(1, 29, 7, 25), 2, byrow = TRUE))$p.value
+    # = 0.0539743230110437 (and prop.test would say p < 0.05: the exact test matters here)
+    assert abs(p[0] - 0.0539743230110437) < 1e-12
+    assert pair_tests(1, 30, 7, 32, exact=False)[0][0] < 0.05
+    close(diff, frame["k1"] / frame["n1"] - frame["k2"] / frame["n2"])
+
+
+def test_z_for_large_expected_counts_equals_prop_test(tmp_path):
+    frame = pd.DataFrame([(40, 100, 25, 100), (12, 50, 20, 60), (300, 900, 120, 400)],
+                         columns=["k1", "n1", "k2", "n2"])
+    r = run_r(tmp_path, frame, """
+p <- sapply(seq_len(nrow(d)), function(i) prop.test(c(d$k1[i], d$k2[i]), c(d$n1[i], d$n2[i]),
+            correct = FALSE)$p.value)
+out("prop", p)
+""")
+    p, _, method = pair_tests(*frame.to_numpy().T)
+    assert method.tolist() == ["z", "z", "z"]
+    close(p, r["prop"])  # prop.test(c(k1, k2), c(n1, n2), correct = FALSE)$p.value
+
+
+def _weighted_frame() -> pd.DataFrame:
+    rng = np.random.default_rng(20261204)
+    n = 420
+    col = rng.choice(["a", "b", "c"], size=n, p=[0.45, 0.35, 0.2])
+    shift = np.select([col == "a", col == "b"], [0.15, 0.0], -0.1)
+    row = np.where(rng.random(n) < 0.35 + shift, "yes",
+                   np.where(rng.random(n) < 0.5, "no", "maybe"))
+    w = rng.lognormal(0.0, 0.5, n)
+    return pd.DataFrame({"r": row, "c": col, "w": w})
+
+
+def test_weighted_letters_equal_svyttest_on_the_two_columns(tmp_path):
+    d = _weighted_frame()
+    r = run_r(tmp_path, d, """
+for (lev in c("maybe", "no", "yes")) {
+  for (pair in list(c("a", "b"), c("a", "c"), c("b", "c"))) {
+    s <- d[d$c %in% pair, ]
+    s$y <- as.numeric(s$r == lev)
+    s$g <- factor(s$c, levels = rev(pair))
+    des <- svydesign(ids = ~1, weights = ~w, data = s)
+    t <- svyttest(y ~ g, des)
+    out(paste0("t_", lev, "_", pair[1], pair[2]), c(t$estimate, t$statistic, t$parameter, t$p.value))
+  }
+}
+""")
+    tests = crosstab_tests(d, row="r", col="c", weight="w")
+    assert set(tests["method"]) == {"design"}
+    for rec in tests.itertuples():
+        est, stat, df, p = r[f"t_{rec.row}_{rec.col_a}{rec.col_b}"]
+        close(rec.diff / 100, est)  # svyttest estimate: share(a) - share(b)
+        close(rec.pvalue, p)        # svyttest(y ~ g, svydesign(ids = ~1, weights = ~w))$p.value
+        assert df == rec.base_a + rec.base_b - 2
+    # the letters are those of the adjusted p-values of these tests
+    ct = crosstab(d, row="r", col="c", weight="w", adjust="fdr_bh")
+    bh = crosstab_tests(d, row="r", col="c", weight="w", adjust="fdr_bh")
+    assert (bh["p_adjusted"] >= bh["pvalue"] - 1e-15).all()
+    for rec in bh[bh["significant"]].itertuples():
+        hi, lo = (rec.col_a, rec.letter_b) if rec.diff > 0 else (rec.col_b, rec.letter_a)
+        sig = ct[(ct["row"] == rec.row) & (ct["col"] == hi)]["sig"].iloc[0]
+        assert lo in sig
+
+
+def test_weighted_overall_test_is_svychisq(tmp_path):
+    d = _weighted_frame()
+    r = run_r(tmp_path, d, """
+des <- svydesign(ids = ~1, weights = ~w, data = d)
+t <- svychisq(~r + c, des)
+out("chisq", c(t$statistic, t$parameter, t$p.value))
+u <- chisq.test(table(d$r, d$c), correct = FALSE)
+out("pearson", c(u$statistic, u$parameter, u$p.value))
+""")
+    res = crosstab_overall(d, row="r", col="c", weight="w")
+    close([res.statistic, res.df_num, res.df_den, res.pvalue], r["chisq"])  # svychisq(~r + c)
+    plain = crosstab_overall(d, row="r", col="c")
+    close([plain.statistic, plain.df_num, plain.pvalue], r["pearson"])  # chisq.test(correct = F)
+
+
+def test_design_test_from_sums_equals_row_level_linearisation():
+    """The sums formula equals the influence-function variance computed row by row."""
+    d = _weighted_frame()
+    s = d[d["c"].isin(["a", "b"])]
+    y = (s["r"] == "yes").to_numpy(float)
+    w = s["w"].to_numpy()
+    g = (s["c"] == "a").to_numpy()
+    pa, pb = np.average(y[g], weights=w[g]), np.average(y[~g], weights=w[~g])
+    u = np.where(g, w * (y - pa) / w[g].sum(), -w * (y - pb) / w[~g].sum())
+    n = len(s)
+    se = np.sqrt(n / (n - 1) * ((u - u.mean()) ** 2).sum())
+    from scipy import stats
+
+    want = 2 * stats.t.sf(abs(pa - pb) / se, n - 2)
+    got, diff, _ = design_pair_tests(w[g & (y == 1)].sum(), w[g].sum(), (w[g & (y == 1)] ** 2).sum(),
+                                     (w[g] ** 2).sum(), g.sum(),
+                                     w[~g & (y == 1)].sum(), w[~g].sum(),
+                                     (w[~g & (y == 1)] ** 2).sum(), (w[~g] ** 2).sum(), (~g).sum())
+    close(got, want)
+    close(diff, pa - pb)
+
+
+def test_design_mean_test_equals_svyttest_for_nps(tmp_path):
+    """A segment against the rest, weighted: NPS as the weighted mean of +1/0/−1."""
+    rng = np.random.default_rng(11)
+    n = 500
+    ltr = rng.integers(0, 11, n)
+    d = pd.DataFrame({"seg": rng.choice(["in", "out"], n, p=[0.3, 0.7]),
+                      "npsc": np.where(ltr >= 9, 1.0, np.where(ltr >= 7, 0.0, -1.0)),
+                      "w": rng.lognormal(0, 0.6, n)})
+    r = run_r(tmp_path, d, """
+d$g <- factor(d$seg, levels = c("out", "in"))
+t <- svyttest(npsc ~ g, svydesign(ids = ~1, weights = ~w, data = d))
+out("t", c(t$estimate, t$p.value))
+""")
+    m = (d["seg"] == "in").to_numpy()
+    diff, p = design_mean_test(d["npsc"][m], d["w"][m], d["npsc"][~m], d["w"][~m])
+    close([diff, p], r["t"])  # svyttest(npsc ~ g, svydesign(ids = ~1, weights = ~w))

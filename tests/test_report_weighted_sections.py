@@ -1,0 +1,259 @@
+"""Weighted report sections (issue 22 §1): the item summary, crosstabs, segments, journey, IPA
+and voice sections of a weighted sample report use the survey weights. Each test reads the
+numbers the section shows, checks them against the weighted metric computed directly, and
+checks that the weights change them (the same section with unit weights shows other numbers)."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import shutil
+from io import StringIO
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PARAMS = ROOT / "params"
+PERIOD = "2026Q3"
+
+
+@pytest.fixture(scope="module")
+def ctx(sample_warehouse, tmp_path_factory):
+    from cxlab.report import build_aggregates, load_context, sections
+
+    wh = tmp_path_factory.mktemp("wsections") / "warehouse"
+    shutil.copytree(sample_warehouse, wh)
+    build_aggregates(wh, params_dir=PARAMS)
+    sections.setup()
+    c = load_context(period=PERIOD, warehouse=wh, params_dir=PARAMS)
+    assert c.weighted
+    return c
+
+
+@pytest.fixture(scope="module")
+def strong(ctx):
+    """The context with stronger weights (the sample's are close to 1): the rake weights
+    times a seeded factor, so that weighted and unweighted results differ visibly."""
+    rng = np.random.default_rng(22)
+    r = ctx.responses.copy()
+    r["weight"] = r["weight"] * rng.choice([0.3, 1.0, 3.0], size=len(r))
+    return dataclasses.replace(ctx, responses=r)
+
+
+def _unit(c):
+    return dataclasses.replace(c, responses=c.responses.assign(weight=1.0))
+
+
+def _tables(html: str, match: str) -> list[pd.DataFrame]:
+    return pd.read_html(StringIO(html), match=match)
+
+
+def _text(html: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", re.sub(r"<img[^>]*>", "", html)))
+
+
+def test_item_summary_is_weighted(strong):
+    from cxlab.metrics import weighted_mean, weighted_proportion
+    from cxlab.report._sections_items import item_summary
+
+    html = item_summary(strong).html
+    t = _tables(html, "有效样本量")[0]
+    assert "回答数(未加权)" in t.columns
+    cur = strong.current
+    labels = strong.codebook.labels()
+    by_label = {labels[i]: i for i in strong.codebook.ids() if i in cur.columns}
+    checked = 0
+    for _, row in t.iterrows():
+        item = by_label[row["评价项目"]]
+        sc = strong.codebook.scale_of(item)
+        x = pd.to_numeric(cur[item], errors="coerce")
+        d = pd.DataFrame({"x": x, "top": (x >= sc.top_threshold) * 1.0, "w": cur["weight"]})
+        d = d[x.notna()]
+        m = weighted_mean(d, column="x", weight="w").iloc[0]
+        p = weighted_proportion(d, column="top", weight="w").iloc[0]
+        assert row["回答数(未加权)"] == len(d)
+        assert row["均值"] == pytest.approx(m["mean"], abs=0.005)
+        assert row["好评率%"] == pytest.approx(100 * p["proportion"], abs=0.05)
+        assert row["有效样本量"] == pytest.approx(m["n_eff"], abs=0.05)
+        lo, hi = (float(v) for v in row["好评率 95% 区间"].split("~"))
+        assert lo == pytest.approx(100 * p["ci_low"], abs=0.05)  # svyciprop logit interval
+        assert hi == pytest.approx(100 * p["ci_high"], abs=0.05)
+        checked += 1
+    assert checked >= 10
+    plain = _tables(item_summary(_unit(strong)).html, "好评率")[0]
+    assert (np.abs(plain["好评率%"].to_numpy() - t["好评率%"].to_numpy()) > 0.5).any()
+    assert "加权估计" in _text(html) and "svyciprop" in _text(html)
+
+
+def test_crosstabs_are_weighted_with_design_letters(strong):
+    from cxlab.metrics import crosstab, crosstab_overall
+    from cxlab.report._inference import comparison_method
+    from cxlab.report._sections_items import choice_items, crosstabs
+
+    html = crosstabs(strong).html
+    text = _text(html)
+    item = choice_items(strong)[0]
+    label = strong.codebook.item(item).label
+    t = next(x for x in _tables(html, "合计%") if True)
+    cur = strong.current.dropna(subset=[item])
+    w = cur["weight"]
+    assert f"未加权 n = {len(cur):,}" in text
+    assert f"加权 n = {w.sum():,.1f}" in text
+    assert f"有效 n = {w.sum() ** 2 / (w ** 2).sum():,.1f}" in text
+    shares = w.groupby(cur[item].astype(str)).sum() / w.sum() * 100
+    for _, row in t.iterrows():
+        assert row["合计%(加权)"] == pytest.approx(shares[str(row["选项"])], abs=0.05)
+    sizes = cur.groupby("branch").size()
+    big = [b for b in strong.org.branch_codes if sizes.get(b, 0) >= 30]
+    sub = cur[cur["branch"].isin(big)].assign(branch=lambda x: x["branch"].astype(str))
+    method = comparison_method(strong.params_dir)
+    ct = crosstab(sub, row=item, col="branch", weight="weight", adjust=method)
+    for b in big:
+        col = next(c for c in t.columns if c.startswith(strong.branch_name(b)))
+        for _, row in t.iterrows():
+            cell = ct[(ct["col"] == b) & (ct["row"] == row["选项"])].iloc[0]
+            shown = str(row[col]).split()
+            assert float(shown[0]) == pytest.approx(cell["pct"], abs=0.05)
+            assert (shown[1] if len(shown) > 1 else "") == cell["sig"]
+    ov = crosstab_overall(sub, row=item, col="branch", weight="weight")
+    assert "Rao–Scott" in text and f"{label}" in text
+    assert (f"p = {ov.pvalue:.3f}" in text) or (ov.pvalue < 0.001 and "p < 0.001" in text)
+    assert "基于抽样设计的加权比例 t 检验" in text
+    unit = _tables(crosstabs(_unit(strong)).html, "合计%")[0]
+    assert (np.abs(unit["合计%(加权)"].to_numpy() - t["合计%(加权)"].to_numpy()) > 0.3).any()
+
+
+def test_segments_are_weighted_with_bh_raw_and_adjusted_p(strong):
+    from cxlab.metrics import adjust_pvalues, nps
+    from cxlab.metrics._column_tests import design_mean_test
+    from cxlab.report._sections_voice import segments
+
+    html = segments(strong).html
+    t = _tables(html, "有效样本量")[0]  # by customer type, NPS
+    assert {"p 值(未校正)", "p 值(BH 校正)", "样本量(未加权)"} <= set(t.columns)
+    customers = strong.table("customers").drop_duplicates("customer_id")
+    d = strong.current.merge(customers[["customer_id", "customer_type"]], on="customer_id")
+    d = d[d["ltr"].notna()]
+    want = nps(d, score="ltr", by="customer_type", weight="weight").set_index("customer_type")
+    pvals = []
+    for _, row in t.iterrows():
+        seg = row["客户分群"]
+        assert row["NPS"] == pytest.approx(want.loc[seg, "nps"], abs=0.05)
+        assert row["样本量(未加权)"] == want.loc[seg, "n"]
+        assert row["有效样本量"] == pytest.approx(want.loc[seg, "n_eff"], abs=0.05)
+        a, b = d[d["customer_type"] == seg], d[d["customer_type"] != seg]
+        y = [np.where(x["ltr"] >= 9, 1.0, np.where(x["ltr"] >= 7, 0.0, -1.0)) for x in (a, b)]
+        diff, p = design_mean_test(y[0], a["weight"], y[1], b["weight"])
+        assert row["与其余客户差异"] == pytest.approx(100 * diff, abs=0.05)
+        pvals.append(p)
+    adj = adjust_pvalues(pvals)
+    for shown, p in zip(t["p 值(未校正)"], pvals, strict=True):
+        if not str(shown).startswith("<"):
+            assert float(shown) == pytest.approx(p, abs=5e-4)
+    for shown, q in zip(t["p 值(BH 校正)"], adj, strict=True):
+        if not str(shown).startswith("<"):
+            assert float(shown) == pytest.approx(q, abs=5e-4)
+    text = _text(html)
+    assert "Benjamini–Hochberg" in text and "svyttest" in text
+    unit = _tables(segments(_unit(strong)).html, "有效样本量")[0]
+    assert (np.abs(unit["NPS"].to_numpy() - t["NPS"].to_numpy()) > 0.3).any()
+
+
+def test_journey_is_weighted(strong):
+    from cxlab.ops import journey_scores
+    from cxlab.report._sections_ops import journey
+
+    html = journey(strong).html
+    t = _tables(html, "加权回答数")[0]
+    cur = strong.current
+    js = journey_scores(cur, codebook=strong.codebook, weight="weight")
+    assert len(t) == len(js)
+    for (_, row), (_, ref) in zip(t.iterrows(), js.iterrows(), strict=True):
+        assert row["触点"] == ref["touchpoint"]
+        assert row["均值(1-5)"] == pytest.approx(ref["mean"], abs=0.005)
+        assert row["好评率%"] == pytest.approx(ref["top2"], abs=0.05)
+        assert row["回答数(未加权)"] == ref["n"]
+    # directly: the first touchpoint's items, each answer weighted by its respondent
+    first = js.iloc[0]
+    items = [i.id for i in strong.codebook.items if i.touchpoint == first["touchpoint"]
+             and i.id in cur.columns and i.journey == first["journey"]]
+    vals = pd.concat([pd.to_numeric(cur[i], errors="coerce") for i in items])
+    wts = pd.concat([cur["weight"]] * len(items))
+    ok = vals.notna()
+    assert first["mean"] == pytest.approx(np.average(vals[ok], weights=wts[ok]), rel=1e-12)
+    unit = _tables(journey(_unit(strong)).html, "均值")[0]
+    assert (np.abs(unit["均值(1-5)"].to_numpy() - t["均值(1-5)"].to_numpy()) > 0.005).any()
+
+
+def test_ipa_is_weighted(strong):
+    from cxlab.report import sections
+
+    html = sections.ipa(strong).html
+    t = _tables(html, "重要性")[0]
+    out, items, df = sections._driver_data(strong)
+    labels = strong.codebook.labels()
+    w = df["weight"].to_numpy()
+    for _, row in t.iterrows():
+        item = next(i for i in items if labels[i] == row["项目"])
+        x, y = df[item].to_numpy(float), df[out].to_numpy(float)
+        assert row["表现(均值)"] == pytest.approx(np.average(x, weights=w), abs=0.005)
+        c = np.cov(np.vstack([x, y]), aweights=w)  # weighted Pearson r (R cov.wt(cor = TRUE))
+        assert row["重要性(相关)"] == pytest.approx(c[0, 1] / np.sqrt(c[0, 0] * c[1, 1]),
+                                                abs=5e-4)
+    assert "按调查权重加权" in _text(html)
+    unit = _tables(sections.ipa(_unit(strong)).html, "重要性")[0].set_index("项目")
+    tt = t.set_index("项目")
+    assert (np.abs(unit.loc[tt.index, "表现(均值)"] - tt["表现(均值)"]) > 0.005).any()
+
+
+def test_voice_shares_are_weighted(strong):
+    from cxlab.report._sections_voice import voice
+    from cxlab.text import analyse_comments, load_taxonomy
+
+    html = voice(strong).html
+    text = _text(html)
+    data = strong.current.reset_index(drop=True)
+    col = strong.codebook.comment_item
+    ca = analyse_comments(data, text=col, taxonomy=load_taxonomy(strong.params_dir / "text.yaml"))
+    sent = ca.sentiment()
+    w = data["weight"].to_numpy()
+    said = sent["sentiment"].notna().to_numpy()
+    for lab in ("正面", "中性", "负面"):
+        share = 100 * w[(sent["sentiment"] == lab).to_numpy()].sum() / w[said].sum()
+        assert f"{lab} {share:.1f}%" in text
+    t = _tables(html, "提及率")[0]
+    tags = ca.tag_themes()  # one row per (response, theme) with the aspect sentiment
+    wid = dict(zip(data["response_id"], w, strict=True))
+    for _, row in t.head(4).iterrows():
+        rows = tags[tags["theme_name"] == row["主题"]]
+        tw = sum(wid[r] for r in rows["response_id"])
+        assert row["提及率%(加权)"] == pytest.approx(100 * tw / w[said].sum(), abs=0.05)
+        neg = sum(wid[r] for r in rows.loc[rows["sentiment"] == "负面", "response_id"])
+        assert row["负面占比%(加权)"] == pytest.approx(100 * neg / tw, abs=0.05)
+        assert row["提及条数"] == len(rows)  # counts stay unweighted
+    unit = _tables(voice(_unit(strong)).html, "提及率")[0]
+    assert (np.abs(unit["提及率%(加权)"].to_numpy() - t["提及率%(加权)"].to_numpy()) > 0.05).any()
+    assert (unit["提及率%(加权)"] == (100 * unit["提及条数"] / said.sum()).round(1)).all()
+
+
+def test_multi_select_shares_are_weighted(strong):
+    from cxlab.io import split_multiselect
+    from cxlab.report._sections_items import choice_items, crosstabs
+
+    html = crosstabs(strong).html
+    item = choice_items(strong, kinds=("multi",))[0]
+    t = _tables(html, "选择比例")[0]
+    cur = strong.current[strong.current[item].notna()]
+    opts = strong.codebook.scale_of(item).options
+    picks = split_multiselect(cur[item].astype(str), options=opts)
+    w = cur["weight"].to_numpy()
+    assert f"未加权 n = {len(cur):,}" in _text(html)
+    for _, row in t.iterrows():
+        chosen = picks[row["选项"]].fillna(False).to_numpy(bool)
+        assert row["选择比例%(加权)"] == pytest.approx(100 * w[chosen].sum() / w.sum(), abs=0.05)
+        assert row["选择人数(未加权)"] == chosen.sum()
+    unit = _tables(crosstabs(_unit(strong)).html, "选择比例")[0]
+    assert (np.abs(unit["选择比例%(加权)"].to_numpy() - t["选择比例%(加权)"].to_numpy()) > 0.3).any()
