@@ -445,7 +445,7 @@ def trend(rc: RegionContext) -> Html:
     wide = wide.reset_index(names="机构")
     text = (f"各期 NPS 为加权估计(每期按客户名单结构加权,全公司与公司报告一致),"
             f"含下属机构;样本量不足 {MIN_BASE} 的期间不显示。" if rc.weighted else
-            f"各期 NPS 未加权;样本量不足 {MIN_BASE} 的期间不显示。")
+            f"样本量不足 {MIN_BASE} 的期间不显示。")
     return join(figure(fig, alt=f"{rc.name} NPS 趋势"),
                 table(wide, formats={c: 1 for c in wide.columns if c != "机构"}), note(text))
 
@@ -489,7 +489,7 @@ def drivers(rc: RegionContext) -> Html:
     return join(table(top, columns={"rank": "排名", "label": "属性", "share": "相对重要性(%)",
                                     "ci": "95% 区间"},
                       formats={"rank": "int", "share": 1}),
-                note(f"LMG 相对重要性,R² = {res.r2:.2f},n = {res.n}(未加权人数);"
+                note(f"LMG 相对重要性,R² = {res.r2:.2f},n = {res.n}{'(未加权人数)' if rc.weighted else ''};"
                      f"区间为 {DRIVER_BOOTSTRAP} 次自助抽样的百分位区间;{weighted}"
                      "仅基于本区域受访者。"))
 
