@@ -260,3 +260,40 @@ def test_rendered_region_report_is_weighted_and_holds_no_other_branch_rows(wareh
     assert not [v for v in verbatims if v in html]
     for b in set(rc.org.branch_codes) - set(rc.branches):
         assert rc.org.name_of(b) not in text, b
+
+
+def test_region_vs_rest_test_is_svyby_contrast_in_r(warehouse, company, tmp_path):
+    """The region-vs-rest NPS difference and its SE are R survey's domain contrast
+    (``svyby(~y, ~region, svymean, covmat = TRUE)`` then ``svycontrast``) on the company's
+    respondents with the report's weights: same difference; R's with-replacement variance
+    carries the factor n/(n−1) (n = all respondents) that cxlab's NPS SE leaves out (see
+    :func:`cxlab.metrics.nps`, variance convention), so R's SE = sqrt(n/(n−1)) × cxlab's."""
+    from test_r_survey import close, run_r
+
+    from cxlab.metrics import nps
+    from cxlab.report import region_sections as rs
+
+    rc = rs.load_region_context(period=PERIOD, unit=UNIT, warehouse=warehouse,
+                                params_dir=PARAMS)
+    h = rs.headline(rc)
+    cur = company.current[company.current["ltr"].notna()]
+    y = np.select([cur["ltr"] >= 9, cur["ltr"] <= 6], [1, -1], 0)
+    frame = pd.DataFrame({"y": y, "w": cur["weight"].to_numpy(dtype=float),
+                          "reg": np.where(cur["branch"].astype(str).isin(rc.branches),
+                                          "in", "out")})
+    r = run_r(tmp_path, frame, """
+des <- svydesign(ids = ~1, weights = ~w, data = d)
+b <- svyby(~y, ~reg, des, svymean, covmat = TRUE)
+ct <- svycontrast(b, c("in" = 1, "out" = -1))
+out("diff", c(coef(ct), SE(ct)))
+""")
+    n = len(frame)
+    me = nps(cur[cur["branch"].astype(str).isin(rc.branches)], score="ltr",
+             weight="weight").iloc[0]
+    rest = nps(cur[~cur["branch"].astype(str).isin(rc.branches)], score="ltr",
+               weight="weight").iloc[0]
+    se = np.hypot(me["se"], rest["se"]) / 100
+    close([(h["region"]["nps"]["nps"] - h["test"]["rest"]) / 100, se * np.sqrt(n / (n - 1))],
+          r["diff"])
+    z = (h["region"]["nps"]["nps"] - h["test"]["rest"]) / 100 / se
+    assert h["test"]["pvalue"] == pytest.approx(2 * stats.norm.sf(abs(z)), rel=1e-9)
