@@ -4,7 +4,13 @@ key drivers over its own respondents.
 
 Self-contained beside the company/branch machinery: a :class:`RegionContext` holds the unit's
 branches' responses (what the region's owner may read) and the company aggregates (counts per
-branch, as branch reports use them). Rendered by the report runner (``cxlab reports``, one
+branch, as branch reports use them). With an enabled ``params/weighting.yaml`` the report is
+weighted like the company and branch reports: the region's rows carry the company-wide survey
+weights, the summary's NPS/CSAT (with 95 % intervals and the weighted base, Kish effective n
+and design effect beside the unweighted base), the trend, the drivers and the region-vs-rest
+test are weighted, and the company figures equal the company report's (computed from a
+company-level DuckDB query, :func:`_company_scores`). The league table of sub-units stays on
+the aggregates' counts, unweighted, like the company report's branch league table. Rendered by the report runner (``cxlab reports``, one
 incremental job per grouping unit and period) into ``reports/<period>/<unit code>.html|.pdf``,
 so ``cxlab publish`` and ``cxlab notify`` pick them up like any report;
 :func:`render_region_reports` (``cxlab region-reports``, deprecated) always re-renders.
@@ -166,7 +172,7 @@ def _company_scores(rc: RegionContext) -> pd.DataFrame:
                  if c is not None and c in have]
         cols = ", ".join(f"r.{_q(c)} AS {_q(c)}" for c in items)
         cols = cols + ", " if cols else ""
-        scope = ", ".join("?" for _ in rc.branches)
+        scope = ", ".join("?" for _ in rc.branches) or "NULL"
         period_in = ", ".join("?" for _ in rc.periods)
         args = [*rc.branches, *rc.periods]
         for attempt in range(2):
