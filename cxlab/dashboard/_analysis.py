@@ -105,6 +105,7 @@ def themes(wh: Warehouse, filters: Filters, scope: Scope) -> tuple[pd.DataFrame,
     """Comment themes with sentiment and the frequent negative issues with redacted quotes, on
     the slice's comments (:func:`cxlab.text.analyse_comments` with ``params/text.yaml``, the
     reports' voice section). Returns ``(themes, issues, info)``; empty below 30 comments."""
+    from cxlab.report._sections_voice import theme_counts
     from cxlab.text import analyse_comments, load_taxonomy
 
     rows = scoped_rows(wh, filters, scope, ["comment"])
@@ -118,14 +119,7 @@ def themes(wh: Warehouse, filters: Filters, scope: Scope) -> tuple[pd.DataFrame,
     tax = load_taxonomy(tax_path) if tax_path is not None and tax_path.is_file() else load_taxonomy()
     comments = analyse_comments(rows.reset_index(drop=True), text="comment", taxonomy=tax)
     ts = comments.theme_summary()
-    wide = ts.pivot_table(index=["theme", "theme_name"], columns="sentiment", values="n",
-                          aggfunc="sum", fill_value=0, sort=False).reset_index()
-    for lab in ("正面", "中性", "负面"):
-        if lab not in wide.columns:
-            wide[lab] = 0
-    wide["total"] = wide[["正面", "中性", "负面"]].sum(axis=1)
-    wide["share"] = 100.0 * wide["total"] / n
-    wide = wide.sort_values("total", ascending=False, kind="stable").reset_index(drop=True)
+    wide = theme_counts(ts, n).sort_values("total", ascending=False, kind="stable").reset_index(drop=True)
     wide.columns.name = None
     fi = comments.frequent_issues(by=None, top=5, examples=2)
     if len(fi):

@@ -177,15 +177,7 @@ def load_context(*, period: str, branch: str | None = None,
     if unit is not None:
         if branch is not None:
             raise ValueError("load_context: give a branch or a unit, not both")
-        try:
-            u = org.unit(unit)
-        except KeyError:
-            raise CxlabError(f"unknown unit {unit!r}") from None
-        if u.is_branch:
-            raise CxlabError(f"{unit} is a branch, not a unit with sub-units")
-        branches = tuple(c for c in org.scope(unit) if c in set(org.branch_codes))
-        if not branches:
-            raise CxlabError(f"unit {unit!r} has no branches below it")
+        branches = unit_branches(org, unit)
         scope = list(branches)
 
     aggregates = load_aggregates(warehouse)
@@ -234,6 +226,21 @@ def load_context(*, period: str, branch: str | None = None,
         weighting=weighting if weighting is not None else pd.DataFrame(),
         unit=unit, branches=branches,
     )
+
+
+def unit_branches(org, unit: str) -> tuple[str, ...]:
+    """The branch codes below a grouping unit (a region, or any unit with sub-units); a clear
+    error for an unknown code, a branch, or a unit without branches."""
+    try:
+        u = org.unit(unit)
+    except KeyError:
+        raise CxlabError(f"unknown unit {unit!r}") from None
+    if u.is_branch:
+        raise CxlabError(f"{unit} is a branch, not a unit with sub-units")
+    branches = tuple(c for c in org.scope(unit) if c in set(org.branch_codes))
+    if not branches:
+        raise CxlabError(f"unit {unit!r} has no branches below it")
+    return branches
 
 
 def _attach_weights(responses: pd.DataFrame, warehouse: Path, params_dir: Path,

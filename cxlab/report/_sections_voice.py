@@ -38,6 +38,20 @@ def _nonblank(s: pd.Series) -> pd.Series:
 
 
 # --------------------------------------------------------------------------- voice
+def theme_counts(summary: pd.DataFrame, n: int) -> pd.DataFrame:
+    """One row per theme of a comment analysis' ``theme_summary()``: its comments by sentiment
+    (正面, 中性, 负面), ``total`` and ``share`` (% of the ``n`` comments), in the summary's order.
+    The report's voice section and the dashboard's themes view both show this table."""
+    wide = summary.pivot_table(index=["theme", "theme_name"], columns="sentiment", values="n",
+                               aggfunc="sum", fill_value=0, sort=False).reset_index()
+    for lab in ("正面", "中性", "负面"):
+        if lab not in wide.columns:
+            wide[lab] = 0
+    wide["total"] = wide[["正面", "中性", "负面"]].sum(axis=1)
+    wide["share"] = 100.0 * wide["total"] / n
+    return wide
+
+
 def voice(ctx: ReportContext) -> Html:
     """Comment themes with sentiment and high-frequency negative issues with redacted quotes."""
     from cxlab.plots import theme_bars
@@ -68,13 +82,7 @@ def voice(ctx: ReportContext) -> Html:
         share = {k: 100.0 * float(wts[lab == k].sum()) / wsum for k in ("正面", "中性", "负面")}
 
     ts = comments.theme_summary()
-    wide = ts.pivot_table(index=["theme", "theme_name"], columns="sentiment", values="n",
-                          aggfunc="sum", fill_value=0, sort=False).reset_index()
-    for lab in ("正面", "中性", "负面"):
-        if lab not in wide.columns:
-            wide[lab] = 0
-    wide["total"] = wide[["正面", "中性", "负面"]].sum(axis=1)
-    wide["share"] = 100.0 * wide["total"] / n
+    wide = theme_counts(ts, n)
     wide["neg_share"] = 100.0 * wide["负面"] / wide["total"].where(wide["total"] > 0)
     if wts is not None:
         def wshare(theme: str, negative: bool = False) -> float:

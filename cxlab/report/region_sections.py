@@ -71,17 +71,12 @@ def load_region_context(*, period: str, unit: str, warehouse: str | Path = "data
     from cxlab.config import load_codebook, load_org, load_targets
     from cxlab.io import load_responses
     from cxlab.report._aggregates import load_aggregates
-    from cxlab.report._context import _attach_weights
+    from cxlab.report._context import _attach_weights, unit_branches
 
     params_dir, warehouse = Path(params_dir), Path(warehouse)
     org = load_org(params_dir / "org.yaml")
-    try:
-        u = org.unit(unit)
-    except KeyError:
-        raise CxlabError(f"unknown unit {unit!r}") from None
-    if u.is_branch:
-        raise CxlabError(f"{unit} is a branch: region reports are for units with sub-units")
-    branches = [c for c in org.scope(unit) if c in set(org.branch_codes)]
+    branches = list(unit_branches(org, unit))
+    u = org.unit(unit)
     agg = load_aggregates(warehouse)
     agg = agg.assign(period=agg["period"].astype(str), branch=agg["branch"].astype(str))
     periods = sorted(p for p in agg["period"].unique() if p <= period)
