@@ -125,10 +125,20 @@ def test_region_figures_equal_the_region_report(built):
     rl = region_league(agg, org, unit="EAST", period=PERIOD).set_index("unit")
     east = _scope(org, "EAST")
     k = kpis(wh, _period(), east, load_targets("params/targets.yaml")).set_index("kpi")
-    # the region report prints unweighted figures from the branch counts
+    # the region's unweighted figures equal its branch counts (the region league)
     assert k.loc["nps", "n"] == rl.loc["EAST", "n"]
     assert k.loc["nps", "value_unweighted"] == pytest.approx(rl.loc["EAST", "nps"], rel=1e-9)
     assert k.loc["csat", "value_unweighted"] == pytest.approx(rl.loc["EAST", "csat"], rel=1e-9)
+    # the weighted figures equal the region report's summary (weighted like the dashboard)
+    from cxlab.report import region_sections as rs
+
+    h = rs.headline(rs.load_region_context(period=PERIOD, unit="EAST", warehouse=warehouse,
+                                           params_dir="params"))
+    for kpi in ("nps", "csat"):
+        want_r = h["region"][kpi]
+        assert k.loc[kpi, "value"] == pytest.approx(want_r[kpi], rel=1e-9)
+        assert k.loc[kpi, "ci_low"] == pytest.approx(want_r["ci_low"], rel=1e-9)
+        assert k.loc[kpi, "ci_high"] == pytest.approx(want_r["ci_high"], rel=1e-9)
     # the weighted figure: the company report's weights on the region's respondents
     ctx = load_context(period=PERIOD, warehouse=warehouse, params_dir="params")
     cur = ctx.current[ctx.current["branch"].isin(east.branches)]
