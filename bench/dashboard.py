@@ -12,8 +12,8 @@ period ranges, a branch subset or none, a channel subset or none, and a pivot of
   clause and parameters, NPS intervals by ``cxlab.metrics.nps``.
 - in the browser: ``cxlab dashboard`` serving the same warehouse, a region user logged in with
   Playwright on Debian's Chromium changes one filter widget at a time (period from/to, branches,
-  channel, pivot rows/columns/measure; 40 random changes) and each change is timed in the page
-  from the change to the first painted frame with the server's answer
+  channel, pivot rows/columns/measure; 40 random changes) and the page times each one, until
+  the first painted frame with the server's answer
   (:mod:`bench._dash_browser`).
 Weighted like the sample reports: the warehouse gets a survey-weights table
 (``aggregates/weights.parquet``, constant within branch × customer-type cells as raking gives),

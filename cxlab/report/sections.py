@@ -194,8 +194,10 @@ def change_note(h: dict) -> str:
         return (f"环比检验(双侧,α = {ALPHA:g}):本期与上期有 {h['repeat']:,} 位客户两期都作答,"
                 f"两期样本并不独立,故采用{OVERLAP_CN}。")
     why = "两期样本没有重复作答的客户" if h.get("has_ids") else "数据没有客户编号,无法识别重复作答的客户"
+    used = ",".join(name for key, name in (("nps_test", "NPS 用调整 Wald z 检验"),
+                                            ("csat_test", "CSAT 用两比例 z 检验")) if key in h)
     return (f"环比检验(双侧,α = {ALPHA:g}):{why},按两独立样本检验"
-            "(NPS 用调整 Wald z 检验,CSAT 用两比例 z 检验"
+            f"({used}"
             + (";加权时用两期线性化标准误的 z 检验" if h.get("weighted") else "") + ")。")
 
 
