@@ -407,7 +407,11 @@ def test_tests_sheet_lists_raw_and_adjusted_p_behind_the_letters(company_ctx, co
     t = pd.DataFrame(rows, columns=head).rename(columns={zh(c): c for c in (
         "p 值(校正后)", "p 值(未校正)", "差值(百分点)")})
     assert len(t) > 100
-    assert set(t["检验方法"]) == {zh(METHOD_CN["design"])}  # the sample reports are weighted
+    # the sample reports are weighted: the design test, or no test for a small cell ("—")
+    assert set(t["检验方法"]) <= {zh(METHOD_CN["design"]), zh(METHOD_CN["small"])}
+    untested = t["检验方法"] == zh(METHOD_CN["small"])
+    assert (t.loc[untested, "p 值(未校正)"] == "—").all() and not t.loc[untested, "显著"].any()
+    t = t[~untested].astype({"p 值(未校正)": float, "p 值(校正后)": float})
     assert (t["p 值(校正后)"] >= t["p 值(未校正)"] - 1e-12).all()
     label = company_ctx.codebook.item("svc_resolution").label
     one = t[t["题目"].str.endswith(label[:10])]

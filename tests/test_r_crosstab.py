@@ -149,3 +149,63 @@ out("t", c(t$estimate, t$p.value))
     m = (d["seg"] == "in").to_numpy()
     diff, p = design_mean_test(d["npsc"][m], d["w"][m], d["npsc"][~m], d["w"][~m])
     close([diff, p], r["t"])  # svyttest(npsc ~ g, svydesign(ids = ~1, weights = ~w))
+
+
+def _small_cell_frame(reps: int) -> pd.DataFrame:
+    """Columns p (0 of 40 say yes), q (8 of 40), s (20 of 40), each row repeated ``reps``
+    times; weights 1 and 2 alternating within each answer of each column."""
+    rows = []
+    for c, yes in (("p", 0), ("q", 8), ("s", 20)):
+        rows += [("yes", c)] * yes + [("no", c)] * (40 - yes)
+    d = pd.DataFrame(rows * reps, columns=["r", "c"])
+    d["w"] = np.where(d.groupby(["r", "c"]).cumcount() % 2 == 0, 1.0, 2.0)
+    return d
+
+
+def test_weighted_small_cells_get_no_letter_large_bases_the_svyttest_letter(tmp_path):
+    """Weighted data: a pair whose unweighted 2×2 table has an expected count below 5 is not
+    tested (p vs q: 0/40 vs 8/40, expected yes count 40 · 8 / 80 = 4), although the design
+    t-test would call it significant; the same table with every row ten times (expected 40)
+    is tested, and its p-value is R's svyttest on the two columns."""
+    small = _small_cell_frame(1)
+    t = crosstab_tests(small, row="r", col="c", weight="w").set_index(["row", "col_a", "col_b"])
+    pq = t.loc[("yes", "p", "q")]
+    assert pq["method"] == "small" and np.isnan(pq["pvalue"]) and not pq["significant"]
+    assert t.loc[("no", "p", "q"), "method"] == "small"  # the same 2×2 table
+    # the t-test it replaces would give a letter (p = 0.0038 from these sums: W = 60, Q = 100)
+    forced, _, _ = design_pair_tests(0, 60, 0, 100, 40, 12, 60, 20, 100, 40)
+    assert forced[0] < 0.05
+    # p vs s (expected 40 · 20 / 80 = 10) is tested as usual
+    assert t.loc[("yes", "p", "s"), "method"] == "design"
+    ct = crosstab(small, row="r", col="c", weight="w").set_index(["row", "col"])
+    assert "A" not in ct.loc[("yes", "q"), "sig"] and ct.loc[("yes", "q"), "tested"]
+    assert "A" in ct.loc[("yes", "s"), "sig"]
+    # a column under the minimum base is not tested whatever its expected counts
+    assert crosstab(small, row="r", col="c", weight="w", min_base=41)["sig"].eq("").all()
+
+    big = _small_cell_frame(10)
+    r = run_r(tmp_path, big, """
+s <- d[d$c %in% c("p", "q"), ]
+s$y <- as.numeric(s$r == "yes")
+s$g <- factor(s$c, levels = c("q", "p"))
+t <- svyttest(y ~ g, svydesign(ids = ~1, weights = ~w, data = s))
+out("pq", c(t$estimate, t$p.value))
+""")
+    tb = crosstab_tests(big, row="r", col="c", weight="w").set_index(["row", "col_a", "col_b"])
+    rec = tb.loc[("yes", "p", "q")]
+    assert rec["method"] == "design" and rec["significant"]
+    close([rec["diff"] / 100, rec["pvalue"]], r["pq"])  # svyttest(y ~ g)$estimate, $p.value
+    cb = crosstab(big, row="r", col="c", weight="w").set_index(["row", "col"])
+    assert "A" in cb.loc[("yes", "q"), "sig"]
+
+
+def test_design_pair_tests_withhold_only_small_expected_counts():
+    """``k1, k2`` given: NaN and ``small`` exactly where the unweighted expected count < 5
+    (the same rule as Fisher's in pair_tests), the design p-value elsewhere."""
+    k1, n1, k2, n2 = (np.array(x, float) for x in zip(*SMALL, (40, 100, 25, 100), strict=True))
+    plain, _, _ = design_pair_tests(k1, n1, k1, n1, n1, k2, n2, k2, n2, n2)
+    p, _, m = design_pair_tests(k1, n1, k1, n1, n1, k2, n2, k2, n2, n2, k1=k1, k2=k2)
+    _, _, fisher = pair_tests(k1, n1, k2, n2)
+    assert m.tolist() == ["small"] * len(SMALL) + ["design"]
+    assert (m == "small").tolist() == (fisher == "fisher").tolist()
+    assert np.isnan(p[:-1]).all() and p[-1] == plain[-1]

@@ -344,7 +344,7 @@ def build_tables(
                 pvals, diffs, methods = pair_tests(k1, n1, k2, n2, exact=exact)
             else:
                 pvals, diffs, methods = design_pair_tests(wk1, w1, qk1, q1, n1,
-                                                          wk2, w2, qk2, q2, n2)
+                                                          wk2, w2, qk2, q2, n2, k1=k1, k2=k2)
             padj = pvals if adjust == "none" else adjust_pvalues(pvals, method=adjust)
             sig = (padj < alpha) & (diffs != 0)
             for (_, ia, ib, *_rest), diff, s_ in zip(tests, diffs, sig, strict=True):
@@ -408,7 +408,9 @@ def _notes(adjust: str, alpha: float, weight: str | None, cols: Sequence[BannerC
            tests: pd.DataFrame) -> list[str]:
     used = set(tests["method"]) if len(tests) else set()
     if weight:
-        how = f"采用{METHOD_CN['design']}"
+        how = (f"采用{METHOD_CN['design']};该对列未加权计数的 2×2 表中有期望频数小于 5 时不做检验"
+               "(加权数据的小格不做检验,精确检验不适用于加权数据)"
+               + ("(本表有此类比较)" if "small" in used else ""))
     else:
         how = f"采用{METHOD_CN['z']}" + (
             f";该对列的 2×2 表中有期望频数小于 5 时改用{METHOD_CN['fisher']}"
@@ -545,6 +547,7 @@ def _write_tests(wb, f, tables: Sequence[Table], names: Sequence[str]) -> None:
     ws.write(1, 0, zh("检验方法:" + ";".join(f"{v}(Fisher 精确检验用于期望频数小于 5)"
                                               if k == "fisher" else v
                                               for k, v in METHOD_CN.items())
+                      + "。p 值为“—”的比较未做检验(加权数据的小格)"
                       + "。校正后 p 值为各表内多重比较校正的结果。"), f["sub"])
     for c, h in enumerate(TEST_HEAD):
         ws.write(3, c, zh(h), f["toc_head"])
@@ -559,8 +562,12 @@ def _write_tests(wb, f, tables: Sequence[Table], names: Sequence[str]) -> None:
             ws.write_number(r, 5, int(rec.base_b), f["cell"])
             ws.write_number(r, 6, float(rec.diff), f["cell"])
             ws.write(r, 7, zh(METHOD_CN.get(rec.method, rec.method)), f["cell"])
-            ws.write_number(r, 8, float(rec.pvalue), f["cell"])
-            ws.write_number(r, 9, float(rec.p_adjusted), f["cell"])
+            if np.isnan(rec.pvalue):  # a weighted small cell: not tested
+                ws.write(r, 8, "—", f["cell"])
+                ws.write(r, 9, "—", f["cell"])
+            else:
+                ws.write_number(r, 8, float(rec.pvalue), f["cell"])
+                ws.write_number(r, 9, float(rec.p_adjusted), f["cell"])
             ws.write(r, 10, "是" if rec.significant else "", f["cell"])
             r += 1
     ws.set_column(0, 1, 24)

@@ -23,7 +23,7 @@ import numpy as np
 from scipy import stats
 
 __all__ = ["EXACT_BELOW", "METHOD_CN", "METHOD_EN", "design_mean_test", "design_pair_tests",
-           "pair_tests"]
+           "expected_min", "pair_tests"]
 
 #: Fisher's exact test replaces the z-test when an expected count of the 2×2 table is below this.
 EXACT_BELOW = 5.0
@@ -31,16 +31,36 @@ METHOD_EN = {
     "z": "pooled two-proportion z-test (prop.test, correct = FALSE)",
     "fisher": "Fisher's exact test (fisher.test, two-sided)",
     "design": "design-based t-test of weighted proportions (svyttest, linearised variance)",
+    "small": "not tested: weighted data with an expected (unweighted) count below 5",
 }
 METHOD_CN = {
     "z": "列比例 z 检验(合并方差、无连续性校正)",
     "fisher": "Fisher 精确检验",
     "design": "基于抽样设计的加权比例 t 检验(线性化方差,同 R survey 包 svyttest)",
+    "small": "加权数据的小格不做检验(未加权期望频数小于 5,精确检验不适用于加权数据)",
 }
 
 
 def _arr(x) -> np.ndarray:
     return np.atleast_1d(np.asarray(x, dtype=float))
+
+
+def expected_min(k1, n1, k2, n2) -> np.ndarray:
+    """Smallest expected count of the 2×2 tables ``[[k1, n1 - k1], [k2, n2 - k2]]``.
+
+    Under independence the expected count of a cell is row total × column total / n, so the
+    smallest is the smaller column base times the smaller row total over ``n``. NaN where
+    ``n1 + n2 == 0``.
+
+    Examples
+    --------
+    >>> expected_min([1, 40], [20, 100], [6, 25], [21, 100]).round(2).tolist()
+    [3.41, 32.5]
+    """
+    k1, n1, k2, n2 = (_arr(x) for x in (k1, n1, k2, n2))
+    n = n1 + n2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.minimum(n1, n2) * np.minimum(k1 + k2, n - k1 - k2) / n
 
 
 def pair_tests(k1, n1, k2, n2, *, exact: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -88,12 +108,10 @@ def pair_tests(k1, n1, k2, n2, *, exact: bool = True) -> tuple[np.ndarray, np.nd
         pooled = (k1 + k2) / n
         se = np.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
         z = np.where(se > 0, (p1 - p2) / np.where(se > 0, se, 1), 0.0)
-        # smallest expected count of the 2×2 table: smaller column base × smaller row share
-        expected_min = np.minimum(n1, n2) * np.minimum(k1 + k2, n - k1 - k2) / n
     pvalue = np.where(se > 0, 2 * stats.norm.sf(np.abs(z)), 1.0)
     method = np.full(k1.shape, "z", dtype=object)
     if exact:
-        small = expected_min < EXACT_BELOW
+        small = expected_min(k1, n1, k2, n2) < EXACT_BELOW
         for i in np.flatnonzero(small):
             table = [[int(round(k1[i])), int(round(n1[i] - k1[i]))],
                      [int(round(k2[i])), int(round(n2[i] - k2[i]))]]
@@ -102,8 +120,8 @@ def pair_tests(k1, n1, k2, n2, *, exact: bool = True) -> tuple[np.ndarray, np.nd
     return pvalue, p1 - p2, method
 
 
-def design_pair_tests(w_hit1, w1, q_hit1, q1, n1, w_hit2, w2, q_hit2, q2, n2
-                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def design_pair_tests(w_hit1, w1, q_hit1, q1, n1, w_hit2, w2, q_hit2, q2, n2, *,
+                      k1=None, k2=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Design-based two-sided tests of equal weighted proportions between two columns.
 
     Parameters
@@ -116,12 +134,19 @@ def design_pair_tests(w_hit1, w1, q_hit1, q1, n1, w_hit2, w2, q_hit2, q2, n2
         Unweighted base of the first column.
     w_hit2, w2, q_hit2, q2, n2 : array-like
         The same for the second column.
+    k1, k2 : array-like, optional
+        Unweighted counts in the category of the two columns. When given, a pair whose 2×2
+        table of unweighted counts has an expected count below :data:`EXACT_BELOW` (5) is not
+        tested: its p-value is NaN and its method ``"small"``. Fisher's exact test, which the
+        unweighted tests use there, has no counterpart for weighted data, and the design-based
+        t-test rests on a normal approximation that fails for such cells.
 
     Returns
     -------
     pvalue, diff, method : ndarray
         Two-sided p-values (Student t on ``n1 + n2 - 2`` degrees of freedom), differences of
-        the weighted shares ``w_hit1/w1 - w_hit2/w2`` and ``"design"`` per pair.
+        the weighted shares ``w_hit1/w1 - w_hit2/w2`` and ``"design"`` (or ``"small"``, see
+        ``k1, k2``) per pair.
 
     Notes
     -----
@@ -157,7 +182,12 @@ def design_pair_tests(w_hit1, w1, q_hit1, q1, n1, w_hit2, w2, q_hit2, q2, n2
         t = np.where(se > 0, diff / np.where(se > 0, se, 1), 0.0)
     df = np.maximum(n - 2, 1)
     pvalue = np.where(se > 0, 2 * stats.t.sf(np.abs(t), df), np.where(diff == 0, 1.0, 0.0))
-    return pvalue, diff, np.full(p1.shape, "design", dtype=object)
+    method = np.full(p1.shape, "design", dtype=object)
+    if k1 is not None and k2 is not None:
+        small = expected_min(k1, n1, k2, n2) < EXACT_BELOW
+        pvalue = np.where(small, np.nan, pvalue)
+        method[small] = "small"
+    return pvalue, diff, method
 
 
 def design_mean_test(y1, w1, y2, w2) -> tuple[float, float]:

@@ -90,7 +90,8 @@ def _pairs(rows, cols, sums, *, weighted: bool, min_base: int, exact: bool, alph
             cell("wcount", "col_a"), col_sum("wbase", "col_a"), cell("qcount", "col_a"),
             col_sum("qbase", "col_a"), col_sum("base", "col_a"),
             cell("wcount", "col_b"), col_sum("wbase", "col_b"), cell("qcount", "col_b"),
-            col_sum("qbase", "col_b"), col_sum("base", "col_b"))
+            col_sum("qbase", "col_b"), col_sum("base", "col_b"),
+            k1=cell("count", "col_a"), k2=cell("count", "col_b"))
     else:
         p, diff, method = pair_tests(cell("count", "col_a"), col_sum("base", "col_a"),
                                      cell("count", "col_b"), col_sum("base", "col_b"),
@@ -136,9 +137,10 @@ def crosstab_tests(
         ``min_base``), in row order then banner order: ``row, col_a, col_b, letter_a,
         letter_b, base_a, base_b`` (unweighted), ``pct_a, pct_b`` (column %, weighted if
         weights are given), ``diff`` (``pct_a - pct_b``, points), ``method`` (``z``,
-        ``fisher`` or ``design``, see :data:`cxlab.metrics._column_tests.METHOD_EN`),
-        ``pvalue`` (raw, two-sided), ``p_adjusted`` (over all pairs of all rows; equal to
-        ``pvalue`` with ``adjust=None``), ``significant`` (``p_adjusted < alpha``) and
+        ``fisher``, ``design`` or ``small``, see :data:`cxlab.metrics._column_tests.METHOD_EN`),
+        ``pvalue`` (raw, two-sided; NaN for ``small``: a weighted pair whose unweighted 2×2
+        table has an expected count below 5 is not tested), ``p_adjusted`` (over all tested
+        pairs of all rows; equal to ``pvalue`` with ``adjust=None``), ``significant`` (``p_adjusted < alpha``) and
         ``higher`` (letter of the significantly higher column, else empty).
     """
     _check(alpha, adjust, min_base)
@@ -203,7 +205,10 @@ def crosstab(
     * unweighted: the pooled column-proportion z-test (no continuity correction), or Fisher's
       exact test when an expected count of the pair's 2×2 table is below 5 (``exact=True``);
     * weighted: a design-based t-test of the two weighted shares (linearised variance from the
-      weights, R ``svyttest``), not a test that takes weighted counts for counts.
+      weights, R ``svyttest``), not a test that takes weighted counts for counts. Where an
+      expected count of the pair's 2×2 table of *unweighted* counts is below 5 the pair is
+      not tested (no letter; ``method = "small"`` in :func:`crosstab_tests`): Fisher's exact
+      test does not apply to weighted data and the t-test's normal approximation fails there.
 
     A column whose unweighted base is below ``min_base`` neither gives nor receives a letter
     (``tested`` is False). With ``adjust=None`` no correction for multiple comparisons is
@@ -236,7 +241,8 @@ def crosstab(
     min_base : int
         Smallest unweighted column base that is tested (default ``MIN_BASE`` = 30).
     exact : bool
-        Fisher's exact test for small expected counts (unweighted data only).
+        Fisher's exact test for small expected counts (unweighted data only; weighted small
+        cells are never tested).
 
     Returns
     -------

@@ -348,7 +348,8 @@ def crosstabs(ctx: ReportContext) -> Html:
         from cxlab.report._inference import METHOD_CN, comparison_method
 
         method = comparison_method(ctx.params_dir)
-        how = (TEST_CN["design"] if ctx.weighted else
+        how = (f"{TEST_CN['design']};某两列未加权计数的 2×2 表有期望频数小于 5 时不做检验"
+               "(加权数据的小格不做检验,不标字母)" if ctx.weighted else
                f"{TEST_CN['z']},某两列的 2×2 表有期望频数小于 5 时改用 {TEST_CN['fisher']}")
         adj = (f"每张表的两两比较经{METHOD_CN[method]}" if method != "none"
                else "未做多重比较校正")
