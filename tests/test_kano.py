@@ -350,3 +350,76 @@ def test_labels_and_codes_give_the_same_result(rows):
         "dysfunctional": [label(r[2], r[4], not r[5]) for r in rows],
     })
     pd.testing.assert_frame_equal(evaluate(labels), evaluate(codes))
+
+
+# ---------------------------------------------------------------- survey weights
+
+
+def test_weighted_by_hand():
+    """Weighted category counts are sums of weights; Better/Worse (Berger et al. 1993, Timko:
+    better = (A+O)/(A+O+M+I), worse = -(O+M)/(A+O+M+I)), strengths and DuMouchel means follow
+    from them. Hand computation for the six rows below."""
+    pairs = [(1, 3), (1, 3), (1, 5), (2, 5), (3, 3), (5, 1)]  # A, A, O, M, I, R
+    df = _frame(pairs).assign(w=[2.0, 1.0, 3.0, 1.0, 0.5, 1.5])
+    row = evaluate(df, weight="w").iloc[0]
+    # A = 2 + 1 = 3, O = 3, M = 1, I = 0.5, R = 1.5, Q = 0; total 9
+    assert [row[c] for c in "aomirq"] == [3.0, 3.0, 1.0, 0.5, 1.5, 0.0]
+    assert row["n"] == 6 and row["weighted_n"] == 9.0
+    assert row["effective_n"] == pytest.approx(81 / 17.5, rel=1e-12)  # 9² / Σw² (4+1+9+1+.25+2.25)
+    assert row["deff"] == pytest.approx(6 / (81 / 17.5), rel=1e-12)
+    assert row["category"] == "O"  # A = O = 3: tie broken M > O > A > I
+    assert row["better"] == pytest.approx((3 + 3) / 7.5, rel=1e-12)
+    assert row["worse"] == pytest.approx(-(3 + 1) / 7.5, rel=1e-12)
+    assert row["category_strength"] == 0.0
+    assert row["total_strength"] == pytest.approx(7 / 9, rel=1e-12)
+    # functional scores 4, 4, 4, 2, 0, -2 and dysfunctional 0, 0, 4, 4, 0, -2, weighted
+    assert row["functional_mean"] == pytest.approx((8 + 4 + 12 + 2 + 0 - 3) / 9, rel=1e-12)
+    assert row["dysfunctional_mean"] == pytest.approx((0 + 0 + 12 + 4 + 0 - 3) / 9, rel=1e-12)
+    # unweighted, the same rows give A = 2, O = M = I = 1: category A, better 3/5
+    plain = evaluate(df).iloc[0]
+    assert plain["category"] == "A" and plain["better"] == pytest.approx(3 / 5, rel=1e-12)
+
+
+def test_weighted_equals_replicated_rows():
+    """A weight of k counts as the row k times: every share, coefficient, strength, mean and the
+    modal category equal those of the unweighted evaluation of the replicated rows."""
+    rng = np.random.default_rng(22)
+    n = 300
+    df = pd.DataFrame({"feature": rng.choice(["app", "seat", "wifi"], n),
+                       "seg": rng.choice(["x", "y"], n),
+                       "functional": rng.integers(1, 6, n).astype(float),
+                       "dysfunctional": rng.integers(1, 6, n).astype(float),
+                       "w": rng.integers(1, 4, n).astype(float)})
+    df.loc[rng.random(n) < 0.05, "functional"] = np.nan
+    weighted = evaluate(df, by="seg", weight="w")
+    replicated = evaluate(df.loc[df.index.repeat(df["w"].astype(int))], by="seg")
+    same = ["seg", "feature", "a", "o", "m", "i", "r", "q", "category", "better", "worse",
+            "category_strength", "total_strength", "functional_mean", "dysfunctional_mean"]
+    pd.testing.assert_frame_equal(weighted[same], replicated[same], check_dtype=False,
+                                  rtol=1e-12)
+    np.testing.assert_allclose(weighted["weighted_n"], replicated["n"], rtol=1e-12)
+    assert (weighted["n"] < replicated["n"]).all()  # n stays the unweighted number of pairs
+
+
+def test_weighted_fong_uses_the_effective_sample_size():
+    """Equal weights: the unweighted test. Unequal: shares × Kish n_eff as counts, n = n_eff."""
+    pairs = [(2, 5)] * 8 + [(3, 3)] * 2  # M = 8, I = 2 of 10: significant unweighted
+    eq = evaluate(_frame(pairs).assign(w=3.0), weight="w").iloc[0]
+    assert bool(eq["fong_significant"]) and eq["effective_n"] == pytest.approx(10, rel=1e-12)
+    # one M row carries weight 30: M share 37/39, I 2/39, n_eff = 39² / (900 + 7 + 2) = 1.673
+    w = [30.0] + [1.0] * 9
+    row = evaluate(_frame(pairs).assign(w=w), weight="w").iloc[0]
+    n_eff = 39**2 / 909
+    f1, f2 = 37 / 39 * n_eff, 2 / 39 * n_eff
+    threshold = 1.65 * math.sqrt((f1 + f2) * (2 * n_eff - f1 - f2) / (2 * n_eff))
+    assert abs(f1 - f2) < threshold  # 1.502 < 1.509: not significant with this little information
+    assert row["effective_n"] == pytest.approx(n_eff, rel=1e-12)
+    assert bool(row["fong_significant"]) is False
+
+
+def test_weight_errors():
+    df = _frame([(1, 3), (2, 5)])
+    with pytest.raises(ValueError, match="columns not found"):
+        evaluate(df, weight="w")
+    with pytest.raises(ValueError, match="non-negative"):
+        evaluate(df.assign(w=[1.0, -1.0]), weight="w")

@@ -257,3 +257,44 @@ def test_multi_select_shares_are_weighted(strong):
         assert row["选择人数(未加权)"] == chosen.sum()
     unit = _tables(crosstabs(_unit(strong)).html, "选择比例")[0]
     assert (np.abs(unit["选择比例%(加权)"].to_numpy() - t["选择比例%(加权)"].to_numpy()) > 0.3).any()
+
+
+def test_kano_is_weighted(strong):
+    """The Kano table shows the weighted category counts, Better/Worse of cxlab.kano.evaluate
+    with the weights, and the weighted and effective bases beside the unweighted one."""
+    from cxlab.kano import evaluate, from_wide
+    from cxlab.report import sections
+
+    html = sections.kano(strong).html
+    t = _tables(html, "Better")[0]
+    pairs = [p.model_dump() for p in strong.codebook.kano]
+    cols = [c for p in pairs for c in (p["functional"], p["dysfunctional"])]
+    cur = strong.current
+    long = from_wide(cur[[*cols, "weight"]], pairs=pairs, keep="weight")
+    ref = evaluate(long, weight="weight").set_index("feature")
+    assert len(t) == len(ref)
+    for _, row in t.iterrows():
+        r = ref.loc[row["功能"]]
+        assert row["样本量(未加权)"] == r["n"]
+        assert row["加权样本量"] == pytest.approx(r["weighted_n"], abs=0.05)
+        assert row["有效样本量"] == pytest.approx(r["effective_n"], abs=0.05)
+        for c in "AOMIRQ":
+            assert row[f"{c}(加权)"] == pytest.approx(r[c.lower()], abs=0.05)
+        assert row["Better"] == pytest.approx(r["better"], abs=0.005)
+        assert row["Worse"] == pytest.approx(r["worse"], abs=0.005)
+        # by hand for one feature: Better = (A+O)/(A+O+M+I) of the sums of weights
+        f = next(p for p in pairs if p["feature"] == row["功能"])
+        cat = _kano_categories(cur, f)
+        w = cur["weight"].to_numpy()
+        s = {c: w[(cat == c).fillna(False).to_numpy(bool)].sum() for c in "AOMI"}
+        assert r["better"] == pytest.approx((s["A"] + s["O"]) / sum(s.values()), rel=1e-12)
+        assert r["worse"] == pytest.approx(-(s["O"] + s["M"]) / sum(s.values()), rel=1e-12)
+    assert "加权频数" in _text(html)
+    unit = _tables(sections.kano(_unit(strong)).html, "Better")[0]
+    assert (np.abs(unit["Better"].to_numpy() - t["Better"].to_numpy()) > 0.005).any()
+
+
+def _kano_categories(cur: pd.DataFrame, pair: dict) -> pd.Series:
+    from cxlab.kano import classify
+
+    return classify(cur, functional=pair["functional"], dysfunctional=pair["dysfunctional"])

@@ -11,6 +11,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from cxlab.metrics._common import weights_array
+
 __all__ = ["ANSWER_CODES", "CATEGORIES", "EVALUATION_TABLE", "classify", "evaluate", "from_wide"]
 
 #: The five Kano answers, coded 1..5 as in the codebook's ``kano5`` scale.
@@ -193,6 +195,7 @@ def evaluate(
     functional: str = "functional",
     dysfunctional: str = "dysfunctional",
     by: str | Sequence[str] | None = None,
+    weight: str | None = None,
 ) -> pd.DataFrame:
     """Evaluate a Kano survey: category counts, modal category, Better/Worse, strength and tests.
 
@@ -207,6 +210,13 @@ def evaluate(
         counted; an unknown answer raises ``ValueError``.
     by : str or list of str, optional
         Segment columns; one result row per segment × feature.
+    weight : str, optional
+        Column of non-negative survey weights (carry it into the long form with
+        ``from_wide(keep=...)``). The category counts are then sums of weights and every
+        share, coefficient, strength and mean is computed from them, so a weight of 2 counts
+        as the row twice; Fong's test uses the Kish effective sample size (see Notes). Three
+        columns are added after ``n``: ``weighted_n`` (sum of the weights of the complete
+        pairs), ``effective_n`` (Kish) and ``deff`` (``n / effective_n``).
 
     Returns
     -------
@@ -215,9 +225,11 @@ def evaluate(
 
         - ``[by…]`` – segment keys, when ``by`` is given;
         - ``feature`` – the feature;
-        - ``n`` – complete answer pairs;
+        - ``n`` – complete answer pairs (unweighted);
+        - ``weighted_n``, ``effective_n``, ``deff`` – only with ``weight``;
         - ``a, o, m, i, r, q`` – counts of attractive, one-dimensional, must-be, indifferent,
-          reverse and questionable answers (they sum to ``n``);
+          reverse and questionable answers (they sum to ``n``); with ``weight`` the weighted
+          counts (floats summing to ``weighted_n``);
         - ``category`` – the modal category (``A, O, M, I, R, Q``; ``<NA>`` when ``n == 0``);
         - ``better`` – satisfaction coefficient ``(A + O) / (A + O + M + I)``;
         - ``worse`` – dissatisfaction coefficient ``-(O + M) / (A + O + M + I)``;
@@ -245,6 +257,10 @@ def evaluate(
     *Fong's test* (Fong 1996, as given by Sauerwein et al. 1996): with ``a ≥ b`` the counts of
     the two most frequent categories and ``n`` the number of answers, the difference is not
     significant (α = 0.10) when ``|a − b| < 1.65 · sqrt((a + b)(2n − a − b) / (2n))``.
+    Weighted, the counts are the shares of the two categories times the Kish effective sample
+    size ``n_eff = (Σw)² / Σw²`` and ``n = n_eff``: the test keeps the precision of the
+    weighted shares instead of treating weighted counts as counts (with equal weights it is
+    the unweighted test).
 
     *Continuous analysis* (DuMouchel, in Berger et al. 1993): functional answers score
     like 4, must-be 2, neutral 0, live-with −1, dislike −2; dysfunctional answers score
@@ -286,6 +302,8 @@ def evaluate(
     _check_columns(data, [feature, functional, dysfunctional, *keys])
     if feature in keys:
         raise ValueError(f"by must not contain the feature column {feature!r}")
+    if weight is not None:
+        _check_columns(data, [weight])
     clash = sorted(set(keys) & set(_OUTPUT_COLUMNS))
     if clash:
         raise ValueError(f"by columns {clash} clash with output columns {list(_OUTPUT_COLUMNS)}")
@@ -303,10 +321,14 @@ def evaluate(
     work = pd.DataFrame({k: data[k].to_numpy() for k in keys}, index=pd.RangeIndex(len(data)))
     work["feature"] = data[feature].to_numpy()
     work["n"] = ok.astype(np.int64)
+    w = weights_array(data, weight) if weight is not None else np.ones(len(data))
+    w_ok = np.where(ok, w, 0.0)
+    work["_wn"] = w_ok
+    work["_w2"] = w_ok**2
     for c in CATEGORIES:
-        work[c.lower()] = (cats == c).astype(np.int64)
-    work["_fsum"] = np.where(ok, pd.Series(f).map(_FUNCTIONAL_SCORE).to_numpy(dtype=float), 0.0)
-    work["_dsum"] = np.where(ok, pd.Series(d).map(_DYSFUNCTIONAL_SCORE).to_numpy(dtype=float), 0.0)
+        work[c.lower()] = np.where(cats == c, w, 0.0)
+    work["_fsum"] = w_ok * np.where(ok, pd.Series(f).map(_FUNCTIONAL_SCORE).to_numpy(dtype=float), 0.0)
+    work["_dsum"] = w_ok * np.where(ok, pd.Series(d).map(_DYSFUNCTIONAL_SCORE).to_numpy(dtype=float), 0.0)
 
     group_keys = [*keys, "feature"]
     summed = work.groupby(group_keys, sort=False, dropna=False).sum()
@@ -319,7 +341,8 @@ def evaluate(
         summed = summed.reset_index(drop=True)
 
     counts = summed[[c.lower() for c in CATEGORIES]].to_numpy(dtype=float)
-    n = summed["n"].to_numpy(dtype=float)
+    n = summed["_wn"].to_numpy(dtype=float)  # the (weighted) total of the counts
+    w2 = summed["_w2"].to_numpy(dtype=float)
     a, o, m, i, r, q = counts.T
 
     # modal category with the tie-break priority M > O > A > I > R > Q
@@ -337,15 +360,24 @@ def evaluate(
         first, second = ranked[:, 0], ranked[:, 1]
         category_strength = np.where(n > 0, (first - second) / n, np.nan)
         total_strength = np.where(n > 0, (a + o + m) / n, np.nan)
-        threshold = _FONG_Z * np.sqrt((first + second) * (2 * n - first - second) / (2 * n))
-        fong = np.abs(first - second) >= threshold
+        # Fong on the effective sample size (= n and the counts themselves when unweighted)
+        n_eff = np.where(w2 > 0, n**2 / w2, 0.0)
+        f1, f2 = first / n * n_eff, second / n * n_eff
+        threshold = _FONG_Z * np.sqrt((f1 + f2) * (2 * n_eff - f1 - f2) / (2 * n_eff))
+        fong = np.abs(f1 - f2) >= threshold
         functional_mean = np.where(n > 0, summed["_fsum"].to_numpy() / n, np.nan)
         dysfunctional_mean = np.where(n > 0, summed["_dsum"].to_numpy() / n, np.nan)
 
     out = summed[group_keys].copy()  # the output column is always ``feature`` (API contract)
-    out["n"] = n.astype(np.int64)
+    out["n"] = summed["n"].astype(np.int64)
+    if weight is not None:
+        out["weighted_n"] = n
+        out["effective_n"] = n_eff
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out["deff"] = np.where(n_eff > 0, out["n"] / n_eff, np.nan)
     for c in CATEGORIES:
-        out[c.lower()] = summed[c.lower()].astype(np.int64)
+        out[c.lower()] = summed[c.lower()] if weight is not None else \
+            summed[c.lower()].round().astype(np.int64)
     out["category"] = pd.array(category, dtype="string")
     out["better"] = better
     out["worse"] = worse

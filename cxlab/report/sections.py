@@ -624,7 +624,8 @@ def ipa(ctx: ReportContext) -> Html:
 
 
 def kano(ctx: ReportContext) -> Html:
-    """Kano categories of the candidate features (Berger et al. 1993), Better/Worse."""
+    """Kano categories of the candidate features (Berger et al. 1993), Better/Worse; weighted
+    (weighted category counts and coefficients) when the report is."""
     from cxlab.kano import evaluate, from_wide
     from cxlab.plots import kano_scatter
 
@@ -632,28 +633,37 @@ def kano(ctx: ReportContext) -> Html:
     cols = [c for p in pairs for c in (p["functional"], p["dysfunctional"])]
     if not pairs or not set(cols) <= set(ctx.current.columns):
         return Html("")
-    df = ctx.current[cols]
-    n = int(df.notna().all(axis=1).sum())
+    w = ctx.weight
+    df = ctx.current[cols + ([w] if w else [])]
+    n = int(df[cols].notna().all(axis=1).sum())
     if n < MIN_BASE:
         return _base_note(n, "Kano 分析")
-    res = evaluate(from_wide(df, pairs=pairs))
+    res = evaluate(from_wide(df, pairs=pairs, keep=[w] if w else None), weight=w)
     fig, ax = plt.subplots(figsize=(6, 5))
     kano_scatter(res, ax=ax)
-    ax.set_title("Kano 分析:Better–Worse 系数")
+    ax.set_title("Kano 分析:Better–Worse 系数" + ("(加权)" if w else ""))
     names = {"A": "魅力属性", "O": "一维属性", "M": "必备属性", "I": "无差异属性",
              "R": "反向属性", "Q": "可疑结果"}
     t = res.copy()
     t["category_cn"] = t["category"].map(names)
     t["sig"] = np.where(t["fong_significant"], "显著", "不显著")
+    count = "int"
+    columns = {"feature": "功能", "n": "样本量(未加权)" if w else "样本量"}
+    if w:  # the weighted base and Kish effective n beside the unweighted one
+        columns |= {"weighted_n": "加权样本量", "effective_n": "有效样本量"}
+        count = 1
+    columns |= {c: c.upper() + ("(加权)" if w else "") for c in "aomirq"}
+    columns |= {"category_cn": "类别", "better": "Better", "worse": "Worse", "sig": "Fong 检验"}
     return join(
         _base_note(n, "Kano 分析"), figure(fig, alt="Kano"),
-        table(t, columns={"feature": "功能", "n": "样本量", "a": "A", "o": "O", "m": "M", "i": "I",
-                          "r": "R", "q": "Q", "category_cn": "类别", "better": "Better",
-                          "worse": "Worse", "sig": "Fong 检验"},
-              formats={"n": "int", "a": "int", "o": "int", "m": "int", "i": "int", "r": "int",
-                       "q": "int", "better": 2, "worse": 2}),
+        table(t, columns=columns,
+              formats={"n": "int", "weighted_n": 1, "effective_n": 1, "better": 2, "worse": 2}
+              | dict.fromkeys("aomirq", count)),
         note("分类依据 Berger 等(1993)评价表,频数相同时按 M > O > A > I 取;"
-             "Fong(1996)检验判断最高两类的差异是否显著。"),
+             "Better = (A+O)/(A+O+M+I),Worse = −(O+M)/(A+O+M+I);"
+             "Fong(1996)检验判断最高两类的差异是否显著。"
+             + ("各类频数为加权频数(调查权重之和),类别、Better/Worse 均按加权频数计算;"
+                "Fong 检验以有效样本量(Kish)代替样本量。" if w else "")),
     )
 
 
