@@ -631,6 +631,28 @@ def test_price_gap_with_labels():
     assert "<table" in res._repr_html_() and res.to_frame() is res.summary
 
 
+def test_price_gap_weighted_equals_replicated_rows():
+    """A weight of k counts as the row k times for every share and mean; counts stay
+    unweighted; by hand: gaps +1 (w 3), 0 (w 1), -1 (w 2) -> mean (3 - 2) / 6."""
+    r = pd.DataFrame({"price_direct": [1, 3, 5, 2, None], "price_expected": [2, 3, 4, 1, 1],
+                      "t": ["a", "a", "b", "b", "b"], "w": [3.0, 1.0, 2.0, 2.0, 1.0]})
+    res = price_gap(r.iloc[:3], weight="w")
+    s = res.summary.iloc[0]
+    assert s["n"] == 3 and s["weighted_n"] == 6.0
+    assert s["effective_n"] == pytest.approx(36 / 14, rel=1e-12)  # (Σw)² / Σw²
+    assert s["mean_gap"] == pytest.approx(1 / 6, rel=1e-12)
+    assert [s["pct_above"], s["pct_equal"], s["pct_below"]] == pytest.approx([50, 100 / 6, 100 / 3])
+    w = price_gap(r, weight="w", by="t")
+    rep = price_gap(r.loc[r.index.repeat(r["w"].astype(int))], by="t")
+    same = ["t", "mean_direct", "mean_expected", "mean_gap", "pct_above", "pct_equal", "pct_below"]
+    pd.testing.assert_frame_equal(w.summary[same], rep.summary[same], rtol=1e-12)
+    np.testing.assert_allclose(w.summary["weighted_n"], rep.summary["n"], rtol=1e-12)
+    np.testing.assert_allclose(w.bands["direct_pct"], rep.bands["direct_pct"], rtol=1e-12)
+    np.testing.assert_allclose(w.bands["expected_pct"], rep.bands["expected_pct"], rtol=1e-12)
+    np.testing.assert_allclose(w.gaps["pct"], rep.gaps["pct"], rtol=1e-12)
+    assert w.bands["expected_n"].tolist() == price_gap(r).bands["expected_n"].tolist()
+
+
 def test_channel_preference_mixed_exports():
     r = pd.DataFrame({"branch": ["X", "X", "X", "Y"],
                       "purchase_channel": ["官方网站┋其他〖朋友推荐,团购〗", "2,5", "(跳过)", ["电商平台"]]})

@@ -298,3 +298,41 @@ def _kano_categories(cur: pd.DataFrame, pair: dict) -> pd.Series:
     from cxlab.kano import classify
 
     return classify(cur, functional=pair["functional"], dysfunctional=pair["dysfunctional"])
+
+
+def test_price_channel_is_weighted(strong):
+    """Price perception and channel shares are the weighted shares of the respondents (hand
+    computation on the period's rows), with the weighted base beside the unweighted one."""
+    from cxlab.ops._common import to_codes
+    from cxlab.report._sections_ops import price_channel
+
+    html = price_channel(strong).html
+    text = _text(html)
+    cur = strong.current
+    sc = strong.codebook.scale_of("price_direct")
+    d = to_codes(cur["price_direct"], sc)
+    e = to_codes(cur["price_expected"], strong.codebook.scale_of("price_expected"))
+    ok = (d.notna() & e.notna()).to_numpy()
+    w = cur["weight"].to_numpy()[ok]
+    gap = (e - d).to_numpy()[ok]
+    below = 100 * w[gap < 0].sum() / w.sum()
+    mean_gap = np.dot(w, gap) / w.sum()
+    assert f"在同时回答两题的 {ok.sum():,} 位客户中(加权 {w.sum():,.1f}" in text
+    assert f"{below:.1f}% 认为直估价格高于其心理预期价值" in text
+    assert f"平均差距 {mean_gap:+.2f} 档" in text
+    bands = _tables(html, "价格区间")[0]
+    wd = cur["weight"][d.notna()]
+    for code, row in zip(sc.codes, bands.itertuples(index=False), strict=True):
+        share = 100 * wd[d[d.notna()] == code].sum() / wd.sum()
+        assert row[2] == pytest.approx(share, abs=0.05)  # 直估价格%(加权)
+        assert row[1] == int((d == code).sum())          # 直估价格人数(未加权)
+    assert list(bands.columns)[1:3] == ["直估价格人数(未加权)", "直估价格%(加权)"]
+    ch = _tables(html, "选择比例")[0]
+    from cxlab.ops import channel_preference
+
+    ref = channel_preference(cur, codebook=strong.codebook, weight="weight").set_index("channel")
+    for _, row in ch.iterrows():
+        assert row["选择比例%(加权)"] == pytest.approx(ref.loc[row["渠道"], "pct"], abs=0.05)
+        assert row["选择人数(未加权)"] == ref.loc[row["渠道"], "n_selected"]
+    unit = _text(price_channel(_unit(strong)).html)
+    assert f"{below:.1f}% 认为直估价格高于其心理预期价值" not in unit

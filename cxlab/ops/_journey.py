@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from cxlab.config import Scale
+from cxlab.metrics._common import kish_n_eff, weights_array
 from cxlab.ops._common import as_by, need_columns, scale_for, to_codes
 from cxlab.ops._targets import _per_group
 
@@ -164,7 +165,8 @@ class PriceGapResult:
 
 
 def price_gap(responses: pd.DataFrame, *, direct: str = "price_direct",
-              expected: str = "price_expected", codebook=None, by=None) -> PriceGapResult:
+              expected: str = "price_expected", codebook=None, by=None,
+              weight: str | None = None) -> PriceGapResult:
     """Distribution of 直估价格 and 心理预期价值 bands and the gap between them.
 
     Parameters
@@ -175,6 +177,10 @@ def price_gap(responses: pd.DataFrame, *, direct: str = "price_direct",
         The band scale; default the five bands of seed 000 §04.6.
     by : str or sequence, optional
         Grouping of the summary.
+    weight : str, optional
+        Column of survey weights: every percentage and mean is then weighted (counts ``n``,
+        ``direct_n``, ``expected_n`` stay unweighted) and ``weighted_n`` (sum of the weights of
+        the respondents answering both) and ``effective_n`` (Kish) are added to ``summary``.
 
     Returns
     -------
@@ -191,8 +197,11 @@ def price_gap(responses: pd.DataFrame, *, direct: str = "price_direct",
        n  mean_gap  pct_above  pct_equal  pct_below
     0  4      -0.25       25.0       50.0       25.0
     """
-    need_columns(responses, [direct, expected] + as_by(by), what="responses")
+    need_columns(responses, [direct, expected] + as_by(by) + ([weight] if weight else []),
+                 what="responses")
     by = as_by(by)
+    wts = pd.Series(weights_array(responses, weight) if weight else np.ones(len(responses)),
+                    index=responses.index)
     sc_d = scale_for(codebook, direct) or DEFAULT_PRICE_SCALE
     sc_e = scale_for(codebook, expected) or DEFAULT_PRICE_SCALE
     d = to_codes(responses[direct], sc_d)
@@ -202,28 +211,42 @@ def price_gap(responses: pd.DataFrame, *, direct: str = "price_direct",
     bands = pd.DataFrame({"band_code": list(codes), "band": list(codes.values())})
     bands["direct_n"] = [int((d == c).sum()) for c in codes]
     bands["expected_n"] = [int((e == c).sum()) for c in codes]
-    bands["direct_pct"] = 100.0 * bands["direct_n"] / nd if nd else np.nan
-    bands["expected_pct"] = 100.0 * bands["expected_n"] / ne if ne else np.nan
+    wd, we = float(wts[d.notna()].sum()), float(wts[e.notna()].sum())
+    bands["direct_pct"] = ([100.0 * float(wts[d == c].sum()) / wd for c in codes]
+                           if nd and wd > 0 else np.nan)
+    bands["expected_pct"] = ([100.0 * float(wts[e == c].sum()) / we for c in codes]
+                             if ne and we > 0 else np.nan)
     bands = bands[["band_code", "band", "direct_n", "direct_pct", "expected_n", "expected_pct"]]
     both = pd.DataFrame({b: responses[b].to_numpy() for b in by})
     both["d"], both["e"] = d.to_numpy(), e.to_numpy()
+    both["_w"] = wts.to_numpy()
     both = both.dropna(subset=["d", "e"])
     both["gap"] = both["e"] - both["d"]
     span = len(codes) - 1
     gaps = pd.DataFrame({"gap": np.arange(-span, span + 1)})
     gaps["n"] = [int((both["gap"] == g).sum()) for g in gaps["gap"]]
-    gaps["pct"] = 100.0 * gaps["n"] / len(both) if len(both) else np.nan
+    wb = float(both["_w"].sum())
+    gaps["pct"] = ([100.0 * float(both["_w"][both["gap"] == g].sum()) / wb for g in gaps["gap"]]
+                   if len(both) and wb > 0 else np.nan)
 
     def rows(sub: pd.DataFrame) -> list[dict]:
-        n = len(sub)
-        if n == 0:
-            return [{"n": 0}]
-        return [{"n": n, "mean_direct": sub["d"].mean(), "mean_expected": sub["e"].mean(),
-                 "mean_gap": sub["gap"].mean(), "pct_above": 100.0 * (sub["gap"] > 0).mean(),
-                 "pct_equal": 100.0 * (sub["gap"] == 0).mean(),
-                 "pct_below": 100.0 * (sub["gap"] < 0).mean()}]
+        n, w = len(sub), sub["_w"].to_numpy()
+        if n == 0 or w.sum() <= 0:
+            return [{"n": n} | ({"weighted_n": float(w.sum()), "effective_n": 0.0} if weight else {})]
 
-    cols = by + ["n", "mean_direct", "mean_expected", "mean_gap", "pct_above", "pct_equal", "pct_below"]
+        def mean(x) -> float:
+            return float(np.dot(w, np.asarray(x, dtype=float)) / w.sum())
+
+        out = {"n": n}
+        if weight:
+            out |= {"weighted_n": float(w.sum()), "effective_n": kish_n_eff(w)}
+        return [out | {"mean_direct": mean(sub["d"]), "mean_expected": mean(sub["e"]),
+                       "mean_gap": mean(sub["gap"]), "pct_above": 100.0 * mean(sub["gap"] > 0),
+                       "pct_equal": 100.0 * mean(sub["gap"] == 0),
+                       "pct_below": 100.0 * mean(sub["gap"] < 0)}]
+
+    cols = by + ["n"] + (["weighted_n", "effective_n"] if weight else []) + [
+        "mean_direct", "mean_expected", "mean_gap", "pct_above", "pct_equal", "pct_below"]
     summary = pd.DataFrame(_per_group(both, by, rows), columns=cols)
     return PriceGapResult(bands=bands, gaps=gaps, summary=summary)
 

@@ -997,7 +997,8 @@ def ab_tests(ctx: ReportContext) -> Html:
 
 # --------------------------------------------------------------------------- price & channel
 def price_channel(ctx: ReportContext) -> Html:
-    """直估价格 vs 心理预期价值 and preferred purchase channels, by customer type."""
+    """直估价格 vs 心理预期价值 and preferred purchase channels, by customer type; shares and
+    means weighted when the report is (counts unweighted, weighted bases beside them)."""
     from cxlab.ops import channel_preference, price_gap
 
     cur = ctx.current
@@ -1007,6 +1008,7 @@ def price_channel(ctx: ReportContext) -> Html:
     n = int(cur[list(need)].notna().all(axis=1).sum())
     if n < MIN_BASE:
         return _base_note(n, "价格认知")
+    w = ctx.weight
     data = cur
     customers = ctx.table("customers")
     has_type = False
@@ -1016,46 +1018,62 @@ def price_channel(ctx: ReportContext) -> Html:
         data = fuse(cur, customers.drop_duplicates("customer_id"), columns=["customer_type"]).data
         data["customer_type"] = data["customer_type"].astype(object).where(data["customer_type"].notna(), "未匹配")
         has_type = True
-    pg = price_gap(data, codebook=ctx.codebook)
+    pg = price_gap(data, codebook=ctx.codebook, weight=w)
     s = pg.summary.iloc[0]
+    base = (f"在同时回答两题的 {int(s['n']):,} 位客户中(加权 {s['weighted_n']:,.1f},"
+            f"有效样本量 {s['effective_n']:,.1f};以下比例与均值为加权估计)" if w
+            else f"在同时回答两题的 {int(s['n']):,} 位客户中")
     blocks = [_base_note(n, "价格认知"),
-              paragraph(f"在同时回答两题的 {int(s['n']):,} 位客户中,{s['pct_below']:.1f}% 认为直估价格高于其心理预期价值"
+              paragraph(f"{base},{s['pct_below']:.1f}% 认为直估价格高于其心理预期价值"
                         f"(价格偏高),{s['pct_equal']:.1f}% 认为两者相当,{s['pct_above']:.1f}% 认为物超所值;"
                         f"平均差距 {s['mean_gap']:+.2f} 档。")]
-    blocks.append(table(pg.bands, columns={"band": "价格区间", "direct_n": "直估价格人数", "direct_pct": "直估价格%",
-                                           "expected_n": "心理预期人数", "expected_pct": "心理预期%"},
+    unw, pct = ("(未加权)", "%(加权)") if w else ("", "%")
+    blocks.append(table(pg.bands, columns={"band": "价格区间", "direct_n": "直估价格人数" + unw,
+                                           "direct_pct": "直估价格" + pct,
+                                           "expected_n": "心理预期人数" + unw,
+                                           "expected_pct": "心理预期" + pct},
                         formats={"direct_n": "int", "expected_n": "int", "direct_pct": 1, "expected_pct": 1},
                         caption="价格区间分布"))
     if has_type:
-        by = price_gap(data, codebook=ctx.codebook, by="customer_type").summary
+        by = price_gap(data, codebook=ctx.codebook, by="customer_type", weight=w).summary
         by["base"] = [("样本不足" if v < MIN_BASE else "基数小" if v < CAUTION_BASE else "") for v in by["n"]]
         for c in ("mean_gap", "pct_above", "pct_equal", "pct_below"):
             by.loc[by["n"] < MIN_BASE, c] = np.nan
-        blocks.append(table(by, columns={"customer_type": "客户类型", "n": "人数", "mean_gap": "平均差距(档)",
-                                         "pct_below": "价格偏高%", "pct_equal": "相当%", "pct_above": "物超所值%",
-                                         "base": "提示"},
-                            formats={"n": "int", "mean_gap": 2}, caption="按客户类型"))
+        cols = {"customer_type": "客户类型", "n": "人数" + unw}
+        if w:  # the weighted base and Kish effective n beside the unweighted one
+            cols |= {"weighted_n": "加权人数", "effective_n": "有效样本量"}
+        cols |= {"mean_gap": "平均差距(档)", "pct_below": "价格偏高" + pct, "pct_equal": "相当" + pct,
+                 "pct_above": "物超所值" + pct, "base": "提示"}
+        blocks.append(table(by, columns=cols,
+                            formats={"n": "int", "weighted_n": 1, "effective_n": 1, "mean_gap": 2},
+                            caption="按客户类型"))
     if "purchase_channel" in cur.columns:
-        ch = channel_preference(data, codebook=ctx.codebook)
+        ch = channel_preference(data, codebook=ctx.codebook, weight=w)
         if len(ch) and ch["n_respondents"].iloc[0] >= MIN_BASE:
             top = ch.sort_values("pct", ascending=False).iloc[0]
             blocks.append(h3("偏好购买渠道"))
-            blocks.append(paragraph(f"如购买,客户最常选择的渠道是{top['channel']}({top['pct']:.1f}%)。"))
-            cols = {"channel": "渠道", "n_selected": "选择人数", "pct": "选择比例%"}
+            nr = int(ch["n_respondents"].iloc[0])
+            blocks.append(paragraph(f"如购买,客户最常选择的渠道是{top['channel']}({top['pct']:.1f}%"
+                                    + (f",加权;回答人数 {nr:,},加权 {ch['weighted_n'].iloc[0]:,.1f}"
+                                       if w else "") + ")。"))
+            cols = {"channel": "渠道", "n_selected": "选择人数" + unw, "pct": "选择比例" + pct}
             fmts = {"n_selected": "int", "pct": 1}
             wide = ch[["channel", "n_selected", "pct"]].copy()
             if has_type:
-                byc = channel_preference(data, by="customer_type", codebook=ctx.codebook)
+                byc = channel_preference(data, by="customer_type", codebook=ctx.codebook, weight=w)
                 for t, sub in byc.groupby("customer_type", sort=True):
                     nt = int(sub["n_respondents"].iloc[0])
                     vals = sub.set_index("channel")["pct"]
                     wide[f"pct_{t}"] = wide["channel"].map(vals) if nt >= MIN_BASE else np.nan
-                    cols[f"pct_{t}"] = f"{t}%(n={nt})"
+                    cols[f"pct_{t}"] = (f"{t}{pct}(n={nt}" + (f",加权 {sub['weighted_n'].iloc[0]:,.1f}"
+                                                              if w else "") + ")")
                     fmts[f"pct_{t}"] = 1
             blocks.append(table(wide, columns=cols, formats=fmts))
     blocks.append(note("价格分五档(300元以下 … 1,000元以上);差距 = 心理预期档位 − 直估价格档位,负值表示价格偏高。"
                        "购买渠道为多选,比例之和可超过 100%。客户类型取自 CRM(大客户/普通客户),"
-                       f"某类客户少于 {MIN_BASE} 人时不报告其比例。"))
+                       f"某类客户少于 {MIN_BASE} 人时不报告其比例。"
+                       + ("比例与平均差距按调查权重加权,人数为未加权人数,并列出加权人数与有效样本量(Kish)。"
+                          if w else "")))
     return join(*blocks)
 
 
