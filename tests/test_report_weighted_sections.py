@@ -336,3 +336,23 @@ def test_price_channel_is_weighted(strong):
         assert row["选择人数(未加权)"] == ref.loc[row["渠道"], "n_selected"]
     unit = _text(price_channel(_unit(strong)).html)
     assert f"{below:.1f}% 认为直估价格高于其心理预期价值" not in unit
+
+
+def test_ces_card_is_weighted(strong):
+    """The CES card shows the weighted share of easy answers (cxlab.metrics.ces with weights;
+    by hand: Σ w·[x ≥ 5] / Σ w over the answers)."""
+    from cxlab.metrics import ces
+    from cxlab.report import sections
+
+    text = _text(sections.kpi_dashboard(strong).html)
+    cur = strong.current
+    x = pd.to_numeric(cur["ces"], errors="coerce")
+    ok = x.notna().to_numpy()
+    w = cur["weight"].to_numpy()[ok]
+    share = 100 * w[(x[ok] >= 5).to_numpy()].sum() / w.sum()
+    ref = ces(cur.assign(c=x), score="c", scale=7, weight="weight", easy_from=5).iloc[0]
+    assert ref["pct_easy"] == pytest.approx(share, rel=1e-12)
+    assert "CES 容易占比(5–7 分)(加权)" in text and f"{share:.1f}%" in text
+    plain = 100 * (x[ok] >= 5).mean()
+    assert f"{plain:.1f}%" in _text(sections.kpi_dashboard(_unit(strong)).html)
+    assert f"{plain:.1f}%" != f"{share:.1f}%"

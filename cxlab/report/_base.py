@@ -42,7 +42,7 @@ def weighting_note(ctx: ReportContext, data=None) -> Html | None:
     return note(f"加权估计:按客户名单(CRM)的分支机构 × 客户类型结构对样本加权(逐期迭代比例拟合,"
                 f"即 raking)。未加权样本量 {w.size:,},加权样本量 {w.sum():,.1f},"
                 f"有效样本量 {kish_n_eff(w):,.1f},设计效应 {design_effect(w):.3f}。"
-                "NPS、CSAT、趋势、运营指标表、评价项目、选择题交叉表、驱动因素、IPA、客户旅程、"
+                "NPS、CSAT、CES、趋势、运营指标表、评价项目、选择题交叉表、驱动因素、IPA、客户旅程、"
                 "开放题情感、客户分群、Kano 分析与价格认知及购买渠道均为加权结果;"
                 "分支机构排名、与其他机构的对比和机构层面预警基于各机构汇总计数,未加权。")
 

@@ -312,11 +312,17 @@ def kpi_dashboard(ctx: ReportContext) -> Html:
                       ("cx-good" if csat_t.met(cv) else "cx-bad")))
     ce = ces_col(ctx)
     if ce is not None:
+        from cxlab.metrics import ces
+
         sc = ctx.codebook.scale_of(ce)
         easy = sorted(sc.top_codes)
-        x = pd.to_numeric(ctx.current[ce], errors="coerce").dropna()
-        shown.append((f"CES 容易占比({easy[0]:g}–{easy[-1]:g} 分)",
-                      f"{100 * (x >= sc.top_threshold).mean():.1f}%" if len(x) else "—", None))
+        x = pd.to_numeric(ctx.current[ce], errors="coerce")
+        r = ces(ctx.current.assign(_ces=x), score="_ces", scale=sc, weight=ctx.weight,
+                easy_from=int(easy[0])).iloc[0]
+        small = 0 < int(r["n"]) < MIN_BASE  # below the suppression base: no estimate
+        shown.append((f"CES 容易占比({easy[0]:g}–{easy[-1]:g} 分)" + ("(加权)" if ctx.weighted else ""),
+                      "样本不足" if small else "—" if int(r["n"]) == 0 else f"{r['pct_easy']:.1f}%",
+                      None))
     if not shown:
         return Html("")
     shown.append(("样本量(未加权)" if ctx.weighted else "有效样本", f"{h['n']:,}", None))
