@@ -13,6 +13,7 @@ import shutil
 from html import unescape
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -433,7 +434,7 @@ def _html_table(html: str, first_header: str) -> pd.DataFrame:
 @pytest.mark.parametrize("branch", [None, "GZ01"], ids=lambda b: b or "ALL")
 def test_sample_headline_figures_equal_metrics(contexts, branch):
     """NPS, CSAT (top-2 of the 1-5 item) and CES (5-7 of 7) in the cards and the summary are
-    cxlab.metrics on the scope's current responses."""
+    cxlab.metrics on the scope's current responses, weighted."""
     from cxlab.metrics import csat, nps
     from cxlab.report import sections
 
@@ -445,8 +446,9 @@ def test_sample_headline_figures_equal_metrics(contexts, branch):
     cards = _cards(sections.kpi_dashboard(ctx).html)
     assert _same(_shown(cards["NPS(目标 ≥ 40)"]), n["nps"], 1)
     assert _same(_shown(cards["CSAT(目标 ≥ 85%)"]), c["csat"], 1)
-    ces = cur["ces"].dropna()
-    assert _same(_shown(cards["CES 容易占比(5–7 分)"]), 100 * (ces >= 5).mean(), 1)
+    ces = cur[cur["ces"].notna()]
+    easy = 100 * np.average(ces["ces"] >= 5, weights=ces["weight"])  # weighted share of 5-7
+    assert _same(_shown(cards["CES 容易占比(5–7 分)(加权)"]), easy, 1)
     assert cards["样本量(未加权)"] == f"{int(cur['ltr'].notna().sum()):,}"
     text = _text(sections.summary(ctx).html)
     m = re.search(r"NPS\)为 (-?[\d.]+)\(95% 置信区间 (-?[\d.]+)~(-?[\d.]+)\)", text)

@@ -233,7 +233,9 @@ def build_tables(
     The letter tests are those of :func:`cxlab.metrics.crosstab` (module
     :mod:`cxlab.metrics._column_tests`): unweighted, the pooled column-proportion z-test, or
     Fisher's exact test when an expected count of the pair's 2×2 table is below 5; weighted,
-    the design-based t-test of the weighted shares (R ``svyttest``). They run between the
+    the design-based t-test of the weighted shares (R ``svyttest``), except where an expected
+    count of the pair's 2×2 table of unweighted counts is below 5: such a weighted small cell is
+    not tested (method ``small``, p shown as "—", no letter). They run between the
     columns of one banner group whose unweighted bases are at least ``MIN_BASE``; a smaller
     column neither gives nor receives a letter. An external column
     (company total in a branch book) is tested as the company without the columns it contains.
