@@ -209,3 +209,73 @@ def test_design_pair_tests_withhold_only_small_expected_counts():
     assert m.tolist() == ["small"] * len(SMALL) + ["design"]
     assert (m == "small").tolist() == (fisher == "fisher").tolist()
     assert np.isnan(p[:-1]).all() and p[-1] == plain[-1]
+
+
+def _nps_link_frame():
+    """400 customers (one survey each): NPS answer, churn that depends on it, weights and
+    one or more orders after the survey whose amounts depend on it (continuous amounts, so no
+    tied spend: R's svyranktest averages tied mid-ranks in row order, see design_rank_test)."""
+    rng = np.random.default_rng(2212)
+    n = 400
+    ltr = rng.integers(0, 11, n)
+    churn = (rng.random(n) < np.where(ltr <= 6, 0.35, np.where(ltr >= 9, 0.15, 0.25))) * 1
+    f = pd.DataFrame({"customer_id": [f"c{i}" for i in range(n)], "ltr": ltr, "churned": churn,
+                      "submitted_at": pd.Timestamp("2026-01-01"),
+                      "w": rng.choice([0.5, 1.0, 2.5], n)})
+    k = 1 + rng.poisson(np.where(ltr >= 9, 2.0, 1.0))
+    orders = pd.DataFrame({"customer_id": np.repeat(f["customer_id"], k),
+                           "order_date": pd.Timestamp("2026-03-01"),
+                           "amount": rng.lognormal(5.5, 0.6, k.sum()).round(2)})
+    return f, orders
+
+
+def test_weighted_nps_link_equals_svychisq_svyttest_svyranktest(tmp_path):
+    from cxlab.segments import nps_link
+
+    f, orders = _nps_link_frame()
+    res = nps_link(f, orders, weight="w")
+    spend = orders.groupby("customer_id")["amount"].sum()
+    d = f.assign(spend=f["customer_id"].map(spend).fillna(0.0),
+                 cat=np.where(f["ltr"] >= 9, "promoter", np.where(f["ltr"] >= 7, "passive",
+                                                                   "detractor")))
+    r = run_r(tmp_path, d, """
+des <- svydesign(ids = ~1, weights = ~w, data = d)
+out("chisq", c(svychisq(~cat + churned, des)$statistic, svychisq(~cat + churned, des)$p.value))
+for (c in c("promoter", "passive", "detractor")) {
+  s <- subset(des, cat == c)
+  out(paste0("m_", c), c(coef(svymean(~churned, s)), coef(svymean(~spend, s)),
+      coef(svyquantile(~spend, s, 0.5))[1]))
+}
+dp <- d[d$cat != "passive", ]
+dp$g <- factor(dp$cat, levels = c("promoter", "detractor"))
+dd <- svydesign(ids = ~1, weights = ~w, data = dp)
+out("t_churn", c(svyttest(churned ~ g, dd)$statistic, svyttest(churned ~ g, dd)$p.value))
+out("t_spend", c(svyttest(spend ~ g, dd)$statistic, svyttest(spend ~ g, dd)$p.value))
+dp$g2 <- factor(dp$cat, levels = c("detractor", "promoter"))
+dd2 <- svydesign(ids = ~1, weights = ~w, data = dp)
+rk <- svyranktest(spend ~ g2, dd2)
+out("rank", c(rk$estimate, rk$statistic, rk$p.value))
+""")
+    t = res.tests.set_index(["outcome", "test"])
+    close(t.loc[("churn", "Rao-Scott F (svychisq)"), ["statistic", "pvalue"]], r["chisq"])
+    # svyttest(y ~ g) with promoter the base level: the detractor − promoter t and p
+    close(t.loc[("churn", "design t (svyttest)"), ["statistic", "pvalue"]], r["t_churn"])
+    close(t.loc[("spend", "design t (svyttest)"), ["statistic", "pvalue"]], r["t_spend"])
+    # svyranktest(spend ~ g2), detractor the base level: t of promoter − detractor, so negated
+    rk = t.loc[("spend", "design Wilcoxon (svyranktest)")]
+    close([-rk["statistic"], rk["pvalue"]], r["rank"][1:])
+    from cxlab.metrics._column_tests import design_rank_test
+
+    m = d["cat"] == "detractor"
+    pr = d["cat"] == "promoter"
+    assert d["spend"].nunique() == len(d)  # no ties
+    close(design_rank_test(d.loc[m, "spend"], d.loc[m, "w"], d.loc[pr, "spend"],
+                           d.loc[pr, "w"]), r["rank"][[0, 2]])  # svyranktest $estimate, $p.value
+    tab = res.table.set_index("category")
+    for c in ("promoter", "passive", "detractor"):
+        churn, mean_spend, median = r[f"m_{c}"]
+        close(tab.loc[c, "churn_rate"] / 100, churn)  # svymean(~churned, subset)
+        close(tab.loc[c, "mean_spend"], mean_spend)   # svymean(~spend, subset)
+        close(tab.loc[c, "median_spend"], median)     # svyquantile(~spend, subset, 0.5)
+        assert tab.loc[c, "n"] == (d["cat"] == c).sum()
+        close(tab.loc[c, "weighted_n"], d.loc[d["cat"] == c, "w"].sum())

@@ -356,3 +356,39 @@ def test_ces_card_is_weighted(strong):
     plain = 100 * (x[ok] >= 5).mean()
     assert f"{plain:.1f}%" in _text(sections.kpi_dashboard(_unit(strong)).html)
     assert f"{plain:.1f}%" != f"{share:.1f}%"
+
+
+def test_nps_link_is_weighted(strong):
+    """Churn and spend by NPS category in the segments section are nps_link with the survey
+    weights (by hand: the weighted churn share of each category's customers, each on the
+    weight of their last survey), with design-based tests."""
+    from cxlab.report._sections_voice import segments
+    from cxlab.segments import fuse, nps_link
+
+    html = segments(strong).html
+    t = next(x for x in _tables(html, "流失率") if "流失率%(加权)" in x.columns)
+    customers = strong.table("customers")
+    fused = fuse(strong.responses, customers, columns=["churned"]).data
+    fused = fused[fused["crm_matched"]]
+    orders = strong.table("orders")
+    ref = nps_link(fused, orders, window_days=365, weight="weight")
+    tab = ref.table.set_index("category")
+    last = (fused.assign(_t=pd.to_datetime(fused["submitted_at"]))
+            .sort_values("_t", kind="stable").groupby("customer_id").tail(1))
+    last = last[pd.to_numeric(last["ltr"], errors="coerce").notna()]
+    names = {"推荐者": "promoter", "中立者": "passive", "贬损者": "detractor"}
+    for _, row in t.iterrows():
+        cat = names[row["NPS 类别"][:3]]
+        ltr = pd.to_numeric(last["ltr"])
+        g = last[(ltr >= 9) if cat == "promoter" else (ltr <= 6) if cat == "detractor"
+                 else ltr.between(7, 8)]
+        g = g[g["churned"].notna()]
+        hand = 100 * np.average(g["churned"].astype(float), weights=g["weight"])
+        assert tab.loc[cat, "churn_rate"] == pytest.approx(hand, rel=1e-12)
+        if row["提示"] != "样本不足":
+            assert row["流失率%(加权)"] == pytest.approx(hand, abs=0.05)
+        assert row["客户数(未加权)"] == tab.loc[cat, "n"]
+        assert row["加权客户数"] == pytest.approx(tab.loc[cat, "weighted_n"], abs=0.05)
+    assert set(ref.tests["test"]) <= {"Rao-Scott F (svychisq)", "design t (svyttest)",
+                                      "design Wilcoxon (svyranktest)"}
+    assert "svyranktest" in _text(html)

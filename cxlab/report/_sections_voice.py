@@ -366,7 +366,8 @@ def _nps_link_block(ctx: ReportContext, customers: pd.DataFrame, nps_link, fuse)
         return None
     orders = ctx.table("orders")
     orders = orders if len(orders) and {"customer_id", "order_date", "amount"} <= set(orders.columns) else None
-    res = nps_link(fused, orders, window_days=365)
+    w = ctx.weight
+    res = nps_link(fused, orders, window_days=365, weight=w)
     t = res.table.copy()
     t["category_cn"] = t["category"].map(CATEGORY_CN)
     t["base"] = [BASE_CN[("suppress" if v < MIN_BASE else "caution" if v < CAUTION_BASE else "ok")] for v in t["n"]]
@@ -374,7 +375,11 @@ def _nps_link_block(ctx: ReportContext, customers: pd.DataFrame, nps_link, fuse)
         t.loc[t["n"] < MIN_BASE, c] = np.nan
     tests = res.tests.copy()
     test_cn = {"chi-square (Pearson)": "卡方检验", "two-proportion z": "两比例 z 检验",
-               "Welch t": "Welch t 检验", "Mann-Whitney U": "Mann–Whitney U 检验"}
+               "Welch t": "Welch t 检验", "Mann-Whitney U": "Mann–Whitney U 检验",
+               "Rao-Scott F (svychisq)": "Rao–Scott 校正卡方检验(F)",
+               "design t (svyttest)": "基于抽样设计的加权 t 检验",
+               "design Wilcoxon (svyranktest)": "基于抽样设计的加权秩和检验"}
+    rank_test = "design Wilcoxon (svyranktest)" if w else "Mann-Whitney U"
     outcome_cn = {"churn": "流失", "spend": "消费额"}
     comp_cn = {"category × churn": "三类客户 × 是否流失", "detractor vs promoter": "贬损者 vs 推荐者"}
     tests["test_cn"] = tests["test"].map(lambda v: test_cn.get(v, v))
@@ -388,7 +393,7 @@ def _nps_link_block(ctx: ReportContext, customers: pd.DataFrame, nps_link, fuse)
         churn_p = tests[(tests["outcome"] == "churn") & (tests["comparison"] == "detractor vs promoter")]["pvalue"]
         text = (f"推荐者的年度流失率为 {pro['churn_rate']:.1f}%,贬损者为 {det['churn_rate']:.1f}%"
                 + (f"({p_text(churn_p.iloc[0])})" if len(churn_p) else "") + "")
-        spend_p = tests[(tests["outcome"] == "spend") & (tests["test"] == "Mann-Whitney U")]["pvalue"]
+        spend_p = tests[(tests["outcome"] == "spend") & (tests["test"] == rank_test)]["pvalue"]
         if orders is not None and not pd.isna(pro["mean_spend"]):
             sig = len(spend_p) and spend_p.iloc[0] < ALPHA
             text += (f";调研后 12 个月内推荐者人均消费 {pro['mean_spend']:,.0f} 元,贬损者 {det['mean_spend']:,.0f} 元"
@@ -397,14 +402,23 @@ def _nps_link_block(ctx: ReportContext, customers: pd.DataFrame, nps_link, fuse)
                         and pro["churn_rate"] < det["churn_rate"] else ""))
     html = join(
         paragraph(text + "。"),
-        table(t, columns={"category_cn": "NPS 类别", "n": "客户数", "churned": "流失客户",
-                          "churn_rate": "流失率%", "mean_spend": "人均消费(元)", "median_spend": "消费中位数(元)",
+        table(t, columns={"category_cn": "NPS 类别", "n": "客户数(未加权)" if w else "客户数",
+                          **({"weighted_n": "加权客户数"} if w else {}),
+                          "churned": "流失客户(未加权)" if w else "流失客户",
+                          "churn_rate": "流失率%(加权)" if w else "流失率%",
+                          "mean_spend": "人均消费(元,加权)" if w else "人均消费(元)",
+                          "median_spend": "消费中位数(元,加权)" if w else "消费中位数(元)",
                           "base": "提示"},
-              formats={"n": "int", "churned": "int", "churn_rate": 1, "mean_spend": 0, "median_spend": 0}),
+              formats={"n": "int", "weighted_n": 1, "churned": "int", "churn_rate": 1,
+                       "mean_spend": 0, "median_spend": 0}),
         table(tests, columns={"outcome_cn": "结果", "comp_cn": "比较", "test_cn": "检验", "statistic": "统计量",
                               "pvalue": "p 值"},
               formats={"statistic": 2, "pvalue": pcell}, caption="显著性检验"),
         note("每位客户取截至本期的最近一次调研;消费为调研后 365 天内的订单金额(不足一年的近期调研,"
-             "消费观察期较短);消费分布偏态,以 Mann–Whitney U 检验为准。"),
+             "消费观察期较短);消费分布偏态,以"
+             + ("基于抽样设计的加权秩和检验(同 R survey 包 svyranktest)为准。"
+                "流失率、人均消费与中位数按该次调研的调查权重加权,客户数与流失客户为未加权人数;"
+                "检验为基于抽样设计的检验(Rao–Scott 校正卡方、svyttest、svyranktest),"
+                "两两比较的统计量为贬损者减推荐者方向的 t 值。" if w else "Mann–Whitney U 检验为准。")),
     )
     return html, text

@@ -205,7 +205,9 @@ class NpsLinkResult:
     tests : DataFrame
         ``outcome, comparison, test, statistic, pvalue`` — chi-square of churn × category
         (3×2), two-proportion z-test detractor vs promoter churn, Welch t and Mann–Whitney U of
-        spend detractor vs promoter.
+        spend detractor vs promoter; weighted (``nps_link(weight=)``): Rao–Scott F, and the
+        design t statistics (detractor − promoter) of the churn share, mean spend and spend
+        rank score. The table then has ``weighted_n`` after ``n``.
     n_customers : int
         Customers analysed (one row each: their last survey).
     window_days : int or None
@@ -225,6 +227,88 @@ class NpsLinkResult:
                 + self.table.to_html(index=False) + self.tests.to_html(index=False))
 
 
+def _add_spend(last: pd.DataFrame, orders: pd.DataFrame, *, customer: str, order_date: str,
+               amount: str, window_days: int | None) -> None:
+    """``last["_spend"]``: each customer's order amounts in the window after the survey."""
+    _check(orders, [customer, order_date, amount], "orders")
+    o = pd.DataFrame({customer: orders[customer].to_numpy(),
+                      "_d": pd.to_datetime(orders[order_date], errors="coerce").to_numpy(),
+                      "_a": pd.to_numeric(orders[amount], errors="coerce").to_numpy()})
+    o = o.merge(last[[customer, *(["_t"] if "_t" in last.columns else [])]], on=customer,
+                how="inner")
+    if "_t" in o.columns:
+        after = o["_d"] > o["_t"]
+        if window_days is not None:
+            after &= o["_d"] <= o["_t"] + pd.Timedelta(days=window_days)
+        o = o[after]
+    spend = o.groupby(customer)["_a"].sum()
+    last["_spend"] = last[customer].map(spend).fillna(0.0).astype(float)
+
+
+def _nps_link_weighted(last: pd.DataFrame, orders: pd.DataFrame | None, *, customer: str,
+                       order_date: str, amount: str, window_days: int | None) -> NpsLinkResult:
+    """:func:`nps_link` with survey weights (``last["_w"]``): weighted estimates, design tests."""
+    from cxlab.metrics._column_tests import design_mean_test, design_rank_test, weighted_median
+    from cxlab.metrics._design import rao_scott_test
+
+    spend_available = orders is not None
+    if spend_available:
+        _add_spend(last, orders, customer=customer, order_date=order_date, amount=amount,
+                   window_days=window_days)
+    rows = []
+    for cat in CATEGORIES:
+        g = last[last["category"] == cat]
+        ch = g[g["_churn"].notna()]
+        w = ch["_w"].to_numpy()
+        rows.append({
+            "category": cat, "n": len(g), "weighted_n": float(g["_w"].sum()),
+            "churned": int(ch["_churn"].sum()),
+            "churn_rate": 100.0 * float(np.dot(w, ch["_churn"])) / w.sum() if w.sum() > 0
+            else np.nan,
+            "mean_spend": float(np.dot(g["_w"], g["_spend"]) / g["_w"].sum())
+            if spend_available and g["_w"].sum() > 0 else np.nan,
+            "median_spend": weighted_median(g["_spend"], g["_w"]) if spend_available
+            else np.nan,
+        })
+    table = pd.DataFrame(rows)
+    tests = []
+    valid = last[last["_churn"].notna() & last["category"].notna()]
+    if valid["category"].nunique() >= 2 and valid["_churn"].nunique() == 2:
+        rs = rao_scott_test(valid.assign(_c=valid["_churn"].astype(int)), row="category",
+                            col="_c", weight="_w")
+        tests.append(("churn", "category × churn", "Rao-Scott F (svychisq)", rs.statistic,
+                      rs.pvalue))
+    def t_of(diff: float, p: float, n: int) -> float:
+        """The t statistic behind a two-sided p on n - 2 df, with the sign of ``diff``."""
+        return float(np.sign(diff) * stats.t.isf(p / 2, max(n - 2, 1))) if p == p else np.nan
+
+    det = valid[valid["category"] == "detractor"]
+    pro = valid[valid["category"] == "promoter"]
+    if len(det) and len(pro):
+        diff, p = design_mean_test(det["_churn"], det["_w"], pro["_churn"], pro["_w"])
+        tests.append(("churn", "detractor vs promoter", "design t (svyttest)",
+                      t_of(diff, p, len(det) + len(pro)), p))
+    if spend_available:
+        a = last[last["category"] == "detractor"]
+        b = last[last["category"] == "promoter"]
+        if len(a) > 1 and len(b) > 1:
+            diff, p = design_mean_test(a["_spend"], a["_w"], b["_spend"], b["_w"])
+            tests.append(("spend", "detractor vs promoter", "design t (svyttest)",
+                          t_of(diff, p, len(a) + len(b)), p))
+            # rank difference promoter − detractor: negative t when detractors spend more
+            diff, p = design_rank_test(a["_spend"], a["_w"], b["_spend"], b["_w"])
+            tests.append(("spend", "detractor vs promoter", "design Wilcoxon (svyranktest)",
+                          t_of(-diff, p, len(a) + len(b)), p))
+    table = table[["category", "n", "weighted_n", "churned", "churn_rate", "mean_spend",
+                   "median_spend"]]
+    return NpsLinkResult(
+        table=table,
+        tests=pd.DataFrame(tests, columns=["outcome", "comparison", "test", "statistic", "pvalue"]),
+        n_customers=len(last),
+        window_days=window_days if spend_available else None,
+    )
+
+
 def nps_link(
     fused: pd.DataFrame,
     orders: pd.DataFrame | None = None,
@@ -236,6 +320,7 @@ def nps_link(
     order_date: str = "order_date",
     amount: str = "amount",
     window_days: int | None = 365,
+    weight: str | None = None,
 ) -> NpsLinkResult:
     """Churn rate and later spend by NPS category (promoter / passive / detractor), with tests.
 
@@ -247,6 +332,15 @@ def nps_link(
     orders : DataFrame, optional
         Orders (``customer, order_date, amount``); spend = sum of amounts in the
         ``window_days`` after the survey (0 if none). Without orders only churn is analysed.
+    weight : str, optional
+        Column of survey weights of ``fused``; each customer carries the weight of the survey
+        that counts (the last). ``churn_rate``, ``mean_spend`` and ``median_spend`` are then
+        weighted (``n`` and ``churned`` stay unweighted counts, ``weighted_n`` is added) and the
+        tests are design-based on the customers' rows taken as a with-replacement sample with
+        probabilities ∝ 1/weight: the Rao–Scott F test (R ``svychisq``) for category × churn,
+        the design t-test of the churn shares and of mean spend (``svyttest``) and the
+        design-based Wilcoxon rank test of spend (``svyranktest``) for detractors vs
+        promoters; the median is ``svyquantile(qrule = "math")``.
 
     Returns
     -------
@@ -270,7 +364,7 @@ def nps_link(
     1    passive  1         0.0
     2  detractor  4        75.0
     """
-    need = [customer, score, churned]
+    need = [customer, score, churned, *([weight] if weight else [])]
     _check(fused, need, "fused")
     data = fused.copy()
     if date in data.columns:
@@ -280,21 +374,16 @@ def nps_link(
     last = data.groupby(customer, sort=True).tail(1).copy()
     last["category"] = nps_category(last[score])
     last["_churn"] = pd.to_numeric(last[churned], errors="coerce")
+    if weight:
+        from cxlab.metrics._common import weights_array
+
+        last["_w"] = weights_array(last, weight)
+        return _nps_link_weighted(last, orders, customer=customer, order_date=order_date,
+                                  amount=amount, window_days=window_days)
     spend_available = orders is not None
     if spend_available:
-        _check(orders, [customer, order_date, amount], "orders")
-        o = pd.DataFrame({customer: orders[customer].to_numpy(),
-                          "_d": pd.to_datetime(orders[order_date], errors="coerce").to_numpy(),
-                          "_a": pd.to_numeric(orders[amount], errors="coerce").to_numpy()})
-        o = o.merge(last[[customer, *(["_t"] if "_t" in last.columns else [])]], on=customer,
-                    how="inner")
-        if "_t" in o.columns:
-            after = o["_d"] > o["_t"]
-            if window_days is not None:
-                after &= o["_d"] <= o["_t"] + pd.Timedelta(days=window_days)
-            o = o[after]
-        spend = o.groupby(customer)["_a"].sum()
-        last["_spend"] = last[customer].map(spend).fillna(0.0).astype(float)
+        _add_spend(last, orders, customer=customer, order_date=order_date, amount=amount,
+                   window_days=window_days)
     rows = []
     for cat in CATEGORIES:
         g = last[last["category"] == cat]
