@@ -14,7 +14,12 @@ import pandas as pd
 from test_r_survey import close, run_r
 
 from cxlab.metrics import crosstab, crosstab_overall, crosstab_tests
-from cxlab.metrics._column_tests import design_mean_test, design_pair_tests, pair_tests
+from cxlab.metrics._column_tests import (
+    design_mean_test,
+    design_pair_tests,
+    design_rank_test,
+    pair_tests,
+)
 
 # 2×2 tables (k1, n1, k2, n2) whose smallest expected count is below 5
 SMALL = [(1, 30, 7, 32), (0, 31, 5, 40), (1, 35, 7, 33), (2, 60, 6, 30), (30, 31, 24, 33)]
@@ -264,8 +269,6 @@ out("rank", c(rk$estimate, rk$statistic, rk$p.value))
     # svyranktest(spend ~ g2), detractor the base level: t of promoter − detractor, so negated
     rk = t.loc[("spend", "design Wilcoxon (svyranktest)")]
     close([-rk["statistic"], rk["pvalue"]], r["rank"][1:])
-    from cxlab.metrics._column_tests import design_rank_test
-
     m = d["cat"] == "detractor"
     pr = d["cat"] == "promoter"
     assert d["spend"].nunique() == len(d)  # no ties
@@ -279,3 +282,22 @@ out("rank", c(rk$estimate, rk$statistic, rk$p.value))
         close(tab.loc[c, "median_spend"], median)     # svyquantile(~spend, subset, 0.5)
         assert tab.loc[c, "n"] == (d["cat"] == c).sum()
         close(tab.loc[c, "weighted_n"], d.loc[d["cat"] == c, "w"].sum())
+
+
+def test_design_rank_test_equals_svyranktest_with_ties_of_equal_weight(tmp_path):
+    """Ties (spend 0 and repeated amounts) whose rows share one weight within each tie:
+    R's running mid-ranks averaged over the tie equal the mid-rank of the tie's total weight."""
+    rng = np.random.default_rng(5)
+    n = 300
+    y = rng.choice([0.0, 100.0, 250.0, 400.0, 900.0], n)
+    g = rng.choice(["a", "b"], n)
+    w = {0.0: 0.5, 100.0: 1.0, 250.0: 2.0, 400.0: 1.0, 900.0: 3.0}
+    d = pd.DataFrame({"y": y, "g": g})
+    d.loc[(d["g"] == "b") & (rng.random(n) < 0.3), "y"] = 900.0
+    d["w"] = d["y"].map(w)
+    r = run_r(tmp_path, d, """
+t <- svyranktest(y ~ factor(g), svydesign(ids = ~1, weights = ~w, data = d))
+out("rank", c(t$estimate, t$p.value))
+""")
+    a, b = d[d["g"] == "a"], d[d["g"] == "b"]
+    close(design_rank_test(a["y"], a["w"], b["y"], b["w"]), r["rank"])  # svyranktest(y ~ g)
