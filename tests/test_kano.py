@@ -357,8 +357,8 @@ def test_labels_and_codes_give_the_same_result(rows):
 
 def test_weighted_by_hand():
     """Weighted category counts are sums of weights; Better/Worse (Berger et al. 1993, Timko:
-    better = (A+O)/(A+O+M+I), worse = -(O+M)/(A+O+M+I)), strengths and DuMouchel means follow
-    from them. Hand computation for the six rows below."""
+    better = (A+O)/(A+O+M+I), worse = -(O+M)/(A+O+M+I)), strengths and DuMouchel means are
+    computed on them. Hand computation for the six rows below."""
     pairs = [(1, 3), (1, 3), (1, 5), (2, 5), (3, 3), (5, 1)]  # A, A, O, M, I, R
     df = _frame(pairs).assign(w=[2.0, 1.0, 3.0, 1.0, 0.5, 1.5])
     row = evaluate(df, weight="w").iloc[0]
