@@ -67,8 +67,7 @@ class Warehouse:
     region_of: dict[str, str]
     root: Path | None = None          # the warehouse folder (saved views live below it)
     #: True when the table has the reports' survey weights (column ``weight``): scope KPIs,
-    #: trend, pivot and touchpoints are then weighted like the reports; the league stays on
-    #: unweighted counts, as the reports' league table.
+    #: trend, pivot, touchpoints and the league are then weighted like the reports.
     weighted: bool = False
     params_dir: Path | None = None    # the project's params (alerts, text taxonomy, weighting)
 
@@ -536,9 +535,12 @@ def league(wh: Warehouse, filters: Filters, scope: Scope) -> pd.DataFrame:
     """One row per branch in the scope (and filters): NPS with CI, CSAT top-box %, n; ranked by
     NPS, branches with n < 30 listed last with blank figures.
 
-    Unweighted, like the reports' league table (branch counts, :func:`cxlab.report._inference.
-    branch_status`): the survey weights serve the scope's own estimates, not the ranking."""
-    out = nps_by(wh, filters, scope, by=["region", "branch"], with_csat=True, weighted=False)
+    Weighted with a weighted warehouse, like the reports' league table (the weighted sums of the
+    branch aggregates, :func:`cxlab.report._inference.branch_status`; both through
+    :func:`cxlab.metrics.nps_from_sums` and :func:`cxlab.metrics.share_from_sums`): ``nps``,
+    its interval and ``csat`` weighted, with ``w_sum`` and ``n_eff`` beside the unweighted
+    ``n``."""
+    out = nps_by(wh, filters, scope, by=["region", "branch"], with_csat=True)
     out = out.sort_values("nps", ascending=False, na_position="last").reset_index(drop=True)
     rank = pd.array(np.arange(1, len(out) + 1), dtype="Int64")
     rank[out["nps"].isna().to_numpy()] = pd.NA

@@ -233,14 +233,15 @@ def _low_vs_rest(rule, sub: pd.DataFrame, method: str) -> pd.Series:
     against all other branches of the period, p-values adjusted over the branches)."""
     cols = ["promoters", "passives", "detractors"] if rule.metric == "nps" else ["k", "n"]
     weighted = "se" in sub.columns and sub["se"].notna().all()
-    if weighted:
-        cols = [*cols, *_SUMS[rule.metric]]
+    if weighted:  # (the share's counts also under the aggregates' names, for sums_kpi)
+        cols = [*cols, *(["csat_n", "csat_top2"] if rule.metric != "nps" else []),
+                *_SUMS[rule.metric]]
     tot = sub[cols].sum()
     pvals, lower = [], []
     for _, r in sub.iterrows():
         rest = tot - r[cols]
         if weighted:  # the rest of the company from its summed sums; design-based z-test
-            other = sums_kpi(rule.metric, _sums_row(rule.metric, rest))
+            other = sums_kpi(rule.metric, rest)
             p = design_z_pvalue(r["value"], r["se"], other["value"], other["se"])
             rv = other["value"]
         elif rule.metric == "nps":
@@ -277,14 +278,6 @@ def _bottom_rank(rule, stats: pd.DataFrame, method: str = "fdr_bh") -> list[dict
                              "detail": f"{name} {r.value:.1f},排名 {int(rank)}/{len(sub)}"
                                        f"(末 {rule.k} 名{why})"})
     return rows
-
-
-def _sums_row(metric: str, r) -> pd.Series:
-    """A stats row (``k, n`` for shares) under the aggregates' names that :func:`sums_kpi`
-    reads."""
-    if metric == "nps":
-        return r
-    return pd.Series({**r.to_dict(), "csat_top2": r["k"], "csat_n": r["n"]})
 
 
 def _sums_from_rows(responses: pd.DataFrame, *, score: str, csat: str, weight: str,
@@ -350,6 +343,8 @@ def _stats_from_sums(agg: pd.DataFrame, metric: str) -> pd.DataFrame:
         out["se"] = [g["se"] for g in got]
         for c in _SUMS[metric]:
             out[c] = a[c].astype(float)
+        if metric != "nps":
+            out["csat_n"], out["csat_top2"] = out["n"], out["k"]
     out["value"] = out["value"].astype(float)
     return out[[*cols, *(c for c in out.columns if c not in cols)]]
 
