@@ -15,7 +15,7 @@ from cxlab.errors import CxlabError
 
 __all__ = ["AGGREGATES", "CSAT_SUMS", "NPS_SUMS", "WEIGHTING", "WEIGHTS", "build_aggregates",
            "build_weights", "compute_aggregates", "load_aggregates", "load_weights",
-           "rating_items"]
+           "matching_aggregates", "rating_items"]
 
 AGGREGATES = Path("aggregates") / "branch_kpis.parquet"
 #: Survey weights per response (``response_id, period, branch, weight``) and their diagnostics
@@ -288,6 +288,18 @@ def load_weights(warehouse: str | Path, *, branch: str | Sequence[str] | None = 
         filters = [("branch", "in", [str(b) for b in branch])]
     w = pd.read_parquet(warehouse / WEIGHTS, filters=filters)
     return w, pd.read_parquet(warehouse / WEIGHTING)
+
+
+def matching_aggregates(warehouse: str | Path, *, params_dir: str | Path,
+                        weighted: bool) -> pd.DataFrame:
+    """The aggregates, rebuilt first (:func:`build_aggregates`) when they disagree with the
+    report's weighting: weighted sums missing from a weighted report's aggregates, or present
+    in an unweighted one's (``params/weighting.yaml`` switched since they were built)."""
+    agg = load_aggregates(warehouse)
+    if all(c in agg.columns for c in NPS_SUMS) != bool(weighted) and "promoters" in agg.columns:
+        build_aggregates(warehouse, params_dir=params_dir)
+        agg = load_aggregates(warehouse)
+    return agg
 
 
 def load_aggregates(warehouse: str | Path) -> pd.DataFrame:

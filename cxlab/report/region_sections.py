@@ -71,7 +71,7 @@ def load_region_context(*, period: str, unit: str, warehouse: str | Path = "data
     """Load a grouping unit's data for its report (its branches' partitions only)."""
     from cxlab.config import load_codebook, load_org, load_targets
     from cxlab.io import load_responses
-    from cxlab.report._aggregates import load_aggregates
+    from cxlab.report._aggregates import load_aggregates, matching_aggregates
     from cxlab.report._context import _attach_weights, unit_branches
 
     params_dir, warehouse = Path(params_dir), Path(warehouse)
@@ -90,6 +90,8 @@ def load_region_context(*, period: str, unit: str, warehouse: str | Path = "data
     # the company report's weights for these rows (read from the company-wide weights table,
     # rebuilt there when it lacks some of them); only the region's rows are kept
     resp, weighting = _attach_weights(resp, warehouse, params_dir, None)
+    agg = matching_aggregates(warehouse, params_dir=params_dir, weighted=weighting is not None)
+    agg = agg.assign(period=agg["period"].astype(str), branch=agg["branch"].astype(str))
     return RegionContext(period=period, unit=unit, name=u.name, branches=branches,
                          periods=periods, responses=resp, aggregates=agg, org=org,
                          targets=targets,
