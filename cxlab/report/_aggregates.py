@@ -162,6 +162,10 @@ def compute_aggregates(warehouse: str | Path, *, items: list[str] | None = None,
         if weights is not None and "response_id" not in cols:
             raise CxlabError(f"{warehouse}: responses without response_id cannot be weighted")
         wsql = None if weights is None else str(weights).replace("'", "''")
+        if wsql is not None:
+            # floating-point sums in a fixed order: parallel threads would add the weights in a
+            # varying order, and the file (the reports' incremental key) would change each build
+            con.execute("SET threads TO 1")
         df = con.execute(_sql(glob, nps=nps, csat=csat, ces=ces, items=present,
                               weights=wsql)).df()
         if wsql is not None:
@@ -182,7 +186,8 @@ def compute_aggregates(warehouse: str | Path, *, items: list[str] | None = None,
                     f"SELECT {sel}, w.weight AS _weight FROM {src} r "
                     f"JOIN read_parquet('{wsql}') w ON CAST(w.period AS VARCHAR) = "
                     "CAST(r.period AS VARCHAR) AND CAST(w.response_id AS VARCHAR) = "
-                    "CAST(r.response_id AS VARCHAR)").df()
+                    "CAST(r.response_id AS VARCHAR) ORDER BY r.period, r.branch, "
+                    "r.response_id").df()
             from cxlab.ops._repeat import paired_changes
 
             paired = paired_changes(rows, score=nps, csat=csat[0] if csat else None,

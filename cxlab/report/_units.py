@@ -125,9 +125,10 @@ def region_league(aggregates: pd.DataFrame, org, *, unit: str, period: str,
     rows["rank"] = ranked["nps"].rank(ascending=False, method="min").astype("Int64")
     rows["vs_unit"] = rows["nps"] - rows.loc[unit, "nps"] if unit in rows.index else float("nan")
     rows["vs_company"] = rows["nps"] - rows.loc[company, "nps"]
-    # then the counts and (weighted) sums, for target statuses with sampling error
+    # then the counts and (weighted) sums, for target statuses with sampling error (not
+    # those of a question the questionnaire lacks)
     extra = [c for c in (*_COUNTS[1:], "nps_se", "csat_se", "w_sum", "n_eff", *_SUMS["nps"],
-                         *_SUMS["csat"]) if c in rows.columns]
+                         *_SUMS["csat"]) if c in rows.columns and rows[c].notna().any()]
     out = rows.reset_index()[["unit", "name", "role", "n", "nps", "csat", "rank", "vs_unit",
                               "vs_company", "suppressed", *extra]]
     counts = ["promoters", "passives", "detractors"]
