@@ -270,3 +270,33 @@ out("pooled", coef(pm)); out("pooledse", SE(pm))
         columns=["period", "branch"]).sum())
     close(pooled["value"], r["pooled"])
     close(pooled["se"], r["pooledse"])
+
+
+def test_notify_cases_alert_on_the_weighted_values_like_the_report(sample_warehouse, tmp_path):
+    """``cxlab.notify.fired_alerts`` (cases) and the company report's alert section fire the
+    same branch-level alerts, on the weighted NPS/CSAT (params/weighting.yaml is enabled)."""
+    import shutil
+
+    from cxlab.notify import fired_alerts
+    from cxlab.report import build_aggregates, load_context
+    from cxlab.report._sections_ops import _KPI_RULE_KINDS, _evaluate, load_alert_rules
+
+    wh = tmp_path / "warehouse"
+    shutil.copytree(sample_warehouse, wh)
+    build_aggregates(wh, params_dir="params")
+    ctx = load_context(period="2026Q3", warehouse=wh, params_dir="params")
+    assert ctx.weighted
+    rules = load_alert_rules(ctx)
+    ids = [r.id for r in rules.rules if r.kind in _KPI_RULE_KINDS]
+    report = _evaluate(ctx, rules)
+    cases = fired_alerts(wh, period="2026Q3")
+    report, cases = (f[f["rule"].isin(ids)].sort_values(["rule", "branch"]).reset_index(drop=True)
+                     for f in (report, cases))
+    assert len(report) >= 2
+    assert report[["rule", "branch"]].equals(cases[["rule", "branch"]])
+    np.testing.assert_allclose(report["value"], cases["value"], rtol=1e-9)
+    # the values are the weighted estimates of the branch's rows
+    r = report[report["rule"].str.contains("nps")].iloc[0]
+    rows = ctx.current[ctx.current["branch"] == r["branch"]]
+    assert r["value"] == pytest.approx(
+        nps(rows, score="ltr", weight="weight").iloc[0]["nps"], rel=1e-9)
