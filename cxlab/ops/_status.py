@@ -4,7 +4,8 @@ A branch whose NPS is 38 against a target of 40 on 45 answers is below target, b
 95 % interval (about 20 to 55) holds the target: the shortfall is within sampling error. Reports,
 the index's 需整改 flag and the ``below_target`` alert use :func:`target_status` to tell the two
 apart, with the interval of :func:`kpi_interval` (adjusted Wald for NPS, Wilson for shares: never
-of zero width at p̂ = 0 or 1).
+of zero width at p̂ = 0 or 1). Units whose counts carry weighted sums (a weighted warehouse's
+aggregates) are judged on their weighted estimate and its interval (:func:`sums_kpi`).
 """
 
 from __future__ import annotations

@@ -6,6 +6,13 @@ the target) or its NPS fell significantly against the previous period, with the 
 period's branches adjusted for multiple comparisons (Benjamini–Hochberg by default, Holm when
 ``params/alerts.yaml`` says ``multiple_comparisons: holm``). The league table, the executive
 summary and the index page (``_site.py``) call it, so they agree.
+
+With a weighted warehouse (the aggregates carry per-class sums of weights and squared weights,
+:func:`is_weighted`) every figure here is the weighted, design-based one: the estimates and
+intervals from the sums (:func:`cxlab.metrics.nps_from_sums`, :func:`cxlab.metrics.
+share_from_sums`), regions and the company from the summed sums (exact for the
+linearisation), the change test z = Δ / sqrt(se₁² + se₀²) with linearisation SEs, and the
+weighted overlap-adjusted test where customers answered in both periods.
 """
 
 from __future__ import annotations
