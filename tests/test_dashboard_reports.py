@@ -7,9 +7,11 @@ is compared with the function the report itself prints it from:
 - KPI NPS and CSAT (value, 95 % interval, unweighted base): :func:`cxlab.report._sections_exec.
   kpi_status_rows` (the report's 核心指标与目标 table) on :func:`cxlab.report.load_context`;
 - the branch league (NPS, interval, CSAT, n): the report's league table (``sections._league``,
-  unweighted branch counts) and, for a region, the region report's ``region_league``;
-- the region KPI: the region report's unweighted figures (``region_league``), and the weighted
-  one against :func:`cxlab.metrics.nps` with the company report's weights on the region's rows.
+  weighted sums of the branch aggregates) and, for a region, the region report's
+  ``region_league`` (weighted likewise);
+- the region KPI: the region report's figures (``region_league``, weighted from the summed
+  sums; the unweighted ones from the counts), and the weighted one against
+  :func:`cxlab.metrics.nps` with the company report's weights on the region's rows.
 """
 
 from __future__ import annotations
@@ -108,6 +110,12 @@ def test_company_league_equals_the_report_league(built):
         for c in ("nps", "ci_low", "ci_high", "csat"):
             g, w = got.loc[b, c], want.loc[b, c]
             assert (np.isnan(g) and np.isnan(w)) or g == pytest.approx(w, rel=1e-9), (b, c)
+        if not np.isnan(want.loc[b, "nps"]):  # the weighted base and effective n
+            assert got.loc[b, "w_sum"] == pytest.approx(want.loc[b, "nps_w_sum"], rel=1e-9)
+            assert got.loc[b, "n_eff"] == pytest.approx(want.loc[b, "nps_n_eff"], rel=1e-9)
+    # both weighted (issue 22): the league differs from the unweighted NPS
+    ok = got["nps"].notna()
+    assert not np.allclose(got.loc[ok, "nps"], got.loc[ok, "nps_unweighted"], atol=1e-3)
     # the same order: best NPS first, small bases last
     ranked = want.dropna(subset=["nps"]).index.tolist()
     assert got.dropna(subset=["nps"]).index.tolist() == ranked
@@ -125,10 +133,16 @@ def test_region_figures_equal_the_region_report(built):
     rl = region_league(agg, org, unit="EAST", period=PERIOD).set_index("unit")
     east = _scope(org, "EAST")
     k = kpis(wh, _period(), east, load_targets("params/targets.yaml")).set_index("kpi")
-    # the region's unweighted figures equal its branch counts (the region league)
+    # the region's figures equal the region league's (weighted, from the summed weighted sums
+    # of its branches), the unweighted ones its branch counts
     assert k.loc["nps", "n"] == rl.loc["EAST", "n"]
-    assert k.loc["nps", "value_unweighted"] == pytest.approx(rl.loc["EAST", "nps"], rel=1e-9)
-    assert k.loc["csat", "value_unweighted"] == pytest.approx(rl.loc["EAST", "csat"], rel=1e-9)
+    assert k.loc["nps", "value"] == pytest.approx(rl.loc["EAST", "nps"], rel=1e-9)
+    assert k.loc["csat", "value"] == pytest.approx(rl.loc["EAST", "csat"], rel=1e-9)
+    e = rl.loc["EAST"]
+    assert k.loc["nps", "value_unweighted"] == pytest.approx(
+        100 * (e["promoters"] - e["detractors"]) / e["n"], rel=1e-9)
+    assert k.loc["csat", "value_unweighted"] == pytest.approx(
+        100 * e["csat_top2"] / e["csat_n"], rel=1e-9)
     # the weighted figures equal the region report's summary (weighted like the dashboard)
     from cxlab.report import region_sections as rs
 

@@ -248,7 +248,14 @@ def test_rendered_region_report_is_weighted_and_holds_no_other_branch_rows(wareh
     assert cards["全公司 NPS(加权)"] == f"{h['company']['nps']['nps']:.1f}"
     assert "Traceback" not in html and "Error" not in text
     assert "加权样本量" in text and "有效样本量" in text and "设计效应" in text
-    assert "未加权,与公司报告的分支机构排名相同" in text  # the league table's base is named
+    # the league table is weighted too (issue 22) and says so
+    assert "NPS、CSAT 为加权估计(由各机构的加权和汇总,与公司报告的分支机构排名及本报告摘要一致)" in text
+    lg = rs.league(rc).html
+    from cxlab.report._units import region_league
+
+    kids = region_league(rc.aggregates, rc.org, unit=UNIT, period=PERIOD)
+    kids = kids[(kids["role"] == "child") & ~kids["suppressed"]]
+    assert len(kids) and all(f"{v:.1f}" in lg for v in kids["nps"])
     # no respondent row of any branch: ids, customer ids, verbatims (other branches' above all)
     resp = load_responses(warehouse, period=PERIOD)
     for col in ("response_id", "customer_id"):

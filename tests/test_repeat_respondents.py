@@ -193,13 +193,23 @@ def test_reports_test_changes_with_repeat_customers_and_say_so(contexts, styled)
     ctx = contexts[None]
     lt = sections._league(ctx)
     assert lt.loc[lt["n"] >= 30, "paired"].all()
-    # the league ranks on the unweighted aggregates: its p-values are change(paired_on=)'s
+    # the league ranks on the weighted aggregates (issue 22): its p-values are the weighted
+    # overlap tests of each branch's respondents (overlap_test with the reports' weights)
+    shown = lt[lt["n"] >= 30].set_index("branch")
+    a, b = (f.assign(y=np.select([f["ltr"] >= 9, f["ltr"] >= 7], [1.0, 0.0], -1.0))
+            .dropna(subset=["ltr"]) for f in (ctx.current, ctx.responses[
+                ctx.responses["period"] == ctx.previous]))
+    want = [overlap_test(a[a["branch"] == br], b[b["branch"] == br], column="y",
+                         id="customer_id", weight=ctx.weight, scale=100).pvalue
+            for br in shown.index]
+    np.testing.assert_allclose(shown["pvalue"], want, rtol=1e-9)
+    # and they differ from the unweighted ones (so the check above can fail)
     ref = change(ctx.responses[ctx.responses["period"].isin([ctx.previous, ctx.period])],
                  metric="nps", by="branch", paired_on="customer_id").dropna(subset=["pvalue"])
-    ref = ref.set_index("branch")
-    shown = lt[lt["n"] >= 30].set_index("branch")
-    np.testing.assert_allclose(shown["pvalue"], ref.loc[shown.index, "pvalue"], rtol=1e-9)
-    assert "以客户为群" in _text(sections.league_table(ctx).html)
+    assert not np.allclose(shown["pvalue"], ref.set_index("branch").loc[shown.index, "pvalue"],
+                           rtol=1e-3)
+    league = _text(sections.league_table(ctx).html)
+    assert "以客户为群" in league and "(加权)" in league
 
 
 def test_csat_under_the_suppression_base_has_no_estimate_in_the_summary(contexts, styled):

@@ -154,15 +154,24 @@ def _alert_rows(html: str, label: str) -> list[list[str]]:
     return [r for r in _rows(html) if r and r[0] == label]
 
 
-def test_gz01_nps_drop_alert_in_company_and_gz01_reports(rendered, sample_truth):
+def test_gz01_nps_drop_alert_in_company_and_gz01_reports(rendered, sample_truth, contexts):
+    from cxlab.metrics import nps
+
     drop = sample_truth["nps_drop"]
     assert drop["branch"] == "GZ01" and drop["period"] == PERIOD
+    # the sample params weight the reports: the alert shows the weighted NPS of GZ01's rows
+    # (unweighted 39.6 → 4.0, the planted drop)
+    ctx = contexts["GZ01"]
+    w = nps(ctx.responses, score="ltr", by="period", weight=ctx.weight).set_index("period")["nps"]
+    after, before = w[ctx.period], w[ctx.previous]
+    assert after == pytest.approx(drop["sample_after"], abs=2)   # near the planted values
+    assert before == pytest.approx(drop["sample_before"], abs=2)
+    assert f"{after:.1f}" != f"{drop['sample_after']:.1f}"         # but not the unweighted
     for scope in (None, "GZ01"):
         html = rendered[(scope, "alerts")]
         rows = [r for r in _alert_rows(html, "NPS 环比显著下降") if "广州分公司" in r and len(r) >= 8]
         assert rows, scope
-        # value and previous value of the planted drop (sample NPS 39.6 → 4.0)
-        assert f"{drop['sample_after']:.1f}" in rows[0] and f"{drop['sample_before']:.1f}" in rows[0]
+        assert f"{after:.1f}" in rows[0] and f"{before:.1f}" in rows[0]
         assert "广州分公司NPS 环比显著下降" in _text(html)   # stated in the narrative too
 
 
@@ -348,23 +357,30 @@ def test_small_branch_is_flagged(rendered):
                    for r in _rows(rendered[("XM01", "alerts")]))
 
 
-def test_synthetic_responses_reproduce_the_aggregate_counts(contexts):
-    """Branch-level alert rules run on answers rebuilt from the aggregates: same counts."""
-    from cxlab.report._sections_ops import _responses_from_aggregates
+def test_branch_alerts_from_the_aggregates_equal_alerts_on_the_rows(contexts):
+    """The report evaluates the branch-level rules on the aggregates (weighted sums): the same
+    alerts as evaluate_alerts on the company's respondent rows with their weights."""
+    from cxlab.ops import evaluate_alerts
+    from cxlab.report._sections_ops import _KPI_RULE_KINDS, _evaluate, load_alert_rules
 
-    ctx = contexts["GZ01"]
-    synth = _responses_from_aggregates(ctx)
-    got = synth.groupby(["period", "branch"]).agg(
-        promoters=("ltr", lambda x: int((x >= 9).sum())),
-        passives=("ltr", lambda x: int(x.between(7, 8).sum())),
-        detractors=("ltr", lambda x: int((x <= 6).sum())),
-        csat_n=("csat", "count"),
-        csat_top2=("csat", lambda x: int((x >= 4).sum())),
-    )
-    agg = ctx.aggregates[ctx.aggregates["period"].isin(ctx.periods)]
-    want = agg.set_index(["period", "branch"])[list(got.columns)].sort_index()
-    assert len(want) > 10
-    pd.testing.assert_frame_equal(got.sort_index(), want, check_dtype=False)
+    ctx = contexts[None]
+    rules = load_alert_rules(ctx)
+    kpi = {"version": 1, "rules": [r.model_dump() for r in rules.rules
+                                   if r.kind in _KPI_RULE_KINDS]}
+    resp = ctx.responses.drop(columns=["customer_id"])    # no overlap tests on either side
+    agg = ctx.aggregates.drop(columns=["nps_change_pvalue", "csat_change_pvalue"],
+                              errors="ignore")
+    got = _evaluate(dataclasses.replace(ctx, aggregates=agg), rules)
+    got = got[got["rule"].isin([r["id"] for r in kpi["rules"]])].reset_index(drop=True)
+    want = evaluate_alerts({"responses": resp}, rules=kpi, targets=ctx.targets,
+                           codebook=ctx.codebook, weight="weight")
+    want = want[want["period"].astype(str) == ctx.period]
+    assert len(got) >= 2
+    key = ["rule", "branch"]
+    g, w = got.sort_values(key).reset_index(drop=True), want.sort_values(key).reset_index(drop=True)
+    assert g[key].equals(w[key])
+    np.testing.assert_allclose(g["value"], w["value"], rtol=1e-9)
+    np.testing.assert_allclose(g["pvalue"].fillna(-1), w["pvalue"].fillna(-1), rtol=1e-9)
 
 
 def test_sections_do_not_crash_on_empty_tables(contexts):
@@ -467,20 +483,30 @@ def test_sample_league_table_equals_metrics_by_branch(contexts):
 
     ctx = contexts[None]
     cur = ctx.current
-    lt = _html_table(sections.league_table(ctx).html, "分支机构").set_index("分支机构")
-    by_n = nps(cur, score="ltr", by="branch").set_index("branch")
-    by_c = csat(cur, score="csat", scale=5, top_box=2, by="branch").set_index("branch")
-    checked = 0
+    assert ctx.weighted  # the sample params weight the reports: so is the league (issue 22)
+    html = sections.league_table(ctx).html
+    lt = _html_table(html, "分支机构").set_index("分支机构")
+    by_n = nps(cur, score="ltr", by="branch", weight="weight").set_index("branch")
+    by_c = csat(cur, score="csat", scale=5, top_box=2, by="branch",
+                weight="weight").set_index("branch")
+    unweighted = nps(cur, score="ltr", by="branch").set_index("branch")
+    checked = differs = 0
     for code in ctx.org.branch_codes:
         row = lt.loc[ctx.branch_name(code)]
-        assert int(row["样本量"]) == by_n.loc[code, "n"]
+        assert int(row["样本量(未加权)"]) == by_n.loc[code, "n"]
         if by_n.loc[code, "n"] < 30:
             assert row["NPS"] == "—" and row["状态"] == "样本不足"
             continue
         assert _same(_shown(row["NPS"]), by_n.loc[code, "nps"], 1)
+        assert _same(_shown(row["下限"]), by_n.loc[code, "ci_low"], 1)
         assert _same(_shown(row["CSAT%"]), by_c.loc[code, "csat"], 1)
+        w = cur.loc[(cur["branch"] == code) & cur["ltr"].notna(), "weight"]
+        assert _same(_shown(row["加权样本量"]), w.sum(), 1)
+        assert _same(_shown(row["有效样本量"]), by_n.loc[code, "n_eff"], 1)
+        differs += f"{unweighted.loc[code, 'nps']:.1f}" != row["NPS"]
         checked += 1
-    assert checked >= 8
+    assert checked >= 8 and differs >= 4
+    assert "加权估计" in _text(html) and "线性化标准误" in _text(html)
 
 
 def test_sample_branch_comparison_means_equal_item_means(contexts):
@@ -491,7 +517,12 @@ def test_sample_branch_comparison_means_equal_item_means(contexts):
     t = _html_table(html, "评价项目").set_index("评价项目")
     labels = ctx.codebook.labels()
     assert len(t) == len(ctx.codebook.attribute_items) == 17
+    def wmean(frame, item):  # weighted like the report (the sample params weight it)
+        ok = frame[item].notna()
+        return np.average(frame.loc[ok, item], weights=frame.loc[ok, "weight"])
+
     for item in ctx.codebook.attribute_items:
-        assert _same(_shown(t.loc[labels[item], "本机构均值"]), ctx.current[item].mean(), 2)
-        assert _same(_shown(t.loc[labels[item], "全公司均值"]), company.current[item].mean(), 2)
+        assert _same(_shown(t.loc[labels[item], "本机构均值"]), wmean(ctx.current, item), 2)
+        assert _same(_shown(t.loc[labels[item], "全公司均值"]), wmean(company.current, item), 2)
+    assert "加权" in _text(html)
     assert "五级评价(好=5 … 差=1)" in _text(html)  # derived from the verbal5 scale's labels

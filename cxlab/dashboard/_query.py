@@ -67,8 +67,7 @@ class Warehouse:
     region_of: dict[str, str]
     root: Path | None = None          # the warehouse folder (saved views live below it)
     #: True when the table has the reports' survey weights (column ``weight``): scope KPIs,
-    #: trend, pivot and touchpoints are then weighted like the reports; the league stays on
-    #: unweighted counts, as the reports' league table.
+    #: trend, pivot, touchpoints and the league are then weighted like the reports.
     weighted: bool = False
     params_dir: Path | None = None    # the project's params (alerts, text taxonomy, weighting)
 
@@ -321,58 +320,45 @@ def _weighted_cells(wh: Warehouse, sql_where: str, params: list, keys: list[str]
     return out
 
 
-_Z95 = 1.959963984540054
+def _class_sums(y: np.ndarray, arr: np.ndarray, values) -> list[float]:
+    """The sums of ``arr`` over the rows of each value of ``y`` (0 where absent)."""
+    return [float(arr[y == v].sum()) for v in values]
 
 
 def _weighted_nps(cells, keys: list[str]) -> pd.DataFrame:
-    """Weighted NPS per group from the per-class weight sums: the statistics of
-    :func:`cxlab.metrics.nps` with ``weight=`` (weighted shares, the with-replacement
-    linearisation SE sqrt(sum w^2 (y - est)^2) / sum w, adjusted-Wald interval on the effective
-    n = var / se^2), written on the class sums instead of one row per respondent (a 1M-row slice
-    would take ~0.1 s per call); ``tests/test_dashboard_reports.py`` checks equality with
-    :func:`cxlab.metrics.nps` and the report to 1e-9."""
+    """Weighted NPS per group from the per-class weight sums: :func:`cxlab.metrics.nps_from_sums`
+    (the statistics of :func:`cxlab.metrics.nps` with ``weight=``, without one row per
+    respondent: a 1M-row slice would take ~0.1 s per call); ``tests/test_dashboard_reports.py``
+    checks equality with :func:`cxlab.metrics.nps` and the report to 1e-9."""
+    from cxlab.metrics import nps_from_sums
+
     rows = []
     for key, (y, sw, sw2, k) in cells.items():
-        total, s2, n = sw.sum(), sw2.sum(), k.sum()
-        p, d = sw[y == 1].sum() / total, sw[y == -1].sum() / total
-        est = p - d
-        # before the n/(n-1) factor (the effective n of the interval), and with it (the SE
-        # reported, R's svymean convention, as cxlab.metrics.nps)
-        se = float(np.sqrt((sw2 * (y - est) ** 2).sum()) / total)
-        se_n = se * np.sqrt(n / (n - 1)) if n > 1 else np.nan
-        n_eff = total ** 2 / s2 if s2 > 0 else 0.0
-        n_star = max(p + d - est ** 2, 0.0) / se ** 2 if se > 0 else n_eff
-        n_adj = n_star + 3.0
-        pa, da = (n_star * p + 0.75) / n_adj, (n_star * d + 0.75) / n_adj
-        se_adj = np.sqrt((pa + da - (pa - da) ** 2) / n_adj)
+        r = nps_from_sums(*(_class_sums(y, a, (1, 0, -1)) for a in (sw, sw2, k)))
         rows.append(dict(zip(keys, key, strict=True)) | {
-            "w_sum": float(total), "n_eff": float(n_eff), "nps_w": 100 * est, "se_w": 100 * se_n,
-            "ci_low_w": 100 * max(-1.0, pa - da - _Z95 * se_adj),
-            "ci_high_w": 100 * min(1.0, pa - da + _Z95 * se_adj),
-            "pct_promoters_w": 100 * p, "pct_passives_w": 100 * max(0.0, 1 - p - d),
-            "pct_detractors_w": 100 * d})
+            "w_sum": r["w_sum"], "n_eff": r["n_eff"],
+            **{f"{c}_w": r[c] for c in ("nps", "se", "ci_low", "ci_high", "pct_promoters",
+                                        "pct_passives", "pct_detractors")}})
     return pd.DataFrame(rows, columns=[*keys, "w_sum", "n_eff", "nps_w", "se_w", "ci_low_w",
                                        "ci_high_w", "pct_promoters_w", "pct_passives_w",
                                        "pct_detractors_w"])
 
 
 def _weighted_share(cells, keys: list[str], prefix: str) -> pd.DataFrame:
-    """Weighted top-box share per group from the per-indicator weight sums: the
-    statistics of :func:`cxlab.metrics.csat` with ``weight=`` (linearisation SE, Wilson interval
-    on the effective n = p(1-p)/se^2, :func:`cxlab.metrics.wilson_interval`), in %."""
-    from cxlab.metrics._scales import wilson_interval
+    """Weighted top-box share per group from the per-indicator weight sums:
+    :func:`cxlab.metrics.share_from_sums` (the statistics of :func:`cxlab.metrics.csat` with
+    ``weight=``), in %."""
+    from cxlab.metrics import share_from_sums
 
     rows = []
-    for key, (ind, sw, sw2, _) in cells.items():
-        total, s2 = sw.sum(), sw2.sum()
-        p = float(sw[ind == 1].sum() / total)
-        se = float(np.sqrt((sw2 * (ind - p) ** 2).sum()) / total)
-        n_eff = total ** 2 / s2 if s2 > 0 else 0.0
-        lo, hi = wilson_interval(p, p * (1 - p) / se ** 2 if se > 0 else n_eff, level=0.95)
+    for key, (ind, sw, sw2, k) in cells.items():
+        top = ind == 1
+        r = share_from_sums(float(sw[top].sum()), float(sw.sum()), w2_top=float(sw2[top].sum()),
+                            w2_all=float(sw2.sum()), k=float(k[top].sum()), n=float(k.sum()))
         rows.append(dict(zip(keys, key, strict=True)) | {
-            f"{prefix}_w": 100 * p, f"{prefix}_ci_low_w": 100 * lo,
-            f"{prefix}_ci_high_w": 100 * hi, f"{prefix}_w_sum": float(total),
-            f"{prefix}_n_eff": float(n_eff)})
+            f"{prefix}_w": r["share"], f"{prefix}_ci_low_w": r["ci_low"],
+            f"{prefix}_ci_high_w": r["ci_high"], f"{prefix}_w_sum": r["w_sum"],
+            f"{prefix}_n_eff": r["n_eff"]})
     return pd.DataFrame(rows, columns=[*keys, f"{prefix}_w", f"{prefix}_ci_low_w",
                                        f"{prefix}_ci_high_w", f"{prefix}_w_sum",
                                        f"{prefix}_n_eff"])
@@ -549,9 +535,12 @@ def league(wh: Warehouse, filters: Filters, scope: Scope) -> pd.DataFrame:
     """One row per branch in the scope (and filters): NPS with CI, CSAT top-box %, n; ranked by
     NPS, branches with n < 30 listed last with blank figures.
 
-    Unweighted, like the reports' league table (branch counts, :func:`cxlab.report._inference.
-    branch_status`): the survey weights serve the scope's own estimates, not the ranking."""
-    out = nps_by(wh, filters, scope, by=["region", "branch"], with_csat=True, weighted=False)
+    Weighted with a weighted warehouse, like the reports' league table (the weighted sums of the
+    branch aggregates, :func:`cxlab.report._inference.branch_status`; both through
+    :func:`cxlab.metrics.nps_from_sums` and :func:`cxlab.metrics.share_from_sums`): ``nps``,
+    its interval and ``csat`` weighted, with ``w_sum`` and ``n_eff`` beside the unweighted
+    ``n``."""
+    out = nps_by(wh, filters, scope, by=["region", "branch"], with_csat=True)
     out = out.sort_values("nps", ascending=False, na_position="last").reset_index(drop=True)
     rank = pd.array(np.arange(1, len(out) + 1), dtype="Int64")
     rank[out["nps"].isna().to_numpy()] = pd.NA

@@ -290,13 +290,20 @@ def _own_branches(ctx) -> list[str]:
 
 
 def _league(ctx) -> pd.DataFrame:
-    """Branches of the period ranked by NPS (a region: its own branches only)."""
+    """Branches of the period ranked by NPS (a region: its own branches only), weighted as the
+    report's league table when the aggregates are."""
     agg = ctx.aggregates
     cur = agg[agg["period"] == ctx.period].copy()
     if getattr(ctx, "is_region", False):
         cur = cur[cur["branch"].isin(ctx.branches)]
-    cur["nps"] = 100 * (cur["promoters"] - cur["detractors"]) / cur["n"]
-    cur["csat"] = 100 * cur["csat_top2"] / cur["csat_n"]
+    # the report league's estimates (weighted from the aggregates' weighted sums when the
+    # warehouse is weighted), :func:`cxlab.ops.target_statuses`
+    from cxlab.ops import target_statuses
+
+    st = target_statuses(cur, targets=None, min_base=1)
+    cur["nps"] = st["nps"].to_numpy()
+    cur["csat"] = (st["csat"].to_numpy() if "csat" in st.columns
+                   else 100 * cur["csat_top2"] / cur["csat_n"])
     cur["name"] = cur["branch"].map(ctx.branch_name)
     cur["region"] = cur["branch"].map(lambda b: ctx.org.region_name(b)
                                       if b in ctx.org.branch_codes else "—")

@@ -20,13 +20,21 @@ from cxlab.metrics._nps import (
     CI_METHODS,
     nps,
     nps_from_counts,
+    nps_from_sums,
     nps_sample_size,
     nps_test,
     scores_from_counts,
 )
 from cxlab.metrics._overlap import overlap_test
 from cxlab.metrics._results import TestResult
-from cxlab.metrics._scales import VERBAL5, ces, csat, item_summary, wilson_interval
+from cxlab.metrics._scales import (
+    VERBAL5,
+    ces,
+    csat,
+    item_summary,
+    share_from_sums,
+    wilson_interval,
+)
 from cxlab.metrics._tests import two_proportion_test, welch_test
 
 __all__ = [
@@ -51,7 +59,8 @@ __all__ = [
     "nps_test",
     "overlap_test",
     "rao_scott_test",
-    "nps_from_counts", "scores_from_counts",
+    "nps_from_counts", "nps_from_sums", "scores_from_counts",
+    "share_from_sums",
     "two_proportion_test",
     "weighted_mean",
     "weighted_proportion",

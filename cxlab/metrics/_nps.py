@@ -27,8 +27,8 @@ from cxlab.metrics._results import TestResult
 if TYPE_CHECKING:
     from cxlab.config import Codebook
 
-__all__ = ["CI_METHODS", "nps", "nps_from_counts", "nps_sample_size", "nps_test",
-           "scores_from_counts"]
+__all__ = ["CI_METHODS", "nps", "nps_from_counts", "nps_from_sums", "nps_sample_size",
+           "nps_test", "scores_from_counts"]
 
 #: Interval methods accepted by :func:`nps` (``ci=``).
 CI_METHODS = ("wald", "adjusted_wald", "trinomial", "bootstrap", "bayes")
@@ -99,7 +99,6 @@ def _nps_cell(y, w, *, ci, level, rng, n_resamples):
     ww = w if weighted else np.ones(n)
     p = float(np.sum(ww * (y == 1)) / total)
     d = float(np.sum(ww * (y == -1)) / total)
-    pas = max(0.0, 1.0 - p - d)
     est = p - d
     var_unit = max(p + d - est**2, 0.0)  # per-respondent variance of the -1/0/+1 score
     if weighted:
@@ -110,6 +109,24 @@ def _nps_cell(y, w, *, ci, level, rng, n_resamples):
     else:
         se0 = math.sqrt(var_unit / n)
         n_star = float(n)
+
+    def draws():
+        if ci == "bootstrap":
+            return _bootstrap(y, w, level=level, rng=rng, n_resamples=n_resamples)
+        return _bayes(p, max(0.0, 1.0 - p - d), d, n_star, level=level, rng=rng,
+                      n_resamples=n_resamples)
+
+    return out | _nps_stats(p, d, se0, n, n_star, ci=ci, level=level, draws=draws)
+
+
+def _nps_stats(p: float, d: float, se0: float, n: int, n_star: float, *, ci: str,
+               level: float, draws=None) -> dict:
+    """The statistics of one group from its (weighted) shares ``p`` of promoters and ``d`` of
+    detractors, the SE ``se0`` before the n/(n-1) factor and the effective size ``n_star``
+    (``n`` unweighted): the one computation behind :func:`nps` and :func:`nps_from_sums`.
+    ``draws()`` gives the (low, high) of ``bootstrap``/``bayes``, which need rows."""
+    pas = max(0.0, 1.0 - p - d)
+    est = p - d
     # The variance convention (see nps()): n/(n-1), as R's svymean; undefined for one answer.
     se = se0 * math.sqrt(n / (n - 1)) if n > 1 else math.nan
     z = _z(level)
@@ -128,11 +145,9 @@ def _nps_cell(y, w, *, ci, level, rng, n_resamples):
             lo, hi = est - t * se_t, est + t * se_t
         else:
             lo = hi = np.nan
-    elif ci == "bootstrap":
-        lo, hi = _bootstrap(y, w, level=level, rng=rng, n_resamples=n_resamples)
-    else:  # bayes
-        lo, hi = _bayes(p, pas, d, n_star, level=level, rng=rng, n_resamples=n_resamples)
-    out |= {
+    else:  # bootstrap, bayes
+        lo, hi = draws()
+    return {
         "pct_promoters": 100 * p,
         "pct_passives": 100 * pas,
         "pct_detractors": 100 * d,
@@ -141,7 +156,6 @@ def _nps_cell(y, w, *, ci, level, rng, n_resamples):
         "ci_low": 100 * max(-1.0, lo) if not np.isnan(lo) else np.nan,
         "ci_high": 100 * min(1.0, hi) if not np.isnan(hi) else np.nan,
     }
-    return out
 
 
 def nps(
@@ -547,6 +561,56 @@ def nps_from_counts(promoters: int, passives: int, detractors: int, *,
         raise ValueError(f"counts must be non-negative, got {counts}")
     y = np.repeat(np.array([1, 0, -1], dtype=np.int8), counts)
     return _nps_cell(y, None, ci=ci, level=level, rng=None, n_resamples=0)
+
+
+def nps_from_sums(w: Sequence[float], w2: Sequence[float], counts: Sequence[float], *,
+                  ci: str = "adjusted_wald", level: float = 0.95) -> dict:
+    """The statistics :func:`nps` with ``weight=`` gives one group, from its class sums.
+
+    ``w``, ``w2`` and ``counts`` hold, for promoters, passives and detractors in that order,
+    the sum of the respondents' weights, of their squared weights and the number of
+    respondents. That is all the weighted NPS and its linearisation SE need: the score takes
+    three values, so :math:`\\sum_i w_i^2 (y_i - \\widehat{NPS})^2 = \\sum_c W^{(2)}_c (y_c -
+    \\widehat{NPS})^2` over the classes. Sums of several groups add up to the sums of their
+    union, so a region or the company is estimated exactly from its branches' sums. Unit
+    weights (``w = w2 = counts``) give the unweighted statistics.
+
+    ``ci``: ``wald``, ``adjusted_wald`` or ``trinomial`` (as :func:`nps`).
+
+    Returns
+    -------
+    dict
+        The keys of :func:`nps_from_counts` plus ``w_sum`` (weighted base) and ``n_eff``
+        (Kish's effective n, (Σw)²/Σw²); NaN statistics when the group is empty.
+
+    Examples
+    --------
+    Two promoters of weight 2, one detractor of weight 1: NPS = 100 (4 − 1)/5 = 60.
+
+    >>> r = nps_from_sums([4, 0, 1], [8, 0, 1], [2, 0, 1])
+    >>> r["nps"], round(r["n_eff"], 3)
+    (60.0, 2.778)
+    """
+    if ci not in ("wald", "adjusted_wald", "trinomial"):
+        raise ValueError(f"ci={ci!r} needs respondent rows; from sums: wald, adjusted_wald, "
+                         "trinomial")
+    check_level(level)
+    w, w2, k = (np.asarray(v, dtype=float) for v in (w, w2, counts))
+    if w.shape != (3,) or w2.shape != (3,) or k.shape != (3,):
+        raise ValueError("w, w2 and counts need three values: promoters, passives, detractors")
+    n = int(round(k.sum()))
+    total, s2 = float(w.sum()), float(w2.sum())
+    out = {"n": n, "promoters": int(round(k[0])), "passives": int(round(k[1])),
+           "detractors": int(round(k[2]))}
+    extra = {"w_sum": total, "n_eff": total**2 / s2 if s2 > 0 else 0.0}
+    if n == 0 or total <= 0:
+        return out | dict.fromkeys(["pct_promoters", "pct_passives", "pct_detractors", "nps",
+                                    "se", "ci_low", "ci_high"], np.nan) | extra
+    p, d = float(w[0] / total), float(w[2] / total)
+    est = p - d
+    se0 = float(np.sqrt(np.sum(w2 * (np.array([1.0, 0.0, -1.0]) - est) ** 2)) / total)
+    n_star = max(p + d - est**2, 0.0) / se0**2 if se0 > 0 else extra["n_eff"]
+    return out | _nps_stats(p, d, se0, n, n_star, ci=ci, level=level) | extra
 
 
 def scores_from_counts(promoters: int, passives: int, detractors: int, *,

@@ -28,7 +28,7 @@ from cxlab.metrics._common import (
     weights_array,
 )
 
-__all__ = ["VERBAL5", "ces", "csat", "item_summary", "wilson_interval"]
+__all__ = ["VERBAL5", "ces", "csat", "item_summary", "share_from_sums", "wilson_interval"]
 
 #: Codes of the verbal 5-point scale of the 客户体验调研表 (params/codebook.yaml, scale verbal5).
 VERBAL5 = {5: "好", 4: "良好", 3: "一般", 2: "较差", 1: "差"}
@@ -100,10 +100,51 @@ def _share_cell(ind: np.ndarray, w: np.ndarray | None, level: float) -> dict:
         p = float(np.sum(w * ind) / total)
         se0 = float(np.sqrt(np.sum(w**2 * (ind - p) ** 2)) / total)
         n_star = p * (1 - p) / se0**2 if se0 > 0 else out["n_eff"]
+    return out | _share_stats(p, se0, n, n_star, level)
+
+
+def _share_stats(p: float, se0: float, n: int, n_star: float, level: float) -> dict:
+    """Share, SE and Wilson interval (fractions) from the share ``p``, its SE ``se0`` before the
+    n/(n-1) factor and the effective size ``n_star``: behind :func:`csat` and
+    :func:`share_from_sums`."""
     # the n/(n-1) convention of cxlab.metrics.nps (R's svymean); the Wilson interval as published
     se = se0 * math.sqrt(n / (n - 1)) if n > 1 else math.nan
     lo, hi = wilson_interval(p, n_star, level=level)
-    return out | {"share": p, "se": se, "ci_low": lo, "ci_high": hi}
+    return {"share": p, "se": se, "ci_low": lo, "ci_high": hi}
+
+
+def share_from_sums(w_top: float, w_all: float, *, w2_top: float, w2_all: float, k: float,
+                    n: float, level: float = 0.95) -> dict:
+    """The statistics :func:`csat` with ``weight=`` gives one group, from its sums: ``w_top``,
+    ``w2_top``, ``k``: the sum of weights, of squared weights and the number of respondents in
+    the top box; ``w_all``, ``w2_all``, ``n``: the same over all who answered.
+
+    The 0/1 indicator takes two values, so the linearisation variance needs only these sums
+    (:math:`\\sum w_i^2 (y_i - p)^2 = W^{(2)}_{top} (1 - p)^2 + (W^{(2)}_{all} -
+    W^{(2)}_{top}) p^2`); sums of groups add up to the sums of their union. Unit weights
+    (``w = w2 = counts``) give the unweighted statistics.
+
+    Returns
+    -------
+    dict
+        ``n, k, share, se, ci_low, ci_high`` (share, its SE and Wilson interval in %, as
+        :func:`csat`), ``w_sum`` and ``n_eff`` (Kish); NaN statistics when nobody answered.
+
+    Examples
+    --------
+    >>> r = share_from_sums(3.0, 4.0, w2_top=5.0, w2_all=6.0, k=2, n=3)
+    >>> r["share"], round(r["n_eff"], 3)
+    (75.0, 2.667)
+    """
+    n, k = int(round(n)), int(round(k))
+    total, s2 = float(w_all), float(w2_all)
+    out = {"n": n, "k": k, "w_sum": total, "n_eff": total**2 / s2 if s2 > 0 else 0.0}
+    if n == 0 or total <= 0:
+        return out | dict.fromkeys(["share", "se", "ci_low", "ci_high"], np.nan)
+    p = float(w_top) / total
+    se0 = math.sqrt(max(float(w2_top) * (1 - p) ** 2 + (s2 - float(w2_top)) * p**2, 0.0)) / total
+    n_star = p * (1 - p) / se0**2 if se0 > 0 else out["n_eff"]
+    return out | {key: 100 * v for key, v in _share_stats(p, se0, n, n_star, level).items()}
 
 
 def csat(

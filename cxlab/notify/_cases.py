@@ -97,7 +97,9 @@ def _case_id(key: str) -> str:
 def fired_alerts(warehouse: str | Path, *, period: str, params_dir: str | Path = "params"
                  ) -> pd.DataFrame:
     """The alerts of ``period`` evaluated over the warehouse (responses of every period, for the
-    period-over-period rules, and the ticket log), as :func:`cxlab.ops.evaluate_alerts`."""
+    period-over-period rules, and the ticket log), as :func:`cxlab.ops.evaluate_alerts`;
+    with ``params/weighting.yaml`` enabled the branch-level rules are weighted with the
+    reports' survey weights, as in the reports."""
     from cxlab.config import load_codebook, load_params, load_targets
     from cxlab.io import load_responses, load_table
     from cxlab.ops import AlertRules, evaluate_alerts
@@ -122,8 +124,29 @@ def fired_alerts(warehouse: str | Path, *, period: str, params_dir: str | Path =
         tickets = None
     if tickets is not None and tickets.empty:
         tickets = None
+    # weighted like the reports when params/weighting.yaml is enabled: the reports' survey
+    # weights (company-wide, per period) on these rows
+    weight = None
+    from cxlab.report._aggregates import _weighting_plan, build_weights, load_weights
+
+    if _weighting_plan(params_dir) is not None and "response_id" in responses.columns:
+        got = load_weights(warehouse)
+        if got is None:
+            build_weights(warehouse, params_dir=params_dir)
+            got = load_weights(warehouse)
+        w = got[0].assign(period=got[0]["period"].astype(str),
+                          response_id=got[0]["response_id"].astype(str))
+        responses = responses.assign(_p=responses["period"].astype(str),
+                                     _r=responses["response_id"].astype(str))
+        responses = responses.merge(w[["period", "response_id", "weight"]].rename(
+            columns={"period": "_p", "response_id": "_r"}), on=["_p", "_r"], how="left",
+            sort=False).drop(columns=["_p", "_r"])
+        if responses["weight"].isna().any():
+            raise CxlabError(f"{warehouse}: survey weights missing for some responses "
+                             "(params/weighting.yaml is enabled; run `cxlab reports`)")
+        weight = "weight"
     alerts = evaluate_alerts({"responses": responses, "tickets": tickets}, rules=rules,
-                             targets=targets, codebook=codebook)
+                             targets=targets, codebook=codebook, weight=weight)
     return alerts[alerts["period"].astype(str) == period].reset_index(drop=True)
 
 

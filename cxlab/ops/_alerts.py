@@ -16,6 +16,7 @@ from cxlab.ops._common import (
     two_prop_pvalue,
 )
 from cxlab.ops._params import AlertRules, as_model
+from cxlab.ops._status import _SUMS, design_z_pvalue, has_sums, sums_kpi
 from cxlab.ops._targets import compute_kpis
 
 __all__ = ["ALERT_COLUMNS", "closure_summary", "evaluate_alerts", "track_alerts"]
@@ -50,7 +51,15 @@ def _group_stats(kpis: pd.DataFrame, metric: str) -> pd.DataFrame:
     return kpis[kpis["kpi"] == metric].reset_index(drop=True)
 
 
+def _weighted(r) -> bool:
+    """A stats row with the weighted estimate's design SE (:func:`_stats_from_sums`)."""
+    return hasattr(r, "se") and not pd.isna(getattr(r, "se", np.nan))
+
+
 def _pvalue(metric: str, cur, prev) -> float:
+    if _weighted(cur) and _weighted(prev):
+        # design-based z-test of two independent weighted estimates (linearisation SEs)
+        return design_z_pvalue(cur.value, cur.se, prev.value, prev.se)
     if metric == "nps":
         return nps_pvalue((int(cur.promoters), int(cur.passives), int(cur.detractors)),
                           (int(prev.promoters), int(prev.passives), int(prev.detractors)))
@@ -128,6 +137,9 @@ def _below_target(rule, stats: pd.DataFrame, targets) -> list[dict]:
 def _interval(metric: str, r, *, level: float) -> tuple[float, float, float]:
     from cxlab.ops._status import kpi_interval
 
+    if _weighted(r):
+        w = sums_kpi(metric, r, level=level)
+        return (w["value"], w["low"], w["high"])
     if metric == "nps":
         return kpi_interval("nps", n=r.n, promoters=r.promoters, passives=r.passives,
                             detractors=r.detractors, level=level)
@@ -144,8 +156,10 @@ def _adjust(pvalues, method: str) -> np.ndarray:
     return np.asarray(adjust_pvalues(p, method=method), dtype=float)
 
 
-def _paired_pvalue(rule, responses, groups, period, prev_period, branch, *, score, codebook):
-    """p-value of the overlap-adjusted change test (customers in both periods), or None."""
+def _paired_pvalue(rule, responses, groups, period, prev_period, branch, *, score, codebook,
+                   weight=None):
+    """p-value of the overlap-adjusted change test (customers in both periods; weighted with
+    ``weight``), or None."""
     if responses is None or groups is None:
         return None
     from cxlab.ops._repeat import change_test
@@ -154,7 +168,7 @@ def _paired_pvalue(rule, responses, groups, period, prev_period, branch, *, scor
     if a is None or b is None:
         return None
     res = change_test(responses.iloc[a], responses.iloc[b], metric=rule.metric, score=score,
-                      codebook=codebook)
+                      codebook=codebook, weight=weight)
     return None if res is None else res.pvalue
 
 
@@ -169,7 +183,8 @@ def _given_pvalues(frame, metric: str) -> dict:
 
 
 def _significant_drop(rule, stats: pd.DataFrame, method: str = "fdr_bh", *, responses=None,
-                      score: str | None = None, codebook=None, given=None) -> list[dict]:
+                      score: str | None = None, codebook=None, given=None,
+                      weight: str | None = None) -> list[dict]:
     """Falls against the previous period; the p-values of one period's branches (every branch
     tested, whichever way it moved) are adjusted together with ``method``. With ``responses``
     holding ``customer_id``, a branch whose two periods share customers is tested with the
@@ -190,7 +205,7 @@ def _significant_drop(rule, stats: pd.DataFrame, method: str = "fdr_bh", *, resp
         if prev is None or cur.n < rule.min_n or prev.n < rule.min_n:
             continue
         pp = _paired_pvalue(rule, responses, groups, period, prev.period, branch, score=score,
-                            codebook=codebook)
+                            codebook=codebook, weight=weight)
         if pp is None and given:
             pp = given.get((str(period), str(branch), str(prev.period)))
         p = _pvalue(rule.metric, cur, prev) if pp is None else pp
@@ -217,11 +232,19 @@ def _low_vs_rest(rule, sub: pd.DataFrame, method: str) -> pd.Series:
     """Branches significantly below the rest of the company (two-sided test of each branch
     against all other branches of the period, p-values adjusted over the branches)."""
     cols = ["promoters", "passives", "detractors"] if rule.metric == "nps" else ["k", "n"]
+    weighted = "se" in sub.columns and sub["se"].notna().all()
+    if weighted:  # (the share's counts also under the aggregates' names, for sums_kpi)
+        cols = [*cols, *(["csat_n", "csat_top2"] if rule.metric != "nps" else []),
+                *_SUMS[rule.metric]]
     tot = sub[cols].sum()
     pvals, lower = [], []
     for _, r in sub.iterrows():
         rest = tot - r[cols]
-        if rule.metric == "nps":
+        if weighted:  # the rest of the company from its summed sums; design-based z-test
+            other = sums_kpi(rule.metric, rest)
+            p = design_z_pvalue(r["value"], r["se"], other["value"], other["se"])
+            rv = other["value"]
+        elif rule.metric == "nps":
             p = nps_pvalue(tuple(int(r[c]) for c in cols), tuple(int(rest[c]) for c in cols))
             rv = 100 * (rest["promoters"] - rest["detractors"]) / max(rest.sum(), 1)
         else:
@@ -257,6 +280,75 @@ def _bottom_rank(rule, stats: pd.DataFrame, method: str = "fdr_bh") -> list[dict
     return rows
 
 
+def _sums_from_rows(responses: pd.DataFrame, *, score: str, csat: str, weight: str,
+                    codebook=None) -> pd.DataFrame:
+    """The aggregates' counts and weighted sums per period × branch from weighted response rows
+    (``period, branch, n, promoters, …, w_promoters, w2_promoters, …, csat_n, csat_top2,
+    w_csat_n, …``), so that weighted rows and the warehouse aggregates go the same way."""
+    from cxlab.ops._common import scale_for
+
+    keys = [responses["period"].astype(str), responses["branch"].astype(str)]
+    w = pd.to_numeric(responses[weight], errors="coerce").astype(float)
+    parts = {}
+    if score in responses.columns:
+        x = to_codes(responses[score]).astype(float)
+        ok = x.notna()
+        parts["n"] = ok.astype(float)
+        for name, m in (("promoters", x >= 9), ("passives", (x >= 7) & (x < 9)),
+                        ("detractors", x < 7)):
+            m = m & ok
+            parts[name], parts[f"w_{name}"], parts[f"w2_{name}"] = (
+                m.astype(float), w.where(m, 0.0), (w * w).where(m, 0.0))
+    if csat in responses.columns:
+        sc = scale_for(codebook, csat)
+        top = sc.top_threshold if sc is not None and sc.top_threshold is not None else 4
+        x = to_codes(responses[csat], sc).astype(float)
+        for name, m in (("csat_n", x.notna()), ("csat_top2", x >= top)):
+            parts[name], parts[f"w_{name}"], parts[f"w2_{name}"] = (
+                m.astype(float), w.where(m, 0.0), (w * w).where(m, 0.0))
+    frame = pd.DataFrame(parts, index=responses.index)
+    out = frame.groupby(keys, sort=True).sum()
+    out.index.names = ["period", "branch"]
+    return out.reset_index()
+
+
+def _stats_from_sums(agg: pd.DataFrame, metric: str) -> pd.DataFrame:
+    """The alert rules' per period × branch statistics of ``metric`` from aggregated counts
+    (the warehouse aggregates, or :func:`_sums_from_rows`): ``period, branch, kpi, value, n, k,
+    promoters, passives, detractors`` as :func:`cxlab.ops.compute_kpis`, and with weighted sums
+    the weighted ``value`` (:func:`cxlab.ops._status.sums_kpi`), its design ``se`` and the
+    sums."""
+    base, top = ("n", None) if metric == "nps" else ("csat_n", "csat_top2")
+    need = ["promoters", "passives", "detractors"] if metric == "nps" else [base, top]
+    cols = ["period", "branch", "kpi", "value", "n", "k", "promoters", "passives", "detractors",
+            "se"]
+    if not set(need) <= set(agg.columns):
+        return pd.DataFrame(columns=cols)
+    a = agg[pd.to_numeric(agg[base], errors="coerce").fillna(0) > 0].reset_index(drop=True)
+    out = pd.DataFrame({"period": a["period"].astype(str), "branch": a["branch"].astype(str),
+                        "kpi": metric, "n": a[base].astype(int)})
+    if metric == "nps":
+        for c in ("promoters", "passives", "detractors"):
+            out[c] = a[c].astype(int)
+        out["k"] = pd.NA
+        out["value"] = 100.0 * (a["promoters"] - a["detractors"]) / a["n"]
+    else:
+        out["k"] = a[top].astype(int)
+        out["promoters"] = out["passives"] = out["detractors"] = pd.NA
+        out["value"] = 100.0 * a[top] / a[base]
+    out["se"] = np.nan
+    if has_sums(a, metric):
+        got = [sums_kpi(metric, r) for _, r in a.iterrows()]
+        out["value"] = [g["value"] for g in got]
+        out["se"] = [g["se"] for g in got]
+        for c in _SUMS[metric]:
+            out[c] = a[c].astype(float)
+        if metric != "nps":
+            out["csat_n"], out["csat_top2"] = out["n"], out["k"]
+    out["value"] = out["value"].astype(float)
+    return out[[*cols, *(c for c in out.columns if c not in cols)]]
+
+
 def _sla_breach(rule, tickets: pd.DataFrame) -> list[dict]:
     need_columns(tickets, ["ticket_id", "branch", "period", "created_at", "first_response_at"],
                  what="tickets")
@@ -279,7 +371,8 @@ def _sla_breach(rule, tickets: pd.DataFrame) -> list[dict]:
             for (_, r), h in zip(late.iterrows(), hours[hours > rule.limit_hours], strict=True)]
 
 
-def evaluate_alerts(data, *, rules, targets=None, codebook=None) -> pd.DataFrame:
+def evaluate_alerts(data, *, rules, targets=None, codebook=None,
+                    weight: str | None = None) -> pd.DataFrame:
     """Evaluate the alert rules of ``params/alerts.yaml`` over survey responses and tickets.
 
     Parameters
@@ -292,6 +385,11 @@ def evaluate_alerts(data, *, rules, targets=None, codebook=None) -> pd.DataFrame
         overlap-adjusted p-values of the change from the previous period, ``period, branch,
         change_from, nps_change_pvalue, csat_change_pvalue`` (the warehouse aggregates'
         columns), used by ``significant_drop`` where the responses carry no customer ids.
+        ``data["aggregates"]`` (optional): the warehouse aggregates per period × branch
+        (``n, promoters, passives, detractors, csat_n, csat_top2`` and, weighted, the sums
+        ``w_promoters, w2_promoters, …``; :func:`cxlab.report.compute_aggregates`): the
+        branch-level rules (``below_target``, ``significant_drop``, ``bottom_rank``) then run on
+        these statistics instead of respondent rows (the reports do so).
     rules : AlertRules or mapping
         ``params/alerts.yaml``. Kinds: ``detractor_complaint`` (one alert per detractor whose
         comment contains a complaint keyword or who has a complaint ticket the same period),
@@ -309,6 +407,12 @@ def evaluate_alerts(data, *, rules, targets=None, codebook=None) -> pd.DataFrame
         Supplies the threshold of ``below_target`` rules that leave ``threshold`` empty.
     codebook : Codebook, optional
         Needed only when ``csat`` holds labels instead of codes.
+    weight : str, optional
+        Column of survey weights in the responses: the branch-level rules then use the weighted
+        NPS and CSAT (as weighted aggregates do): the weighted estimate, its one-sided bound on
+        the effective n for ``below_target``, the design-based z-test (linearisation SEs,
+        z = Δ / sqrt(se₁² + se₀²)) for ``significant_drop`` and ``bottom_rank``, the weighted
+        overlap test for repeat customers. Weighted aggregates do the same without it.
 
     Returns
     -------
@@ -323,10 +427,15 @@ def evaluate_alerts(data, *, rules, targets=None, codebook=None) -> pd.DataFrame
     rules = as_model(rules, AlertRules, what="alert rules")
     responses = _frame(data, "responses")
     tickets = _frame(data, "tickets")
-    if responses is None and tickets is None:
-        raise ValueError("data must provide 'responses' and/or 'tickets' DataFrames")
+    aggregates = _frame(data, "aggregates")
+    if responses is None and tickets is None and aggregates is None:
+        raise ValueError("data must provide 'responses', 'aggregates' and/or 'tickets' DataFrames")
     stats: dict[str, pd.DataFrame] = {}
     source = _source_columns(codebook)
+    if weight is not None and responses is not None:
+        need_columns(responses, [weight], what="responses")
+        aggregates = _sums_from_rows(responses, score=source["nps"], csat=source["csat"],
+                                     weight=weight, codebook=codebook)
     kpis = None  # NPS and CSAT per period x branch, computed once for all rules
     rows: list[dict] = []
     for rule in rules.rules:
@@ -336,14 +445,19 @@ def evaluate_alerts(data, *, rules, targets=None, codebook=None) -> pd.DataFrame
             if tickets is None:
                 continue
             fired = _sla_breach(rule, tickets)
-        elif responses is None:
-            continue
         elif rule.kind == "detractor_complaint":
+            if responses is None:
+                continue
             fired = _detractor_complaint(rule, responses, tickets, score=source["nps"],
                                          comment=(codebook.comment_item if codebook is not None
                                                   else None) or "comment")
         else:
-            if source[rule.metric] not in responses.columns:
+            if aggregates is not None:
+                if rule.metric not in stats:
+                    stats[rule.metric] = _stats_from_sums(aggregates, rule.metric)
+                if stats[rule.metric].empty:
+                    continue
+            elif responses is None or source[rule.metric] not in responses.columns:
                 continue
             if rule.metric not in stats:
                 if kpis is None:
@@ -357,7 +471,7 @@ def evaluate_alerts(data, *, rules, targets=None, codebook=None) -> pd.DataFrame
             elif rule.kind == "significant_drop":
                 fired = _significant_drop(rule, s, rules.multiple_comparisons,
                                           responses=responses, score=source[rule.metric],
-                                          codebook=codebook,
+                                          codebook=codebook, weight=weight,
                                           given=_given_pvalues(_frame(data, "change_pvalues"),
                                                                rule.metric))
             else:

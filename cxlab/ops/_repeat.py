@@ -75,7 +75,7 @@ def change_test(cur: pd.DataFrame, prev: pd.DataFrame, *, metric: str, score: st
 
 def paired_changes(responses: pd.DataFrame, *, score: str | None, csat: str | None,
                    codebook=None, csat_top: float | None = None, by: str = "branch",
-                   id: str = CUSTOMER_ID) -> pd.DataFrame:  # noqa: A002
+                   id: str = CUSTOMER_ID, weight: str | None = None) -> pd.DataFrame:  # noqa: A002
     """Overlap-adjusted change tests of every ``by`` group from each period to the previous one.
 
     Parameters
@@ -86,6 +86,9 @@ def paired_changes(responses: pd.DataFrame, *, score: str | None, csat: str | No
         The NPS and CSAT columns (None: that metric is skipped).
     codebook, csat_top
         As in :func:`metric_values`.
+    weight : str or None
+        Column of survey weights: the tests are then the weighted (design-based, linearised)
+        overlap tests of :func:`cxlab.metrics.overlap_test` with ``weight=``.
 
     Returns
     -------
@@ -110,6 +113,7 @@ def paired_changes(responses: pd.DataFrame, *, score: str | None, csat: str | No
                                top=csat_top if m == "csat" else None)
               for m, col in (("nps", score), ("csat", csat))
               if col is not None and col in responses.columns}
+    w = responses[weight].to_numpy(dtype=float) if weight is not None else None
     periods = sorted(set(period))
     groups = pd.DataFrame({"p": period, "g": group}).groupby(["p", "g"], sort=True).indices
     rows = []
@@ -125,9 +129,12 @@ def paired_changes(responses: pd.DataFrame, *, score: str | None, csat: str | No
             for metric, y in values.items():
                 if both == 0 or np.isnan(y[a]).all() or np.isnan(y[b]).all():
                     continue
-                res = overlap_test(pd.DataFrame({"_y": y[a], "_id": ids_arr[a]}),
-                                   pd.DataFrame({"_y": y[b], "_id": ids_arr[b]}),
-                                   column="_y", id="_id", scale=100.0)
+                fa = pd.DataFrame({"_y": y[a], "_id": ids_arr[a]})
+                fb = pd.DataFrame({"_y": y[b], "_id": ids_arr[b]})
+                if w is not None:
+                    fa["_w"], fb["_w"] = w[a], w[b]
+                res = overlap_test(fa, fb, column="_y", id="_id", scale=100.0,
+                                   weight="_w" if w is not None else None)
                 rec[f"{metric}_change_pvalue"] = res.pvalue
             rows.append(rec)
     return pd.DataFrame(rows, columns=cols)

@@ -13,8 +13,9 @@ import pandas as pd
 
 from cxlab.errors import CxlabError
 
-__all__ = ["AGGREGATES", "WEIGHTING", "WEIGHTS", "build_aggregates", "build_weights",
-           "compute_aggregates", "load_aggregates", "load_weights", "rating_items"]
+__all__ = ["AGGREGATES", "CSAT_SUMS", "NPS_SUMS", "WEIGHTING", "WEIGHTS", "build_aggregates",
+           "build_weights", "compute_aggregates", "load_aggregates", "load_weights",
+           "matching_aggregates", "rating_items"]
 
 AGGREGATES = Path("aggregates") / "branch_kpis.parquet"
 #: Survey weights per response (``response_id, period, branch, weight``) and their diagnostics
@@ -28,21 +29,41 @@ def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+#: The weighted sums per period × branch (when the warehouse has weights): per NPS class and
+#: for the CSAT item, the sum of weights ``w_*`` and of squared weights ``w2_*``; with the
+#: counts they are all a weighted NPS/CSAT and its linearisation SE need
+#: (:func:`cxlab.metrics.nps_from_sums`, :func:`cxlab.metrics.share_from_sums`), and they add up
+#: over branches (regions, the company).
+NPS_SUMS = ("w_promoters", "w_passives", "w_detractors", "w2_promoters", "w2_passives",
+            "w2_detractors")
+CSAT_SUMS = ("w_csat_n", "w2_csat_n", "w_csat_top2", "w2_csat_top2")
+
+
 def _sql(glob: str, *, nps: str | None, csat: tuple[str, float] | None,
-         ces: tuple[str, float] | None, items: dict[str, float | None]) -> str:
-    """Counts per period × branch for the roles the codebook has (see :func:`compute_aggregates`)."""
+         ces: tuple[str, float] | None, items: dict[str, float | None],
+         weights: str | None = None) -> str:
+    """Counts per period × branch for the roles the codebook has (see :func:`compute_aggregates`);
+    with ``weights`` (a parquet file) also the weighted sums, joined on period and response id."""
     cols = []
+    ws = []
     if nps is not None:
         c = _q(nps)
         cols += [f"count({c}) AS n",
                  f"sum(CASE WHEN {c} >= 9 THEN 1 ELSE 0 END) AS promoters",
                  f"sum(CASE WHEN {c} BETWEEN 7 AND 8 THEN 1 ELSE 0 END) AS passives",
                  f"sum(CASE WHEN {c} <= 6 THEN 1 ELSE 0 END) AS detractors"]
+        for name, cond in (("promoters", f"{c} >= 9"), ("passives", f"{c} BETWEEN 7 AND 8"),
+                           ("detractors", f"{c} <= 6")):
+            ws += [f"coalesce(sum(w.weight) FILTER (WHERE {cond}), 0) AS w_{name}",
+                   f"coalesce(sum(w.weight * w.weight) FILTER (WHERE {cond}), 0) AS w2_{name}"]
     else:
         cols.append("count(*) AS n")
     if csat is not None:
         c = _q(csat[0])
         cols += [f"count({c}) AS csat_n", f"sum(CASE WHEN {c} >= {csat[1]:g} THEN 1 ELSE 0 END) AS csat_top2"]
+        for name, cond in (("csat_n", f"{c} IS NOT NULL"), ("csat_top2", f"{c} >= {csat[1]:g}")):
+            ws += [f"coalesce(sum(w.weight) FILTER (WHERE {cond}), 0) AS w_{name}",
+                   f"coalesce(sum(w.weight * w.weight) FILTER (WHERE {cond}), 0) AS w2_{name}"]
     if ces is not None:
         c = _q(ces[0])
         cols += [f"count({c}) AS ces_n", f"avg({c}) AS ces_mean",
@@ -52,13 +73,29 @@ def _sql(glob: str, *, nps: str | None, csat: tuple[str, float] | None,
         cols += [f"avg({c}) AS {_q(item + '__mean')}", f"count({c}) AS {_q(item + '__n')}"]
         if top is not None:
             cols.append(f"sum(CASE WHEN {c} >= {top:g} THEN 1 ELSE 0 END) AS {_q(item + '__top2')}")
-    body = ",\n  ".join(cols)
-    return f"""
+        ws += [f"sum(w.weight * {c}) / nullif(sum(w.weight) FILTER (WHERE {c} IS NOT NULL), 0)"
+               f" AS {_q(item + '__wmean')}",
+               f"coalesce(sum(w.weight) FILTER (WHERE {c} IS NOT NULL), 0) AS {_q(item + '__wsum')}"]
+    src = f"read_parquet('{glob}', hive_partitioning = true, union_by_name = true)"
+    if weights is None:
+        body = ",\n  ".join(cols)
+        return f"""
 SELECT period, branch,
   {body}
-FROM read_parquet('{glob}', hive_partitioning = true, union_by_name = true)
+FROM {src}
 GROUP BY period, branch
 ORDER BY period, branch
+"""
+    body = ",\n  ".join([*cols, *ws, "count(*) FILTER (WHERE w.weight IS NULL) AS _unweighted"])
+    return f"""
+SELECT r.period AS period, r.branch AS branch,
+  {body}
+FROM (SELECT * FROM {src}) r
+LEFT JOIN read_parquet('{weights}') w
+  ON CAST(w.period AS VARCHAR) = CAST(r.period AS VARCHAR)
+ AND CAST(w.response_id AS VARCHAR) = CAST(r.response_id AS VARCHAR)
+GROUP BY r.period, r.branch
+ORDER BY r.period, r.branch
 """
 
 
@@ -73,7 +110,7 @@ def rating_items(codebook) -> list[str]:
 
 
 def compute_aggregates(warehouse: str | Path, *, items: list[str] | None = None,
-                       codebook=None) -> pd.DataFrame:
+                       codebook=None, weights: str | Path | None = None) -> pd.DataFrame:
     """Counts and means per period × branch straight from the parquet files (DuckDB SQL).
 
     Columns: ``period, branch, n`` (answers to the NPS item, or responses when the codebook has
@@ -86,7 +123,14 @@ def compute_aggregates(warehouse: str | Path, *, items: list[str] | None = None,
     With a ``customer_id`` column, also ``change_from, repeat_customers, nps_change_pvalue,
     csat_change_pvalue``: the overlap-adjusted tests of the change from the previous period for
     branches where customers answered in both (:func:`cxlab.ops._repeat.paired_changes`;
-    NaN where none did, so the independent test on the counts stands).
+    NaN where none did, so the independent test on the counts stands); weighted (design-based,
+    customers as clusters) when the aggregates are.
+
+    With ``weights`` (the survey weights file, ``<warehouse>/``:data:`WEIGHTS`, as
+    :func:`build_aggregates` passes it when weighting is enabled) also, per NPS class and for the CSAT item, the sum of the respondents' weights and
+    of their squared weights (:data:`NPS_SUMS`, :data:`CSAT_SUMS`) and the weighted mean
+    ``<item>__wmean`` and weight sum ``<item>__wsum`` of every rating item, joined in DuckDB on period and response id. A
+    response without a weight raises :class:`~cxlab.errors.CxlabError` (stale weights file).
     """
     import duckdb
 
@@ -115,18 +159,40 @@ def compute_aggregates(warehouse: str | Path, *, items: list[str] | None = None,
         csat = csat if csat is not None and csat[0] in cols and csat[1] is not None else None
         ces = ces if ces is not None and ces[0] in cols and ces[1] is not None else None
         present = {c: t for c, t in tops.items() if c in cols}
-        df = con.execute(_sql(glob, nps=nps, csat=csat, ces=ces, items=present)).df()
+        if weights is not None and "response_id" not in cols:
+            raise CxlabError(f"{warehouse}: responses without response_id cannot be weighted")
+        wsql = None if weights is None else str(weights).replace("'", "''")
+        if wsql is not None:
+            # floating-point sums in a fixed order: parallel threads would add the weights in a
+            # varying order, and the file (the reports' incremental key) would change each build
+            con.execute("SET threads TO 1")
+        df = con.execute(_sql(glob, nps=nps, csat=csat, ces=ces, items=present,
+                              weights=wsql)).df()
+        if wsql is not None:
+            missing = int(df.pop("_unweighted").sum())
+            if missing:
+                raise CxlabError(f"{weights}: survey weights missing for {missing} responses "
+                                 "(rebuild them: `cxlab reports` rewrites the weights)")
         paired = None
         if "customer_id" in cols and (nps is not None or csat is not None):
-            sel = ", ".join(_q(c) for c in dict.fromkeys(
+            sel = ", ".join("r." + _q(c) for c in dict.fromkeys(
                 ["period", "branch", "customer_id", *([nps] if nps else []),
                  *([csat[0]] if csat else [])]))
-            rows = con.execute(f"SELECT {sel} FROM read_parquet('{glob}', hive_partitioning = true, "
-                               "union_by_name = true)").df()
+            src = f"read_parquet('{glob}', hive_partitioning = true, union_by_name = true)"
+            if wsql is None:
+                rows = con.execute(f"SELECT {sel} FROM {src} r").df()
+            else:  # the weighted overlap tests need each row's weight
+                rows = con.execute(
+                    f"SELECT {sel}, w.weight AS _weight FROM {src} r "
+                    f"JOIN read_parquet('{wsql}') w ON CAST(w.period AS VARCHAR) = "
+                    "CAST(r.period AS VARCHAR) AND CAST(w.response_id AS VARCHAR) = "
+                    "CAST(r.response_id AS VARCHAR) ORDER BY r.period, r.branch, "
+                    "r.response_id").df()
             from cxlab.ops._repeat import paired_changes
 
             paired = paired_changes(rows, score=nps, csat=csat[0] if csat else None,
-                                    csat_top=csat[1] if csat else None)
+                                    csat_top=csat[1] if csat else None,
+                                    weight=None if wsql is None else "_weight")
     df["period"] = df["period"].astype(str)
     df["branch"] = df["branch"].astype(str)
     if paired is not None:
@@ -143,10 +209,11 @@ def build_aggregates(warehouse: str | Path, *, params_dir: str | Path = "params"
     from cxlab.config import load_codebook
 
     codebook = load_codebook(Path(params_dir) / "codebook.yaml")
-    df = compute_aggregates(warehouse, codebook=codebook)
+    # the weights first: the aggregates carry their weighted sums (none when weighting is off)
+    weights = build_weights(warehouse, params_dir=params_dir)
+    df = compute_aggregates(warehouse, codebook=codebook, weights=weights)
     target = Path(warehouse) / AGGREGATES
     _write_if_changed(target, df)
-    build_weights(warehouse, params_dir=params_dir)
     return target
 
 
@@ -226,6 +293,18 @@ def load_weights(warehouse: str | Path, *, branch: str | Sequence[str] | None = 
         filters = [("branch", "in", [str(b) for b in branch])]
     w = pd.read_parquet(warehouse / WEIGHTS, filters=filters)
     return w, pd.read_parquet(warehouse / WEIGHTING)
+
+
+def matching_aggregates(warehouse: str | Path, *, params_dir: str | Path,
+                        weighted: bool) -> pd.DataFrame:
+    """The aggregates, rebuilt first (:func:`build_aggregates`) when they disagree with the
+    report's weighting: weighted sums missing from a weighted report's aggregates, or present
+    in an unweighted one's (``params/weighting.yaml`` switched since they were built)."""
+    agg = load_aggregates(warehouse)
+    if all(c in agg.columns for c in NPS_SUMS) != bool(weighted) and "promoters" in agg.columns:
+        build_aggregates(warehouse, params_dir=params_dir)
+        agg = load_aggregates(warehouse)
+    return agg
 
 
 def load_aggregates(warehouse: str | Path) -> pd.DataFrame:

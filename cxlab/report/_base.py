@@ -33,6 +33,7 @@ def weighting_note(ctx: ReportContext, data=None) -> Html | None:
     an unweighted report."""
     if not ctx.weighted:
         return None
+    from cxlab.report._inference import is_weighted
     from cxlab.weighting import design_effect, kish_n_eff
 
     d = ctx.current if data is None else data
@@ -44,7 +45,10 @@ def weighting_note(ctx: ReportContext, data=None) -> Html | None:
                 f"有效样本量 {kish_n_eff(w):,.1f},设计效应 {design_effect(w):.3f}。"
                 "NPS、CSAT、CES、趋势、运营指标表、评价项目、选择题交叉表、驱动因素、IPA、客户旅程、"
                 "开放题情感、客户分群、Kano 分析与价格认知及购买渠道均为加权结果;"
-                "分支机构排名、与其他机构的对比和机构层面预警基于各机构汇总计数,未加权。")
+                + ("分支机构排名、与其他机构的对比和机构层面预警基于各机构的加权汇总数据"
+                   "(加权 NPS、CSAT 及其线性化标准误),同样为加权结果。"
+                   if is_weighted(ctx.aggregates) else
+                   "分支机构排名、与其他机构的对比和机构层面预警基于各机构汇总计数,未加权。"))
 
 
 def scope_label(ctx: ReportContext) -> str:

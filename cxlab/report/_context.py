@@ -160,7 +160,7 @@ def load_context(*, period: str, branch: str | None = None,
         below it only (``branch`` must then be None).
     """
     from cxlab.io import load_responses, load_table
-    from cxlab.report._aggregates import AGGREGATES, load_aggregates
+    from cxlab.report._aggregates import AGGREGATES, load_aggregates, matching_aggregates
 
     warehouse, params_dir = Path(warehouse), Path(params_dir)
     if branch in ("", "ALL"):
@@ -209,9 +209,12 @@ def load_context(*, period: str, branch: str | None = None,
         if name != "scorecard_actuals" or scope is None:
             inputs += [(str(p.relative_to(warehouse)), _sha(p))
                        for p in _scoped_files(warehouse, name, scope)]
+    responses, weighting = _attach_weights(responses, warehouse, params_dir, scope)
+    # weighted reports compare branches on the aggregates' weighted sums, unweighted ones not
+    aggregates = matching_aggregates(warehouse, params_dir=params_dir,
+                                     weighted=weighting is not None)
     agg_path = warehouse / AGGREGATES
     inputs.append((str(AGGREGATES), _sha(agg_path)))
-    responses, weighting = _attach_weights(responses, warehouse, params_dir, scope)
     if weighting is not None:
         from cxlab.report._aggregates import WEIGHTS
 

@@ -6,6 +6,13 @@ the target) or its NPS fell significantly against the previous period, with the 
 period's branches adjusted for multiple comparisons (Benjamini–Hochberg by default, Holm when
 ``params/alerts.yaml`` says ``multiple_comparisons: holm``). The league table, the executive
 summary and the index page (``_site.py``) call it, so they agree.
+
+With a weighted warehouse (the aggregates carry per-class sums of weights and squared weights,
+:func:`is_weighted`) every figure here is the weighted, design-based one: the estimates and
+intervals from the sums (:func:`cxlab.metrics.nps_from_sums`, :func:`cxlab.metrics.
+share_from_sums`), regions and the company from the summed sums (exact for the
+linearisation), the change test z = Δ / sqrt(se₁² + se₀²) with linearisation SEs, and the
+weighted overlap-adjusted test where customers answered in both periods.
 """
 
 from __future__ import annotations
@@ -65,6 +72,26 @@ def _paired_p(cur: pd.DataFrame, branch, previous: str) -> float | None:
     return float(hit["nps_change_pvalue"].iloc[0])
 
 
+def _nps_change_p(r, p, *, weighted: bool) -> float:
+    """The independent two-sided test of a unit's NPS change: the design-based z-test of the
+    weighted NPS (linearisation SEs) when weighted, else :func:`cxlab.metrics.nps_test` on the
+    counts."""
+    if weighted:
+        from cxlab.ops._status import design_z_pvalue, sums_kpi
+
+        prev = sums_kpi("nps", p)
+        return design_z_pvalue(r["nps"], r["nps_se"], prev["value"], prev["se"])
+    return _nps_p(r, p)
+
+
+def is_weighted(aggregates: pd.DataFrame) -> bool:
+    """True when the aggregates carry the weighted NPS sums (a weighted warehouse): the league
+    table, the index's flags and the KPI alerts are then weighted."""
+    from cxlab.ops._status import has_sums
+
+    return has_sums(aggregates, "nps")
+
+
 def branch_status(aggregates: pd.DataFrame, targets, *, period: str, previous: str | None = None,
                   method: str = "fdr_bh", alpha: float = ALPHA,
                   min_base: int = MIN_BASE) -> pd.DataFrame:
@@ -92,6 +119,13 @@ def branch_status(aggregates: pd.DataFrame, targets, *, period: str, previous: s
         (True where it did), ``p_adjusted``, ``significant_drop`` (change < 0 and
         ``p_adjusted < alpha``), ``significantly_below`` (a KPI significantly below target),
         ``needs_action`` (either) and ``flag`` (the status text of the league table).
+
+        When the aggregates carry the weighted sums (:func:`is_weighted`), NPS, CSAT, their
+        intervals and target statuses are the weighted estimates (:func:`cxlab.ops.
+        target_statuses`, with ``nps_se``, ``nps_w_sum``, ``nps_n_eff``), ``nps_prev`` is
+        weighted and the independent change test is the design-based z-test
+        z = Δ / sqrt(se₁² + se₀²) with linearisation SEs (:func:`cxlab.ops._status.
+        design_z_pvalue`); the overlap-adjusted p-values of repeat customers stay unweighted.
     """
     from cxlab.metrics import adjust_pvalues
     from cxlab.ops import target_statuses
@@ -99,6 +133,7 @@ def branch_status(aggregates: pd.DataFrame, targets, *, period: str, previous: s
 
     cur = aggregates[aggregates["period"].astype(str) == period].reset_index(drop=True)
     res = target_statuses(cur, targets=targets, min_base=min_base)
+    weighted = is_weighted(aggregates)
     res["nps_prev"], res["pvalue"], res["paired"] = np.nan, np.nan, False
     if previous is not None and "promoters" in cur.columns:
         prev = aggregates[aggregates["period"].astype(str) == previous].set_index("branch")
@@ -106,9 +141,14 @@ def branch_status(aggregates: pd.DataFrame, targets, *, period: str, previous: s
             if r["branch"] in prev.index:
                 p = prev.loc[r["branch"]]
                 if int(p["n"]) >= min_base:
-                    res.loc[i, "nps_prev"] = 100 * (p["promoters"] - p["detractors"]) / p["n"]
+                    if weighted:
+                        from cxlab.ops._status import sums_kpi
+
+                        res.loc[i, "nps_prev"] = sums_kpi("nps", p)["value"]
+                    else:
+                        res.loc[i, "nps_prev"] = 100 * (p["promoters"] - p["detractors"]) / p["n"]
                     if r["n"] >= min_base:
-                        res.loc[i, "pvalue"] = _nps_p(r, p)
+                        res.loc[i, "pvalue"] = _nps_change_p(r, p, weighted=weighted)
                         paired = _paired_p(cur, r["branch"], previous)
                         if paired is not None:
                             res.loc[i, "pvalue"] = paired
@@ -141,9 +181,11 @@ def _pooled_status(cur: pd.DataFrame, targets, *, min_base: int) -> str:
     """Status of a group of branches (the company, a region) on their summed counts, against
     the targets only (its sampling error included)."""
     from cxlab.ops import target_statuses
+    from cxlab.ops._status import _SUMS
 
-    cols = [c for c in ("n", "promoters", "passives", "detractors", "csat_n", "csat_top2")
-            if c in cur.columns]
+    # counts and weighted sums add up over branches: the pooled estimate is exact
+    cols = [c for c in ("n", "promoters", "passives", "detractors", "csat_n", "csat_top2",
+                        *_SUMS["nps"], *_SUMS["csat"]) if c in cur.columns]
     comp = target_statuses(cur[cols].sum().to_frame().T, targets=targets,
                            min_base=min_base).iloc[0]
     statuses = [comp[c] for c in ("nps_status", "csat_status") if c in comp.index

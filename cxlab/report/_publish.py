@@ -99,32 +99,22 @@ def _encrypt_pdf(src: Path, dst: Path, password: str) -> None:
 
 
 def _kpis(warehouse: Path | None, org, scope: list[str]) -> pd.DataFrame | None:
-    """NPS, CSAT and n per period for every unit of ``scope`` (sums of its branches)."""
+    """NPS, CSAT and n per period for every unit of ``scope`` (sums of its branches:
+    :func:`cxlab.report._units.unit_kpis`, weighted when the aggregates are, as the reports)."""
     if warehouse is None:
         return None
     from cxlab.report._aggregates import load_aggregates
+    from cxlab.report._units import unit_kpis
 
     try:
         agg = load_aggregates(warehouse)
     except (CxlabError, OSError):
         return None
-    cols = ["n", "promoters", "detractors", "csat_n", "csat_top2"]
-    frames = []
-    for code in scope:
-        below = set(org.scope(code)) & set(org.branch_codes)
-        sub = agg[agg["branch"].astype(str).isin(below)]
-        if sub.empty:
-            continue
-        g = sub.groupby("period", as_index=False)[cols].sum()
-        g["unit"] = code
-        frames.append(g)
-    if not frames:
+    k = unit_kpis(agg, org)
+    k = k[k["unit"].isin(scope) & (k["n"].fillna(0) > 0)]
+    if k.empty:
         return None
-    df = pd.concat(frames, ignore_index=True)
-    n = df["n"].where(df["n"] > 0)
-    df["nps"] = 100 * (df["promoters"] - df["detractors"]) / n
-    df["csat"] = 100 * df["csat_top2"] / df["csat_n"].where(df["csat_n"] > 0)
-    return df.set_index(["period", "unit"])
+    return k.set_index(["period", "unit"])
 
 
 def _fmt(v: float, n: float, min_base: int) -> str:

@@ -16,9 +16,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from cxlab.ops._status import DESIGN_TEST_CN
 from cxlab.report._base import ALPHA, CAUTION_BASE, MIN_BASE, csat_col, nps_col, scope_label
 from cxlab.report._base import base_note as _base_note
 from cxlab.report._context import ReportContext
+from cxlab.report._inference import is_weighted
 from cxlab.report.tables import (
     Html,
     cards,
@@ -176,7 +178,8 @@ def weighted_survey_kpis(ctx: ReportContext, values: pd.DataFrame) -> pd.DataFra
 def _paired_changes(ctx: ReportContext, status: pd.DataFrame) -> int:
     """Give the report period's NPS/CSAT rows of ``status`` the p-values of the summary's change
     tests (:func:`cxlab.report.sections._headline`) when those are overlap-adjusted for repeat
-    customers; returns the number of repeat customers (0: the independent tests stand)."""
+    customers, and in a weighted report always (the design-based tests of the weighted
+    estimates); returns the number of repeat customers (0: the independent tests stand)."""
     from cxlab.metrics._overlap import OVERLAP_METHOD
     from cxlab.report.sections import _headline
 
@@ -186,12 +189,16 @@ def _paired_changes(ctx: ReportContext, status: pd.DataFrame) -> int:
     used = 0
     for key in ("nps", "csat"):
         t = h.get(f"{key}_test")
-        if t is None or not t.method.startswith(OVERLAP_METHOD):
+        if t is None:
+            continue
+        overlap = t.method.startswith(OVERLAP_METHOD)
+        if not (overlap or ctx.weighted):
             continue
         m = (status["period"] == ctx.period) & (status["kpi"] == key)
         status.loc[m, "pvalue"] = t.pvalue
         status.loc[m, "significant"] = t.pvalue < ALPHA
-        used = h["repeat"]
+        if overlap:
+            used = h["repeat"]
     return used
 
 
@@ -331,8 +338,10 @@ def operations_kpis(ctx: ReportContext) -> Html:
              + _change_method_cn(paired) +
              f"调研类指标(NPS、CSAT、解决方案满意度)基数少于 {MIN_BASE} 不予报告、少于 {CAUTION_BASE} 标注“基数小”;"
              f"工单与客户类指标为全量统计,基数少于 {MIN_BASE} 时标注“基数小”,仅供参考。"
-             + (("NPS 与 CSAT 为加权估计,基数为未加权人数,"
-                 + ("其环比检验按加权数据。" if paired else "环比检验按未加权计数。"))
+             + (("NPS 与 CSAT 为加权估计(调查权重),基数为未加权人数;其环比检验按加权数据"
+                 + ("(两期都作答的客户按以客户为群的加权检验)。" if paired else
+                    f"({DESIGN_TEST_CN})。")
+                 + "其“显著低于目标”按加权估计的 95% 置信区间判断。")
                 if ctx.weighted else "")
              + "NPS、CSAT 未达标时区分“显著低于目标”(95% 置信区间上限低于目标)与"
                "“低于目标,在抽样误差内”(区间包含目标)。"),
@@ -341,41 +350,6 @@ def operations_kpis(ctx: ReportContext) -> Html:
 
 # --------------------------------------------------------------------------- alerts
 _KPI_RULE_KINDS = ("below_target", "significant_drop", "bottom_rank")
-
-
-def _responses_from_aggregates(ctx: ReportContext) -> pd.DataFrame:
-    """A response-like frame reproducing each branch-period's NPS and CSAT counts.
-
-    NPS depends only on the promoter/passive/detractor counts and CSAT on the top-2 count, so
-    the branch-level alert rules give the same results on this frame as on the respondent rows;
-    it lets a branch report rank its branch among all branches without their rows.
-    """
-    agg = ctx.aggregates
-    agg = agg[agg["period"].astype(str).isin(ctx.periods)]
-    if agg.empty:
-        return pd.DataFrame(columns=["period", "branch", "ltr", "csat"])
-
-    def count(col: str) -> np.ndarray:  # a questionnaire without NPS or CSAT has no such counts
-        if col not in agg.columns:
-            return np.zeros(len(agg), dtype=np.int64)
-        return agg[col].fillna(0).to_numpy(dtype=np.int64)
-
-    top = count("csat_top2")
-    rest = np.maximum(count("csat_n") - top, 0)
-    # per aggregate row, in order: its NPS answers (10, 8, 0), then its CSAT answers (5, 1)
-    sizes = np.column_stack([count("promoters"), count("passives"), count("detractors"), top,
-                             rest])
-    value = np.tile([10.0, 8.0, 0.0, 5.0, 1.0], len(agg))
-    is_ltr = np.tile([True, True, True, False, False], len(agg))
-    reps = sizes.ravel()
-    row = np.repeat(np.arange(len(agg)), reps.reshape(len(agg), 5).sum(axis=1))
-    v, ltr = np.repeat(value, reps), np.repeat(is_ltr, reps)
-    return pd.DataFrame({
-        "period": agg["period"].astype(str).to_numpy()[row],
-        "branch": agg["branch"].astype(str).to_numpy()[row],
-        "ltr": np.where(ltr, v, np.nan),
-        "csat": np.where(ltr, np.nan, v),
-    })
 
 
 def _evaluate(ctx: ReportContext, rules) -> pd.DataFrame:
@@ -394,10 +368,12 @@ def _evaluate(ctx: ReportContext, rules) -> pd.DataFrame:
     kpi_rules = {"version": 1, "rules": [r for r in dumped if r["kind"] in _KPI_RULE_KINDS]}
     case_rules = {"version": 1, "rules": [r for r in dumped if r["kind"] not in _KPI_RULE_KINDS]}
     frames = []
-    synth = _responses_from_aggregates(ctx)
-    if kpi_rules["rules"] and len(synth):
-        given = ctx.aggregates if "change_from" in ctx.aggregates.columns else None
-        frames.append(evaluate_alerts({"responses": synth, "change_pvalues": given},
+    # branch-level rules on the aggregates of every branch (weighted NPS/CSAT and design SEs
+    # when the aggregates carry the weighted sums); no respondent rows of other branches
+    agg = ctx.aggregates[ctx.aggregates["period"].astype(str).isin(ctx.periods)]
+    if kpi_rules["rules"] and len(agg):
+        given = agg if "change_from" in agg.columns else None
+        frames.append(evaluate_alerts({"aggregates": agg, "change_pvalues": given},
                                       rules=kpi_rules, targets=ctx.targets))
     ltr = nps_col(ctx)
     # evaluate_alerts reads the recommend, CSAT and comment items from the codebook's roles
@@ -545,12 +521,16 @@ def alerts(ctx: ReportContext) -> Html:
 def _alerts_note(rules, now=None, *, tickets: bool = True, ctx: ReportContext | None = None) -> Html:
     cut = f"统计截至 {pd.Timestamp(now):%Y-%m-%d %H:%M}(期末或工单日志最新记录)。" if now is not None else ""
     tests = _alerts_tests_text(rules, ctx)
+    basis = "按全公司各机构汇总计数评估"
+    if ctx is not None and is_weighted(ctx.aggregates):
+        basis = ("按全公司各机构的加权汇总数据评估(加权 NPS、CSAT;检验用线性化标准误,"
+                 f"环比为{DESIGN_TEST_CN},排名末位为与其他机构合并的加权估计比较)")
     if not tickets:
         return note("机构层面预警规则(未达标、环比显著下降、排名末位)"
-                    "按全公司各机构汇总计数评估,样本量少于 30 的机构不参与。" + tests
+                    f"{basis},样本量少于 30 的机构不参与。" + tests
                     + "本项目没有工单记录,不做闭环跟踪。")
     return note("机构层面预警规则(NPS/CSAT 未达标、环比显著下降、排名末位)"
-                "按全公司各机构汇总计数评估,样本量少于 30 的机构不参与;个案规则对贬损者投诉和超时工单逐条预警。"
+                f"{basis},样本量少于 30 的机构不参与;个案规则对贬损者投诉和超时工单逐条预警。"
                 + tests +
                 "闭环跟踪按工单号或同期投诉工单关联;机构层面预警不对应服务工单,记为“未建单”,不计入已关闭。"
                 f"超期:已建单但未关闭且超过 {rules.service_levels.closure_hours:g} 小时。" + cut)

@@ -24,10 +24,13 @@ def headline_kpis(aggregates: pd.DataFrame, *, min_base: int = 30) -> pd.DataFra
     when a questionnaire has neither NPS nor CSAT).
 
     ``nps`` and ``csat`` are NaN when the aggregates have no such counts (a questionnaire
-    without the recommend or the satisfaction question).
+    without the recommend or the satisfaction question), and weighted when the aggregates
+    carry the weighted sums (a weighted warehouse).
     """
-    cols = [c for c in ("n", "promoters", "detractors", "csat_n", "csat_top2")
-            if c in aggregates.columns]
+    from cxlab.ops._status import _SUMS, has_sums, sums_kpi
+
+    cols = [c for c in ("n", "promoters", "passives", "detractors", "csat_n", "csat_top2",
+                        *_SUMS["nps"], *_SUMS["csat"]) if c in aggregates.columns]
     company = aggregates.groupby("period", as_index=False)[cols].sum()
     company["branch"] = COMPANY
     df = pd.concat([company, aggregates[["period", "branch", *cols]]], ignore_index=True)
@@ -36,6 +39,12 @@ def headline_kpis(aggregates: pd.DataFrame, *, min_base: int = 30) -> pd.DataFra
                  else float("nan"))
     df["csat"] = (100 * df["csat_top2"] / df["csat_n"].where(df["csat_n"] > 0)
                   if "csat_n" in df.columns else float("nan"))
+    # weighted aggregates: the weighted estimates from the (summed) weighted sums, as the
+    # reports and the index's status flags
+    for metric, base in (("nps", "n"), ("csat", "csat_n")):
+        if has_sums(df, metric):
+            df[metric] = [sums_kpi(metric, r)["value"] if r[base] > 0 else float("nan")
+                          for _, r in df.iterrows()]
     tops = [c for c in aggregates.columns if c.endswith("__top2")]
     if tops:  # pooled top-box share of the rating items: the headline without NPS and CSAT
         bases = [c[: -len("__top2")] + "__n" for c in tops]
@@ -105,7 +114,8 @@ def write_index(output_dir: str | Path, *, warehouse: str | Path,
 
     rule = ",".join(f"{h.split('(')[0]} {_OP.get(t.op, t.op)} {t.target:g}{'%' if k == 'csat' else ''}"
                     for k, h in shown if (t := judged.get(k)) is not None)
-    from cxlab.report._inference import comparison_method, index_status
+    from cxlab.ops._status import DESIGN_TEST_CN
+    from cxlab.report._inference import comparison_method, index_status, is_weighted
 
     flags = (index_status(aggregates, targets, method=comparison_method(params_dir),
                           groups={u: list(b) for u, b in scopes.items()})
@@ -114,7 +124,10 @@ def write_index(output_dir: str | Path, *, warehouse: str | Path,
              + "每个分支机构一份报告。"
              + (f"标红表示显著低于目标({rule};95% 置信区间上限低于目标)或 NPS 较上期显著下降,"
                 "需整改;" if rule else "")
-             + "样本量不足 30 的结果不予显示。")
+             + "样本量不足 30 的结果不予显示。"
+             + (f"NPS、CSAT 与状态为加权估计(调查权重,由各机构的加权汇总数据计算,区域与全公司"
+                f"为其下机构之和;环比检验为{DESIGN_TEST_CN}),样本量为未加权人数。"
+                if is_weighted(aggregates) else ""))
     parts = [f"<h1>{escape(org.company.name)} 客户体验调研报告</h1>",
              f'<p class="cx-note">{escape(intro)}</p>']
     for period in sorted(kpis["period"].unique(), reverse=True):

@@ -27,6 +27,7 @@ import pandas as pd
 
 from cxlab.errors import CxlabError
 from cxlab.report._base import CAUTION_BASE, MIN_BASE
+from cxlab.report._inference import is_weighted
 from cxlab.report.tables import Html, cards, figure, join, note, paragraph, table
 
 __all__ = ["RegionContext", "load_region_context", "render_region_reports"]
@@ -70,7 +71,7 @@ def load_region_context(*, period: str, unit: str, warehouse: str | Path = "data
     """Load a grouping unit's data for its report (its branches' partitions only)."""
     from cxlab.config import load_codebook, load_org, load_targets
     from cxlab.io import load_responses
-    from cxlab.report._aggregates import load_aggregates
+    from cxlab.report._aggregates import load_aggregates, matching_aggregates
     from cxlab.report._context import _attach_weights, unit_branches
 
     params_dir, warehouse = Path(params_dir), Path(warehouse)
@@ -89,6 +90,8 @@ def load_region_context(*, period: str, unit: str, warehouse: str | Path = "data
     # the company report's weights for these rows (read from the company-wide weights table,
     # rebuilt there when it lacks some of them); only the region's rows are kept
     resp, weighting = _attach_weights(resp, warehouse, params_dir, None)
+    agg = matching_aggregates(warehouse, params_dir=params_dir, weighted=weighting is not None)
+    agg = agg.assign(period=agg["period"].astype(str), branch=agg["branch"].astype(str))
     return RegionContext(period=period, unit=unit, name=u.name, branches=branches,
                          periods=periods, responses=resp, aggregates=agg, org=org,
                          targets=targets,
@@ -346,7 +349,9 @@ def _weighting_note(rc: RegionContext, h: dict) -> Html | None:
         f"本区域本期未加权样本量 {h['n']:,},加权样本量 {h['w_sum']:,.1f},"
         f"有效样本量 {h['n_eff']:,.1f},设计效应 {h['deff']:.3f}。"
         "区域与全公司的 NPS、CSAT、置信区间、趋势和驱动因素分析均为加权结果,"
-        "全公司数值与公司报告一致;下属机构排名基于各机构汇总计数,未加权。")
+        "全公司数值与公司报告一致;"
+        + ("下属机构排名基于各机构的加权汇总数据,同样为加权估计。" if is_weighted(rc.aggregates)
+           else "下属机构排名基于各机构汇总计数,未加权。"))
 
 
 def league(rc: RegionContext) -> Html:
@@ -354,17 +359,29 @@ def league(rc: RegionContext) -> Html:
     from cxlab.report._units import region_league
 
     lg = region_league(rc.aggregates, rc.org, unit=rc.unit, period=rc.period, min_base=MIN_BASE)
+    weighted = is_weighted(rc.aggregates)
     nps_t, csat_t = _target(rc, "nps"), _target(rc, "csat")
     kids = lg[lg["role"] == "child"].sort_values(["rank", "unit"], na_position="last")
     rows = pd.concat([kids, lg[lg["role"] != "child"]], ignore_index=True)
 
-    def status(r) -> str:
+    # target status with sampling error (cxlab.ops.target_statuses, weighted when the
+    # aggregates are): 需整改 only when significantly below target
+    from cxlab.ops import target_statuses
+    from cxlab.ops._status import MET, SIG_MISS
+
+    st = target_statuses(rows, targets=rc.targets, min_base=MIN_BASE)
+    kinds = [c for c, t in (("nps_status", nps_t), ("csat_status", csat_t))
+             if t is not None and c in st.columns]
+
+    def status(i: int, r) -> str:
         if r["suppressed"]:
             return "样本不足"
-        checks = [m for m in (_met(nps_t, r["nps"]), _met(csat_t, r["csat"])) if m is not None]
-        if not checks:
+        got = [st.loc[i, c] for c in kinds if isinstance(st.loc[i, c], str)]
+        if not got:
             return "—"
-        return "达标" if all(checks) else "未达标 · 需整改"
+        if any(g.startswith("显著") for g in got):
+            return f"{SIG_MISS} · 需整改"
+        return next((g for g in got if g != MET), MET)
 
     shown = pd.DataFrame({
         "rank": [("" if pd.isna(v) else str(int(v))) for v in rows["rank"]],
@@ -377,16 +394,21 @@ def league(rc: RegionContext) -> Html:
                     zip(rows["vs_unit"], rows["suppressed"], rows["role"], strict=True)],
         "vs_company": [_fmt(v, s or r == "company") for v, s, r in
                        zip(rows["vs_company"], rows["suppressed"], rows["role"], strict=True)],
-        "status": [status(r) for r in rows.to_dict("records")],
+        "status": [status(i, r) for i, r in enumerate(rows.to_dict("records"))],
     })
-    return join(table(shown, columns={"rank": "排名", "name": "机构", "n": "样本量",
+    return join(table(shown, columns={"rank": "排名", "name": "机构",
+                                      "n": "样本量(未加权)" if weighted else "样本量",
                                       "nps": "NPS", "csat": "CSAT(%)", "vs_unit": "较区域",
                                       "vs_company": "较全公司", "status": "状态"},
-                      classes={"status": lambda v: "cx-flag-missed" if "未达标" in str(v)
+                      classes={"status": lambda v: "cx-flag-missed" if "需整改" in str(v)
                                else None}),
                 note(f"样本量不足 {MIN_BASE} 的机构不排名、不显示指标;排名、指标与对比均基于各机构"
-                     "汇总计数" + ("(未加权,与公司报告的分支机构排名相同;本报告摘要、趋势与"
-                                  "驱动因素为加权估计)" if rc.weighted else "") + "。"))
+                     + ("的加权汇总数据:NPS、CSAT 为加权估计(由各机构的加权和汇总,与公司报告的"
+                        "分支机构排名及本报告摘要一致),样本量为未加权人数" if weighted else
+                        "汇总计数" + ("(未加权,与公司报告的分支机构排名相同;本报告摘要、趋势与"
+                                     "驱动因素为加权估计)" if rc.weighted else "")) + "。"
+                     "“需整改”:NPS 或 CSAT 显著低于目标(95% 置信区间上限低于目标值);"
+                     "“低于目标,在抽样误差内”:低于目标,但置信区间包含目标值。"))
 
 
 def trend_data(rc: RegionContext) -> pd.DataFrame:

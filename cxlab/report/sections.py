@@ -32,6 +32,7 @@ from cxlab.report._base import scope_label as _scope_label
 from cxlab.report._base import target as _target
 from cxlab.report._base import weighting_note as _weighting_note
 from cxlab.report._context import ReportContext
+from cxlab.report._inference import is_weighted
 from cxlab.report.tables import (
     Html,
     bullets,
@@ -169,17 +170,11 @@ def _headline(ctx: ReportContext) -> dict:
 
 def _design_test(cur, prev, col: str):
     """Two-sided z-test of the difference of two weighted estimates of independent periods,
-    with their linearised (design-based) standard errors: z = diff / sqrt(se1² + se2²)."""
-    from scipy import stats
+    with their linearised (design-based) standard errors: z = diff / sqrt(se1² + se2²)
+    (:func:`cxlab.ops._status.design_z_test`)."""
+    from cxlab.ops._status import design_z_test
 
-    from cxlab.metrics import TestResult
-
-    diff = float(cur[col] - prev[col])
-    se = float(np.hypot(cur["se"], prev["se"]))
-    z = diff / se if se > 0 else 0.0
-    return TestResult(diff=diff, se=se, statistic=z, pvalue=float(2 * stats.norm.sf(abs(z))),
-                      ci_low=diff - 1.959963984540054 * se, ci_high=diff + 1.959963984540054 * se,
-                      level=0.95, method="z-test of two weighted estimates, linearised SEs")
+    return design_z_test(cur[col], cur["se"], prev[col], prev["se"])
 
 
 def change_note(h: dict) -> str:
@@ -401,15 +396,21 @@ def league_table(ctx: ReportContext) -> Html:
     ax.set_title(f"{ctx.period} 各分支机构 NPS(95% 置信区间)")
     plt.setp(ax.get_xticklabels(), rotation=35, ha="right")
     has_csat = "csat_n" in ctx.aggregates.columns
+    weighted = is_weighted(ctx.aggregates)
     columns = {"branch_name": "分支机构", "region": "区域", "n": "样本量", "nps": "NPS",
                "ci_low": "下限", "ci_high": "上限"}
+    if weighted:  # the weighted base and Kish's effective n beside the unweighted base
+        columns = {"branch_name": "分支机构", "region": "区域", "n": "样本量(未加权)",
+                   "nps_w_sum": "加权样本量", "nps_n_eff": "有效样本量", "nps": "NPS",
+                   "ci_low": "下限", "ci_high": "上限"}
     if has_csat:
         columns["csat"] = "CSAT%"
     columns |= {"change": "环比", "pvalue": "p 值(未校正)", "p_adjusted": "p 值(校正后)",
                 "flag": "状态"}
     if lt["region"].fillna("—").isin(["", "—"]).all():  # an org without regions
         del columns["region"]
-    tbl = table(shown, columns=columns, formats={"n": "int", "pvalue": "p", "p_adjusted": "p"},
+    tbl = table(shown, columns=columns, formats={"n": "int", "pvalue": "p", "p_adjusted": "p",
+                                                 "nps_w_sum": 1, "nps_n_eff": 1},
                 classes={"flag": lambda v: "cx-flag-missed" if "需整改" in str(v) else
                          ("cx-flag-met" if v == "达标" else "cx-muted")})
     return join(figure(fig, alt="分支机构 NPS"), tbl, note(league_note(ctx, has_csat)))
@@ -417,6 +418,7 @@ def league_table(ctx: ReportContext) -> Html:
 
 def league_note(ctx: ReportContext, has_csat: bool = True) -> str:
     """The league table's footnote: what 需整改 means, the tests, α and the adjustment."""
+    from cxlab.ops._status import DESIGN_TEST_CN
     from cxlab.report._inference import comparison_method, method_note
 
     goals = [k.upper() for k in ("nps", "csat") if _target(ctx, k) is not None
@@ -424,11 +426,17 @@ def league_note(ctx: ReportContext, has_csat: bool = True) -> str:
     rule = "NPS 较上期显著下降"
     if goals:
         rule = f"{' 或 '.join(goals)} 显著低于目标(95% 置信区间上限低于目标值),或" + rule
-    unweighted = "(未加权:加权只用于本机构范围内的指标)" if ctx.weighted else ""
-    return (f"排名基于各机构汇总计数{unweighted};样本量少于 {MIN_BASE} 的机构不参与排名,也不给出估计值。"
+    if is_weighted(ctx.aggregates):
+        basis = ("排名、NPS、CSAT 与置信区间为加权估计(调查权重,由各机构的加权汇总数据计算,"
+                 "与各报告的加权指标一致);样本量为未加权人数,另列加权样本量与有效样本量(Kish)")
+        test = (f"环比检验为{DESIGN_TEST_CN}:z = 差值 / √(本期标准误² + 上期标准误²),"
+                f"双侧,α = {ALPHA:g}")
+    else:
+        basis, test = "排名基于各机构汇总计数", f"环比检验为双侧 z 检验(α = {ALPHA:g})"
+    return (f"{basis};样本量少于 {MIN_BASE} 的机构不参与排名,也不给出估计值。"
             f"“需整改”:{rule}。"
             "“低于目标,在抽样误差内”:低于目标,但置信区间包含目标值,差距可能来自抽样误差。"
-            f"环比检验为双侧 z 检验(α = {ALPHA:g}){_league_paired_note(ctx)};"
+            f"{test}{_league_paired_note(ctx)};"
             f"{method_note(comparison_method(ctx.params_dir))},"
             "表中同时列出未校正与校正后的 p 值,显著性以校正后 p 值为准。")
 
@@ -446,7 +454,7 @@ def _league_paired_note(ctx: ReportContext) -> str:
 
     n = int(cur["repeat_customers"].fillna(0).sum())
     return (f",两期都作答的客户(本期各机构合计 {n:,} 位)使两期样本不独立,"
-            f"有这类客户的机构采用{OVERLAP_CN}")
+            f"有这类客户的机构采用{OVERLAP_CN}" + ("(加权)" if is_weighted(agg) else ""))
 
 
 def branch_comparison(ctx: ReportContext) -> Html:
@@ -462,9 +470,12 @@ def branch_comparison(ctx: ReportContext) -> Html:
         return _base_note(int(own["n"].iloc[0]) if len(own) else 0, "本机构") or Html("")
     labels = _labels(ctx)
     rows = []
+    weighted = all(f"{i}__wmean" in agg.columns for i in items)
     for item in items:
-        col_m, col_n = f"{item}__mean", f"{item}__n"
-        comp = (agg[col_m] * agg[col_n]).sum() / agg[col_n].sum()
+        # weighted: the branches' weighted means pooled by their weight sums (exact)
+        col_m, col_n = ((f"{item}__wmean", f"{item}__wsum") if weighted
+                        else (f"{item}__mean", f"{item}__n"))
+        comp = (agg[col_m].fillna(0) * agg[col_n]).sum() / agg[col_n].sum()
         mine = float(own[col_m].iloc[0])
         rows.append({"item": labels[item], "branch": mine, "company": comp, "gap": mine - comp})
     df = pd.DataFrame(rows).sort_values("gap")
@@ -473,7 +484,8 @@ def branch_comparison(ctx: ReportContext) -> Html:
                            "gap": "差距"}, formats={"branch": 2, "company": 2, "gap": 2},
               classes={"gap": lambda v: "cx-bad" if v < -0.1 else ("cx-good" if v > 0.1 else None)}),
         note(f"均值为{scale_text(ctx, items)};全公司均值来自各机构汇总数据"
-             + ("(未加权)" if ctx.weighted else "") + "。差距为负表示低于全公司水平。"))
+             + ("(加权:本机构与全公司均值均按调查权重计算)" if weighted else
+                "(未加权)" if ctx.weighted else "") + "。差距为负表示低于全公司水平。"))
 
 
 def _driver_data(ctx: ReportContext) -> tuple[str | None, list[str], pd.DataFrame]:
