@@ -73,6 +73,18 @@ def _table(frame: pd.DataFrame, labels: dict[str, str]) -> str:
     return f'<table class="cx-table"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
 
 
+def _undebounced(obj, prop: str) -> None:
+    """Apply a browser change of ``obj.<prop>`` at once instead of after Panel's debounce.
+
+    Panel delays every property change from the browser by ``Syncable._debounce`` (50 ms) to
+    merge bursts (typing, dragging); a choice in a select or a tab click is one event, so that
+    delay was pure latency on every filter change. ``_priority_changes`` is Panel's list of
+    properties "which should not be debounced" (panel/reactive.py, added for Tabulator's
+    ``data``/``filters`` in holoviz/panel#3200); changes that arrive while one is being handled
+    are still merged into one (``Syncable._server_change``)."""
+    obj._priority_changes = [*type(obj)._priority_changes, prop]
+
+
 class Dashboard:
     """One browser session's dashboard for one user's scope."""
 
@@ -152,6 +164,8 @@ class Dashboard:
         self._sanitise()
         for widget in synced.values():
             widget.param.watch(self._changed, "value")
+            _undebounced(widget, "value")
+        _undebounced(self.tabs, "active")
         self.refresh()
 
     # -------------------------------------------------------------------------------- state
@@ -249,7 +263,8 @@ class Dashboard:
             return
         with pn.io.hold():
             for view in views:
-                self._compute(view)
+                if view in self._stale:        # the KPI cards and the trend come together
+                    self._compute(view)
             self._refreshes += 1
             ms = 1000 * (time.perf_counter() - started)
             fresh = ",".join(str(i) for i, vs in enumerate(self._tab_views)
