@@ -544,11 +544,31 @@ class Dashboard:
         return pn.Row(pn.Column(*side, width=300), main, sizing_mode="stretch_width")
 
 
-def build_app(wh: Warehouse, users: dict[str, User], targets):
-    """The Panel app function: one :class:`Dashboard` per session, for the logged-in user."""
+def warm_up(wh: Warehouse, targets, *, lock: threading.Lock) -> None:
+    """One company-wide dashboard built and rendered into a throwaway Bokeh document, its
+    KPI, league and pivot tabs computed, before the first login: DuckDB's first queries, the
+    lazy imports and Bokeh's first serialisation are then paid at server start, not by the
+    first user's page and first filter change. Nothing of it reaches a browser."""
+    from bokeh.document import Document
+
+    user = User(name="(warm-up)", password_hash="-", unit=wh.org.company.code)
+    d = Dashboard(wh, scope_for(user, wh.org), targets, lock=lock)
+    d.layout().get_root(Document())
+    for i, views in enumerate(d._tab_views):
+        if set(views) & {"league", "pivot"}:
+            d.tabs.active = i
+    d.tabs.active = 0
+    d.period_from.value = d.period_from.options[-1] if d.period_from.options else None
+
+
+def build_app(wh: Warehouse, users: dict[str, User], targets, *, warm: bool = False):
+    """The Panel app function: one :class:`Dashboard` per session, for the logged-in user
+    (``warm``: :func:`warm_up` first)."""
     import panel as pn
 
     lock = threading.Lock()
+    if warm:
+        warm_up(wh, targets, lock=lock)
 
     def app():
         name = pn.state.user
@@ -625,7 +645,7 @@ def serve(wh: Warehouse, users: dict[str, User], targets, *, port: int = 5006,
         raise CxlabError("dashboard users: the user name 'guest' is reserved")
     secret = os.environ.get("CXLAB_DASHBOARD_COOKIE_SECRET") or secrets.token_hex(32)
     origins = [f"{address}:{port}", f"localhost:{port}", f"127.0.0.1:{port}"]
-    pn.serve({"/": build_app(wh, users, targets)}, port=port, address=address, show=show,
+    pn.serve({"/": build_app(wh, users, targets, warm=True)}, port=port, address=address, show=show,
              title="cxlab 看板", auth_provider=_auth_provider(users), cookie_secret=secret,
              websocket_origin=origins, start=True)
 
