@@ -181,6 +181,13 @@ def test_company_benchmark_is_the_whole_company(wh):
     sl = raw[raw["period"] == "2026Q3"]
     assert b["n"] == len(sl)
     assert b["nps"] == pytest.approx(nps(sl.astype({"ltr": float})).iloc[0]["nps"], rel=1e-9)
+    # kept per period range (the table never changes): other periods get their own figure, and
+    # other filters (branch, channel) the same company figure
+    both = company_benchmark(w, Filters(period_from="2026Q2", period_to="2026Q3"))
+    assert both["n"] == len(raw)
+    again = company_benchmark(w, Filters(period_from="2026Q3", period_to="2026Q3",
+                                         dims={"channel": ("短信",)}))
+    assert again == b and set(w.benchmarks) >= {("2026Q3", "2026Q3"), ("2026Q2", "2026Q3")}
 
 
 def test_small_bases_are_blank(wh):

@@ -546,9 +546,10 @@ class Dashboard:
 
 def warm_up(wh: Warehouse, targets, *, lock: threading.Lock) -> None:
     """One company-wide dashboard built and rendered into a throwaway Bokeh document, its
-    KPI, league and pivot tabs computed, before the first login: DuckDB's first queries, the
-    lazy imports and Bokeh's first serialisation are then paid at server start, not by the
-    first user's page and first filter change. Nothing of it reaches a browser."""
+    KPI, league and pivot tabs computed and one filter changed, before the first login:
+    DuckDB's first queries, the lazy imports and Bokeh's first serialisation are then paid at
+    server start, not by the first user's page and first filter change. Nothing of it reaches
+    a browser."""
     from bokeh.document import Document
 
     user = User(name="(warm-up)", password_hash="-", unit=wh.org.company.code)

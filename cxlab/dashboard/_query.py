@@ -7,7 +7,10 @@ whitelist of :class:`Warehouse.dimensions`. A filter value outside the scope is 
 (:func:`clean_filters`), so a hand-edited URL or a direct server call can narrow the scope but
 never widen it. The only figures computed outside the scope are the company-wide totals of
 :func:`company_benchmark` (全公司 NPS/CSAT, one number each, no branch breakdown), the
-benchmark the reports print too.
+benchmark the reports print too. The per-cell cube the NPS/CSAT figures read (``dash_cube``,
+see :func:`open_warehouse`) keeps the ``branch`` column and goes through the same :func:`where`,
+so it is bound to the scope exactly as the respondent table is; its cells' counts are summed
+before the n < 30 suppression, as the respondents are counted.
 """
 
 from __future__ import annotations
@@ -80,6 +83,10 @@ class Warehouse:
     #: the KPIs, trend, benchmark, league and NPS pivot) aggregates instead of the respondents,
     #: or None (every query reads ``dash``)
     cube: str | None = None
+    #: company-wide benchmarks by period range (:func:`company_benchmark`): the table is loaded
+    #: once and never changes while the dashboard runs, and the benchmark ignores every other
+    #: filter, so most filter changes reuse it
+    benchmarks: dict = field(default_factory=dict, repr=False)
 
     def close(self) -> None:
         self.con.close()
@@ -332,10 +339,9 @@ def _nps_rows(counts: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
 def _suppress(frame: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
     """Blank the statistics of rows with n < MIN_BASE (the reports' small-base rule)."""
     frame = frame.copy()
-    small = frame["n"] < MIN_BASE
+    small = (frame["n"] < MIN_BASE).to_numpy()
     for c in cols:
-        frame[c] = frame[c].astype(float)
-        frame.loc[small, c] = np.nan
+        frame[c] = np.where(small, np.nan, frame[c].astype(float).to_numpy())
     return frame
 
 
@@ -599,8 +605,12 @@ def company_benchmark(wh: Warehouse, filters: Filters) -> dict:
     f = Filters(period_from=filters.period_from, period_to=filters.period_to)
     if wh.codebook.nps_item is None:
         return {}
-    r = nps_by(wh, f, None)
-    return {"n": int(r["n"].iloc[0]), "nps": float(r["nps"].iloc[0])} if len(r) else {}
+    key = (f.period_from, f.period_to)
+    if key not in wh.benchmarks:
+        r = nps_by(wh, f, None)
+        wh.benchmarks[key] = ({"n": int(r["n"].iloc[0]), "nps": float(r["nps"].iloc[0])}
+                              if len(r) else {})
+    return dict(wh.benchmarks[key])
 
 
 def league(wh: Warehouse, filters: Filters, scope: Scope) -> pd.DataFrame:
