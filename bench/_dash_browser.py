@@ -74,7 +74,7 @@ _CHANGE = """async ([title, value]) => {
     await frame();
   }
   await frame();
-  return {ms: performance.now() - t0, n: n()};
+  return {ms: performance.now() - t0, n: n(), text: window.__cx.stamp.text};
 }"""
 
 

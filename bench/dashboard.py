@@ -7,7 +7,8 @@ period ranges, a branch subset or none, a channel subset or none, and a pivot of
 - baseline: pandas re-filtering — the responses held in memory as a DataFrame (loaded once),
   each change boolean-masks it (scope, periods, branches, channel) and computes the same tables
   with ``groupby`` (NPS overall, by period, by branch, pivot NPS by rows × columns);
-- cxlab: :mod:`cxlab.dashboard` on its in-memory DuckDB table (loaded once): ``kpis``,
+- cxlab: :mod:`cxlab.dashboard` on its in-memory DuckDB tables (loaded once; the NPS/CSAT
+  figures read the per-cell cube of counts and weight sums, ``dash_cube``): ``kpis``,
   ``nps_by(period)``, ``league``, ``pivot`` — what ``Dashboard.refresh`` runs, with the scope
   clause and parameters, NPS intervals by ``cxlab.metrics.nps``.
 - in the browser: ``cxlab dashboard`` serving the same warehouse, a region user logged in with

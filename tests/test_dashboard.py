@@ -181,6 +181,13 @@ def test_company_benchmark_is_the_whole_company(wh):
     sl = raw[raw["period"] == "2026Q3"]
     assert b["n"] == len(sl)
     assert b["nps"] == pytest.approx(nps(sl.astype({"ltr": float})).iloc[0]["nps"], rel=1e-9)
+    # kept per period range (the table never changes): other periods get their own figure, and
+    # other filters (branch, channel) the same company figure
+    both = company_benchmark(w, Filters(period_from="2026Q2", period_to="2026Q3"))
+    assert both["n"] == len(raw)
+    again = company_benchmark(w, Filters(period_from="2026Q3", period_to="2026Q3",
+                                         dims={"channel": ("短信",)}))
+    assert again == b and set(w.benchmarks) >= {("2026Q3", "2026Q3"), ("2026Q2", "2026Q3")}
 
 
 def test_small_bases_are_blank(wh):
@@ -385,3 +392,36 @@ def test_login_throttle_backs_off_per_key():
     for _ in range(3):
         t.failed("user:c")
     assert t.wait("user:c") == 0
+
+
+def test_a_filter_change_queries_the_shown_tab_once_and_is_not_debounced(wh, monkeypatch):
+    """The KPI tab's cards and trend come from one computation per change (not one per view);
+    the filter widgets and the tabs are exempt from Panel's 50 ms debounce of browser changes
+    (``Syncable._priority_changes``), the other widgets keep it."""
+    import threading
+
+    from cxlab.dashboard import _app
+
+    w, _ = wh
+    d = _app.Dashboard(w, _scope("ALL"), load_targets("params/targets.yaml"), lock=threading.Lock())
+    calls = []
+    real = _app.kpis
+    monkeypatch.setattr(_app, "kpis", lambda *a, **k: calls.append(1) or real(*a, **k))
+    d.branch.value = ["SH01"]
+    assert len(calls) == 1
+    for widget in d.synced.values():
+        assert "value" in widget._priority_changes
+    assert "active" in d.tabs._priority_changes
+    assert "value" not in d.view_name._priority_changes
+    assert "value" not in type(d.period_from)._priority_changes   # the class is untouched
+
+
+def test_warm_up_builds_a_company_dashboard_without_writing(wh):
+    import threading
+
+    from cxlab.dashboard._app import warm_up
+
+    w, _ = wh
+    before = sorted(p.relative_to(w.root) for p in w.root.rglob("*"))
+    warm_up(w, load_targets("params/targets.yaml"), lock=threading.Lock())
+    assert sorted(p.relative_to(w.root) for p in w.root.rglob("*")) == before

@@ -21,19 +21,33 @@ import pandas as pd
 import pytest
 
 from cxlab.config import load_codebook, load_org, load_targets
-from cxlab.dashboard import Filters, User, kpis, league, nps_by, open_warehouse, scope_for
+from cxlab.dashboard import (
+    Filters,
+    User,
+    company_benchmark,
+    kpis,
+    league,
+    nps_by,
+    open_warehouse,
+    pivot,
+    scope_for,
+)
 
 PERIOD = "2026Q3"
 
 
-@pytest.fixture(scope="module")
-def built(sample_warehouse):
+@pytest.fixture(scope="module", params=[None, True], ids=["auto", "cube"])
+def built(sample_warehouse, request):
+    """The sample warehouse opened as ``cxlab dashboard`` opens it (``cube=None``: at 3,200
+    responses its cells are too many for the cube) and with the cube forced, so every equality
+    below holds for the respondent-level queries and for the cube's sums."""
     from cxlab.report import build_aggregates
 
     build_aggregates(sample_warehouse, params_dir="params")
     org = load_org("params/org.yaml")
     wh = open_warehouse(sample_warehouse, codebook=load_codebook("params/codebook.yaml"), org=org,
-                        params_dir="params")
+                        params_dir="params", cube=request.param)
+    assert (wh.cube is not None) == bool(request.param)
     yield sample_warehouse, wh, org
     wh.close()
 
@@ -188,3 +202,54 @@ def test_small_bases_are_suppressed_like_the_report(built):
              _scope(org, "ALL"), load_targets("params/targets.yaml")).set_index("kpi")
     assert k.loc["nps", "n"] == r["n"] and np.isnan(k.loc["nps", "value"])
     assert k.loc["nps", "met"] is None
+
+
+def test_cube_equals_the_respondents(built):
+    """The cube's per-cell sums give the respondent-level figures (to rounding: the same sums
+    added in another order) for every scope and filter, and keep the scope: a branch user's
+    rows are that branch's only."""
+    warehouse, wh, org = built
+    plain = open_warehouse(warehouse, codebook=wh.codebook, org=org, params_dir="params",
+                           cube=False)
+    cube = open_warehouse(warehouse, codebook=wh.codebook, org=org, params_dir="params",
+                          cube=True)
+    targets = load_targets("params/targets.yaml")
+    try:
+        assert plain.cube is None and cube.cube == "dash_cube"
+        n_cells = cube.con.execute("SELECT count(*) FROM dash_cube").fetchone()[0]
+        assert n_cells < cube.con.execute("SELECT count(*) FROM dash").fetchone()[0]
+        channels = [r[0] for r in plain.con.execute(
+            "SELECT DISTINCT channel FROM dash WHERE channel IS NOT NULL ORDER BY 1").fetchall()]
+        cases = [("ALL", Filters()), ("ALL", _period()),
+                 ("EAST", Filters(period_from="2026Q2", dims={"channel": tuple(channels[:2])})),
+                 ("SH01", Filters(period_to=PERIOD)),
+                 ("ALL", Filters(branches=("SH01", "GZ01"), dims={"channel": (channels[0],)}))]
+        for unit, f in cases:
+            sc = _scope(org, unit)
+            pairs = [(kpis(a, f, sc, targets), kpis(b, f, sc, targets)) for a, b in [(plain, cube)]]
+            for by in ([], ["period"], ["region", "branch"], ["channel", "period"]):
+                pairs.append((nps_by(plain, f, sc, by=by, with_csat=True),
+                              nps_by(cube, f, sc, by=by, with_csat=True)))
+            pairs.append((league(plain, f, sc), league(cube, f, sc)))
+            pairs.append((pivot(plain, f, sc, rows="branch", cols="channel", measure="nps"),
+                          pivot(cube, f, sc, rows="branch", cols="channel", measure="nps")))
+            bench = company_benchmark(plain, f), company_benchmark(cube, f)
+            assert bench[0]["n"] == bench[1]["n"]
+            assert bench[0]["nps"] == pytest.approx(bench[1]["nps"], rel=1e-12)
+            for want, got in pairs:
+                assert list(got.columns) == list(want.columns) and len(got) == len(want)
+                assert len(got) > 0, (unit, f)
+                for c in want.columns:
+                    if pd.api.types.is_numeric_dtype(want[c]) and want[c].dtype != bool:
+                        assert got[c].to_numpy(float) == pytest.approx(
+                            want[c].to_numpy(float), rel=1e-12, abs=1e-12, nan_ok=True), (unit, c)
+                    else:
+                        assert got[c].tolist() == want[c].tolist(), (unit, c)
+            # the scope holds on the cube too
+            by_branch = nps_by(cube, f, sc, by=["branch"])
+            assert set(by_branch["branch"]) <= set(sc.branches)
+        sh = nps_by(cube, Filters(branches=("GZ01",)), _scope(org, "SH01"), by=["branch"])
+        assert set(sh["branch"]) == {"SH01"}      # a branch outside the scope is dropped
+    finally:
+        plain.close()
+        cube.close()

@@ -73,6 +73,18 @@ def _table(frame: pd.DataFrame, labels: dict[str, str]) -> str:
     return f'<table class="cx-table"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
 
 
+def _undebounced(obj, prop: str) -> None:
+    """Apply a browser change of ``obj.<prop>`` at once instead of after Panel's debounce.
+
+    Panel delays every property change from the browser by ``Syncable._debounce`` (50 ms) to
+    merge bursts (typing, dragging); a choice in a select or a tab click is one event, so that
+    delay was pure latency on every filter change. ``_priority_changes`` is Panel's list of
+    properties "which should not be debounced" (panel/reactive.py, added for Tabulator's
+    ``data``/``filters`` in holoviz/panel#3200); changes that arrive while one is being handled
+    are still merged into one (``Syncable._server_change``)."""
+    obj._priority_changes = [*type(obj)._priority_changes, prop]
+
+
 class Dashboard:
     """One browser session's dashboard for one user's scope."""
 
@@ -152,6 +164,8 @@ class Dashboard:
         self._sanitise()
         for widget in synced.values():
             widget.param.watch(self._changed, "value")
+            _undebounced(widget, "value")
+        _undebounced(self.tabs, "active")
         self.refresh()
 
     # -------------------------------------------------------------------------------- state
@@ -249,7 +263,8 @@ class Dashboard:
             return
         with pn.io.hold():
             for view in views:
-                self._compute(view)
+                if view in self._stale:        # the KPI cards and the trend come together
+                    self._compute(view)
             self._refreshes += 1
             ms = 1000 * (time.perf_counter() - started)
             fresh = ",".join(str(i) for i, vs in enumerate(self._tab_views)
@@ -529,11 +544,32 @@ class Dashboard:
         return pn.Row(pn.Column(*side, width=300), main, sizing_mode="stretch_width")
 
 
-def build_app(wh: Warehouse, users: dict[str, User], targets):
-    """The Panel app function: one :class:`Dashboard` per session, for the logged-in user."""
+def warm_up(wh: Warehouse, targets, *, lock: threading.Lock) -> None:
+    """One company-wide dashboard built and rendered into a throwaway Bokeh document, its
+    KPI, league and pivot tabs computed and one filter changed, before the first login:
+    DuckDB's first queries, the lazy imports and Bokeh's first serialisation are then paid at
+    server start, not by the first user's page and first filter change. Nothing of it reaches
+    a browser."""
+    from bokeh.document import Document
+
+    user = User(name="(warm-up)", password_hash="-", unit=wh.org.company.code)
+    d = Dashboard(wh, scope_for(user, wh.org), targets, lock=lock)
+    d.layout().get_root(Document())
+    for i, views in enumerate(d._tab_views):
+        if set(views) & {"league", "pivot"}:
+            d.tabs.active = i
+    d.tabs.active = 0
+    d.period_from.value = d.period_from.options[-1] if d.period_from.options else None
+
+
+def build_app(wh: Warehouse, users: dict[str, User], targets, *, warm: bool = False):
+    """The Panel app function: one :class:`Dashboard` per session, for the logged-in user
+    (``warm``: :func:`warm_up` first)."""
     import panel as pn
 
     lock = threading.Lock()
+    if warm:
+        warm_up(wh, targets, lock=lock)
 
     def app():
         name = pn.state.user
@@ -610,7 +646,7 @@ def serve(wh: Warehouse, users: dict[str, User], targets, *, port: int = 5006,
         raise CxlabError("dashboard users: the user name 'guest' is reserved")
     secret = os.environ.get("CXLAB_DASHBOARD_COOKIE_SECRET") or secrets.token_hex(32)
     origins = [f"{address}:{port}", f"localhost:{port}", f"127.0.0.1:{port}"]
-    pn.serve({"/": build_app(wh, users, targets)}, port=port, address=address, show=show,
+    pn.serve({"/": build_app(wh, users, targets, warm=True)}, port=port, address=address, show=show,
              title="cxlab 看板", auth_provider=_auth_provider(users), cookie_secret=secret,
              websocket_origin=origins, start=True)
 

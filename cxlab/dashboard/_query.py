@@ -7,7 +7,10 @@ whitelist of :class:`Warehouse.dimensions`. A filter value outside the scope is 
 (:func:`clean_filters`), so a hand-edited URL or a direct server call can narrow the scope but
 never widen it. The only figures computed outside the scope are the company-wide totals of
 :func:`company_benchmark` (全公司 NPS/CSAT, one number each, no branch breakdown), the
-benchmark the reports print too.
+benchmark the reports print too. The per-cell cube the NPS/CSAT figures read (``dash_cube``,
+see :func:`open_warehouse`) keeps the ``branch`` column and goes through the same :func:`where`,
+so it is bound to the scope exactly as the respondent table is; its cells' counts are summed
+before the n < 30 suppression, as the respondents are counted.
 """
 
 from __future__ import annotations
@@ -30,6 +33,11 @@ __all__ = ["MEASURES", "Filters", "Warehouse", "clean_filters", "company_benchma
            "touchpoints", "verbatims", "where"]
 
 TABLE = "dash"
+#: the per-cell sums of :func:`_build_cube` (one row per period × branch × dimension values ×
+#: NPS score × CSAT score): what the NPS/CSAT figures read when it is much smaller than ``dash``
+CUBE = "dash_cube"
+#: the cube is kept when it has at most this share of the respondent table's rows
+CUBE_MAX_SHARE = 0.25
 #: Pivot measures (name -> label).
 MEASURES = {"nps": "NPS", "top2": "好评率(top-2 %)", "mean": "均值", "count": "样本量"}
 _PERIOD = re.compile(r"^[0-9]{4}Q[1-4]$")
@@ -70,6 +78,14 @@ class Warehouse:
     #: trend, pivot, touchpoints and the league are then weighted like the reports.
     weighted: bool = False
     params_dir: Path | None = None    # the project's params (alerts, text taxonomy, weighting)
+    #: the table of per-cell counts and weight sums (:data:`CUBE`) that :func:`nps_by` (and so
+    #: the KPIs, trend, benchmark, league and NPS pivot) aggregates instead of the respondents,
+    #: or None (every query reads ``dash``)
+    cube: str | None = None
+    #: company-wide benchmarks by period range (:func:`company_benchmark`): the table is loaded
+    #: once and never changes while the dashboard runs, and the benchmark ignores every other
+    #: filter, so most filter changes reuse it
+    benchmarks: dict = field(default_factory=dict, repr=False)
 
     def close(self) -> None:
         self.con.close()
@@ -81,7 +97,7 @@ def _q(col: str) -> str:
 
 def open_warehouse(warehouse: str | Path, *, codebook: Codebook, org: Org,
                    params_dir: str | Path | None = None,
-                   weighted: bool | None = None) -> Warehouse:
+                   weighted: bool | None = None, cube: bool | None = None) -> Warehouse:
     """Load the responses (and the customers' type/industry/value tier) into an in-memory DuckDB
     table ``dash`` with ``region`` and ``branch_name`` columns from the org.
 
@@ -94,6 +110,15 @@ def open_warehouse(warehouse: str | Path, *, codebook: Codebook, org: Org,
     (``<warehouse>/aggregates/weights.parquet``, :func:`cxlab.report.build_weights`, company-wide
     per period) into a ``weight`` column; they are (re)built once with ``params_dir`` when
     missing or incomplete, as :func:`cxlab.report.load_context` does.
+
+    Cube: the NPS and CSAT figures (:func:`nps_by`, hence KPIs, trend, benchmark, league and
+    the NPS pivot) need, per group, only the respondents' count, Σw and Σw² per NPS score and
+    CSAT score, which add up over any slice of period × branch × dimension values. So the table
+    ``dash_cube`` holds those sums per such cell, and those queries aggregate its few
+    thousand rows instead of the respondents, with the same scope clause (:func:`where`).
+    ``cube=None`` keeps it when it has at most :data:`CUBE_MAX_SHARE` of the rows (``True``
+    always, ``False`` never). Queries that need respondents (other items, drivers, verbatims,
+    cases) read ``dash``.
     """
     from cxlab.io import connect
     from cxlab.report._aggregates import WEIGHTS, _weighting_plan, build_weights
@@ -165,14 +190,46 @@ def open_warehouse(warehouse: str | Path, *, codebook: Codebook, org: Org,
         _attach_weights(con, Path(warehouse), WEIGHTS, params_dir, build_weights)
     periods = [r[0] for r in con.execute(
         f"SELECT DISTINCT period FROM {TABLE} WHERE period IS NOT NULL ORDER BY period").fetchall()]
+    dimensions = {**_FIXED_DIMS, **dims}
+    cube_table = None
+    if cube is not False and codebook.nps_item in rating:
+        cube_table = _build_cube(con, [*dimensions, "branch_name"],
+                                 [i for i in (codebook.nps_item, codebook.csat_item) if i in rating],
+                                 weighted=bool(weighted), always=cube is True)
     return Warehouse(con=con, codebook=codebook, org=org,
-                     dimensions={**_FIXED_DIMS, **dims},
+                     dimensions=dimensions, cube=cube_table,
                      measures={i: codebook.item(i).label for i in rating},
                      periods=periods,
                      branch_names=dict(zip(units["branch"], units["branch_name"], strict=True)),
                      region_of=dict(zip(units["branch"], units["region"], strict=True)),
                      root=Path(warehouse), weighted=bool(weighted),
                      params_dir=Path(params_dir) if params_dir is not None else None)
+
+
+def _build_cube(con, keys: list[str], items: list[str], *, weighted: bool,
+                always: bool) -> str | None:
+    """Create :data:`CUBE`: per distinct (``keys``, ``items`` scores) the respondents
+    (``_cnt``), Σ weight (``_sw``) and Σ weight² (``_sw2``); None (and no table) when it is
+    larger than :data:`CUBE_MAX_SHARE` of the respondents unless ``always``."""
+    cols = ", ".join(_q(c) for c in dict.fromkeys([*keys, *items]))
+    w = "weight" if weighted else "1.0"
+    con.execute(f"CREATE TABLE {CUBE} AS SELECT {cols}, CAST(count(*) AS BIGINT) AS _cnt, "
+                f"sum({w}) AS _sw, sum({w} * {w}) AS _sw2 FROM {TABLE} GROUP BY ALL "
+                "ORDER BY branch, period")
+    (cells,), (rows,) = (con.execute(f"SELECT count(*) FROM {t}").fetchone() for t in (CUBE, TABLE))
+    if always or cells <= CUBE_MAX_SHARE * rows:
+        return CUBE
+    con.execute(f"DROP TABLE {CUBE}")
+    return None
+
+
+def _sums(wh: Warehouse) -> tuple[str, str, str, str]:
+    """``(table, respondents, Σw, Σw²)``: the table the NPS/CSAT figures read and the SQL
+    aggregates of its rows: ``dash`` (``count(*)``, ``sum(weight)``…) or the cube's sums of
+    its cells (same values, summed in another order)."""
+    if wh.cube:
+        return wh.cube, "sum(_cnt)", "sum(_sw)", "sum(_sw2)"
+    return TABLE, "count(*)", "sum(weight)", "sum(weight * weight)"
 
 
 def _attach_weights(con, warehouse: Path, weights_file: Path, params_dir, build) -> None:
@@ -281,18 +338,22 @@ def _nps_rows(counts: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
 def _suppress(frame: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
     """Blank the statistics of rows with n < MIN_BASE (the reports' small-base rule)."""
     frame = frame.copy()
-    small = frame["n"] < MIN_BASE
+    small = (frame["n"] < MIN_BASE).to_numpy()
     for c in cols:
-        frame[c] = frame[c].astype(float)
-        frame.loc[small, c] = np.nan
+        frame[c] = np.where(small, np.nan, frame[c].astype(float).to_numpy())
     return frame
 
 
-def _counts_sql(item: str) -> str:
+def _count(rows: str, cond: str) -> str:
+    """The respondents meeting ``cond`` (``rows``: ``count(*)`` or the cube's ``sum(_cnt)``)."""
+    return f"CAST(coalesce({rows} FILTER (WHERE {cond}), 0) AS BIGINT)"
+
+
+def _counts_sql(item: str, rows: str = "count(*)") -> str:
     c = _q(item)
-    return (f"count({c}) AS n, count(*) FILTER (WHERE {c} >= 9) AS promoters, "
-            f"count(*) FILTER (WHERE {c} >= 7 AND {c} < 9) AS passives, "
-            f"count(*) FILTER (WHERE {c} < 7) AS detractors")
+    return (f"{_count(rows, f'{c} IS NOT NULL')} AS n, {_count(rows, f'{c} >= 9')} AS promoters, "
+            f"{_count(rows, f'{c} >= 7 AND {c} < 9')} AS passives, "
+            f"{_count(rows, f'{c} < 7')} AS detractors")
 
 
 def _weighted_cells(wh: Warehouse, sql_where: str, params: list, keys: list[str], value: str,
@@ -305,9 +366,10 @@ def _weighted_cells(wh: Warehouse, sql_where: str, params: list, keys: list[str]
     with w^2; the rows per group are as few as the values, whatever the weights are. Also the
     respondents per value (the n of the n/(n-1) variance factor)."""
     kq = ", ".join(_q(k) for k in keys)
-    sql = (f"SELECT {kq + ', ' if kq else ''}{value} AS _v, sum(weight) AS _w, "
-           f"sum(weight * weight) AS _w2, count(*) AS _k "
-           f"FROM {TABLE} WHERE {sql_where} AND ({value}) IS NOT NULL GROUP BY ALL")
+    table, rows, sw, sw2 = _sums(wh)
+    sql = (f"SELECT {kq + ', ' if kq else ''}{value} AS _v, {sw} AS _w, "
+           f"{sw2} AS _w2, {rows} AS _k "
+           f"FROM {table} WHERE {sql_where} AND ({value}) IS NOT NULL GROUP BY ALL")
     got = wh.con.execute(sql, [*extra, *params, *extra]).df()
     out: dict[tuple, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
     if got.empty:
@@ -394,13 +456,15 @@ def nps_by(wh: Warehouse, filters: Filters, scope: Scope | None, *,
         by = [*by, "branch_name"]
     sql_where, params = where(wh, filters, scope)
     keys = ", ".join(_q(b) for b in by)
-    aggs, extra = _counts_sql(item), []
+    table, rows, _, _ = _sums(wh)
+    aggs, extra = _counts_sql(item, rows), []
     csat = wh.codebook.csat_item if with_csat else None
     if csat:
         c = _q(csat)
-        aggs += f", count({c}) AS csat_n, count(*) FILTER (WHERE {c} >= ?) AS csat_top"
+        aggs += (f", {_count(rows, f'{c} IS NOT NULL')} AS csat_n, "
+                 f"{_count(rows, f'{c} >= ?')} AS csat_top")
         extra.append(_top_threshold(wh, csat))
-    sql = (f"SELECT {keys + ', ' if keys else ''}{aggs} FROM {TABLE} WHERE {sql_where}"
+    sql = (f"SELECT {keys + ', ' if keys else ''}{aggs} FROM {table} WHERE {sql_where}"
            + (f" GROUP BY {keys} ORDER BY {keys}" if keys else ""))
     counts = wh.con.execute(sql, [*extra, *params]).df()
     out = _nps_rows(counts, by + (["csat_n", "csat_top"] if csat else []))
@@ -527,8 +591,12 @@ def company_benchmark(wh: Warehouse, filters: Filters) -> dict:
     f = Filters(period_from=filters.period_from, period_to=filters.period_to)
     if wh.codebook.nps_item is None:
         return {}
-    r = nps_by(wh, f, None)
-    return {"n": int(r["n"].iloc[0]), "nps": float(r["nps"].iloc[0])} if len(r) else {}
+    key = (f.period_from, f.period_to)
+    if key not in wh.benchmarks:
+        r = nps_by(wh, f, None)
+        wh.benchmarks[key] = ({"n": int(r["n"].iloc[0]), "nps": float(r["nps"].iloc[0])}
+                              if len(r) else {})
+    return dict(wh.benchmarks[key])
 
 
 def league(wh: Warehouse, filters: Filters, scope: Scope) -> pd.DataFrame:
