@@ -301,7 +301,7 @@ class Dashboard:
             note += (f'<p class="cx-weighting">加权估计(与报告相同的调查权重:按客户名单的分支机构 × '
                      f'客户类型结构逐期加权)。未加权样本量 <span class="cx-n-unweighted">{int(r["n"]):,}'
                      f'</span>,加权样本量 <span class="cx-n-weighted">{_fmt(r["w_sum"])}</span>,'
-                     f'有效样本量 {_fmt(r["n_eff"])};未加权结果:{unw}。机构排名与报告一样基于未加权计数。</p>')
+                     f'有效样本量 {_fmt(r["n_eff"])};未加权结果:{unw}。机构排名与报告一样使用加权估计(加权 NPS 及其线性化标准误)。</p>')
         return f'<div class="cx-kpis">{"".join(cards)}</div>{note}'
 
     def _trend_fig(self, trend: pd.DataFrame):
