@@ -188,6 +188,42 @@ def test_journey_is_weighted(strong):
     assert (np.abs(unit["均值(1-5)"].to_numpy() - t["均值(1-5)"].to_numpy()) > 0.005).any()
 
 
+def test_branch_journey_compares_with_the_weighted_company(ctx):
+    """A branch's weakest touchpoints are compared with the company mean pooled from the
+    weighted aggregates, which equals the weighted company mean computed from the responses."""
+    from cxlab.ops import journey_scores
+    from cxlab.report import load_context
+    from cxlab.report._sections_ops import journey
+
+    branch = str(ctx.current["branch"].value_counts().index[0])
+    bctx = load_context(period=PERIOD, branch=branch, warehouse=ctx.warehouse,
+                        params_dir=ctx.params_dir)
+    html = journey(bctx).html
+    t = _tables(html, "全公司均值")[0]
+    assert len(t) and "回答数(未加权)" in t.columns
+    comp = journey_scores(ctx.current, codebook=ctx.codebook, weight="weight")
+    unweighted = journey_scores(ctx.current, codebook=ctx.codebook)
+    shown = t[t["全公司均值"].notna()]   # a touchpoint holding the CSAT item has no pooled mean
+    assert len(shown)
+    for _, row in shown.iterrows():
+        ref = comp[comp["touchpoint"] == row["触点"]].iloc[0]
+        assert row["全公司均值"] == pytest.approx(ref["mean"], abs=0.005)
+    assert "全公司均值来自各机构的加权汇总数据" in _text(html)
+    # the sample weights are close to 1: the weighted and unweighted company means differ
+    # by less than the table's rounding, so check the pooled value itself at full precision
+    from cxlab.report._sections_ops import _company_touchpoints
+
+    pooled = _company_touchpoints(bctx).merge(comp, on=["journey", "touchpoint"])
+    pooled = pooled[pooled["company_mean"].notna()]
+    assert len(pooled)
+    np.testing.assert_allclose(pooled["company_mean"], pooled["mean"], rtol=1e-9)
+    plain = _company_touchpoints(dataclasses.replace(bctx, weighted=False)).merge(
+        unweighted, on=["journey", "touchpoint"])
+    plain = plain[plain["company_mean"].notna()]
+    np.testing.assert_allclose(plain["company_mean"], plain["mean"], rtol=1e-9)
+    assert not np.allclose(pooled["company_mean"], plain["company_mean"], rtol=1e-9, atol=0)
+
+
 def test_ipa_is_weighted(strong):
     from cxlab.report import sections
 

@@ -737,7 +737,12 @@ def _journey_items(ctx: ReportContext) -> list[str]:
 
 
 def _company_touchpoints(ctx: ReportContext) -> pd.DataFrame:
-    """Company touchpoint means and top-2 shares pooled from the aggregates (item means × n)."""
+    """Company touchpoint means and top-2 shares pooled from the aggregates (item means × n).
+
+    In a weighted report whose aggregates carry the weighted item means (``<item>__wmean``,
+    ``<item>__wsum``), the company mean pools those by their weight sums: every answer counts
+    its respondent's weight, as :func:`cxlab.ops.journey_scores` with ``weight=`` does for the
+    branch. The top-2 shares stay on the aggregated counts."""
     agg = ctx.aggregates[ctx.aggregates["period"].astype(str) == ctx.period]
     rows: dict[tuple, list[float]] = {}
     for item in _journey_items(ctx):
@@ -745,6 +750,8 @@ def _company_touchpoints(ctx: ReportContext) -> pd.DataFrame:
         key = (meta.journey, meta.touchpoint)
         acc = rows.setdefault(key, [0.0, 0.0, 0.0, 0.0, True])
         m, n, t2 = f"{item}__mean", f"{item}__n", f"{item}__top2"
+        if ctx.weighted and {f"{item}__wmean", f"{item}__wsum"} <= set(agg.columns):
+            m, n = f"{item}__wmean", f"{item}__wsum"
         if item == "csat" and {"csat_n", "csat_top2"} <= set(agg.columns):
             acc[2] += float(agg["csat_top2"].sum())
             acc[3] += float(agg["csat_n"].sum())
@@ -753,11 +760,11 @@ def _company_touchpoints(ctx: ReportContext) -> pd.DataFrame:
         if not {m, n} <= set(agg.columns):
             acc[4] = False
             continue
-        acc[0] += float((agg[m] * agg[n]).sum())
+        acc[0] += float((agg[m].fillna(0) * agg[n]).sum())
         acc[1] += float(agg[n].sum())
         if t2 in agg.columns:
             acc[2] += float(agg[t2].sum())
-            acc[3] += float(agg[n].sum())
+            acc[3] += float(agg[f"{item}__n"].sum())
     out = [{"journey": j, "touchpoint": t,
             "company_mean": a[0] / a[1] if a[4] and a[1] else np.nan,
             "company_top2": 100.0 * a[2] / a[3] if a[3] else np.nan}
@@ -837,7 +844,8 @@ def journey(ctx: ReportContext) -> Html:
             gap = "" if pd.isna(r["gap"]) else f",与全公司差距 {r['gap']:+.2f}"
             blocks.append(paragraph(f"本机构最弱的触点是“{r['touchpoint']}”(均值 {r['mean']:.2f}{gap})。"))
         blocks.append(table(w, columns={"rank": "排序", "journey": "旅程阶段", "touchpoint": "触点",
-                                        "n": "回答数", "mean": "均值", "top2": "好评率%",
+                                        "n": "回答数(未加权)" if ctx.weighted else "回答数",
+                                        "mean": "均值", "top2": "好评率%",
                                         "company_mean": "全公司均值", "gap": "差距"},
                             formats={"rank": "int", "n": "int", "mean": 2, "company_mean": 2, "gap": 2},
                             classes={"gap": lambda v: "cx-bad" if not pd.isna(v) and v < -0.1 else None}))
@@ -848,7 +856,10 @@ def journey(ctx: ReportContext) -> Html:
     blocks.append(note(f"触点得分汇总该触点下所有{scale_text(ctx, items)}题目的回答;好评率为“{tops}”占比。"
                        "短板为各机构均值最低的三个触点(回答数不少于 30),差距为负表示低于全公司。"
                        + ("均值与好评率按调查权重加权(每个回答计其受访者的权重),回答数为未加权人次"
-                          + (";全公司数值来自各机构汇总数据(未加权)。" if not ctx.is_company else "。")
+                          + (("。" if ctx.is_company else
+                              ";全公司均值来自各机构的加权汇总数据(按权重和合并各机构的加权均值)。"
+                              if any(c.endswith("__wmean") for c in ctx.aggregates.columns) else
+                              ";全公司数值来自各机构汇总数据(未加权)。"))
                           if ctx.weighted else "")))
     return join(*blocks)
 
