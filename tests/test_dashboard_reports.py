@@ -253,3 +253,28 @@ def test_cube_equals_the_respondents(built):
     finally:
         plain.close()
         cube.close()
+
+
+def test_pivot_levels_in_their_natural_order(built):
+    """Pivot rows/columns and filter options follow the dimension's natural order (value tiers
+    high → low, a codebook item's options in questionnaire order, the org's branch order), and
+    the values stay with their own cells."""
+    from cxlab.dashboard import pivot_wide
+
+    _, wh, org = built
+    boss = _scope(org, "ALL")
+    f = _period()
+    long = pivot(wh, f, boss, rows="branch", cols="value_tier", measure="count")
+    wide = pivot_wide(long, rows="branch", cols="value_tier")
+    assert list(wide.columns) == [t for t in ("高价值", "中价值", "低价值") if t in set(long["value_tier"])]
+    assert len(wide.columns) == 3
+    assert list(wide.index) == [b for b in org.branch_codes if b in set(long["branch"])]
+    for _, r in long.iterrows():
+        assert wide.loc[r["branch"], r["value_tier"]] == r["value"]
+    product = next(i for i in wh.codebook.items if i.id == "product")
+    options = wh.codebook.scales[product.scale].options
+    by_product = pivot(wh, f, boss, rows="product", cols=None, measure="nps")
+    got = [p for p in by_product["product"] if pd.notna(p)]
+    assert got == [o for o in options if o in set(got)] and len(got) >= 2
+    assert wh.sort_levels("value_tier", ["低价值", None, "高价值", "中价值", "其他"]) == \
+        ["高价值", "中价值", "低价值", "其他", None]

@@ -174,8 +174,8 @@ class Dashboard:
 
         sql_where, params = where(self.wh, Filters(), self.scope)
         rows = self.wh.con.execute(f"SELECT DISTINCT {_q(col)} FROM {TABLE} WHERE {sql_where} "
-                                   f"AND {_q(col)} IS NOT NULL ORDER BY 1", params).fetchall()
-        return [str(r[0]) for r in rows]
+                                   f"AND {_q(col)} IS NOT NULL", params).fetchall()
+        return [str(v) for v in self.wh.sort_levels(col, [r[0] for r in rows])]
 
     def _sanitise(self) -> None:
         """Reset widget values (e.g. from a hand-edited URL) that are not among their options."""

@@ -43,6 +43,8 @@ MEASURES = {"nps": "NPS", "top2": "好评率(top-2 %)", "mean": "均值", "count
 _PERIOD = re.compile(r"^[0-9]{4}Q[1-4]$")
 _FIXED_DIMS = {"period": "期间", "region": "区域", "branch": "机构"}
 _CUSTOMER_DIMS = {"customer_type": "客户类型", "industry": "行业", "value_tier": "价值层级"}
+#: the value tiers of the customers' value score (tertiles), high to low
+VALUE_TIERS = ("高价值", "中价值", "低价值")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -89,6 +91,27 @@ class Warehouse:
 
     def close(self) -> None:
         self.con.close()
+
+    def levels(self, dim: str) -> list[str]:
+        """The natural order of a dimension's values, where one is known: the value tiers
+        高价值 → 低价值, a codebook item's options in questionnaire order, the org's regions and
+        branches; empty otherwise (values then sort as text)."""
+        if dim == "value_tier":
+            return list(VALUE_TIERS)
+        if dim == "region":
+            return list(dict.fromkeys(self.region_of.get(b) for b in self.branch_names))
+        if dim == "branch":
+            return list(self.branch_names)
+        if dim in {i.id for i in self.codebook.items}:
+            scale = self.codebook.scales.get(self.codebook.item(dim).scale)
+            return list(scale.options or []) if scale is not None else []
+        return []
+
+    def sort_levels(self, dim: str, values) -> list:
+        """``values`` in the dimension's natural order (:meth:`levels`); values outside it
+        follow, as text, and missing values last."""
+        rank = {v: k for k, v in enumerate(self.levels(dim))}
+        return sorted(values, key=lambda v: (pd.isna(v), rank.get(v, len(rank)), str(v)))
 
 
 def _q(col: str) -> str:
@@ -170,8 +193,9 @@ def open_warehouse(warehouse: str | Path, *, codebook: Codebook, org: Org,
                     dims[name] = _CUSTOMER_DIMS[name]
             if "value_score" in ccols:
                 select.append("CASE WHEN c.value_score IS NULL THEN NULL "
-                              "WHEN c.value_score >= q.hi THEN '高价值' "
-                              "WHEN c.value_score >= q.lo THEN '中价值' ELSE '低价值' END AS value_tier")
+                              f"WHEN c.value_score >= q.hi THEN '{VALUE_TIERS[0]}' "
+                              f"WHEN c.value_score >= q.lo THEN '{VALUE_TIERS[1]}' "
+                              f"ELSE '{VALUE_TIERS[2]}' END AS value_tier")
                 join += (" CROSS JOIN (SELECT quantile_cont(value_score, 2/3) AS hi, "
                          "quantile_cont(value_score, 1/3) AS lo FROM customers) q")
                 dims["value_tier"] = _CUSTOMER_DIMS["value_tier"]
@@ -634,7 +658,7 @@ def pivot(wh: Warehouse, filters: Filters, scope: Scope, *, rows: str, cols: str
     if measure == "nps":
         out = nps_by(wh, filters, scope, by=keys)
         out = out.drop(columns=[c for c in ("branch_name",) if c not in keys], errors="ignore")
-        return out[[*keys, "n", "nps"]].rename(columns={"nps": "value"})
+        return _level_sorted(wh, out[[*keys, "n", "nps"]].rename(columns={"nps": "value"}), keys)
     sql_where, params = where(wh, filters, scope)
     kq = ", ".join(_q(k) for k in keys)
     if measure == "count":
@@ -658,14 +682,31 @@ def pivot(wh: Warehouse, filters: Filters, scope: Scope, *, rows: str, cols: str
     if measure != "count":
         out["value"] = out["value"].astype(float)
         out.loc[out["n"] < MIN_BASE, "value"] = np.nan
-    return out
+    return _level_sorted(wh, out, keys)
+
+
+def _level_sorted(wh: Warehouse, long: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """``long`` with its rows in the keys' natural order (:meth:`Warehouse.levels`)."""
+    if long.empty:
+        return long.reset_index(drop=True)
+    ranks = {k: {v: r for r, v in enumerate(wh.sort_levels(k, long[k].dropna().unique()))}
+             for k in keys}
+    order = np.lexsort([long[k].map(ranks[k]).fillna(len(ranks[k])).to_numpy()
+                        for k in reversed(keys)])
+    return long.iloc[order].reset_index(drop=True)
 
 
 def pivot_wide(long: pd.DataFrame, *, rows: str, cols: str | None) -> pd.DataFrame:
-    """The long pivot as a rows × cols table of values (blank = suppressed or empty)."""
+    """The long pivot as a rows × cols table of values (blank = suppressed or empty); rows and
+    columns keep the order in which their values first appear in ``long`` (:func:`pivot`
+    returns them in their natural order)."""
     if cols is None or cols == rows or cols not in long.columns:
         return long.set_index(rows)[["value", "n"]]
-    return long.pivot(index=rows, columns=cols, values="value")
+    wide = long.pivot(index=rows, columns=cols, values="value")
+    first = lambda key: {v: k for k, v in enumerate(pd.unique(long[key]))}  # noqa: E731
+    ri, ci = first(rows), first(cols)
+    return wide.loc[sorted(wide.index, key=lambda v: ri.get(v, len(ri))),
+                    sorted(wide.columns, key=lambda v: ci.get(v, len(ci)))]
 
 
 def touchpoints(wh: Warehouse, filters: Filters, scope: Scope) -> pd.DataFrame:

@@ -856,10 +856,10 @@ def journey(ctx: ReportContext) -> Html:
     blocks.append(note(f"触点得分汇总该触点下所有{scale_text(ctx, items)}题目的回答;好评率为“{tops}”占比。"
                        "短板为各机构均值最低的三个触点(回答数不少于 30),差距为负表示低于全公司。"
                        + ("均值与好评率按调查权重加权(每个回答计其受访者的权重),回答数为未加权人次"
-                          + (("。" if ctx.is_company else
+                          + ("。" if ctx.is_company else
                               ";全公司均值来自各机构的加权汇总数据(按权重和合并各机构的加权均值)。"
                               if any(c.endswith("__wmean") for c in ctx.aggregates.columns) else
-                              ";全公司数值来自各机构汇总数据(未加权)。"))
+                              ";全公司数值来自各机构汇总数据(未加权)。")
                           if ctx.weighted else "")))
     return join(*blocks)
 
