@@ -301,3 +301,59 @@ out("rank", c(t$estimate, t$p.value))
 """)
     a, b = d[d["g"] == "a"], d[d["g"] == "b"]
     close(design_rank_test(a["y"], a["w"], b["y"], b["w"]), r["rank"])  # svyranktest(y ~ g)
+
+
+def _exact_conditional_p(table: np.ndarray) -> float:
+    """Exact p of Pearson's X^2 given both margins of a 2×c table: the hypergeometric
+    probability of every table with those margins whose X^2 is at least the observed one."""
+    from itertools import product
+    from math import comb
+
+    cols, r1, n = table.sum(axis=0), int(table[0].sum()), int(table.sum())
+    expected = np.outer(table.sum(axis=1), cols) / n
+
+    def x2(top):
+        t = np.vstack([top, cols - top])
+        return float(((t - expected) ** 2 / expected).sum())
+
+    observed = x2(table[0]) * (1 - 64 * np.finfo(float).eps)
+    p = 0.0
+    for top in product(*(range(int(c) + 1) for c in cols)):
+        if sum(top) == r1 and x2(np.array(top)) >= observed:
+            p += np.prod([comb(int(c), k) for c, k in zip(cols, top, strict=True)]) / comb(n, r1)
+    return p
+
+
+def test_sparse_overall_test_is_simulated_like_chisq_test(tmp_path):
+    """Cochran's rule fails on a sparse table: the unweighted overall test then takes its
+    p-value from random tables with the observed margins, as R's ``chisq.test(simulate.p.value
+    = TRUE)``; both agree with the exact conditional p within Monte Carlo error, while the
+    asymptotic p is off. The sparsity measures equal R's ``chisq.test()$expected``."""
+    table = np.array([[3, 1, 0, 2], [5, 4, 6, 1]])
+    d = pd.DataFrame([{"r": f"r{i}", "c": f"c{j}"} for i in range(2) for j in range(4)
+                      for _ in range(table[i, j])])
+    r = run_r(tmp_path, d, """
+e <- suppressWarnings(chisq.test(table(d$r, d$c))$expected)
+out("sparse", c(mean(e < 5), min(e)))
+set.seed(1)
+out("sim", chisq.test(table(d$r, d$c), simulate.p.value = TRUE, B = 20000)$p.value)
+""")
+    exact = _exact_conditional_p(table)
+    b = 20000
+    se = np.sqrt(exact * (1 - exact) / b)
+    res = crosstab_overall(d, row="r", col="c", simulate=b, rng=0)
+    close([res.small_expected, res.min_expected], r["sparse"])  # chisq.test()$expected
+    assert res.sparse and "simulated" in res.method
+    assert abs(res.pvalue - exact) < 4 * se
+    assert abs(float(r["sim"][0]) - exact) < 4 * se  # R's own simulation, same target
+    asymptotic = crosstab_overall(d, row="r", col="c")
+    assert asymptotic.sparse and "simulated" not in asymptotic.method
+    assert abs(asymptotic.pvalue - exact) > 10 * se
+    # a table that passes Cochran's rule keeps the asymptotic test
+    dense = crosstab_overall(_weighted_frame(), row="r", col="c", simulate=b, rng=0)
+    assert not dense.sparse and "simulated" not in dense.method
+    # weighted: the sparsity comes from the unweighted counts; no simulated test
+    wd = d.assign(w=np.linspace(0.5, 2.0, len(d)))
+    wres = crosstab_overall(wd, row="r", col="c", weight="w", simulate=b)
+    assert wres.sparse and wres.small_expected == res.small_expected
+    assert "simulated" not in wres.method

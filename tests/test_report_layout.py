@@ -424,6 +424,13 @@ def test_index_headline_without_nps_and_csat_is_the_pooled_item_top_box():
     assert k.loc["B1", "items_top"] == pytest.approx(100 * 30 / 80)
     assert k.loc["ALL", "items_top"] == pytest.approx(100 * 84 / 178)
     assert k.loc["ALL", "n"] == 90
+    # weighted aggregates: the pooled share of the weighted top-box sums over the weight sums
+    wagg = agg.assign(**{"a__wtop2": [12.0, 27.0], "a__wsum": [44.0, 46.0],
+                         "b__wtop2": [18.0, 20.0], "b__wsum": [41.0, 45.0],
+                         "a__wmean": [3.1, 3.4], "b__wmean": [3.2, 3.0]})
+    k = headline_kpis(wagg).set_index("branch")
+    assert k.loc["B1", "items_top"] == pytest.approx(100 * 30 / 85)
+    assert k.loc["ALL", "items_top"] == pytest.approx(100 * 77 / 176)
 
 
 def test_a_bad_report_yaml_stops_the_run_before_any_report(nps_project, tmp_path):

@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import shutil
+from html import unescape
 from io import StringIO
 from pathlib import Path
 
@@ -203,9 +204,8 @@ def test_branch_journey_compares_with_the_weighted_company(ctx):
     assert len(t) and "回答数(未加权)" in t.columns
     comp = journey_scores(ctx.current, codebook=ctx.codebook, weight="weight")
     unweighted = journey_scores(ctx.current, codebook=ctx.codebook)
-    shown = t[t["全公司均值"].notna()]   # a touchpoint holding the CSAT item has no pooled mean
-    assert len(shown)
-    for _, row in shown.iterrows():
+    assert t["全公司均值"].notna().all()   # every touchpoint, the CSAT item's included
+    for _, row in t.iterrows():
         ref = comp[comp["touchpoint"] == row["触点"]].iloc[0]
         assert row["全公司均值"] == pytest.approx(ref["mean"], abs=0.005)
     assert "全公司均值来自各机构的加权汇总数据" in _text(html)
@@ -214,14 +214,46 @@ def test_branch_journey_compares_with_the_weighted_company(ctx):
     from cxlab.report._sections_ops import _company_touchpoints
 
     pooled = _company_touchpoints(bctx).merge(comp, on=["journey", "touchpoint"])
-    pooled = pooled[pooled["company_mean"].notna()]
-    assert len(pooled)
+    assert len(pooled) == len(comp) and pooled["weighted"].all()
     np.testing.assert_allclose(pooled["company_mean"], pooled["mean"], rtol=1e-9)
+    np.testing.assert_allclose(pooled["company_top2"], pooled["top2"], rtol=1e-9)
     plain = _company_touchpoints(dataclasses.replace(bctx, weighted=False)).merge(
         unweighted, on=["journey", "touchpoint"])
-    plain = plain[plain["company_mean"].notna()]
+    assert len(plain) == len(unweighted) and not plain["weighted"].any()
     np.testing.assert_allclose(plain["company_mean"], plain["mean"], rtol=1e-9)
+    np.testing.assert_allclose(plain["company_top2"], plain["top2"], rtol=1e-9)
     assert not np.allclose(pooled["company_mean"], plain["company_mean"], rtol=1e-9, atol=0)
+    assert not np.allclose(pooled["company_top2"], plain["company_top2"], rtol=1e-9, atol=0)
+
+
+def test_branch_item_summary_compares_with_the_weighted_company(ctx):
+    """A weighted branch report's item summary puts the branch's weighted means and top-box
+    shares beside the company's weighted ones, pooled from the aggregates' weighted sums: they
+    equal the weighted item summary of the company's own respondents."""
+    from cxlab.report import load_context
+    from cxlab.report._sections_items import _company_items, item_summary, item_table
+
+    branch = str(ctx.current["branch"].value_counts().index[0])
+    bctx = load_context(period=PERIOD, branch=branch, warehouse=ctx.warehouse,
+                        params_dir=ctx.params_dir)
+    html = item_summary(bctx).html
+    t = _tables(html, "全公司均值")[0]
+    company = item_table(ctx, ctx.current, weight="weight").set_index("label")
+    assert len(t) == len(company)
+    for _, row in t.iterrows():
+        ref = company.loc[row["评价项目"]]
+        assert row["全公司均值"] == pytest.approx(ref["mean"], abs=0.005)
+        assert row["全公司好评率%"] == pytest.approx(ref["top"], abs=0.05)
+    assert "按各机构的权重和合并其加权均值与加权好评率" in _text(html)
+    # at full precision, and not the unweighted pool (the sample weights are close to 1)
+    comp = _company_items(bctx).merge(company.reset_index(), on="item")
+    assert comp["weighted"].all()
+    np.testing.assert_allclose(comp["company_mean"], comp["mean"], rtol=1e-9)
+    np.testing.assert_allclose(comp["company_top"], comp["top"], rtol=1e-9)
+    plain = _company_items(dataclasses.replace(bctx, weighted=False)).merge(
+        item_table(ctx, ctx.current).reset_index(), on="item")
+    np.testing.assert_allclose(plain["company_top"], plain["top"], rtol=1e-9)
+    assert not np.allclose(comp["company_top"], plain["company_top"], rtol=1e-9, atol=0)
 
 
 def test_ipa_is_weighted(strong):
@@ -428,3 +460,32 @@ def test_nps_link_is_weighted(strong):
     assert set(ref.tests["test"]) <= {"Rao-Scott F (svychisq)", "design t (svyttest)",
                                       "design Wilcoxon (svyranktest)"}
     assert "svyranktest" in _text(html)
+
+
+def test_sparse_overall_crosstab_test(strong):
+    """A choice question whose branch × option table breaks Cochran's rule: the weighted
+    report withholds the overall Rao–Scott test and says why; the unweighted report takes the
+    p-value from random tables with the observed margins (chisq.test(simulate.p.value = TRUE))."""
+    from cxlab.metrics import crosstab_overall
+    from cxlab.report._sections_items import OVERALL_SIMULATIONS, _p, choice_items, crosstabs
+
+    item = choice_items(strong)[0]
+    r = strong.responses.copy()
+    now = r.index[(r["period"].astype(str) == PERIOD) & r[item].notna()]
+    options = r.loc[now, item].value_counts().index
+    r.loc[now, item] = options[0]
+    r.loc[now[:12], item] = options[1]   # 12 answers of the second option over ten branches
+    sparse = dataclasses.replace(strong, responses=r)
+    text = _text(crosstabs(sparse).html)
+    assert "机构间差异总体检验未做(期望频数小于 5 的格子占" in text
+    plain = dataclasses.replace(sparse, weighted=False)
+    text = unescape(_text(crosstabs(plain).html))
+    cur = plain.current.dropna(subset=[item])
+    sizes = cur.groupby("branch").size()
+    big = [b for b in plain.org.branch_codes if sizes.get(b, 0) >= 30]
+    sub = cur[cur["branch"].isin(big)].assign(branch=lambda x: x["branch"].astype(str))
+    ov = crosstab_overall(sub, row=item, col="branch", simulate=OVERALL_SIMULATIONS, rng=0)
+    assert ov.sparse and "simulated" in ov.method
+    assert f"p 值由 {OVERALL_SIMULATIONS} 次固定边际的随机表模拟):p {_p(ov.pvalue)}" in text
+    assert "机构间差异总体检验未做" not in text
+    assert "chisq.test(simulate.p.value = TRUE)" in text

@@ -125,6 +125,10 @@ def test_compute_aggregates_writes_the_weighted_sums(sample_warehouse):
         ok = g["look_shape"].notna()
         assert a["look_shape__wmean"] == pytest.approx(
             np.average(g.loc[ok, "look_shape"], weights=g.loc[ok, "weight"]), rel=1e-9)
+        assert a["look_shape__wsum"] == pytest.approx(g.loc[ok, "weight"].sum(), rel=1e-9)
+        # top box of the 5-point verbal scale: codes 4 and 5
+        assert a["look_shape__wtop2"] == pytest.approx(
+            g.loc[ok & (g["look_shape"] >= 4), "weight"].sum(), rel=1e-9)
         checked += 1
     assert checked >= 30
     # the company row of the index is judged on the pooled weighted sums

@@ -149,8 +149,8 @@ def crosstab_tests(
                   exact=exact, alpha=alpha, adjust=adjust)
 
 
-def crosstab_overall(data: pd.DataFrame, *, row: str, col: str,
-                     weight: str | None = None) -> ChiSquareResult:
+def crosstab_overall(data: pd.DataFrame, *, row: str, col: str, weight: str | None = None,
+                     simulate: int | None = None, rng=None) -> ChiSquareResult:
     """Overall test of independence of ``row`` and ``col``.
 
     Weighted: the Rao–Scott second-order corrected F test (:func:`cxlab.metrics.rao_scott_test`,
@@ -158,27 +158,56 @@ def crosstab_overall(data: pd.DataFrame, *, row: str, col: str,
     :math:`X^2` (:func:`scipy.stats.chi2_contingency` without continuity correction, R
     ``chisq.test(correct = FALSE)``), reported with ``df_den = inf`` and ``mean_deff = 1``.
 
+    The result carries the share of cells with an expected count below 5 and the smallest
+    expected count, both from the unweighted counts (``small_expected``, ``min_expected``);
+    ``result.sparse`` says when Cochran's rule fails. Then, with ``simulate = B`` and
+    unweighted data, the p-value is a Monte Carlo one: the share of ``B`` random tables with
+    the observed margins (:data:`scipy.stats.random_table`) whose :math:`X^2` is at least the
+    observed one, :math:`(1 + \\#) / (B + 1)`, as R's ``chisq.test(simulate.p.value = TRUE,
+    B = B)`` computes it. Weighted sparse tables have no such test: the caller withholds it.
+
     Examples
     --------
     >>> import pandas as pd
     >>> df = pd.DataFrame({"sat": ["yes"] * 80 + ["no"] * 20 + ["yes"] * 50 + ["no"] * 50,
     ...                    "branch": ["SH"] * 100 + ["BJ"] * 100})
-    >>> round(crosstab_overall(df, row="sat", col="branch").statistic, 3)
-    19.78
+    >>> res = crosstab_overall(df, row="sat", col="branch")
+    >>> round(res.statistic, 3), res.sparse
+    (19.78, False)
     """
-    if weight is not None:
-        return rao_scott_test(data, row=row, col=col, weight=weight)
+    import dataclasses
+
     from scipy.stats import chi2_contingency
 
     check_columns(data, [row, col])
-    table = pd.crosstab(data[row], data[col])
-    if table.shape[0] < 2 or table.shape[1] < 2:
+    counts = pd.crosstab(data[row], data[col]).to_numpy()
+    if counts.shape[0] < 2 or counts.shape[1] < 2:
         raise ValueError(f"crosstab_overall needs at least two levels in {row!r} and {col!r}")
-    res = chi2_contingency(table.to_numpy(), correction=False)
-    return ChiSquareResult(statistic=float(res.statistic), df_num=float(res.dof),
-                           df_den=float("inf"), pvalue=float(res.pvalue),
-                           chisq=float(res.statistic), mean_deff=1.0,
-                           method="Pearson's X^2 (chisq.test, correct = FALSE)")
+    expected = np.outer(counts.sum(axis=1), counts.sum(axis=0)) / counts.sum()
+    small = {"small_expected": float((expected < 5).mean()),
+             "min_expected": float(expected.min())}
+    if weight is not None:
+        return dataclasses.replace(rao_scott_test(data, row=row, col=col, weight=weight), **small)
+    res = chi2_contingency(counts, correction=False)
+    out = ChiSquareResult(statistic=float(res.statistic), df_num=float(res.dof),
+                          df_den=float("inf"), pvalue=float(res.pvalue),
+                          chisq=float(res.statistic), mean_deff=1.0,
+                          method="Pearson's X^2 (chisq.test, correct = FALSE)", **small)
+    if simulate is None or not out.sparse:
+        return out
+    if int(simulate) < 1:
+        raise ValueError(f"simulate must be a positive number of tables, not {simulate!r}")
+    from scipy.stats import random_table
+
+    tables = random_table(counts.sum(axis=1), counts.sum(axis=0), seed=rng).rvs(
+        size=int(simulate))
+    x2 = ((tables - expected) ** 2 / expected).sum(axis=(1, 2))
+    # R's tolerance: ties up to rounding count as at least as extreme
+    hits = int((x2 >= out.statistic * (1 - 64 * np.finfo(float).eps)).sum())
+    return dataclasses.replace(
+        out, pvalue=(1 + hits) / (int(simulate) + 1),
+        method=f"Pearson's X^2 with simulated p-value (B = {int(simulate)}, "
+               "chisq.test(simulate.p.value = TRUE))")
 
 
 def crosstab(

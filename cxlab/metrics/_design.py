@@ -255,6 +255,10 @@ class ChiSquareResult:
         Mean generalised design effect :math:`\\mathrm{tr}\\,\\Delta/((r-1)(c-1))`.
     method : str
         Description of the test.
+    small_expected, min_expected : float
+        Share of the cells whose expected count (from the *unweighted* counts' margins) is
+        below 5, and the smallest expected count; NaN when not computed. Cochran's rule
+        (:attr:`sparse`) uses them.
     """
 
     statistic: float
@@ -264,6 +268,14 @@ class ChiSquareResult:
     chisq: float
     mean_deff: float
     method: str
+    small_expected: float = float("nan")
+    min_expected: float = float("nan")
+
+    @property
+    def sparse(self) -> bool:
+        """Cochran's rule fails: more than 20 % of the expected counts are below 5 or one is
+        below 1, so the chi-square (and F) reference distribution is not to be trusted."""
+        return bool(self.small_expected > 0.2 or self.min_expected < 1)
 
     def to_frame(self) -> pd.DataFrame:
         """The result as a one-row DataFrame."""

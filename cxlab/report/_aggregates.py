@@ -9,13 +9,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from cxlab.errors import CxlabError
 
 __all__ = ["AGGREGATES", "CSAT_SUMS", "NPS_SUMS", "WEIGHTING", "WEIGHTS", "build_aggregates",
            "build_weights", "compute_aggregates", "load_aggregates", "load_weights",
-           "matching_aggregates", "rating_items"]
+           "matching_aggregates", "pooled_items", "rating_items"]
 
 AGGREGATES = Path("aggregates") / "branch_kpis.parquet"
 #: Survey weights per response (``response_id, period, branch, weight``) and their diagnostics
@@ -76,6 +77,9 @@ def _sql(glob: str, *, nps: str | None, csat: tuple[str, float] | None,
         ws += [f"sum(w.weight * {c}) / nullif(sum(w.weight) FILTER (WHERE {c} IS NOT NULL), 0)"
                f" AS {_q(item + '__wmean')}",
                f"coalesce(sum(w.weight) FILTER (WHERE {c} IS NOT NULL), 0) AS {_q(item + '__wsum')}"]
+        if top is not None:
+            ws.append(f"coalesce(sum(w.weight) FILTER (WHERE {c} >= {top:g}), 0)"
+                      f" AS {_q(item + '__wtop2')}")
     src = f"read_parquet('{glob}', hive_partitioning = true, union_by_name = true)"
     if weights is None:
         body = ",\n  ".join(cols)
@@ -97,6 +101,49 @@ LEFT JOIN read_parquet('{weights}') w
 GROUP BY r.period, r.branch
 ORDER BY r.period, r.branch
 """
+
+
+def pooled_items(aggregates: pd.DataFrame, items: Sequence[str], *,
+                 weighted: bool) -> pd.DataFrame:
+    """The rating items' means and top-box shares over all rows of ``aggregates`` (e.g. one
+    period's branches: the company), pooled exactly from the per-branch means and counts.
+
+    With ``weighted`` and aggregates that carry the weighted columns (``<item>__wmean``,
+    ``__wsum``, ``__wtop2``), every answer counts its respondent's weight, so the pooled values
+    equal the weighted mean and top-box share over the company's respondents; otherwise (or for
+    aggregates built before the weighted top-box sums) they are unweighted.
+
+    Returns one row per item found in the aggregates: ``item, x_sum, x_base, top_sum, top_base,
+    mean, top, weighted`` (``top`` in %; the sums let a caller pool several items, e.g. a
+    touchpoint's).
+
+    >>> agg = pd.DataFrame({"q1__mean": [4.0, 3.0], "q1__n": [10, 30], "q1__top2": [8, 9]})
+    >>> pooled_items(agg, ["q1"], weighted=False)[["item", "mean", "top"]]
+      item  mean   top
+    0   q1  3.25  42.5
+    """
+    cols = set(aggregates.columns)
+    rows = []
+    for item in items:
+        m, n, t = f"{item}__mean", f"{item}__n", f"{item}__top2"
+        if not {m, n} <= cols:
+            continue
+        top_base = n
+        wcols = {f"{item}__wmean", f"{item}__wsum"} | ({f"{item}__wtop2"} if t in cols else set())
+        w = weighted and wcols <= cols
+        if w:
+            m, n, t, top_base = f"{item}__wmean", f"{item}__wsum", f"{item}__wtop2", f"{item}__wsum"
+        base = float(aggregates[n].sum())
+        x_sum = float((aggregates[m].fillna(0) * aggregates[n]).sum())
+        top_sum = float(aggregates[t].sum()) if t in cols else np.nan
+        rows.append({"item": item, "x_sum": x_sum, "x_base": base, "top_sum": top_sum,
+                     "top_base": float(aggregates[top_base].sum()) if t in cols else np.nan,
+                     "weighted": w})
+    out = pd.DataFrame(rows, columns=["item", "x_sum", "x_base", "top_sum", "top_base",
+                                      "weighted"])
+    out["mean"] = out["x_sum"] / out["x_base"].where(out["x_base"] > 0)
+    out["top"] = 100 * out["top_sum"] / out["top_base"].where(out["top_base"] > 0)
+    return out[["item", "x_sum", "x_base", "top_sum", "top_base", "mean", "top", "weighted"]]
 
 
 def rating_items(codebook) -> list[str]:
@@ -129,7 +176,8 @@ def compute_aggregates(warehouse: str | Path, *, items: list[str] | None = None,
     With ``weights`` (the survey weights file, ``<warehouse>/``:data:`WEIGHTS`, as
     :func:`build_aggregates` passes it when weighting is enabled) also, per NPS class and for the CSAT item, the sum of the respondents' weights and
     of their squared weights (:data:`NPS_SUMS`, :data:`CSAT_SUMS`) and the weighted mean
-    ``<item>__wmean`` and weight sum ``<item>__wsum`` of every rating item, joined in DuckDB on period and response id. A
+    ``<item>__wmean``, weight sum ``<item>__wsum`` and top-box weight sum ``<item>__wtop2`` of
+    every rating item, joined in DuckDB on period and response id. A
     response without a weight raises :class:`~cxlab.errors.CxlabError` (stale weights file).
     """
     import duckdb

@@ -20,6 +20,9 @@ from cxlab.report.tables import Html, join, note, paragraph, table
 __all__ = ["choice_items", "crosstabs", "item_summary", "item_table"]
 
 BASE_CN = {"suppress": "样本不足", "caution": "基数小", "ok": ""}
+#: Random tables behind the overall crosstab test's p-value when Cochran's rule fails
+#: (unweighted; R ``chisq.test(simulate.p.value = TRUE)``'s default B).
+OVERALL_SIMULATIONS = 2000
 
 
 def _summary_items(ctx: ReportContext) -> list[str]:
@@ -121,16 +124,24 @@ def _weighted_items(ctx: ReportContext, data: pd.DataFrame, res: pd.DataFrame,
 
 
 def _company_items(ctx: ReportContext) -> pd.DataFrame:
-    """Company means and top-box shares of the rating items, pooled from the aggregates."""
+    """Company means and top-box shares of the rating items, pooled from the aggregates
+    (weighted in a weighted report, see :func:`cxlab.report._aggregates.pooled_items`)."""
+    from cxlab.report._aggregates import pooled_items
+
     agg = ctx.aggregates[ctx.aggregates["period"].astype(str) == ctx.period]
-    rows = []
-    for item in _summary_items(ctx):
-        m, n, t = f"{item}__mean", f"{item}__n", f"{item}__top2"
-        if not {m, n, t} <= set(agg.columns) or agg[n].sum() == 0:
-            continue
-        rows.append({"item": item, "company_mean": float((agg[m].fillna(0) * agg[n]).sum() / agg[n].sum()),
-                     "company_top": 100.0 * float(agg[t].sum() / agg[n].sum())})
-    return pd.DataFrame(rows, columns=["item", "company_mean", "company_top"])
+    p = pooled_items(agg, _summary_items(ctx), weighted=ctx.weighted)
+    p = p[p["x_base"] > 0]
+    return p.rename(columns={"mean": "company_mean", "top": "company_top"})[
+        ["item", "company_mean", "company_top", "weighted"]]
+
+
+def _company_weighting(ctx: ReportContext, comp: pd.DataFrame | None) -> str:
+    """How the company figures beside a weighted branch were pooled, for the footnote."""
+    if not ctx.weighted:
+        return ""
+    if comp is not None and len(comp) and comp["weighted"].all():
+        return "(加权:按各机构的权重和合并其加权均值与加权好评率)"
+    return "(未加权)"
 
 
 def item_summary(ctx: ReportContext) -> Html:
@@ -169,6 +180,7 @@ def item_summary(ctx: ReportContext) -> Html:
                 "top_ci": "好评率 95% 区间"}
     formats = {"n": "int", "n_eff": 1, "mean": 2, "top": 1}
     classes = {}
+    comp = None
     if not ctx.is_company:
         comp = _company_items(ctx)
         if len(comp):
@@ -195,7 +207,7 @@ def item_summary(ctx: ReportContext) -> Html:
                 if ctx.weighted else
                 "均值区间为 t 分布 95% 置信区间,好评率区间为 Wilson 95% 置信区间;")
              + f"回答数(未加权)少于 {MIN_BASE} 的项目不予报告"
-             + (";全公司数值来自各机构汇总数据" + ("(未加权)" if ctx.weighted else "") + "。"
+             + (";全公司数值来自各机构汇总数据" + _company_weighting(ctx, comp) + "。"
                 if not ctx.is_company else "。")),
     )
 
@@ -303,9 +315,17 @@ def _one_crosstab(ctx: ReportContext, data: pd.DataFrame, item: str, branches: l
         tested = sorted(set(ct.loc[ct["tested"], "col"]))
         sub = sub[sub["branch"].isin(tested)]
         if sub[item].nunique() >= 2 and sub["branch"].nunique() >= 2:
-            ov = crosstab_overall(sub, row=item, col="branch", weight=w)
-            test = ("Rao–Scott 校正卡方" if w else "Pearson 卡方")
-            caption += f";机构间差异总体检验({test}):p {_p(ov.pvalue)}"
+            ov = crosstab_overall(sub, row=item, col="branch", weight=w,
+                                  simulate=None if w else OVERALL_SIMULATIONS, rng=0)
+            if ov.sparse and w:  # no design-based test for sparse tables: withheld
+                caption += (f";机构间差异总体检验未做(期望频数小于 5 的格子占 "
+                            f"{100 * ov.small_expected:.0f}%,卡方近似不可靠)")
+            else:
+                test = ("Rao–Scott 校正卡方" if w else
+                        f"Pearson 卡方,期望频数小于 5 的格子占 {100 * ov.small_expected:.0f}%,"
+                        f"p 值由 {OVERALL_SIMULATIONS} 次固定边际的随机表模拟" if ov.sparse else
+                        "Pearson 卡方")
+                caption += f";机构间差异总体检验({test}):p {_p(ov.pvalue)}"
     return table(wide, columns=columns, formats=formats, caption=caption)
 
 
@@ -356,8 +376,12 @@ def crosstabs(ctx: ReportContext) -> Html:
         text += ("各分支机构列为列百分比;字母表示该格显著高于对应字母的机构"
                  f"(双侧,α = 0.05;{how};{adj})。标 † 的机构该题回答数少于 {MIN_BASE},"
                  "不标注字母,也不被其他机构标注,不计入总体检验。")
-        text += ("机构间差异的总体检验为 Rao–Scott 二阶校正卡方检验(同 R survey 包 svychisq)。"
-                 if ctx.weighted else "机构间差异的总体检验为 Pearson 卡方检验。")
+        text += ("机构间差异的总体检验为 Rao–Scott 二阶校正卡方检验(同 R survey 包 svychisq);"
+                 if ctx.weighted else "机构间差异的总体检验为 Pearson 卡方检验;")
+        text += ("期望频数小于 5 的格子超过 20% 或有格子期望频数小于 1 时(Cochran 准则),"
+                 + ("卡方近似不可靠,不做总体检验。" if ctx.weighted else
+                    f"p 值改由 {OVERALL_SIMULATIONS} 张与实际边际相同的随机表模拟得到"
+                    "(同 R chisq.test(simulate.p.value = TRUE))。"))
     if ctx.weighted:
         text += "百分比为加权估计(调查权重),人数为未加权人数。"
     if small:

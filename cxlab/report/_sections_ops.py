@@ -726,50 +726,34 @@ def _feedback_block(ctx: ReportContext) -> Html:
 
 # --------------------------------------------------------------------------- journey
 def _journey_items(ctx: ReportContext) -> list[str]:
-    cb = ctx.codebook
-    out = []
-    for it in cb.items:
-        sc = cb.scales[it.scale]
-        if (it.role == "measure" and it.journey and it.touchpoint and sc.kind == "ordinal"
-                and sc.codes and sorted(sc.codes) == [1, 2, 3, 4, 5]):
-            out.append(it.id)
-    return out
+    """The items the journey section scores (those :func:`cxlab.ops.journey_scores` takes)."""
+    from cxlab.ops._journey import _five_point_items
+
+    return _five_point_items(ctx.codebook)
 
 
 def _company_touchpoints(ctx: ReportContext) -> pd.DataFrame:
-    """Company touchpoint means and top-2 shares pooled from the aggregates (item means × n).
+    """Company touchpoint means and top-2 shares pooled from the aggregates over the
+    touchpoint's items (answers × item means), as :func:`cxlab.ops.journey_scores` pools them.
 
-    In a weighted report whose aggregates carry the weighted item means (``<item>__wmean``,
-    ``<item>__wsum``), the company mean pools those by their weight sums: every answer counts
-    its respondent's weight, as :func:`cxlab.ops.journey_scores` with ``weight=`` does for the
-    branch. The top-2 shares stay on the aggregated counts."""
+    In a weighted report whose aggregates carry the weighted item sums (``<item>__wmean``,
+    ``__wsum``, ``__wtop2``), every answer counts its respondent's weight, as
+    :func:`cxlab.ops.journey_scores` with ``weight=`` does for the branch
+    (:func:`cxlab.report._aggregates.pooled_items`)."""
+    from cxlab.report._aggregates import pooled_items
+
     agg = ctx.aggregates[ctx.aggregates["period"].astype(str) == ctx.period]
-    rows: dict[tuple, list[float]] = {}
-    for item in _journey_items(ctx):
-        meta = ctx.codebook.item(item)
-        key = (meta.journey, meta.touchpoint)
-        acc = rows.setdefault(key, [0.0, 0.0, 0.0, 0.0, True])
-        m, n, t2 = f"{item}__mean", f"{item}__n", f"{item}__top2"
-        if ctx.weighted and {f"{item}__wmean", f"{item}__wsum"} <= set(agg.columns):
-            m, n = f"{item}__wmean", f"{item}__wsum"
-        if item == "csat" and {"csat_n", "csat_top2"} <= set(agg.columns):
-            acc[2] += float(agg["csat_top2"].sum())
-            acc[3] += float(agg["csat_n"].sum())
-            acc[4] = False  # no mean in the aggregates
-            continue
-        if not {m, n} <= set(agg.columns):
-            acc[4] = False
-            continue
-        acc[0] += float((agg[m].fillna(0) * agg[n]).sum())
-        acc[1] += float(agg[n].sum())
-        if t2 in agg.columns:
-            acc[2] += float(agg[t2].sum())
-            acc[3] += float(agg[f"{item}__n"].sum())
-    out = [{"journey": j, "touchpoint": t,
-            "company_mean": a[0] / a[1] if a[4] and a[1] else np.nan,
-            "company_top2": 100.0 * a[2] / a[3] if a[3] else np.nan}
-           for (j, t), a in rows.items()]
-    return pd.DataFrame(out, columns=["journey", "touchpoint", "company_mean", "company_top2"])
+    items = _journey_items(ctx)
+    p = pooled_items(agg, items, weighted=ctx.weighted)
+    meta = {i: ctx.codebook.item(i) for i in items}
+    p["journey"] = [meta[i].journey for i in p["item"]]
+    p["touchpoint"] = [meta[i].touchpoint for i in p["item"]]
+    g = p.groupby(["journey", "touchpoint"], sort=False).agg(
+        x_sum=("x_sum", "sum"), x_base=("x_base", "sum"), top_sum=("top_sum", "sum"),
+        top_base=("top_base", "sum"), weighted=("weighted", "all")).reset_index()
+    g["company_mean"] = g["x_sum"] / g["x_base"].where(g["x_base"] > 0)
+    g["company_top2"] = 100 * g["top_sum"] / g["top_base"].where(g["top_base"] > 0)
+    return g[["journey", "touchpoint", "company_mean", "company_top2", "weighted"]]
 
 
 def journey(ctx: ReportContext) -> Html:
@@ -835,7 +819,10 @@ def journey(ctx: ReportContext) -> Html:
                             formats={"rank": "int", "n": "int", "mean": 2, "company_mean": 2, "gap": 2},
                             classes={"gap": lambda v: "cx-bad" if v < -0.1 else None}))
     else:
-        own = js[js["n"] >= MIN_BASE].merge(_company_touchpoints(ctx), on=["journey", "touchpoint"], how="left")
+        comp = _company_touchpoints(ctx)
+        comp_w = bool(len(comp)) and bool(comp["weighted"].all())
+        own = js[js["n"] >= MIN_BASE].merge(comp.drop(columns="weighted"),
+                                            on=["journey", "touchpoint"], how="left")
         own["gap"] = own["mean"] - own["company_mean"]
         w = own.sort_values(["mean", "touchpoint"]).head(3).copy()
         w["rank"] = np.arange(1, len(w) + 1)
@@ -858,7 +845,7 @@ def journey(ctx: ReportContext) -> Html:
                        + ("均值与好评率按调查权重加权(每个回答计其受访者的权重),回答数为未加权人次"
                           + ("。" if ctx.is_company else
                               ";全公司均值来自各机构的加权汇总数据(按权重和合并各机构的加权均值)。"
-                              if any(c.endswith("__wmean") for c in ctx.aggregates.columns) else
+                              if comp_w else
                               ";全公司数值来自各机构汇总数据(未加权)。")
                           if ctx.weighted else "")))
     return join(*blocks)

@@ -21,7 +21,8 @@ def headline_kpis(aggregates: pd.DataFrame, *, min_base: int = 30) -> pd.DataFra
     """NPS, CSAT (top-box %) and n per period × branch, plus a company row (``branch="ALL"``).
 
     ``items_top`` is the top-box share of all rating-item answers pooled (the index's headline
-    when a questionnaire has neither NPS nor CSAT).
+    when a questionnaire has neither NPS nor CSAT); weighted when the aggregates carry the
+    items' weighted sums (``<item>__wtop2``, ``<item>__wsum``).
 
     ``nps`` and ``csat`` are NaN when the aggregates have no such counts (a questionnaire
     without the recommend or the satisfaction question), and weighted when the aggregates
@@ -48,6 +49,10 @@ def headline_kpis(aggregates: pd.DataFrame, *, min_base: int = 30) -> pd.DataFra
     tops = [c for c in aggregates.columns if c.endswith("__top2")]
     if tops:  # pooled top-box share of the rating items: the headline without NPS and CSAT
         bases = [c[: -len("__top2")] + "__n" for c in tops]
+        wtops = [c[: -len("__top2")] + "__wtop2" for c in tops]
+        wbases = [c[: -len("__top2")] + "__wsum" for c in tops]
+        if set(wtops + wbases) <= set(aggregates.columns):  # weighted, like nps and csat
+            tops, bases = wtops, wbases
         sums = aggregates.assign(_t=aggregates[tops].sum(axis=1), _b=aggregates[bases].sum(axis=1))
         comp = sums.groupby("period")[["_t", "_b"]].sum()
         top = pd.concat([comp.assign(branch=COMPANY).reset_index(),
