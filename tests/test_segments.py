@@ -149,7 +149,19 @@ def test_nps_link_toy_spend_window():
     assert t.loc["promoter", "n"] == 2 and t.loc["detractor", "churn_rate"] == 100.0
     assert t.loc["promoter", "mean_spend"] == pytest.approx(200.0)  # a: 100 (999 outside window)
     assert t.loc["detractor", "mean_spend"] == pytest.approx(30.0)  # c: 60, d: 0 (order before)
-    assert set(r.tests["test"]) >= {"chi-square (Pearson)", "Welch t", "Mann-Whitney U"}
+    assert set(r.tests["test"]) >= {"Welch t", "Mann-Whitney U"}
+    # four customers: the 2×2 category × churn table [[2, 0], [0, 2]] has expected counts of 1,
+    # so the p-value comes from random tables with its margins. By hand: the tables with
+    # margins (2, 2) × (2, 2) have 0, 1 or 2 promoters churned with hypergeometric
+    # probabilities 1/6, 4/6, 1/6, and X^2 = 4, 0, 4, so the exact conditional p is 1/3.
+    churn = r.tests.set_index("comparison").loc["category × churn"]
+    assert churn["test"] == "chi-square (Pearson, simulated p)"
+    assert churn["statistic"] == pytest.approx(4.0)
+    assert churn["pvalue"] == pytest.approx(1 / 3, abs=4 * np.sqrt(2 / 9 / 2000))
+    # weighted, a table that sparse is not tested (no design-based test fits it)
+    w = nps_link(f.assign(w=[1.0, 2.0, 1.5, 0.5, 1.0]), o, weight="w")
+    churn = w.tests.set_index("comparison").loc["category × churn"]
+    assert churn["test"] == "not tested (sparse table)" and np.isnan(churn["pvalue"])
 
 
 # ---- the planted truth of the sample data ------------------------------------------------------

@@ -374,7 +374,10 @@ def _nps_link_block(ctx: ReportContext, customers: pd.DataFrame, nps_link, fuse)
     for c in ("churn_rate", "mean_spend", "median_spend"):
         t.loc[t["n"] < MIN_BASE, c] = np.nan
     tests = res.tests.copy()
-    test_cn = {"chi-square (Pearson)": "卡方检验", "two-proportion z": "两比例 z 检验",
+    test_cn = {"chi-square (Pearson)": "卡方检验",
+               "chi-square (Pearson, simulated p)": "卡方检验(期望频数小,p 值由随机表模拟)",
+               "not tested (sparse table)": "期望频数过小,未做检验",
+               "two-proportion z": "两比例 z 检验",
                "Welch t": "Welch t 检验", "Mann-Whitney U": "Mann–Whitney U 检验",
                "Rao-Scott F (svychisq)": "Rao–Scott 校正卡方检验(F)",
                "design t (svyttest)": "基于抽样设计的加权 t 检验",

@@ -245,12 +245,31 @@ def _add_spend(last: pd.DataFrame, orders: pd.DataFrame, *, customer: str, order
     last["_spend"] = last[customer].map(spend).fillna(0.0).astype(float)
 
 
+#: Random tables behind the category × churn test's p-value when Cochran's rule fails
+#: (R ``chisq.test(simulate.p.value = TRUE)``'s default B).
+CHURN_SIMULATIONS = 2000
+
+
+def _churn_test(valid: pd.DataFrame, *, weight: str | None) -> tuple:
+    """The category × churn test row: Pearson's chi-square (its p-value simulated from random
+    tables with the observed margins when Cochran's rule fails), or with ``weight`` the
+    Rao–Scott F (``svychisq``), not done (NaN) when the table is that sparse."""
+    from cxlab.metrics import crosstab_overall
+
+    res = crosstab_overall(valid.assign(_c=valid["_churn"].astype(int)), row="category",
+                           col="_c", weight=weight,
+                           simulate=None if weight else CHURN_SIMULATIONS, rng=0)
+    if weight is not None and res.sparse:
+        return ("churn", "category × churn", "not tested (sparse table)", np.nan, np.nan)
+    name = ("Rao-Scott F (svychisq)" if weight is not None else
+            "chi-square (Pearson, simulated p)" if res.sparse else "chi-square (Pearson)")
+    return ("churn", "category × churn", name, float(res.statistic), float(res.pvalue))
+
+
 def _nps_link_weighted(last: pd.DataFrame, orders: pd.DataFrame | None, *, customer: str,
                        order_date: str, amount: str, window_days: int | None) -> NpsLinkResult:
     """:func:`nps_link` with survey weights (``last["_w"]``): weighted estimates, design tests."""
     from cxlab.metrics._column_tests import design_mean_test, design_rank_test, weighted_median
-    from cxlab.metrics._design import rao_scott_test
-
     spend_available = orders is not None
     if spend_available:
         _add_spend(last, orders, customer=customer, order_date=order_date, amount=amount,
@@ -274,10 +293,7 @@ def _nps_link_weighted(last: pd.DataFrame, orders: pd.DataFrame | None, *, custo
     tests = []
     valid = last[last["_churn"].notna() & last["category"].notna()]
     if valid["category"].nunique() >= 2 and valid["_churn"].nunique() == 2:
-        rs = rao_scott_test(valid.assign(_c=valid["_churn"].astype(int)), row="category",
-                            col="_c", weight="_w")
-        tests.append(("churn", "category × churn", "Rao-Scott F (svychisq)", rs.statistic,
-                      rs.pvalue))
+        tests.append(_churn_test(valid, weight="_w"))
     def t_of(diff: float, p: float, n: int) -> float:
         """The t statistic behind a two-sided p on n - 2 df, with the sign of ``diff``."""
         return float(np.sign(diff) * stats.t.isf(p / 2, max(n - 2, 1))) if p == p else np.nan
@@ -349,7 +365,10 @@ def nps_link(
     Notes
     -----
     Churn: Pearson chi-square test of independence on the 3×2 table (no continuity
-    correction) and a two-proportion z-test detractors vs promoters. Spend: Welch's t-test and
+    correction; when more than 20 % of the expected counts are below 5, or one is below 1,
+    its p-value is simulated from 2,000 random tables with the observed margins, test name
+    ``chi-square (Pearson, simulated p)``, and a weighted table that sparse is not tested) and
+    a two-proportion z-test detractors vs promoters. Spend: Welch's t-test and
     the Mann–Whitney U test (two-sided) detractors vs promoters; spend is skewed, so the rank
     test is the safer of the two.
 
@@ -397,10 +416,8 @@ def nps_link(
     table = pd.DataFrame(rows)
     tests = []
     valid = last[last["_churn"].notna() & last["category"].notna()]
-    ct = pd.crosstab(valid["category"], valid["_churn"].astype(int))
-    if ct.shape == (3, 2) or (ct.shape[0] >= 2 and ct.shape[1] == 2):
-        chi2, p, _, _ = stats.chi2_contingency(ct.to_numpy(), correction=False)
-        tests.append(("churn", "category × churn", "chi-square (Pearson)", float(chi2), float(p)))
+    if valid["category"].nunique() >= 2 and valid["_churn"].nunique() == 2:
+        tests.append(_churn_test(valid, weight=None))
     d, pr = table.set_index("category").loc["detractor"], table.set_index("category").loc["promoter"]
     if d["n"] and pr["n"]:
         from cxlab import metrics
