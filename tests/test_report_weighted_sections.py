@@ -467,7 +467,8 @@ def test_sparse_overall_crosstab_test(strong):
     report withholds the overall Rao–Scott test and says why; the unweighted report takes the
     p-value from random tables with the observed margins (chisq.test(simulate.p.value = TRUE))."""
     from cxlab.metrics import crosstab_overall
-    from cxlab.report._sections_items import OVERALL_SIMULATIONS, _p, choice_items, crosstabs
+    from cxlab.metrics._crosstab import SIMULATED_TABLES
+    from cxlab.report._sections_items import _p, choice_items, crosstabs
 
     item = choice_items(strong)[0]
     r = strong.responses.copy()
@@ -484,8 +485,8 @@ def test_sparse_overall_crosstab_test(strong):
     sizes = cur.groupby("branch").size()
     big = [b for b in plain.org.branch_codes if sizes.get(b, 0) >= 30]
     sub = cur[cur["branch"].isin(big)].assign(branch=lambda x: x["branch"].astype(str))
-    ov = crosstab_overall(sub, row=item, col="branch", simulate=OVERALL_SIMULATIONS, rng=0)
+    ov = crosstab_overall(sub, row=item, col="branch", simulate=SIMULATED_TABLES, rng=0)
     assert ov.sparse and "simulated" in ov.method
-    assert f"p 值由 {OVERALL_SIMULATIONS} 次固定边际的随机表模拟):p {_p(ov.pvalue)}" in text
+    assert f"p 值由 {SIMULATED_TABLES} 次固定边际的随机表模拟):p {_p(ov.pvalue)}" in text
     assert "机构间差异总体检验未做" not in text
     assert "chisq.test(simulate.p.value = TRUE)" in text

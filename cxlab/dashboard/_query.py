@@ -703,10 +703,8 @@ def pivot_wide(long: pd.DataFrame, *, rows: str, cols: str | None) -> pd.DataFra
     if cols is None or cols == rows or cols not in long.columns:
         return long.set_index(rows)[["value", "n"]]
     wide = long.pivot(index=rows, columns=cols, values="value")
-    first = lambda key: {v: k for k, v in enumerate(pd.unique(long[key]))}  # noqa: E731
-    ri, ci = first(rows), first(cols)
-    return wide.loc[sorted(wide.index, key=lambda v: ri.get(v, len(ri))),
-                    sorted(wide.columns, key=lambda v: ci.get(v, len(ci)))]
+    return wide.loc[[v for v in pd.unique(long[rows]) if v in wide.index],
+                    [v for v in pd.unique(long[cols]) if v in wide.columns]]
 
 
 def touchpoints(wh: Warehouse, filters: Filters, scope: Scope) -> pd.DataFrame:

@@ -17,7 +17,11 @@ from cxlab.metrics._design import ChiSquareResult, adjust_pvalues, rao_scott_tes
 if TYPE_CHECKING:
     from cxlab.config import Codebook
 
-__all__ = ["crosstab", "crosstab_overall", "crosstab_tests"]
+__all__ = ["SIMULATED_TABLES", "crosstab", "crosstab_overall", "crosstab_tests"]
+
+#: Random tables behind a simulated overall p-value (:func:`crosstab_overall` with
+#: ``simulate=``) where reports need one: R ``chisq.test(simulate.p.value = TRUE)``'s default B.
+SIMULATED_TABLES = 2000
 
 TEST_COLUMNS = ["row", "col_a", "col_b", "letter_a", "letter_b", "base_a", "base_b", "pct_a",
                 "pct_b", "diff", "method", "pvalue", "p_adjusted", "significant", "higher"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from cxlab.metrics._crosstab import SIMULATED_TABLES
 from cxlab.report._aggregates import rating_items
 from cxlab.report._base import MIN_BASE, scale_text, scope_label
 from cxlab.report._base import base_note as _base_note
@@ -20,9 +21,6 @@ from cxlab.report.tables import Html, join, note, paragraph, table
 __all__ = ["choice_items", "crosstabs", "item_summary", "item_table"]
 
 BASE_CN = {"suppress": "样本不足", "caution": "基数小", "ok": ""}
-#: Random tables behind the overall crosstab test's p-value when Cochran's rule fails
-#: (unweighted; R ``chisq.test(simulate.p.value = TRUE)``'s default B).
-OVERALL_SIMULATIONS = 2000
 
 
 def _summary_items(ctx: ReportContext) -> list[str]:
@@ -316,14 +314,14 @@ def _one_crosstab(ctx: ReportContext, data: pd.DataFrame, item: str, branches: l
         sub = sub[sub["branch"].isin(tested)]
         if sub[item].nunique() >= 2 and sub["branch"].nunique() >= 2:
             ov = crosstab_overall(sub, row=item, col="branch", weight=w,
-                                  simulate=None if w else OVERALL_SIMULATIONS, rng=0)
+                                  simulate=None if w else SIMULATED_TABLES, rng=0)
             if ov.sparse and w:  # no design-based test for sparse tables: withheld
                 caption += (f";机构间差异总体检验未做(期望频数小于 5 的格子占 "
                             f"{100 * ov.small_expected:.0f}%,卡方近似不可靠)")
             else:
                 test = ("Rao–Scott 校正卡方" if w else
                         f"Pearson 卡方,期望频数小于 5 的格子占 {100 * ov.small_expected:.0f}%,"
-                        f"p 值由 {OVERALL_SIMULATIONS} 次固定边际的随机表模拟" if ov.sparse else
+                        f"p 值由 {SIMULATED_TABLES} 次固定边际的随机表模拟" if ov.sparse else
                         "Pearson 卡方")
                 caption += f";机构间差异总体检验({test}):p {_p(ov.pvalue)}"
     return table(wide, columns=columns, formats=formats, caption=caption)
@@ -380,7 +378,7 @@ def crosstabs(ctx: ReportContext) -> Html:
                  if ctx.weighted else "机构间差异的总体检验为 Pearson 卡方检验;")
         text += ("期望频数小于 5 的格子超过 20% 或有格子期望频数小于 1 时(Cochran 准则),"
                  + ("卡方近似不可靠,不做总体检验。" if ctx.weighted else
-                    f"p 值改由 {OVERALL_SIMULATIONS} 张与实际边际相同的随机表模拟得到"
+                    f"p 值改由 {SIMULATED_TABLES} 张与实际边际相同的随机表模拟得到"
                     "(同 R chisq.test(simulate.p.value = TRUE))。"))
     if ctx.weighted:
         text += "百分比为加权估计(调查权重),人数为未加权人数。"

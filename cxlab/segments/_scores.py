@@ -245,20 +245,15 @@ def _add_spend(last: pd.DataFrame, orders: pd.DataFrame, *, customer: str, order
     last["_spend"] = last[customer].map(spend).fillna(0.0).astype(float)
 
 
-#: Random tables behind the category × churn test's p-value when Cochran's rule fails
-#: (R ``chisq.test(simulate.p.value = TRUE)``'s default B).
-CHURN_SIMULATIONS = 2000
-
-
 def _churn_test(valid: pd.DataFrame, *, weight: str | None) -> tuple:
     """The category × churn test row: Pearson's chi-square (its p-value simulated from random
     tables with the observed margins when Cochran's rule fails), or with ``weight`` the
     Rao–Scott F (``svychisq``), not done (NaN) when the table is that sparse."""
-    from cxlab.metrics import crosstab_overall
+    from cxlab.metrics._crosstab import SIMULATED_TABLES, crosstab_overall
 
     res = crosstab_overall(valid.assign(_c=valid["_churn"].astype(int)), row="category",
                            col="_c", weight=weight,
-                           simulate=None if weight else CHURN_SIMULATIONS, rng=0)
+                           simulate=None if weight else SIMULATED_TABLES, rng=0)
     if weight is not None and res.sparse:
         return ("churn", "category × churn", "not tested (sparse table)", np.nan, np.nan)
     name = ("Rao-Scott F (svychisq)" if weight is not None else
